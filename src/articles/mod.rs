@@ -1,0 +1,11 @@
+//! Articles: Markdown written by editors, rendered once per write, read by everyone once published.
+//!
+//! `store` holds every query (including the one visibility rule of public content, [`store::is_public`]),
+//! `policy` who may do what to an article, `routes` the HTTP surface (public and editor).
+
+pub mod model;
+pub mod policy;
+pub mod render;
+pub mod routes;
+pub mod store;
+pub mod views;

@@ -1,0 +1,111 @@
+//! Article rows and the editor inputs.
+
+use chrono::NaiveDateTime;
+use diesel::prelude::*;
+use serde::Deserialize;
+use utoipa::ToSchema;
+
+use crate::schema::articles;
+
+pub const STATUS_DRAFT: &str = "draft";
+pub const STATUS_PUBLISHED: &str = "published";
+
+pub const MAX_TITLE_CHARS: usize = 200;
+pub const MAX_EXCERPT_CHARS: usize = 500;
+pub const MAX_BODY_CHARS: usize = 200_000;
+
+/// The columns the editor and the public single-article routes need.
+#[derive(Debug, Clone, Queryable, Selectable)]
+#[diesel(table_name = articles)]
+pub struct ArticleRow {
+    pub id: i64,
+    pub slug: String,
+    pub title: String,
+    pub excerpt: Option<String>,
+    pub body_markdown: String,
+    pub body_html: String,
+    pub body_text: String,
+    pub status: String,
+    pub published_at: Option<NaiveDateTime>,
+    pub word_count: i32,
+    pub version: i32,
+    pub created_at: NaiveDateTime,
+    pub updated_at: NaiveDateTime,
+}
+
+/// The columns a list item needs: no Markdown, no HTML.
+#[derive(Debug, Clone, Queryable, Selectable)]
+#[diesel(table_name = articles)]
+pub struct SummaryRow {
+    pub id: i64,
+    pub slug: String,
+    pub title: String,
+    pub excerpt: Option<String>,
+    pub body_text: String,
+    pub status: String,
+    pub published_at: Option<NaiveDateTime>,
+    pub word_count: i32,
+    pub version: i32,
+    pub updated_at: NaiveDateTime,
+}
+
+#[derive(Debug, Insertable)]
+#[diesel(table_name = articles)]
+pub struct NewArticle<'a> {
+    pub slug: &'a str,
+    pub title: &'a str,
+    pub excerpt: Option<&'a str>,
+    pub body_markdown: &'a str,
+    pub body_html: &'a str,
+    pub body_text: &'a str,
+    pub status: &'a str,
+    pub word_count: i32,
+    pub version: i32,
+    pub created_at: NaiveDateTime,
+    pub updated_at: NaiveDateTime,
+}
+
+/// `POST /api/v1/admin/articles`: a new draft.
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+#[schema(example = json!({
+    "title": "Hello, “world” — again",
+    "body_markdown": "# Hello\n\nThis is *Markdown*.",
+    "tags": ["Rust", "Open source"]
+}))]
+pub struct CreateArticle {
+    /// 1 to 200 characters.
+    #[schema(min_length = 1, max_length = 200)]
+    pub title: String,
+    /// Markdown (CommonMark with tables, strikethrough and footnotes); raw HTML is removed on rendering.
+    #[schema(max_length = 200000)]
+    pub body_markdown: String,
+    /// A summary for lists and feeds; derived from the body when absent.
+    #[schema(max_length = 500)]
+    pub excerpt: Option<String>,
+    /// Derived from the title when absent (transliterated to ASCII, made unique); a taken one is a 409.
+    #[schema(pattern = "^[a-z0-9]+(-[a-z0-9]+)*$", max_length = 120)]
+    pub slug: Option<String>,
+    /// Tag names, in order; missing tags are created (by authors and above).
+    #[schema(max_items = 20)]
+    pub tags: Option<Vec<String>>,
+}
+
+/// `PATCH /api/v1/admin/articles/{id}`: only the fields present change; `"excerpt": null` goes back
+/// to a derived excerpt; `tags` replaces the whole list.
+#[derive(Debug, Default, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+#[schema(example = json!({"title": "A better title", "tags": ["Rust"]}))]
+pub struct UpdateArticle {
+    #[schema(min_length = 1, max_length = 200)]
+    pub title: Option<String>,
+    #[schema(max_length = 200000)]
+    pub body_markdown: Option<String>,
+    #[serde(default, deserialize_with = "crate::extract::present")]
+    #[schema(value_type = Option<String>, max_length = 500)]
+    pub excerpt: Option<Option<String>>,
+    #[schema(pattern = "^[a-z0-9]+(-[a-z0-9]+)*$", max_length = 120)]
+    pub slug: Option<String>,
+    #[schema(max_items = 20)]
+    pub tags: Option<Vec<String>>,
+}

@@ -1,0 +1,145 @@
+//! From Markdown to what readers get: sanitized HTML, plain text, a word count, an excerpt and a
+//! reading time. Rendering happens once per write, never per read.
+
+use pulldown_cmark::{Event, Options, Parser, Tag, TagEnd};
+
+/// Words per minute for `reading_time_minutes`.
+const READING_WORDS_PER_MINUTE: i32 = 200;
+/// Longest derived excerpt, in characters (before the ellipsis).
+const DERIVED_EXCERPT_CHARS: usize = 200;
+
+/// The stored renderings of an article body.
+pub struct Rendered {
+    /// Sanitized HTML: raw HTML, scripts, event handlers and `javascript:` links never survive.
+    pub html: String,
+    /// The words a reader sees, for excerpts, word counts and search.
+    pub text: String,
+    pub word_count: i32,
+}
+
+fn options() -> Options {
+    Options::ENABLE_TABLES | Options::ENABLE_STRIKETHROUGH | Options::ENABLE_FOOTNOTES
+}
+
+pub fn render(markdown: &str) -> Rendered {
+    let mut unsafe_html = String::with_capacity(markdown.len() * 3 / 2);
+    pulldown_cmark::html::push_html(&mut unsafe_html, Parser::new_ext(markdown, options()));
+    let html = ammonia::clean(&unsafe_html);
+    let text = plain_text(markdown);
+    // A word has a letter or a digit: dashes and bullets standing alone do not count.
+    let word_count = text
+        .split_whitespace()
+        .filter(|w| w.chars().any(char::is_alphanumeric))
+        .count();
+    let word_count = word_count.min(i32::MAX as usize) as i32;
+    Rendered {
+        html,
+        text,
+        word_count,
+    }
+}
+
+/// The text of the Markdown without markup; blocks end with a blank line. Raw HTML is dropped,
+/// and so is the text inside inline `<script>` and `<style>` elements.
+fn plain_text(markdown: &str) -> String {
+    let mut text = String::with_capacity(markdown.len());
+    let mut inside_script = false;
+    for event in Parser::new_ext(markdown, options()) {
+        match event {
+            Event::InlineHtml(tag) => {
+                let tag = tag.trim_start().to_ascii_lowercase();
+                if tag.starts_with("<script") || tag.starts_with("<style") {
+                    inside_script = true;
+                } else if tag.starts_with("</script") || tag.starts_with("</style") {
+                    inside_script = false;
+                }
+            }
+            Event::Text(_) | Event::Code(_) if inside_script => {}
+            Event::Text(t) | Event::Code(t) => text.push_str(&t),
+            Event::SoftBreak => text.push(' '),
+            Event::HardBreak => text.push('\n'),
+            Event::Start(Tag::Item) if !text.is_empty() && !text.ends_with('\n') => text.push('\n'),
+            Event::End(
+                TagEnd::Paragraph
+                | TagEnd::Heading(_)
+                | TagEnd::CodeBlock
+                | TagEnd::BlockQuote(_)
+                | TagEnd::List(_),
+            ) => {
+                text.truncate(text.trim_end().len());
+                text.push_str("\n\n");
+            }
+            Event::End(TagEnd::TableCell) => text.push(' '),
+            Event::End(TagEnd::TableRow | TagEnd::TableHead) => text.push('\n'),
+            _ => {}
+        }
+    }
+    text.trim().to_string()
+}
+
+/// The written excerpt, or the start of the text cut at a word boundary.
+pub fn excerpt(written: Option<&str>, text: &str) -> String {
+    if let Some(written) = written {
+        return written.to_string();
+    }
+    let first_block = text.split("\n\n").next().unwrap_or("");
+    let collapsed = first_block.split_whitespace().collect::<Vec<_>>().join(" ");
+    if collapsed.chars().count() <= DERIVED_EXCERPT_CHARS {
+        return collapsed;
+    }
+    let cut: String = collapsed.chars().take(DERIVED_EXCERPT_CHARS).collect();
+    let cut = cut.rsplit_once(' ').map_or(cut.as_str(), |(head, _)| head);
+    format!(
+        "{}…",
+        cut.trim_end_matches(|c: char| c.is_ascii_punctuation())
+    )
+}
+
+/// Whole minutes, at least one for any text at all.
+pub fn reading_time_minutes(word_count: i32) -> i32 {
+    if word_count <= 0 {
+        0
+    } else {
+        (word_count + READING_WORDS_PER_MINUTE - 1) / READING_WORDS_PER_MINUTE
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn renders_sanitizes_and_counts() {
+        let r = render(
+            "# Title\n\nHello *“world”* — <script>alert(1)</script> [x](javascript:alert(1))\n",
+        );
+        assert!(r.html.contains("<h1>Title</h1>"));
+        assert!(r.html.contains("<em>“world”</em> —"));
+        assert!(
+            !r.html.contains("script") && !r.html.contains("javascript"),
+            "{}",
+            r.html
+        );
+        assert_eq!(r.text, "Title\n\nHello “world” —  x");
+        assert_eq!(r.word_count, 4);
+    }
+
+    #[test]
+    fn derives_excerpts_at_word_boundaries() {
+        assert_eq!(excerpt(Some("Mine"), "ignored"), "Mine");
+        assert_eq!(excerpt(None, "First para.\n\nSecond."), "First para.");
+        let long = "word ".repeat(100);
+        let derived = excerpt(None, &long);
+        assert!(
+            derived.ends_with("word…") && derived.chars().count() <= 201,
+            "{derived}"
+        );
+    }
+
+    #[test]
+    fn reading_time_rounds_up() {
+        assert_eq!(reading_time_minutes(0), 0);
+        assert_eq!(reading_time_minutes(1), 1);
+        assert_eq!(reading_time_minutes(401), 3);
+    }
+}

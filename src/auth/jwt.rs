@@ -1,0 +1,71 @@
+//! Access tokens: HS256 JWTs with `sub`, `role`, `iat`, `exp` and `iss`. Validation pins the
+//! algorithm and requires every claim, so `alg: none`, another algorithm or a token from another
+//! issuer are refused before any claim is trusted.
+
+use std::time::Duration;
+
+use jsonwebtoken::{Algorithm, DecodingKey, EncodingKey, Header, Validation};
+use serde::{Deserialize, Serialize};
+
+use crate::config::Secret;
+
+const ISSUER: &str = "masthead";
+
+/// What an access token says. The author row is still checked on every request (see `AuthUser`).
+#[derive(Debug, Serialize, Deserialize)]
+pub struct Claims {
+    /// The author's id, as a string (JWT convention).
+    pub sub: String,
+    pub role: String,
+    pub iat: u64,
+    pub exp: u64,
+    pub iss: String,
+}
+
+/// The signing keys, derived once from the configured secret.
+pub struct JwtKeys {
+    encoding: EncodingKey,
+    decoding: DecodingKey,
+    validation: Validation,
+    ttl: Duration,
+}
+
+impl JwtKeys {
+    pub fn new(secret: &Secret, ttl: Duration) -> Self {
+        let mut validation = Validation::new(Algorithm::HS256);
+        validation.set_issuer(&[ISSUER]);
+        validation.set_required_spec_claims(&["sub", "iat", "exp", "iss"]);
+        validation.leeway = 30;
+        Self {
+            encoding: EncodingKey::from_secret(secret.expose().as_bytes()),
+            decoding: DecodingKey::from_secret(secret.expose().as_bytes()),
+            validation,
+            ttl,
+        }
+    }
+
+    /// Lifetime of the tokens issued, in seconds (`expires_in`).
+    pub fn ttl_seconds(&self) -> u64 {
+        self.ttl.as_secs()
+    }
+
+    pub fn issue(&self, author_id: i64, role: &str) -> Result<String, String> {
+        let iat = jsonwebtoken::get_current_timestamp();
+        let claims = Claims {
+            sub: author_id.to_string(),
+            role: role.to_string(),
+            iat,
+            exp: iat + self.ttl.as_secs(),
+            iss: ISSUER.to_string(),
+        };
+        jsonwebtoken::encode(&Header::new(Algorithm::HS256), &claims, &self.encoding)
+            .map_err(|e| format!("cannot sign a token: {e}"))
+    }
+
+    /// The claims of a valid token, or `None` for anything else (the reason is not told to clients).
+    pub fn verify(&self, token: &str) -> Option<Claims> {
+        jsonwebtoken::decode::<Claims>(token, &self.decoding, &self.validation)
+            .ok()
+            .map(|data| data.claims)
+    }
+}

@@ -1,0 +1,210 @@
+//! Configuration, read once from the environment (and `.env` if present, see `main.rs`).
+//!
+//! Every variable is listed in the README and in `.env.example` with its default. Values are parsed
+//! here, at start-up, so that a typo stops the process with a clear message instead of surfacing
+//! later as a confusing runtime error.
+
+use std::fmt;
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+use crate::auth::password::HashParams;
+use crate::db::DatabaseUrl;
+
+/// The shortest JWT secret accepted: HS256 is only as strong as its key.
+pub const MIN_JWT_SECRET_BYTES: usize = 32;
+
+/// Everything the service needs to run. Tests build one directly with [`Config::for_tests`].
+#[derive(Clone, Debug)]
+pub struct Config {
+    pub database_url: DatabaseUrl,
+    pub addr: SocketAddr,
+    /// Resolved by [`Config::resolve_jwt_secret`] before serving; `None` until then.
+    pub jwt_secret: Option<Secret>,
+    /// Lifetime of an access token.
+    pub access_ttl: Duration,
+    pub log_filter: String,
+    pub db_pool_size: u32,
+    /// Argon2id cost; tests lower it, production keeps OWASP's minimum or more.
+    pub password_hashing: HashParams,
+    /// Largest request body accepted, in bytes (413 above it).
+    pub max_body_bytes: usize,
+}
+
+/// A string that never prints, so that secrets cannot leak through `Debug` into logs.
+#[derive(Clone)]
+pub struct Secret(String);
+
+impl Secret {
+    pub fn new(value: impl Into<String>) -> Self {
+        Self(value.into())
+    }
+
+    pub fn expose(&self) -> &str {
+        &self.0
+    }
+}
+
+impl fmt::Debug for Secret {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("Secret(***)")
+    }
+}
+
+/// A configuration value that cannot be used; the message says which variable and why.
+#[derive(Debug, thiserror::Error)]
+#[error("{0}")]
+pub struct ConfigError(pub String);
+
+impl Config {
+    /// Reads the environment. The JWT secret is only checked by `serve` (see
+    /// [`Config::resolve_jwt_secret`]), so `migrate` and `users add` work without one.
+    pub fn from_env() -> Result<Self, ConfigError> {
+        let database_url = DatabaseUrl::parse(&var_or("DATABASE_URL", "sqlite://masthead.db"))
+            .map_err(|e| ConfigError(format!("DATABASE_URL: {e}")))?;
+        let addr = var_or("MASTHEAD_ADDR", "127.0.0.1:8080");
+        let addr = addr.parse().map_err(|_| {
+            ConfigError(format!(
+                "MASTHEAD_ADDR: `{addr}` is not an address such as 127.0.0.1:8080 or 0.0.0.0:8080"
+            ))
+        })?;
+        let jwt_secret = match std::env::var("MASTHEAD_JWT_SECRET") {
+            Ok(s) if !s.is_empty() => Some(checked_secret(s)?),
+            _ => None,
+        };
+        Ok(Self {
+            database_url,
+            addr,
+            jwt_secret,
+            access_ttl: Duration::from_secs(parse_var("MASTHEAD_ACCESS_TTL", 900, 60..=86_400)?),
+            log_filter: var_or("MASTHEAD_LOG", "info"),
+            db_pool_size: parse_var("MASTHEAD_DB_POOL_SIZE", 8, 1..=256)? as u32,
+            password_hashing: HashParams::default(),
+            max_body_bytes: parse_var(
+                "MASTHEAD_MAX_BODY_BYTES",
+                1024 * 1024,
+                1024..=64 * 1024 * 1024,
+            )? as usize,
+        })
+    }
+
+    /// A configuration for the test suite: cheap password hashing, a random secret.
+    pub fn for_tests(database_url: DatabaseUrl) -> Self {
+        Self {
+            database_url,
+            addr: SocketAddr::from(([127, 0, 0, 1], 0)),
+            jwt_secret: Some(Secret::new(crate::auth::random_token(32))),
+            access_ttl: Duration::from_secs(900),
+            log_filter: "warn".into(),
+            db_pool_size: 4,
+            password_hashing: HashParams::cheap_for_tests(),
+            max_body_bytes: 64 * 1024,
+        }
+    }
+
+    /// Makes sure a JWT secret is set before serving. Without `MASTHEAD_JWT_SECRET`, a secret is
+    /// generated and kept in a file only when the service listens on loopback (local development);
+    /// anywhere else starting without one is refused, so production never runs on a default key.
+    pub fn resolve_jwt_secret(&mut self) -> Result<(), ConfigError> {
+        if self.jwt_secret.is_some() {
+            return Ok(());
+        }
+        if !self.addr.ip().is_loopback() {
+            return Err(ConfigError(format!(
+                "MASTHEAD_JWT_SECRET is not set and MASTHEAD_ADDR ({}) is not a loopback address. \
+                 Set MASTHEAD_JWT_SECRET to a random string of at least {MIN_JWT_SECRET_BYTES} bytes, \
+                 e.g. `openssl rand -base64 48`.",
+                self.addr
+            )));
+        }
+        let path = self.dev_secret_path();
+        let secret = match std::fs::read_to_string(&path) {
+            Ok(existing) => checked_secret(existing.trim().to_string()).map_err(|e| {
+                ConfigError(format!(
+                    "{}: {e} (delete the file to generate a new one)",
+                    path.display()
+                ))
+            })?,
+            Err(_) => {
+                let secret = Secret::new(crate::auth::random_token(48));
+                write_private_file(&path, secret.expose()).map_err(|e| {
+                    ConfigError(format!(
+                        "cannot write the development JWT secret to {}: {e}",
+                        path.display()
+                    ))
+                })?;
+                secret
+            }
+        };
+        tracing::warn!(
+            file = %path.display(),
+            "MASTHEAD_JWT_SECRET is not set: using a development secret kept in a file. \
+             Set MASTHEAD_JWT_SECRET before exposing this service beyond loopback."
+        );
+        self.jwt_secret = Some(secret);
+        Ok(())
+    }
+
+    /// Beside the SQLite database, or in the working directory when the database is PostgreSQL.
+    fn dev_secret_path(&self) -> PathBuf {
+        match &self.database_url {
+            DatabaseUrl::Sqlite(path) => {
+                let mut name = Path::new(path).as_os_str().to_owned();
+                name.push(".jwt-secret");
+                PathBuf::from(name)
+            }
+            DatabaseUrl::Postgres(_) => PathBuf::from("masthead.jwt-secret"),
+        }
+    }
+}
+
+fn checked_secret(value: String) -> Result<Secret, ConfigError> {
+    if value.len() < MIN_JWT_SECRET_BYTES {
+        return Err(ConfigError(format!(
+            "MASTHEAD_JWT_SECRET is too short ({} bytes); use at least {MIN_JWT_SECRET_BYTES} random bytes, \
+             e.g. `openssl rand -base64 48`",
+            value.len()
+        )));
+    }
+    Ok(Secret::new(value))
+}
+
+fn var_or(name: &str, default: &str) -> String {
+    std::env::var(name)
+        .ok()
+        .filter(|v| !v.is_empty())
+        .unwrap_or_else(|| default.to_string())
+}
+
+fn parse_var(
+    name: &str,
+    default: u64,
+    range: std::ops::RangeInclusive<u64>,
+) -> Result<u64, ConfigError> {
+    let Ok(raw) = std::env::var(name) else {
+        return Ok(default);
+    };
+    match raw.trim().parse::<u64>() {
+        Ok(v) if range.contains(&v) => Ok(v),
+        _ => Err(ConfigError(format!(
+            "{name}: `{raw}` must be a whole number from {} to {}",
+            range.start(),
+            range.end()
+        ))),
+    }
+}
+
+fn write_private_file(path: &Path, contents: &str) -> std::io::Result<()> {
+    use std::io::Write;
+    let mut options = std::fs::OpenOptions::new();
+    options.write(true).create_new(true);
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::OpenOptionsExt;
+        options.mode(0o600);
+    }
+    let mut file = options.open(path)?;
+    file.write_all(contents.as_bytes())?;
+    file.write_all(b"\n")
+}

@@ -1,0 +1,188 @@
+//! The database: one connection type over SQLite and PostgreSQL, its pool, its migrations, and the
+//! bridge that runs blocking Diesel work off the async threads.
+//!
+//! Store functions take `&mut DbConnection` and are written once for both backends; only SQL that
+//! differs between them (full-text search, `BEGIN IMMEDIATE`) matches on the variant, here or in one
+//! small function next to the feature.
+
+mod pool;
+
+use std::time::Duration;
+
+use chrono::{NaiveDateTime, SubsecRound, Utc};
+use diesel::connection::{AnsiTransactionManager, TransactionManager};
+use diesel::prelude::*;
+use diesel::r2d2::{Pool, PooledConnection};
+use diesel_migrations::{EmbeddedMigrations, MigrationHarness, embed_migrations};
+
+use crate::error::ApiError;
+pub use pool::ConnectionManager;
+
+/// A connection to either backend. Queries built with Diesel's DSL run on both.
+#[derive(diesel::MultiConnection)]
+pub enum DbConnection {
+    Postgres(diesel::PgConnection),
+    Sqlite(diesel::SqliteConnection),
+}
+
+/// The backend type of [`DbConnection`], for boxed (dynamically filtered) queries.
+pub type DbBackend = MultiBackend;
+
+const SQLITE_MIGRATIONS: EmbeddedMigrations = embed_migrations!("migrations/sqlite");
+const POSTGRES_MIGRATIONS: EmbeddedMigrations = embed_migrations!("migrations/postgres");
+
+/// Where the data lives, parsed from `DATABASE_URL`.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum DatabaseUrl {
+    /// A file path (`sqlite://PATH`, `sqlite:PATH` or a plain path).
+    Sqlite(String),
+    /// A libpq URL (`postgres://…` or `postgresql://…`).
+    Postgres(String),
+}
+
+impl DatabaseUrl {
+    pub fn parse(raw: &str) -> Result<Self, String> {
+        let raw = raw.trim();
+        if raw.starts_with("postgres://") || raw.starts_with("postgresql://") {
+            return Ok(Self::Postgres(raw.to_string()));
+        }
+        let path = raw
+            .strip_prefix("sqlite://")
+            .or_else(|| raw.strip_prefix("sqlite:"))
+            .unwrap_or(raw);
+        if path.is_empty() || path.contains("://") {
+            return Err(format!(
+                "`{raw}` is neither a PostgreSQL URL (postgres://…) nor a SQLite path (sqlite://masthead.db)"
+            ));
+        }
+        if path == ":memory:" {
+            return Err(
+                "an in-memory SQLite database cannot be shared by a connection pool; use a file"
+                    .into(),
+            );
+        }
+        Ok(Self::Sqlite(path.to_string()))
+    }
+
+    pub fn backend_name(&self) -> &'static str {
+        match self {
+            Self::Sqlite(_) => "sqlite",
+            Self::Postgres(_) => "postgres",
+        }
+    }
+}
+
+/// The shared handle to the pool; cheap to clone into every request.
+#[derive(Clone)]
+pub struct Db {
+    pool: Pool<ConnectionManager>,
+}
+
+/// Why the database could not be opened at start-up.
+#[derive(Debug, thiserror::Error)]
+pub enum DbSetupError {
+    #[error("cannot connect to the database: {0}")]
+    Connect(String),
+    #[error("cannot run the database migrations: {0}")]
+    Migrate(String),
+}
+
+impl Db {
+    /// Opens the pool (failing fast when the database is unreachable) and brings the schema up to
+    /// date, so that every command works on a brand-new database.
+    pub fn open(url: &DatabaseUrl, pool_size: u32) -> Result<Self, DbSetupError> {
+        let pool = Pool::builder()
+            .max_size(pool_size)
+            .min_idle(Some(1))
+            .connection_timeout(Duration::from_secs(5))
+            .build(ConnectionManager::new(url.clone()))
+            .map_err(|e| DbSetupError::Connect(e.to_string()))?;
+        let db = Self { pool };
+        db.migrate()?;
+        Ok(db)
+    }
+
+    /// Runs the pending migrations of the backend in use; returns the versions applied.
+    pub fn migrate(&self) -> Result<Vec<String>, DbSetupError> {
+        let mut conn = self
+            .pool
+            .get()
+            .map_err(|e| DbSetupError::Connect(e.to_string()))?;
+        run_migrations(&mut conn).map_err(DbSetupError::Migrate)
+    }
+
+    /// A pooled connection for synchronous callers (the CLI, tests).
+    pub fn conn(&self) -> Result<PooledConnection<ConnectionManager>, ApiError> {
+        self.pool
+            .get()
+            .map_err(|e| ApiError::Unavailable(format!("no database connection: {e}")))
+    }
+
+    /// Runs blocking database work on actix's blocking thread pool, so that request threads never
+    /// wait on I/O. The closure gets a pooled connection.
+    pub async fn run<T, F>(&self, work: F) -> Result<T, ApiError>
+    where
+        F: FnOnce(&mut DbConnection) -> Result<T, ApiError> + Send + 'static,
+        T: Send + 'static,
+    {
+        let db = self.clone();
+        actix_web::web::block(move || {
+            let mut conn = db.conn()?;
+            work(&mut conn)
+        })
+        .await
+        .map_err(|e| ApiError::Internal(format!("blocking database task failed: {e}")))?
+    }
+}
+
+fn run_migrations(conn: &mut DbConnection) -> Result<Vec<String>, String> {
+    let applied = match conn {
+        DbConnection::Sqlite(conn) => conn
+            .run_pending_migrations(SQLITE_MIGRATIONS)
+            .map(|versions| versions.iter().map(|v| v.to_string()).collect()),
+        DbConnection::Postgres(conn) => {
+            // Several nodes may start at once against one database: let one migrate at a time.
+            diesel::sql_query("SELECT pg_advisory_lock(7262737)")
+                .execute(conn)
+                .map_err(|e| e.to_string())?;
+            let applied = conn
+                .run_pending_migrations(POSTGRES_MIGRATIONS)
+                .map(|versions| versions.iter().map(|v| v.to_string()).collect::<Vec<_>>());
+            let _ = diesel::sql_query("SELECT pg_advisory_unlock(7262737)").execute(conn);
+            applied
+        }
+    };
+    applied.map_err(|e| e.to_string())
+}
+
+/// Runs `work` in a transaction that writes. On SQLite it starts with `BEGIN IMMEDIATE`, taking the
+/// write lock up front: a deferred transaction that reads and then writes can fail at once with
+/// SQLITE_BUSY when another writer got in between, whatever the busy timeout.
+pub fn write_transaction<T>(
+    conn: &mut DbConnection,
+    work: impl FnOnce(&mut DbConnection) -> Result<T, ApiError>,
+) -> Result<T, ApiError> {
+    match conn {
+        DbConnection::Sqlite(inner) => {
+            AnsiTransactionManager::begin_transaction_sql(inner, "BEGIN IMMEDIATE")?
+        }
+        DbConnection::Postgres(inner) => AnsiTransactionManager::begin_transaction(inner)?,
+    }
+    match work(conn) {
+        Ok(value) => {
+            <DbConnection as Connection>::TransactionManager::commit_transaction(conn)?;
+            Ok(value)
+        }
+        Err(error) => {
+            // A failed rollback leaves the connection marked broken; the pool then discards it.
+            let _ = <DbConnection as Connection>::TransactionManager::rollback_transaction(conn);
+            Err(error)
+        }
+    }
+}
+
+/// The current time as stored: UTC, truncated to microseconds (PostgreSQL's precision), so that
+/// what a write returns equals what a later read returns on both backends.
+pub fn now() -> NaiveDateTime {
+    Utc::now().naive_utc().trunc_subsecs(6)
+}

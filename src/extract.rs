@@ -1,0 +1,155 @@
+//! Request extractors whose errors name the offending field or parameter.
+//!
+//! actix's own `Json` and `Query` report "invalid digit found in string" without saying where; these
+//! read the same input through `serde_path_to_error` and answer a problem that names it. Request
+//! structs use `#[serde(deny_unknown_fields)]`, so an unknown field is refused rather than ignored
+//! (no mass assignment, and typos do not pass silently).
+
+use std::future::Future;
+use std::pin::Pin;
+
+use actix_web::dev::Payload;
+use actix_web::error::PayloadError;
+use actix_web::http::header;
+use actix_web::web::{Bytes, PathConfig};
+use actix_web::{FromRequest, HttpRequest};
+use serde::de::DeserializeOwned;
+
+use crate::error::ApiError;
+
+/// A JSON request body (`Content-Type: application/json`), size-limited by the app's `PayloadConfig`.
+pub struct JsonBody<T>(pub T);
+
+impl<T: DeserializeOwned + 'static> FromRequest for JsonBody<T> {
+    type Error = ApiError;
+    type Future = Pin<Box<dyn Future<Output = Result<Self, ApiError>>>>;
+
+    fn from_request(req: &HttpRequest, payload: &mut Payload) -> Self::Future {
+        let is_json = req
+            .headers()
+            .get(header::CONTENT_TYPE)
+            .and_then(|v| v.to_str().ok())
+            .and_then(|v| v.split(';').next())
+            .map(|essence| {
+                let essence = essence.trim().to_ascii_lowercase();
+                essence == "application/json" || essence.ends_with("+json")
+            })
+            .unwrap_or(false);
+        let body = Bytes::from_request(req, payload);
+        Box::pin(async move {
+            if !is_json {
+                return Err(ApiError::UnsupportedMediaType(
+                    "the request body must be JSON, sent with `Content-Type: application/json`"
+                        .into(),
+                ));
+            }
+            let bytes = body
+                .await
+                .map_err(|error| match error.as_error::<PayloadError>() {
+                    Some(PayloadError::Overflow) => {
+                        ApiError::PayloadTooLarge("the request body is too large".into())
+                    }
+                    _ => {
+                        ApiError::BadRequest(format!("the request body could not be read: {error}"))
+                    }
+                })?;
+            parse_json(&bytes).map(JsonBody)
+        })
+    }
+}
+
+/// Parses a JSON body. Syntax errors and unknown fields are 400; a missing field or a value of the
+/// wrong type is a 422 naming the field.
+pub fn parse_json<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, ApiError> {
+    let mut deserializer = serde_json::Deserializer::from_slice(bytes);
+    let parsed: T = serde_path_to_error::deserialize(&mut deserializer).map_err(|error| {
+        let path = error.path().to_string();
+        let inner = error.into_inner();
+        let message = inner.to_string();
+        if inner.is_syntax() || inner.is_eof() {
+            return ApiError::BadRequest(format!("malformed JSON: {message}"));
+        }
+        if let Some(field) = backticked_after(&message, "missing field ") {
+            let field = if path == "." {
+                field
+            } else {
+                format!("{path}.{field}")
+            };
+            return ApiError::invalid(&field, "is required");
+        }
+        if message.starts_with("unknown field") {
+            let location = if path == "." {
+                String::new()
+            } else {
+                format!(" in `{path}`")
+            };
+            return ApiError::BadRequest(format!("{}{location}", strip_position(&message)));
+        }
+        ApiError::invalid(&path, strip_position(&message))
+    })?;
+    deserializer
+        .end()
+        .map_err(|e| ApiError::BadRequest(format!("malformed JSON: {e}")))?;
+    Ok(parsed)
+}
+
+/// Query-string parameters, parsed into `T`. A malformed value is a 400 naming the parameter.
+pub struct QueryParams<T>(pub T);
+
+impl<T: DeserializeOwned> FromRequest for QueryParams<T> {
+    type Error = ApiError;
+    type Future = std::future::Ready<Result<Self, ApiError>>;
+
+    fn from_request(req: &HttpRequest, _: &mut Payload) -> Self::Future {
+        std::future::ready(parse_query(req.query_string()).map(QueryParams))
+    }
+}
+
+pub fn parse_query<T: DeserializeOwned>(query: &str) -> Result<T, ApiError> {
+    let deserializer =
+        serde_urlencoded::Deserializer::new(form_urlencoded::parse(query.as_bytes()));
+    serde_path_to_error::deserialize(deserializer).map_err(|error| {
+        let path = error.path().to_string();
+        let message = error.into_inner().to_string();
+        if message.starts_with("unknown field") {
+            ApiError::BadRequest(message.replacen("unknown field", "unknown query parameter", 1))
+        } else if let Some(field) = backticked_after(&message, "missing field ") {
+            ApiError::BadRequest(format!("the query parameter `{field}` is required"))
+        } else if path == "." {
+            ApiError::BadRequest(format!("invalid query string: {message}"))
+        } else {
+            ApiError::BadRequest(format!(
+                "invalid value for the query parameter `{path}`: {message}"
+            ))
+        }
+    })
+}
+
+/// Path segments that do not parse (a non-numeric id) are a 404: no such resource can exist.
+pub fn path_config() -> PathConfig {
+    PathConfig::default()
+        .error_handler(|error, _| ApiError::NotFound(format!("no such resource ({error})")).into())
+}
+
+/// `missing field `x`` → `x`.
+fn backticked_after(message: &str, prefix: &str) -> Option<String> {
+    let rest = message.strip_prefix(prefix)?.strip_prefix('`')?;
+    Some(rest[..rest.find('`')?].to_string())
+}
+
+/// serde_json appends " at line 1 column 42"; the field path already says where.
+fn strip_position(message: &str) -> &str {
+    message
+        .rsplit_once(" at line ")
+        .map_or(message, |(head, _)| head)
+}
+
+/// For `Option<Option<T>>` fields with `#[serde(default, deserialize_with = "present")]`: absent
+/// is `None` (leave as is), `null` is `Some(None)` (clear), a value is `Some(Some(v))`.
+pub fn present<'de, D, T>(deserializer: D) -> Result<Option<Option<T>>, D::Error>
+where
+    D: serde::Deserializer<'de>,
+    T: serde::Deserialize<'de>,
+{
+    serde::Deserialize::deserialize(deserializer).map(Some)
+}

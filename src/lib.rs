@@ -1,0 +1,146 @@
+//! Masthead: a headless CMS served as a JSON API, on SQLite or PostgreSQL.
+//!
+//! This library builds the whole application so that `main.rs` stays a thin command line and the
+//! tests drive exactly the app that production runs ([`build_app`]).
+
+pub mod articles;
+pub mod auth;
+pub mod authors;
+pub mod config;
+pub mod db;
+pub mod error;
+pub mod extract;
+pub mod openapi;
+pub mod ops;
+pub mod pagination;
+pub mod responses;
+pub mod schema;
+pub mod slugs;
+pub mod tags;
+
+mod request_log;
+
+use std::sync::Arc;
+
+use actix_web::body::MessageBody;
+use actix_web::dev::{ServiceFactory, ServiceRequest, ServiceResponse};
+use actix_web::{App, HttpResponse, HttpServer, web};
+use utoipa_actix_web::{AppExt, scope, service_config::ServiceConfig};
+use utoipa_swagger_ui::SwaggerUi;
+
+use crate::auth::jwt::JwtKeys;
+use crate::config::Config;
+use crate::db::Db;
+use crate::error::ApiError;
+
+/// What every request handler can reach.
+pub struct AppState {
+    pub db: Db,
+    pub config: Arc<Config>,
+    pub jwt: JwtKeys,
+    /// A hash to verify against when an e-mail is unknown, so a login takes as long either way.
+    pub dummy_password_hash: String,
+}
+
+impl AppState {
+    /// Builds the state from a configuration whose JWT secret is resolved.
+    pub fn new(config: Config, db: Db) -> Result<Self, String> {
+        let secret = config
+            .jwt_secret
+            .clone()
+            .ok_or("the JWT secret is not configured")?;
+        let jwt = JwtKeys::new(&secret, config.access_ttl);
+        let dummy_password_hash =
+            auth::password::hash_password(&auth::random_token(16), &config.password_hashing)?;
+        Ok(Self {
+            db,
+            config: Arc::new(config),
+            jwt,
+            dummy_password_hash,
+        })
+    }
+}
+
+/// The route table: every route is registered here with `.service()`, which is also what puts it
+/// in the OpenAPI document.
+pub fn configure_routes(cfg: &mut ServiceConfig) {
+    cfg.service(
+        scope("/api/v1")
+            .service(articles::routes::list_articles)
+            .service(articles::routes::get_article)
+            .service(authors::routes::list_authors)
+            .service(authors::routes::get_author)
+            .service(tags::routes::list_tags)
+            .service(tags::routes::get_tag)
+            .service(
+                scope("/auth")
+                    .service(auth::routes::login)
+                    .service(auth::routes::me),
+            )
+            .service(
+                scope("/admin")
+                    .service(articles::routes::admin_list_articles)
+                    .service(articles::routes::admin_create_article)
+                    .service(articles::routes::admin_get_article)
+                    .service(articles::routes::admin_update_article)
+                    .service(articles::routes::admin_delete_article)
+                    .service(articles::routes::admin_publish_article)
+                    .service(articles::routes::admin_unpublish_article)
+                    .service(tags::routes::admin_list_tags)
+                    .service(tags::routes::admin_create_tag)
+                    .service(tags::routes::admin_update_tag)
+                    .service(tags::routes::admin_delete_tag),
+            ),
+    )
+    .service(ops::healthz)
+    .service(ops::readyz);
+}
+
+/// The whole application: routes, docs, error handling, logging. Used by `serve` and the tests.
+pub fn build_app(
+    state: web::Data<AppState>,
+) -> App<
+    impl ServiceFactory<
+        ServiceRequest,
+        Config = (),
+        Response = ServiceResponse<impl MessageBody>,
+        Error = actix_web::Error,
+        InitError = (),
+    >,
+> {
+    let max_body = state.config.max_body_bytes;
+    let (app, api) = App::new()
+        .into_utoipa_app()
+        .openapi(openapi::base())
+        .configure(configure_routes)
+        .split_for_parts();
+    app.app_data(state)
+        .app_data(web::PayloadConfig::new(max_body))
+        .app_data(extract::path_config())
+        .service(SwaggerUi::new("/docs/{_:.*}").url("/openapi.json", api))
+        .service(web::resource("/docs").get(|| async {
+            HttpResponse::PermanentRedirect()
+                .insert_header(("Location", "/docs/"))
+                .finish()
+        }))
+        .default_service(web::to(|| async {
+            Err::<HttpResponse, _>(ApiError::NotFound("no route matches this path".into()))
+        }))
+        .wrap(actix_web::middleware::Compress::default())
+        .wrap(request_log::RequestLog)
+}
+
+/// Opens the database (migrating it), then serves until stopped.
+pub async fn serve(mut config: Config) -> Result<(), String> {
+    config.resolve_jwt_secret().map_err(|e| e.to_string())?;
+    let addr = config.addr;
+    let db = Db::open(&config.database_url, config.db_pool_size).map_err(|e| e.to_string())?;
+    let state = web::Data::new(AppState::new(config, db)?);
+    tracing::info!(%addr, "Masthead is listening; API docs at http://{addr}/docs/");
+    HttpServer::new(move || build_app(state.clone()))
+        .bind(addr)
+        .map_err(|e| format!("cannot listen on {addr}: {e}"))?
+        .run()
+        .await
+        .map_err(|e| format!("server error: {e}"))
+}

@@ -1,0 +1,75 @@
+//! Page-number pagination shared by every list route: bounds checked (a value out of range is a
+//! 422, never silently clamped), and the `meta` object every list answers with.
+
+use serde::Serialize;
+use utoipa::ToSchema;
+
+use crate::error::{ApiError, Validator};
+
+pub const DEFAULT_PER_PAGE: i64 = 20;
+pub const MAX_PER_PAGE: i64 = 100;
+
+/// A validated page request.
+#[derive(Clone, Copy, Debug)]
+pub struct PageRequest {
+    pub page: i64,
+    pub per_page: i64,
+}
+
+impl PageRequest {
+    /// Checks the raw `page` and `per_page` query parameters.
+    pub fn new(page: Option<i64>, per_page: Option<i64>) -> Result<Self, ApiError> {
+        let page = page.unwrap_or(1);
+        let per_page = per_page.unwrap_or(DEFAULT_PER_PAGE);
+        Validator::new()
+            .check(page >= 1, "page", "must be 1 or more")
+            .check(
+                (1..=MAX_PER_PAGE).contains(&per_page),
+                "per_page",
+                format!("must be from 1 to {MAX_PER_PAGE}"),
+            )
+            .finish()?;
+        Ok(Self { page, per_page })
+    }
+
+    /// Rows to skip. Saturates: a page far past the end is simply empty.
+    pub fn offset(&self) -> i64 {
+        (self.page - 1).saturating_mul(self.per_page)
+    }
+
+    pub fn meta(&self, total: i64) -> PageMeta {
+        PageMeta {
+            page: self.page,
+            per_page: self.per_page,
+            total,
+            total_pages: (total + self.per_page - 1) / self.per_page,
+        }
+    }
+}
+
+/// Where a page sits in the whole list.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct PageMeta {
+    #[schema(example = 1)]
+    pub page: i64,
+    #[schema(example = 20)]
+    pub per_page: i64,
+    /// Items in the whole list.
+    #[schema(example = 42)]
+    pub total: i64,
+    #[schema(example = 3)]
+    pub total_pages: i64,
+}
+
+/// A page of a list: `{"data": [...], "meta": {...}}`.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct Paginated<T> {
+    pub data: Vec<T>,
+    pub meta: PageMeta,
+}
+
+/// One resource: `{"data": {...}}`, leaving room for metadata beside it later.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct Item<T> {
+    pub data: T,
+}

@@ -1,0 +1,137 @@
+//! Diesel's view of the tables in `migrations/`. Written by hand in portable SQL types only
+//! (BigInt, Integer, Text, Bool, Timestamp), the set that `MultiConnection` supports on both backends;
+//! a test runs the migrations on each backend, so a drift between this file and them fails there.
+
+diesel::table! {
+    authors (id) {
+        id -> BigInt,
+        slug -> Text,
+        name -> Text,
+        email -> Nullable<Text>,
+        bio -> Nullable<Text>,
+        avatar_url -> Nullable<Text>,
+        role -> Text,
+        password_hash -> Nullable<Text>,
+        active -> Bool,
+        password_changed_at -> Nullable<Timestamp>,
+        created_at -> Timestamp,
+        updated_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    articles (id) {
+        id -> BigInt,
+        slug -> Text,
+        title -> Text,
+        excerpt -> Nullable<Text>,
+        body_markdown -> Text,
+        body_html -> Text,
+        body_text -> Text,
+        status -> Text,
+        published_at -> Nullable<Timestamp>,
+        deleted_at -> Nullable<Timestamp>,
+        featured -> Bool,
+        cover_image_url -> Nullable<Text>,
+        cover_image_alt -> Nullable<Text>,
+        seo_title -> Nullable<Text>,
+        seo_description -> Nullable<Text>,
+        canonical_url -> Nullable<Text>,
+        comments_enabled -> Bool,
+        word_count -> Integer,
+        version -> Integer,
+        created_at -> Timestamp,
+        updated_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    article_authors (article_id, author_id) {
+        article_id -> BigInt,
+        author_id -> BigInt,
+        position -> Integer,
+    }
+}
+
+diesel::table! {
+    tags (id) {
+        id -> BigInt,
+        slug -> Text,
+        name -> Text,
+        description -> Nullable<Text>,
+        created_at -> Timestamp,
+        updated_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    article_tags (article_id, tag_id) {
+        article_id -> BigInt,
+        tag_id -> BigInt,
+        position -> Integer,
+    }
+}
+
+diesel::table! {
+    article_revisions (id) {
+        id -> BigInt,
+        article_id -> BigInt,
+        number -> Integer,
+        title -> Text,
+        excerpt -> Nullable<Text>,
+        body_markdown -> Text,
+        tags_snapshot -> Text,
+        authors_snapshot -> Text,
+        editor_id -> Nullable<BigInt>,
+        created_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    comments (id) {
+        id -> BigInt,
+        article_id -> BigInt,
+        parent_id -> Nullable<BigInt>,
+        author_name -> Text,
+        author_email -> Text,
+        author_id -> Nullable<BigInt>,
+        body -> Text,
+        body_html -> Text,
+        status -> Text,
+        client_hash -> Nullable<Text>,
+        created_at -> Timestamp,
+        updated_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    refresh_tokens (id) {
+        id -> BigInt,
+        author_id -> BigInt,
+        family_id -> Text,
+        token_hash -> Text,
+        used_at -> Nullable<Timestamp>,
+        revoked_at -> Nullable<Timestamp>,
+        expires_at -> Timestamp,
+        created_at -> Timestamp,
+    }
+}
+
+diesel::joinable!(article_authors -> articles (article_id));
+diesel::joinable!(article_authors -> authors (author_id));
+diesel::joinable!(article_tags -> articles (article_id));
+diesel::joinable!(article_tags -> tags (tag_id));
+diesel::joinable!(article_revisions -> articles (article_id));
+diesel::joinable!(comments -> articles (article_id));
+diesel::joinable!(refresh_tokens -> authors (author_id));
+
+diesel::allow_tables_to_appear_in_same_query!(
+    authors,
+    articles,
+    article_authors,
+    tags,
+    article_tags,
+    article_revisions,
+    comments,
+    refresh_tokens,
+);

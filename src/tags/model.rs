@@ -1,0 +1,85 @@
+//! Tag rows, their public shape and the editor inputs.
+
+use chrono::NaiveDateTime;
+use diesel::prelude::*;
+use serde::{Deserialize, Serialize};
+use utoipa::ToSchema;
+
+use crate::responses::utc;
+use crate::schema::tags;
+
+pub const MAX_TAG_NAME_CHARS: usize = 50;
+pub const MAX_TAG_DESCRIPTION_CHARS: usize = 500;
+
+/// A tag as editors see it.
+#[derive(Debug, Clone, Queryable, Selectable, Serialize, ToSchema)]
+#[diesel(table_name = tags)]
+pub struct Tag {
+    #[schema(example = 7)]
+    pub id: i64,
+    #[schema(example = "open-source")]
+    pub slug: String,
+    #[schema(example = "Open source")]
+    pub name: String,
+    #[schema(example = "Software anyone may read, change and share.")]
+    pub description: Option<String>,
+    #[serde(serialize_with = "utc")]
+    #[schema(value_type = String, format = DateTime)]
+    pub created_at: NaiveDateTime,
+    #[serde(serialize_with = "utc")]
+    #[schema(value_type = String, format = DateTime)]
+    pub updated_at: NaiveDateTime,
+}
+
+/// A tag as the public sees it, on articles and on the tags routes.
+#[derive(Debug, Clone, Queryable, Selectable, Serialize, ToSchema)]
+#[diesel(table_name = tags)]
+pub struct PublicTag {
+    #[schema(example = "open-source")]
+    pub slug: String,
+    #[schema(example = "Open source")]
+    pub name: String,
+    #[schema(example = "Software anyone may read, change and share.")]
+    pub description: Option<String>,
+}
+
+#[derive(Debug, Insertable)]
+#[diesel(table_name = tags)]
+pub struct NewTag<'a> {
+    pub slug: &'a str,
+    pub name: &'a str,
+    pub description: Option<&'a str>,
+    pub created_at: NaiveDateTime,
+    pub updated_at: NaiveDateTime,
+}
+
+/// `POST /api/v1/admin/tags`.
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct CreateTag {
+    /// 1 to 50 characters.
+    #[schema(example = "Open source", min_length = 1, max_length = 50)]
+    pub name: String,
+    /// Derived from the name when absent.
+    #[schema(
+        example = "open-source",
+        pattern = "^[a-z0-9]+(-[a-z0-9]+)*$",
+        max_length = 120
+    )]
+    pub slug: Option<String>,
+    #[schema(max_length = 500)]
+    pub description: Option<String>,
+}
+
+/// `PATCH /api/v1/admin/tags/{id}`: only the fields present change; `"description": null` clears it.
+#[derive(Debug, Default, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct UpdateTag {
+    #[schema(min_length = 1, max_length = 50)]
+    pub name: Option<String>,
+    #[schema(pattern = "^[a-z0-9]+(-[a-z0-9]+)*$", max_length = 120)]
+    pub slug: Option<String>,
+    #[serde(default, deserialize_with = "crate::extract::present")]
+    #[schema(value_type = Option<String>, max_length = 500)]
+    pub description: Option<Option<String>>,
+}

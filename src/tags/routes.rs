@@ -1,0 +1,190 @@
+//! Tag routes: public (tags on published articles) and editor (every tag).
+
+use actix_web::http::StatusCode;
+use actix_web::{HttpResponse, delete, get, patch, post, web};
+
+use super::model::{CreateTag, PublicTag, Tag, UpdateTag};
+use super::store;
+use crate::AppState;
+use crate::auth::{AuthUser, Role};
+use crate::error::{ApiError, Problem};
+use crate::extract::{JsonBody, QueryParams};
+use crate::pagination::{Item, PageRequest, Paginated};
+use crate::responses::{PageQuery, private_json, public_json};
+
+/// Tags on at least one published article, by name.
+#[utoipa::path(
+    tag = "Content",
+    operation_id = "listTags",
+    params(PageQuery),
+    responses(
+        (status = 200, description = "A page of tags", body = Paginated<PublicTag>),
+        (status = 400, description = "Unknown or malformed query parameter", body = Problem, content_type = "application/problem+json"),
+        (status = 422, description = "A parameter is out of range", body = Problem, content_type = "application/problem+json"),
+    )
+)]
+#[get("/tags")]
+pub async fn list_tags(
+    state: web::Data<AppState>,
+    QueryParams(query): QueryParams<PageQuery>,
+) -> Result<HttpResponse, ApiError> {
+    let page = PageRequest::new(query.page, query.per_page)?;
+    let now = crate::db::now();
+    let (data, total) = state
+        .db
+        .run(move |conn| store::list_public(conn, now, page))
+        .await?;
+    Ok(public_json(&Paginated {
+        data,
+        meta: page.meta(total),
+    }))
+}
+
+/// One tag on published articles, by slug.
+#[utoipa::path(
+    tag = "Content",
+    operation_id = "getTag",
+    params(("slug" = String, Path, description = "The tag's slug", example = "open-source")),
+    responses(
+        (status = 200, description = "The tag", body = Item<PublicTag>),
+        (status = 404, description = "No tag on a published article has this slug", body = Problem, content_type = "application/problem+json"),
+    )
+)]
+#[get("/tags/{slug}")]
+pub async fn get_tag(
+    state: web::Data<AppState>,
+    slug: web::Path<String>,
+) -> Result<HttpResponse, ApiError> {
+    let slug = slug.into_inner();
+    let now = crate::db::now();
+    let tag = state
+        .db
+        .run(move |conn| store::find_public(conn, now, &slug))
+        .await?
+        .ok_or_else(|| ApiError::NotFound("no tag has this slug".into()))?;
+    Ok(public_json(&Item { data: tag }))
+}
+
+/// Every tag, used or not, by name. Any signed-in role.
+#[utoipa::path(
+    tag = "Tags",
+    operation_id = "adminListTags",
+    params(PageQuery),
+    security(("bearer" = [])),
+    responses(
+        (status = 200, description = "A page of tags", body = Paginated<Tag>),
+        (status = 400, description = "Unknown or malformed query parameter", body = Problem, content_type = "application/problem+json"),
+        (status = 401, description = "Missing, invalid or expired access token", body = Problem, content_type = "application/problem+json"),
+        (status = 422, description = "A parameter is out of range", body = Problem, content_type = "application/problem+json"),
+    )
+)]
+#[get("/tags")]
+pub async fn admin_list_tags(
+    user: AuthUser,
+    state: web::Data<AppState>,
+    QueryParams(query): QueryParams<PageQuery>,
+) -> Result<HttpResponse, ApiError> {
+    user.require(Role::Contributor)?;
+    let page = PageRequest::new(query.page, query.per_page)?;
+    let (data, total) = state
+        .db
+        .run(move |conn| store::list_all(conn, page))
+        .await?;
+    Ok(private_json(
+        StatusCode::OK,
+        &Paginated {
+            data,
+            meta: page.meta(total),
+        },
+    ))
+}
+
+/// Creates a tag. Authors and above.
+#[utoipa::path(
+    tag = "Tags",
+    operation_id = "adminCreateTag",
+    request_body = CreateTag,
+    security(("bearer" = [])),
+    responses(
+        (status = 201, description = "The tag was created", body = Item<Tag>),
+        (status = 400, description = "Malformed JSON or an unknown field", body = Problem, content_type = "application/problem+json"),
+        (status = 401, description = "Missing, invalid or expired access token", body = Problem, content_type = "application/problem+json"),
+        (status = 403, description = "Contributors cannot create tags", body = Problem, content_type = "application/problem+json"),
+        (status = 409, description = "The slug is taken", body = Problem, content_type = "application/problem+json"),
+        (status = 413, description = "The body is too large", body = Problem, content_type = "application/problem+json"),
+        (status = 415, description = "The body is not JSON", body = Problem, content_type = "application/problem+json"),
+        (status = 422, description = "Invalid fields", body = Problem, content_type = "application/problem+json"),
+    )
+)]
+#[post("/tags")]
+pub async fn admin_create_tag(
+    user: AuthUser,
+    state: web::Data<AppState>,
+    JsonBody(input): JsonBody<CreateTag>,
+) -> Result<HttpResponse, ApiError> {
+    user.require(Role::Author)?;
+    let tag = state.db.run(move |conn| store::create(conn, input)).await?;
+    Ok(private_json(StatusCode::CREATED, &Item { data: tag }))
+}
+
+/// Renames a tag, changes its slug or description. Editors and admins.
+#[utoipa::path(
+    tag = "Tags",
+    operation_id = "adminUpdateTag",
+    params(("id" = i64, Path, description = "The tag's id")),
+    request_body = UpdateTag,
+    security(("bearer" = [])),
+    responses(
+        (status = 200, description = "The updated tag", body = Item<Tag>),
+        (status = 400, description = "Malformed JSON or an unknown field", body = Problem, content_type = "application/problem+json"),
+        (status = 401, description = "Missing, invalid or expired access token", body = Problem, content_type = "application/problem+json"),
+        (status = 403, description = "Only editors and admins change tags", body = Problem, content_type = "application/problem+json"),
+        (status = 404, description = "No tag has this id", body = Problem, content_type = "application/problem+json"),
+        (status = 409, description = "The slug is taken", body = Problem, content_type = "application/problem+json"),
+        (status = 413, description = "The body is too large", body = Problem, content_type = "application/problem+json"),
+        (status = 415, description = "The body is not JSON", body = Problem, content_type = "application/problem+json"),
+        (status = 422, description = "Invalid fields", body = Problem, content_type = "application/problem+json"),
+    )
+)]
+#[patch("/tags/{id}")]
+pub async fn admin_update_tag(
+    user: AuthUser,
+    state: web::Data<AppState>,
+    id: web::Path<i64>,
+    JsonBody(input): JsonBody<UpdateTag>,
+) -> Result<HttpResponse, ApiError> {
+    user.require(Role::Editor)?;
+    let id = id.into_inner();
+    let tag = state
+        .db
+        .run(move |conn| store::update(conn, id, input))
+        .await?;
+    Ok(private_json(StatusCode::OK, &Item { data: tag }))
+}
+
+/// Deletes a tag; the articles that had it keep everything else. Editors and admins.
+#[utoipa::path(
+    tag = "Tags",
+    operation_id = "adminDeleteTag",
+    params(("id" = i64, Path, description = "The tag's id")),
+    security(("bearer" = [])),
+    responses(
+        (status = 204, description = "The tag was deleted"),
+        (status = 401, description = "Missing, invalid or expired access token", body = Problem, content_type = "application/problem+json"),
+        (status = 403, description = "Only editors and admins delete tags", body = Problem, content_type = "application/problem+json"),
+        (status = 404, description = "No tag has this id", body = Problem, content_type = "application/problem+json"),
+    )
+)]
+#[delete("/tags/{id}")]
+pub async fn admin_delete_tag(
+    user: AuthUser,
+    state: web::Data<AppState>,
+    id: web::Path<i64>,
+) -> Result<HttpResponse, ApiError> {
+    user.require(Role::Editor)?;
+    let id = id.into_inner();
+    state.db.run(move |conn| store::delete(conn, id)).await?;
+    Ok(HttpResponse::NoContent()
+        .insert_header(("Cache-Control", "private, no-store"))
+        .finish())
+}

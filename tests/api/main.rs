@@ -1,0 +1,37 @@
+//! Black-box HTTP tests of Masthead, in one test binary (each extra binary re-links every
+//! dependency). Every test in a module listed in `backend_tests!` runs twice: on SQLite and on
+//! PostgreSQL, through the same code; see `harness` for the databases.
+
+/// Declares async test bodies `async fn name(backend: Backend)` as one test per backend:
+/// `sqlite::name` and `postgres::name`.
+macro_rules! backend_tests {
+    ($($name:ident),+ $(,)?) => {
+        mod sqlite {
+            $(
+                #[actix_web::test]
+                async fn $name() {
+                    super::$name(crate::harness::Backend::Sqlite).await
+                }
+            )+
+        }
+        mod postgres {
+            $(
+                #[actix_web::test]
+                async fn $name() {
+                    if crate::harness::postgres_enabled() {
+                        super::$name(crate::harness::Backend::Postgres).await
+                    }
+                }
+            )+
+        }
+    };
+}
+
+mod articles;
+mod auth;
+mod authors_and_tags;
+mod cli;
+mod errors;
+mod harness;
+mod openapi;
+mod ops;

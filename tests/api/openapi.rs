@@ -1,0 +1,77 @@
+//! The committed contract, `openapi/openapi.json`, is what the code generates.
+
+use serde_json::Value;
+
+/// Fails when the committed document is stale. To refresh it:
+/// `cargo run -- openapi > openapi/openapi.json` (or run the tests with `MASTHEAD_UPDATE_OPENAPI=1`).
+#[test]
+fn committed_openapi_document_is_current() {
+    let generated = masthead::openapi::document_json();
+    let path = concat!(env!("CARGO_MANIFEST_DIR"), "/openapi/openapi.json");
+    if std::env::var("MASTHEAD_UPDATE_OPENAPI").is_ok_and(|v| v == "1") {
+        std::fs::write(path, &generated).expect("write openapi/openapi.json");
+    }
+    let committed = std::fs::read_to_string(path).unwrap_or_default();
+    assert!(
+        committed == generated,
+        "openapi/openapi.json is stale: run `cargo run -- openapi > openapi/openapi.json` and commit it"
+    );
+}
+
+#[test]
+fn every_operation_is_documented_for_code_generators() {
+    let document = serde_json::to_value(masthead::openapi::document()).unwrap();
+    let mut operation_ids = Vec::new();
+    for (path, item) in document["paths"].as_object().unwrap() {
+        for (method, operation) in item.as_object().unwrap() {
+            let id = operation["operationId"]
+                .as_str()
+                .unwrap_or_else(|| panic!("{method} {path} has no operationId"));
+            operation_ids.push(id.to_string());
+            assert!(
+                operation["tags"].as_array().is_some_and(|t| !t.is_empty()),
+                "{method} {path} has no tag"
+            );
+            let secured = operation.get("security").is_some_and(|s| s != &Value::Null);
+            let needs_token = path.starts_with("/api/v1/admin/") || path == "/api/v1/auth/me";
+            assert_eq!(
+                secured, needs_token,
+                "{method} {path}: bearer security on exactly the routes that need it"
+            );
+            let responses = operation["responses"].as_object().unwrap();
+            if needs_token {
+                assert!(
+                    responses.contains_key("401"),
+                    "{method} {path} does not document 401"
+                );
+            }
+            for (status, response) in responses {
+                if status.starts_with('4') || status.starts_with('5') {
+                    assert!(
+                        response["content"]
+                            .get("application/problem+json")
+                            .is_some(),
+                        "{method} {path} {status} is not documented as problem+json"
+                    );
+                }
+            }
+        }
+    }
+    let count = operation_ids.len();
+    operation_ids.sort();
+    operation_ids.dedup();
+    assert_eq!(operation_ids.len(), count, "operation ids are unique");
+    assert!(count >= 21, "every route is in the document ({count})");
+}
+
+#[test]
+fn list_bounds_are_in_the_document() {
+    let document = serde_json::to_value(masthead::openapi::document()).unwrap();
+    let params = document["paths"]["/api/v1/articles"]["get"]["parameters"]
+        .as_array()
+        .unwrap();
+    let per_page = params.iter().find(|p| p["name"] == "per_page").unwrap();
+    assert_eq!(per_page["schema"]["minimum"], 1);
+    assert_eq!(per_page["schema"]["maximum"], 100);
+    assert_eq!(per_page["schema"]["default"], 20);
+}
