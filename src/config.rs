@@ -65,9 +65,7 @@ impl Config {
             .map_err(|e| ConfigError(format!("DATABASE_URL: {e}")))?;
         let addr = var_or("MASTHEAD_ADDR", "127.0.0.1:8080");
         let addr = addr.parse().map_err(|_| {
-            ConfigError(format!(
-                "MASTHEAD_ADDR: `{addr}` is not an address such as 127.0.0.1:8080 or 0.0.0.0:8080"
-            ))
+            ConfigError(format!("MASTHEAD_ADDR: `{addr}` is not an address such as 127.0.0.1:8080 or 0.0.0.0:8080"))
         })?;
         let jwt_secret = match std::env::var("MASTHEAD_JWT_SECRET") {
             Ok(s) if !s.is_empty() => Some(checked_secret(s)?),
@@ -81,11 +79,7 @@ impl Config {
             log_filter: var_or("MASTHEAD_LOG", "info"),
             db_pool_size: parse_var("MASTHEAD_DB_POOL_SIZE", 8, 1..=256)? as u32,
             password_hashing: HashParams::default(),
-            max_body_bytes: parse_var(
-                "MASTHEAD_MAX_BODY_BYTES",
-                1024 * 1024,
-                1024..=64 * 1024 * 1024,
-            )? as usize,
+            max_body_bytes: parse_var("MASTHEAD_MAX_BODY_BYTES", 1024 * 1024, 1024..=64 * 1024 * 1024)? as usize,
         })
     }
 
@@ -120,19 +114,12 @@ impl Config {
         }
         let path = self.dev_secret_path();
         let secret = match std::fs::read_to_string(&path) {
-            Ok(existing) => checked_secret(existing.trim().to_string()).map_err(|e| {
-                ConfigError(format!(
-                    "{}: {e} (delete the file to generate a new one)",
-                    path.display()
-                ))
-            })?,
+            Ok(existing) => checked_secret(existing.trim().to_string())
+                .map_err(|e| ConfigError(format!("{}: {e} (delete the file to generate a new one)", path.display())))?,
             Err(_) => {
                 let secret = Secret::new(crate::auth::random_token(48));
                 write_private_file(&path, secret.expose()).map_err(|e| {
-                    ConfigError(format!(
-                        "cannot write the development JWT secret to {}: {e}",
-                        path.display()
-                    ))
+                    ConfigError(format!("cannot write the development JWT secret to {}: {e}", path.display()))
                 })?;
                 secret
             }
@@ -171,17 +158,10 @@ fn checked_secret(value: String) -> Result<Secret, ConfigError> {
 }
 
 fn var_or(name: &str, default: &str) -> String {
-    std::env::var(name)
-        .ok()
-        .filter(|v| !v.is_empty())
-        .unwrap_or_else(|| default.to_string())
+    std::env::var(name).ok().filter(|v| !v.is_empty()).unwrap_or_else(|| default.to_string())
 }
 
-fn parse_var(
-    name: &str,
-    default: u64,
-    range: std::ops::RangeInclusive<u64>,
-) -> Result<u64, ConfigError> {
+fn parse_var(name: &str, default: u64, range: std::ops::RangeInclusive<u64>) -> Result<u64, ConfigError> {
     let Ok(raw) = std::env::var(name) else {
         return Ok(default);
     };

@@ -75,10 +75,7 @@ pub struct Problem {
 impl ApiError {
     /// A 422 for a single field.
     pub fn invalid(field: &str, message: impl Into<String>) -> Self {
-        Self::Validation(vec![FieldError {
-            field: field.into(),
-            message: message.into(),
-        }])
+        Self::Validation(vec![FieldError { field: field.into(), message: message.into() }])
     }
 
     /// The stable name used in `type` (`urn:masthead:problem:<name>`) and its title.
@@ -102,9 +99,7 @@ impl ApiError {
         let (name, title) = self.kind();
         let detail = match self {
             // The cause of a 500 is logged, never sent: it may hold SQL or paths.
-            Self::Internal(_) => {
-                "the server failed to handle this request; it has been logged".to_string()
-            }
+            Self::Internal(_) => "the server failed to handle this request; it has been logged".to_string(),
             Self::Unavailable(_) => "the database is unavailable; retry shortly".to_string(),
             other => other.to_string(),
         };
@@ -146,15 +141,11 @@ impl ResponseError for ApiError {
         }
         let body = serde_json::to_vec(&self.problem()).unwrap_or_default();
         let mut response = HttpResponse::build(self.status_code());
-        response.insert_header((
-            header::CONTENT_TYPE,
-            HeaderValue::from_static("application/problem+json"),
-        ));
+        response.insert_header((header::CONTENT_TYPE, HeaderValue::from_static("application/problem+json")));
         response.insert_header((header::CACHE_CONTROL, HeaderValue::from_static("no-store")));
         match self {
             Self::Unauthorized(_) => {
-                response
-                    .insert_header((header::WWW_AUTHENTICATE, HeaderValue::from_static("Bearer")));
+                response.insert_header((header::WWW_AUTHENTICATE, HeaderValue::from_static("Bearer")));
             }
             Self::Unavailable(_) => {
                 response.insert_header((header::RETRY_AFTER, HeaderValue::from_static("5")));
@@ -169,15 +160,11 @@ impl From<DieselError> for ApiError {
     fn from(error: DieselError) -> Self {
         match &error {
             DieselError::NotFound => Self::NotFound("the requested resource does not exist".into()),
-            DieselError::DatabaseError(DatabaseErrorKind::UniqueViolation, info) => Self::Conflict(
-                format!("a conflicting record already exists ({})", info.message()),
-            ),
-            DieselError::DatabaseError(DatabaseErrorKind::ClosedConnection, _) => {
-                Self::Unavailable(error.to_string())
+            DieselError::DatabaseError(DatabaseErrorKind::UniqueViolation, info) => {
+                Self::Conflict(format!("a conflicting record already exists ({})", info.message()))
             }
-            DieselError::DatabaseError(_, info)
-                if info.message().contains("database is locked") =>
-            {
+            DieselError::DatabaseError(DatabaseErrorKind::ClosedConnection, _) => Self::Unavailable(error.to_string()),
+            DieselError::DatabaseError(_, info) if info.message().contains("database is locked") => {
                 Self::Unavailable(error.to_string())
             }
             _ => Self::Internal(format!("database error: {error}")),
@@ -199,10 +186,7 @@ impl Validator {
     /// Records `message` against `field` unless `ok`.
     pub fn check(&mut self, ok: bool, field: &str, message: impl Into<String>) -> &mut Self {
         if !ok {
-            self.errors.push(FieldError {
-                field: field.into(),
-                message: message.into(),
-            });
+            self.errors.push(FieldError { field: field.into(), message: message.into() });
         }
         self
     }
@@ -222,10 +206,6 @@ impl Validator {
     }
 
     pub fn finish(&mut self) -> Result<(), ApiError> {
-        if self.errors.is_empty() {
-            Ok(())
-        } else {
-            Err(ApiError::Validation(std::mem::take(&mut self.errors)))
-        }
+        if self.errors.is_empty() { Ok(()) } else { Err(ApiError::Validation(std::mem::take(&mut self.errors))) }
     }
 }

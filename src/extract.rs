@@ -39,20 +39,13 @@ impl<T: DeserializeOwned + 'static> FromRequest for JsonBody<T> {
         Box::pin(async move {
             if !is_json {
                 return Err(ApiError::UnsupportedMediaType(
-                    "the request body must be JSON, sent with `Content-Type: application/json`"
-                        .into(),
+                    "the request body must be JSON, sent with `Content-Type: application/json`".into(),
                 ));
             }
-            let bytes = body
-                .await
-                .map_err(|error| match error.as_error::<PayloadError>() {
-                    Some(PayloadError::Overflow) => {
-                        ApiError::PayloadTooLarge("the request body is too large".into())
-                    }
-                    _ => {
-                        ApiError::BadRequest(format!("the request body could not be read: {error}"))
-                    }
-                })?;
+            let bytes = body.await.map_err(|error| match error.as_error::<PayloadError>() {
+                Some(PayloadError::Overflow) => ApiError::PayloadTooLarge("the request body is too large".into()),
+                _ => ApiError::BadRequest(format!("the request body could not be read: {error}")),
+            })?;
             parse_json(&bytes).map(JsonBody)
         })
     }
@@ -70,26 +63,16 @@ pub fn parse_json<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, ApiError> {
             return ApiError::BadRequest(format!("malformed JSON: {message}"));
         }
         if let Some(field) = backticked_after(&message, "missing field ") {
-            let field = if path == "." {
-                field
-            } else {
-                format!("{path}.{field}")
-            };
+            let field = if path == "." { field } else { format!("{path}.{field}") };
             return ApiError::invalid(&field, "is required");
         }
         if message.starts_with("unknown field") {
-            let location = if path == "." {
-                String::new()
-            } else {
-                format!(" in `{path}`")
-            };
+            let location = if path == "." { String::new() } else { format!(" in `{path}`") };
             return ApiError::BadRequest(format!("{}{location}", strip_position(&message)));
         }
         ApiError::invalid(&path, strip_position(&message))
     })?;
-    deserializer
-        .end()
-        .map_err(|e| ApiError::BadRequest(format!("malformed JSON: {e}")))?;
+    deserializer.end().map_err(|e| ApiError::BadRequest(format!("malformed JSON: {e}")))?;
     Ok(parsed)
 }
 
@@ -106,8 +89,7 @@ impl<T: DeserializeOwned> FromRequest for QueryParams<T> {
 }
 
 pub fn parse_query<T: DeserializeOwned>(query: &str) -> Result<T, ApiError> {
-    let deserializer =
-        serde_urlencoded::Deserializer::new(form_urlencoded::parse(query.as_bytes()));
+    let deserializer = serde_urlencoded::Deserializer::new(form_urlencoded::parse(query.as_bytes()));
     serde_path_to_error::deserialize(deserializer).map_err(|error| {
         let path = error.path().to_string();
         let message = error.into_inner().to_string();
@@ -118,17 +100,14 @@ pub fn parse_query<T: DeserializeOwned>(query: &str) -> Result<T, ApiError> {
         } else if path == "." {
             ApiError::BadRequest(format!("invalid query string: {message}"))
         } else {
-            ApiError::BadRequest(format!(
-                "invalid value for the query parameter `{path}`: {message}"
-            ))
+            ApiError::BadRequest(format!("invalid value for the query parameter `{path}`: {message}"))
         }
     })
 }
 
 /// Path segments that do not parse (a non-numeric id) are a 404: no such resource can exist.
 pub fn path_config() -> PathConfig {
-    PathConfig::default()
-        .error_handler(|error, _| ApiError::NotFound(format!("no such resource ({error})")).into())
+    PathConfig::default().error_handler(|error, _| ApiError::NotFound(format!("no such resource ({error})")).into())
 }
 
 /// `missing field `x`` → `x`.
@@ -139,9 +118,7 @@ fn backticked_after(message: &str, prefix: &str) -> Option<String> {
 
 /// serde_json appends " at line 1 column 42"; the field path already says where.
 fn strip_position(message: &str) -> &str {
-    message
-        .rsplit_once(" at line ")
-        .map_or(message, |(head, _)| head)
+    message.rsplit_once(" at line ").map_or(message, |(head, _)| head)
 }
 
 /// For `Option<Option<T>>` fields with `#[serde(default, deserialize_with = "present")]`: absent

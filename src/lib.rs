@@ -45,19 +45,10 @@ pub struct AppState {
 impl AppState {
     /// Builds the state from a configuration whose JWT secret is resolved.
     pub fn new(config: Config, db: Db) -> Result<Self, String> {
-        let secret = config
-            .jwt_secret
-            .clone()
-            .ok_or("the JWT secret is not configured")?;
+        let secret = config.jwt_secret.clone().ok_or("the JWT secret is not configured")?;
         let jwt = JwtKeys::new(&secret, config.access_ttl);
-        let dummy_password_hash =
-            auth::password::hash_password(&auth::random_token(16), &config.password_hashing)?;
-        Ok(Self {
-            db,
-            config: Arc::new(config),
-            jwt,
-            dummy_password_hash,
-        })
+        let dummy_password_hash = auth::password::hash_password(&auth::random_token(16), &config.password_hashing)?;
+        Ok(Self { db, config: Arc::new(config), jwt, dummy_password_hash })
     }
 }
 
@@ -72,11 +63,7 @@ pub fn configure_routes(cfg: &mut ServiceConfig) {
             .service(authors::routes::get_author)
             .service(tags::routes::list_tags)
             .service(tags::routes::get_tag)
-            .service(
-                scope("/auth")
-                    .service(auth::routes::login)
-                    .service(auth::routes::me),
-            )
+            .service(scope("/auth").service(auth::routes::login).service(auth::routes::me))
             .service(
                 scope("/admin")
                     .service(articles::routes::admin_list_articles)
@@ -109,20 +96,16 @@ pub fn build_app(
     >,
 > {
     let max_body = state.config.max_body_bytes;
-    let (app, api) = App::new()
-        .into_utoipa_app()
-        .openapi(openapi::base())
-        .configure(configure_routes)
-        .split_for_parts();
+    let (app, api) =
+        App::new().into_utoipa_app().openapi(openapi::base()).configure(configure_routes).split_for_parts();
     app.app_data(state)
         .app_data(web::PayloadConfig::new(max_body))
         .app_data(extract::path_config())
         .service(SwaggerUi::new("/docs/{_:.*}").url("/openapi.json", api))
-        .service(web::resource("/docs").get(|| async {
-            HttpResponse::PermanentRedirect()
-                .insert_header(("Location", "/docs/"))
-                .finish()
-        }))
+        .service(
+            web::resource("/docs")
+                .get(|| async { HttpResponse::PermanentRedirect().insert_header(("Location", "/docs/")).finish() }),
+        )
         .default_service(web::to(|| async {
             Err::<HttpResponse, _>(ApiError::NotFound("no route matches this path".into()))
         }))

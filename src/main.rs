@@ -52,8 +52,7 @@ enum UsersCommand {
 }
 
 fn parse_role(value: &str) -> Result<Role, String> {
-    Role::parse(value)
-        .ok_or_else(|| "must be one of admin, editor, author, contributor".to_string())
+    Role::parse(value).ok_or_else(|| "must be one of admin, editor, author, contributor".to_string())
 }
 
 fn main() -> ExitCode {
@@ -80,15 +79,9 @@ fn main() -> ExitCode {
     let result = match cli.command.unwrap_or(Command::Serve) {
         Command::Serve => actix_web::rt::System::new().block_on(masthead::serve(config)),
         Command::Migrate => migrate(&config),
-        Command::Users {
-            command:
-                UsersCommand::Add {
-                    email,
-                    name,
-                    role,
-                    password_stdin: _,
-                },
-        } => add_user(&config, email, name, role),
+        Command::Users { command: UsersCommand::Add { email, name, role, password_stdin: _ } } => {
+            add_user(&config, email, name, role)
+        }
         Command::Openapi => unreachable!("handled above"),
     };
     match result {
@@ -118,40 +111,26 @@ fn migrate(config: &Config) -> Result<(), String> {
     println!(
         "database ({}) is up to date{}",
         config.database_url.backend_name(),
-        if applied.is_empty() {
-            ""
-        } else {
-            " (migrated)"
-        }
+        if applied.is_empty() { "" } else { " (migrated)" }
     );
     Ok(())
 }
 
 fn add_user(config: &Config, email: String, name: String, role: Role) -> Result<(), String> {
     let mut password = String::new();
-    std::io::stdin()
-        .lock()
-        .read_line(&mut password)
-        .map_err(|e| format!("cannot read the password: {e}"))?;
+    std::io::stdin().lock().read_line(&mut password).map_err(|e| format!("cannot read the password: {e}"))?;
     let password = password.trim_end_matches(['\r', '\n']).to_string();
     let db = Db::open(&config.database_url, 1).map_err(|e| e.to_string())?;
     let mut conn = db.conn().map_err(|e| e.to_string())?;
-    let account = NewAccount {
-        email,
-        name,
-        role,
-        password,
-    };
-    let author =
-        masthead::authors::store::create_account(&mut conn, &account, &config.password_hashing)
-            .map_err(|e| match e {
-                masthead::error::ApiError::Validation(errors) => errors
-                    .iter()
-                    .map(|e| format!("{}: {}", e.field, e.message))
-                    .collect::<Vec<_>>()
-                    .join("; "),
-                other => other.to_string(),
-            })?;
+    let account = NewAccount { email, name, role, password };
+    let author = masthead::authors::store::create_account(&mut conn, &account, &config.password_hashing).map_err(
+        |e| match e {
+            masthead::error::ApiError::Validation(errors) => {
+                errors.iter().map(|e| format!("{}: {}", e.field, e.message)).collect::<Vec<_>>().join("; ")
+            }
+            other => other.to_string(),
+        },
+    )?;
     println!(
         "created {} account {} <{}> (id {}, slug {})",
         role.as_str(),

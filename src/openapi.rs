@@ -57,18 +57,13 @@ pub fn base() -> utoipa::openapi::OpenApi {
 
 /// The whole document, without building a server or touching a database.
 pub fn document() -> utoipa::openapi::OpenApi {
-    let (_, api) = App::new()
-        .into_utoipa_app()
-        .openapi(base())
-        .configure(crate::configure_routes)
-        .split_for_parts();
+    let (_, api) = App::new().into_utoipa_app().openapi(base()).configure(crate::configure_routes).split_for_parts();
     api
 }
 
 /// The document as committed in `openapi/openapi.json`: pretty JSON and a final newline.
 pub fn document_json() -> String {
-    let mut json =
-        serde_json::to_string_pretty(&document()).expect("the OpenAPI document serialises");
+    let mut json = serde_json::to_string_pretty(&document()).expect("the OpenAPI document serialises");
     json.push('\n');
     json
 }

@@ -23,11 +23,7 @@ impl PageRequest {
         let per_page = per_page.unwrap_or(DEFAULT_PER_PAGE);
         Validator::new()
             .check(page >= 1, "page", "must be 1 or more")
-            .check(
-                (1..=MAX_PER_PAGE).contains(&per_page),
-                "per_page",
-                format!("must be from 1 to {MAX_PER_PAGE}"),
-            )
+            .check((1..=MAX_PER_PAGE).contains(&per_page), "per_page", format!("must be from 1 to {MAX_PER_PAGE}"))
             .finish()?;
         Ok(Self { page, per_page })
     }

@@ -75,7 +75,6 @@ where
                     %path,
                     status = response.status().as_u16(),
                     latency_ms = format_args!("{:.2}", started.elapsed().as_secs_f64() * 1000.0),
-                    request_id = %request_id,
                 );
                 with_request_id(response, &request_id)
             }
@@ -84,14 +83,9 @@ where
     }
 }
 
-fn with_request_id<B>(
-    mut response: ServiceResponse<B>,
-    request_id: &str,
-) -> Result<ServiceResponse<B>, Error> {
+fn with_request_id<B>(mut response: ServiceResponse<B>, request_id: &str) -> Result<ServiceResponse<B>, Error> {
     if let Ok(value) = HeaderValue::from_str(request_id) {
-        response
-            .headers_mut()
-            .insert(HeaderName::from_static("x-request-id"), value);
+        response.headers_mut().insert(HeaderName::from_static("x-request-id"), value);
     }
     Ok(response)
 }

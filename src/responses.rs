@@ -21,10 +21,7 @@ pub struct PageQuery {
     pub per_page: Option<i64>,
 }
 
-const _: () = assert!(
-    DEFAULT_PER_PAGE == 20 && MAX_PER_PAGE == 100,
-    "update the #[param] bounds above"
-);
+const _: () = assert!(DEFAULT_PER_PAGE == 20 && MAX_PER_PAGE == 100, "update the #[param] bounds above");
 
 /// A 200 JSON response for a public route.
 pub fn public_json<T: Serialize>(body: &T) -> HttpResponse {
@@ -33,25 +30,17 @@ pub fn public_json<T: Serialize>(body: &T) -> HttpResponse {
 
 /// A JSON response for an editor or account route: private to the caller, never stored by caches.
 pub fn private_json<T: Serialize>(status: actix_web::http::StatusCode, body: &T) -> HttpResponse {
-    HttpResponse::build(status)
-        .insert_header((CACHE_CONTROL, HeaderValue::from_static("private, no-store")))
-        .json(body)
+    HttpResponse::build(status).insert_header((CACHE_CONTROL, HeaderValue::from_static("private, no-store"))).json(body)
 }
 
 /// Serialises stored UTC timestamps (`NaiveDateTime`) as RFC 3339 with a `Z`, as every
 /// timestamp in the API is. Use with `#[serde(serialize_with = "utc")]` and
 /// `#[schema(value_type = String, format = DateTime)]`.
-pub fn utc<S: serde::Serializer>(
-    time: &chrono::NaiveDateTime,
-    serializer: S,
-) -> Result<S::Ok, S::Error> {
+pub fn utc<S: serde::Serializer>(time: &chrono::NaiveDateTime, serializer: S) -> Result<S::Ok, S::Error> {
     time.and_utc().serialize(serializer)
 }
 
 /// [`utc`] for optional timestamps.
-pub fn utc_opt<S: serde::Serializer>(
-    time: &Option<chrono::NaiveDateTime>,
-    serializer: S,
-) -> Result<S::Ok, S::Error> {
+pub fn utc_opt<S: serde::Serializer>(time: &Option<chrono::NaiveDateTime>, serializer: S) -> Result<S::Ok, S::Error> {
     time.map(|t| t.and_utc()).serialize(serializer)
 }

@@ -25,6 +25,7 @@ diesel::table! {
         slug -> Text,
         title -> Text,
         excerpt -> Nullable<Text>,
+        derived_excerpt -> Text,
         body_markdown -> Text,
         body_html -> Text,
         body_text -> Text,

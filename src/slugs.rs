@@ -13,34 +13,23 @@ pub fn slugify(text: &str, fallback: &str) -> String {
     while slug.ends_with('-') {
         slug.pop();
     }
-    if slug.is_empty() {
-        fallback.to_string()
-    } else {
-        slug
-    }
+    if slug.is_empty() { fallback.to_string() } else { slug }
 }
 
 /// Lowercase ASCII letters and digits in groups joined by single hyphens.
 pub fn is_valid_slug(slug: &str) -> bool {
     !slug.is_empty()
         && slug.len() <= MAX_SLUG_CHARS
-        && slug.split('-').all(|part| {
-            !part.is_empty()
-                && part
-                    .bytes()
-                    .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit())
-        })
+        && slug
+            .split('-')
+            .all(|part| !part.is_empty() && part.bytes().all(|b| b.is_ascii_lowercase() || b.is_ascii_digit()))
 }
 
-pub const SLUG_RULE: &str =
-    "must be lowercase letters and digits joined by single hyphens, at most 120 characters";
+pub const SLUG_RULE: &str = "must be lowercase letters and digits joined by single hyphens, at most 120 characters";
 
 /// `base`, else `base-2`, `base-3`, … : the first that `is_taken` says is free. Runs inside the
 /// caller's write transaction, and the unique index still guards against a race.
-pub fn unique_slug(
-    base: &str,
-    mut is_taken: impl FnMut(&str) -> Result<bool, ApiError>,
-) -> Result<String, ApiError> {
+pub fn unique_slug(base: &str, mut is_taken: impl FnMut(&str) -> Result<bool, ApiError>) -> Result<String, ApiError> {
     if !is_taken(base)? {
         return Ok(base.to_string());
     }
@@ -53,9 +42,7 @@ pub fn unique_slug(
     // Fifty namesakes: stop counting and add a random suffix.
     let candidate = format!("{base}-{}", crate::auth::random_token(3));
     if is_taken(&candidate)? {
-        return Err(ApiError::Conflict(format!(
-            "could not find a free slug for `{base}`"
-        )));
+        return Err(ApiError::Conflict(format!("could not find a free slug for `{base}`")));
     }
     Ok(candidate)
 }

@@ -33,13 +33,11 @@ pub fn authorize(user: &AuthUser, article: &ArticleAccess, action: Action) -> Re
     let is_draft = article.status == STATUS_DRAFT;
     match action {
         Action::View => Ok(()),
-        Action::Publish if !user.role.can_publish() => Err(ApiError::Forbidden(
-            "contributors cannot publish or unpublish; ask an editor".into(),
-        )),
+        Action::Publish if !user.role.can_publish() => {
+            Err(ApiError::Forbidden("contributors cannot publish or unpublish; ask an editor".into()))
+        }
         Action::Edit | Action::Delete if user.role == Role::Contributor && !is_draft => {
-            Err(ApiError::Forbidden(
-                "contributors cannot change an article once it is published; ask an editor".into(),
-            ))
+            Err(ApiError::Forbidden("contributors cannot change an article once it is published; ask an editor".into()))
         }
         Action::Publish | Action::Edit | Action::Delete => Ok(()),
     }

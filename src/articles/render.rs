@@ -12,8 +12,10 @@ const DERIVED_EXCERPT_CHARS: usize = 200;
 pub struct Rendered {
     /// Sanitized HTML: raw HTML, scripts, event handlers and `javascript:` links never survive.
     pub html: String,
-    /// The words a reader sees, for excerpts, word counts and search.
+    /// The words a reader sees, for word counts and search.
     pub text: String,
+    /// The start of the first paragraph (headings skipped), for articles without a written excerpt.
+    pub derived_excerpt: String,
     pub word_count: i32,
 }
 
@@ -25,26 +27,31 @@ pub fn render(markdown: &str) -> Rendered {
     let mut unsafe_html = String::with_capacity(markdown.len() * 3 / 2);
     pulldown_cmark::html::push_html(&mut unsafe_html, Parser::new_ext(markdown, options()));
     let html = ammonia::clean(&unsafe_html);
-    let text = plain_text(markdown);
+    let (text, first_paragraph) = plain_text(markdown);
+    let derived_excerpt =
+        shorten(first_paragraph.as_deref().unwrap_or_else(|| text.split("\n\n").next().unwrap_or("")));
     // A word has a letter or a digit: dashes and bullets standing alone do not count.
-    let word_count = text
-        .split_whitespace()
-        .filter(|w| w.chars().any(char::is_alphanumeric))
-        .count();
+    let word_count = text.split_whitespace().filter(|w| w.chars().any(char::is_alphanumeric)).count();
     let word_count = word_count.min(i32::MAX as usize) as i32;
-    Rendered {
-        html,
-        text,
-        word_count,
-    }
+    Rendered { html, text, derived_excerpt, word_count }
 }
 
-/// The text of the Markdown without markup; blocks end with a blank line. Raw HTML is dropped,
-/// and so is the text inside inline `<script>` and `<style>` elements.
-fn plain_text(markdown: &str) -> String {
+/// The text of the Markdown without markup (blocks end with a blank line), and the text of its
+/// first paragraph. Raw HTML is dropped, and so is the text inside inline `<script>` and `<style>`.
+fn plain_text(markdown: &str) -> (String, Option<String>) {
     let mut text = String::with_capacity(markdown.len());
     let mut inside_script = false;
+    let mut first_paragraph: Option<(usize, Option<usize>)> = None;
     for event in Parser::new_ext(markdown, options()) {
+        match &event {
+            Event::Start(Tag::Paragraph) if first_paragraph.is_none() => first_paragraph = Some((text.len(), None)),
+            Event::End(TagEnd::Paragraph) => {
+                if let Some((start, end @ None)) = &mut first_paragraph {
+                    *end = Some(text.len().max(*start));
+                }
+            }
+            _ => {}
+        }
         match event {
             Event::InlineHtml(tag) => {
                 let tag = tag.trim_start().to_ascii_lowercase();
@@ -60,11 +67,7 @@ fn plain_text(markdown: &str) -> String {
             Event::HardBreak => text.push('\n'),
             Event::Start(Tag::Item) if !text.is_empty() && !text.ends_with('\n') => text.push('\n'),
             Event::End(
-                TagEnd::Paragraph
-                | TagEnd::Heading(_)
-                | TagEnd::CodeBlock
-                | TagEnd::BlockQuote(_)
-                | TagEnd::List(_),
+                TagEnd::Paragraph | TagEnd::Heading(_) | TagEnd::CodeBlock | TagEnd::BlockQuote(_) | TagEnd::List(_),
             ) => {
                 text.truncate(text.trim_end().len());
                 text.push_str("\n\n");
@@ -74,34 +77,24 @@ fn plain_text(markdown: &str) -> String {
             _ => {}
         }
     }
-    text.trim().to_string()
+    let paragraph = first_paragraph.and_then(|(start, end)| Some(text.get(start..end?)?.to_string()));
+    (text.trim().to_string(), paragraph)
 }
 
-/// The written excerpt, or the start of the text cut at a word boundary.
-pub fn excerpt(written: Option<&str>, text: &str) -> String {
-    if let Some(written) = written {
-        return written.to_string();
-    }
-    let first_block = text.split("\n\n").next().unwrap_or("");
-    let collapsed = first_block.split_whitespace().collect::<Vec<_>>().join(" ");
+/// Whitespace collapsed, cut at a word boundary after at most DERIVED_EXCERPT_CHARS characters.
+fn shorten(text: &str) -> String {
+    let collapsed = text.split_whitespace().collect::<Vec<_>>().join(" ");
     if collapsed.chars().count() <= DERIVED_EXCERPT_CHARS {
         return collapsed;
     }
     let cut: String = collapsed.chars().take(DERIVED_EXCERPT_CHARS).collect();
     let cut = cut.rsplit_once(' ').map_or(cut.as_str(), |(head, _)| head);
-    format!(
-        "{}…",
-        cut.trim_end_matches(|c: char| c.is_ascii_punctuation())
-    )
+    format!("{}…", cut.trim_end_matches(|c: char| c.is_ascii_punctuation()))
 }
 
 /// Whole minutes, at least one for any text at all.
 pub fn reading_time_minutes(word_count: i32) -> i32 {
-    if word_count <= 0 {
-        0
-    } else {
-        (word_count + READING_WORDS_PER_MINUTE - 1) / READING_WORDS_PER_MINUTE
-    }
+    if word_count <= 0 { 0 } else { (word_count + READING_WORDS_PER_MINUTE - 1) / READING_WORDS_PER_MINUTE }
 }
 
 #[cfg(test)]
@@ -110,30 +103,21 @@ mod tests {
 
     #[test]
     fn renders_sanitizes_and_counts() {
-        let r = render(
-            "# Title\n\nHello *“world”* — <script>alert(1)</script> [x](javascript:alert(1))\n",
-        );
+        let r = render("# Title\n\nHello *“world”* — <script>alert(1)</script> [x](javascript:alert(1))\n");
         assert!(r.html.contains("<h1>Title</h1>"));
         assert!(r.html.contains("<em>“world”</em> —"));
-        assert!(
-            !r.html.contains("script") && !r.html.contains("javascript"),
-            "{}",
-            r.html
-        );
+        assert!(!r.html.contains("script") && !r.html.contains("javascript"), "{}", r.html);
         assert_eq!(r.text, "Title\n\nHello “world” —  x");
         assert_eq!(r.word_count, 4);
     }
 
     #[test]
-    fn derives_excerpts_at_word_boundaries() {
-        assert_eq!(excerpt(Some("Mine"), "ignored"), "Mine");
-        assert_eq!(excerpt(None, "First para.\n\nSecond."), "First para.");
-        let long = "word ".repeat(100);
-        let derived = excerpt(None, &long);
-        assert!(
-            derived.ends_with("word…") && derived.chars().count() <= 201,
-            "{derived}"
-        );
+    fn derives_excerpts_from_the_first_paragraph() {
+        assert_eq!(render("# Heading\n\nFirst  para.\n\nSecond.").derived_excerpt, "First para.");
+        assert_eq!(render("# Only a heading").derived_excerpt, "Only a heading");
+        assert_eq!(render("").derived_excerpt, "");
+        let derived = render(&"word ".repeat(100)).derived_excerpt;
+        assert!(derived.ends_with("word…") && derived.chars().count() <= 201, "{derived}");
     }
 
     #[test]

@@ -10,9 +10,7 @@ use utoipa::IntoParams;
 use super::model::{CreateArticle, STATUS_DRAFT, STATUS_PUBLISHED, UpdateArticle};
 use super::policy::{Action, authorize};
 use super::store::{self, AdminFilter, PublicFilter};
-use super::views::{
-    AdminArticle, AdminArticleSummary, ArticleStatus, ArticleSummary, PublicArticle,
-};
+use super::views::{AdminArticle, AdminArticleSummary, ArticleStatus, ArticleSummary, PublicArticle};
 use crate::AppState;
 use crate::auth::{AuthUser, Role};
 use crate::error::{ApiError, Problem};
@@ -56,19 +54,10 @@ pub async fn list_articles(
     QueryParams(query): QueryParams<ArticleListQuery>,
 ) -> Result<HttpResponse, ApiError> {
     let page = PageRequest::new(query.page, query.per_page)?;
-    let filter = PublicFilter {
-        tag: query.tag,
-        author: query.author,
-    };
+    let filter = PublicFilter { tag: query.tag, author: query.author };
     let now = crate::db::now();
-    let (data, total) = state
-        .db
-        .run(move |conn| store::list_public(conn, now, &filter, page))
-        .await?;
-    Ok(public_json(&Paginated {
-        data,
-        meta: page.meta(total),
-    }))
+    let (data, total) = state.db.run(move |conn| store::list_public(conn, now, &filter, page)).await?;
+    Ok(public_json(&Paginated { data, meta: page.meta(total) }))
 }
 
 /// One published article by slug, with its body as sanitized HTML.
@@ -82,10 +71,7 @@ pub async fn list_articles(
     )
 )]
 #[get("/articles/{slug}")]
-pub async fn get_article(
-    state: web::Data<AppState>,
-    slug: web::Path<String>,
-) -> Result<HttpResponse, ApiError> {
+pub async fn get_article(state: web::Data<AppState>, slug: web::Path<String>) -> Result<HttpResponse, ApiError> {
     let slug = slug.into_inner();
     let now = crate::db::now();
     let article = state
@@ -141,17 +127,8 @@ pub async fn admin_list_articles(
         }),
         byline: (!user.role.edits_all_articles()).then_some(user.id),
     };
-    let (data, total) = state
-        .db
-        .run(move |conn| store::list_admin(conn, &filter, page))
-        .await?;
-    Ok(private_json(
-        StatusCode::OK,
-        &Paginated {
-            data,
-            meta: page.meta(total),
-        },
-    ))
+    let (data, total) = state.db.run(move |conn| store::list_admin(conn, &filter, page)).await?;
+    Ok(private_json(StatusCode::OK, &Paginated { data, meta: page.meta(total) }))
 }
 
 /// Creates a draft with the caller as its first byline. Any signed-in role.
@@ -255,9 +232,7 @@ pub async fn admin_update_article(
     let article = state
         .db
         .run(move |conn| {
-            store::update(conn, id, may_create_tags, input, |a| {
-                authorize(&user, a, Action::Edit)
-            })?;
+            store::update(conn, id, may_create_tags, input, |a| authorize(&user, a, Action::Edit))?;
             store::load_admin(conn, id)
         })
         .await?;
@@ -285,13 +260,8 @@ pub async fn admin_delete_article(
 ) -> Result<HttpResponse, ApiError> {
     user.require(Role::Contributor)?;
     let id = id.into_inner();
-    state
-        .db
-        .run(move |conn| store::delete(conn, id, |a| authorize(&user, a, Action::Delete)))
-        .await?;
-    Ok(HttpResponse::NoContent()
-        .insert_header(("Cache-Control", "private, no-store"))
-        .finish())
+    state.db.run(move |conn| store::delete(conn, id, |a| authorize(&user, a, Action::Delete))).await?;
+    Ok(HttpResponse::NoContent().insert_header(("Cache-Control", "private, no-store")).finish())
 }
 
 /// Publishes an article now (republishing keeps its first publication time). Authors and above.

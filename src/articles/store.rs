@@ -5,8 +5,8 @@ use chrono::NaiveDateTime;
 use diesel::prelude::*;
 
 use super::model::{
-    ArticleRow, CreateArticle, MAX_BODY_CHARS, MAX_EXCERPT_CHARS, MAX_TITLE_CHARS, NewArticle,
-    STATUS_DRAFT, STATUS_PUBLISHED, SummaryRow, UpdateArticle,
+    ArticleRow, CreateArticle, MAX_BODY_CHARS, MAX_EXCERPT_CHARS, MAX_TITLE_CHARS, NewArticle, STATUS_DRAFT,
+    STATUS_PUBLISHED, SummaryRow, UpdateArticle,
 };
 use super::policy::ArticleAccess;
 use super::render::render;
@@ -24,10 +24,7 @@ use crate::tags::store as tag_store;
 #[diesel::dsl::auto_type(no_type_alias)]
 pub fn is_public(now: NaiveDateTime) -> _ {
     let published: &'static str = STATUS_PUBLISHED;
-    articles::status
-        .eq(published)
-        .and(articles::published_at.le(now))
-        .and(articles::deleted_at.is_null())
+    articles::status.eq(published).and(articles::published_at.le(now)).and(articles::deleted_at.is_null())
 }
 
 /// Filters of the public list.
@@ -39,10 +36,7 @@ pub struct PublicFilter {
     pub author: Option<String>,
 }
 
-fn public_articles(
-    now: NaiveDateTime,
-    filter: &PublicFilter,
-) -> articles::BoxedQuery<'static, DbBackend> {
+fn public_articles(now: NaiveDateTime, filter: &PublicFilter) -> articles::BoxedQuery<'static, DbBackend> {
     let mut query = articles::table.filter(is_public(now)).into_boxed();
     if let Some(tag) = &filter.tag {
         query = query.filter(
@@ -86,19 +80,14 @@ pub fn list_public(
 }
 
 /// One public article by slug.
-pub fn find_public(
-    conn: &mut DbConnection,
-    now: NaiveDateTime,
-    slug: &str,
-) -> Result<Option<PublicArticle>, ApiError> {
+pub fn find_public(conn: &mut DbConnection, now: NaiveDateTime, slug: &str) -> Result<Option<PublicArticle>, ApiError> {
     let row: Option<ArticleRow> = articles::table
         .filter(is_public(now))
         .filter(articles::slug.eq(slug))
         .select(ArticleRow::as_select())
         .first(conn)
         .optional()?;
-    row.map(|row| Ok(with_embeds(conn, vec![row], PublicArticle::new)?.remove(0)))
-        .transpose()
+    row.map(|row| Ok(with_embeds(conn, vec![row], PublicArticle::new)?.remove(0))).transpose()
 }
 
 /// Rows of articles, each turned into a view with its bylines and tags, loaded for all at once.
@@ -120,11 +109,7 @@ where
         .into_iter()
         .map(|row| {
             let id = row.id();
-            view(
-                row,
-                bylines.remove(&id).unwrap_or_default(),
-                tags.remove(&id).unwrap_or_default(),
-            )
+            view(row, bylines.remove(&id).unwrap_or_default(), tags.remove(&id).unwrap_or_default())
         })
         .collect())
 }
@@ -155,20 +140,14 @@ pub struct AdminFilter {
 }
 
 fn admin_articles(filter: &AdminFilter) -> articles::BoxedQuery<'static, DbBackend> {
-    let mut query = articles::table
-        .filter(articles::deleted_at.is_null())
-        .into_boxed();
+    let mut query = articles::table.filter(articles::deleted_at.is_null()).into_boxed();
     if let Some(status) = filter.status {
         query = query.filter(articles::status.eq(status));
     }
     if let Some(author_id) = filter.byline {
-        query = query.filter(
-            articles::id.eq_any(
-                article_authors::table
-                    .filter(article_authors::author_id.eq(author_id))
-                    .select(article_authors::article_id),
-            ),
-        );
+        query = query.filter(articles::id.eq_any(
+            article_authors::table.filter(article_authors::author_id.eq(author_id)).select(article_authors::article_id),
+        ));
     }
     query
 }
@@ -248,11 +227,7 @@ fn check_fields(
         v.chars("body_markdown", body, 0, MAX_BODY_CHARS);
     }
     // An empty excerpt means "derive it", like null.
-    let excerpt = excerpt.map(|e| {
-        e.map(str::trim)
-            .filter(|e| !e.is_empty())
-            .map(str::to_string)
-    });
+    let excerpt = excerpt.map(|e| e.map(str::trim).filter(|e| !e.is_empty()).map(str::to_string));
     if let Some(Some(excerpt)) = &excerpt {
         v.chars("excerpt", excerpt, 0, MAX_EXCERPT_CHARS);
     }
@@ -261,23 +236,12 @@ fn check_fields(
     }
     let tags = tags.map(|names| tag_store::check_tag_names(names, &mut v));
     v.finish()?;
-    Ok(CheckedFields {
-        title,
-        body_markdown,
-        excerpt,
-        slug,
-        tags,
-    })
+    Ok(CheckedFields { title, body_markdown, excerpt, slug, tags })
 }
 
-fn slug_taken(
-    conn: &mut DbConnection,
-    slug: &str,
-    except_id: Option<i64>,
-) -> Result<bool, ApiError> {
-    let query = articles::table
-        .filter(articles::slug.eq(slug.to_string()))
-        .filter(articles::id.ne(except_id.unwrap_or(-1)));
+fn slug_taken(conn: &mut DbConnection, slug: &str, except_id: Option<i64>) -> Result<bool, ApiError> {
+    let query =
+        articles::table.filter(articles::slug.eq(slug.to_string())).filter(articles::id.ne(except_id.unwrap_or(-1)));
     Ok(diesel::select(diesel::dsl::exists(query)).get_result(conn)?)
 }
 
@@ -306,9 +270,7 @@ pub fn create(
         let slug = match fields.slug {
             Some(slug) if slug_taken(conn, &slug, None)? => return Err(slug_conflict(&slug)),
             Some(slug) => slug,
-            None => slugs::unique_slug(&slugs::slugify(&title, "article"), |s| {
-                slug_taken(conn, s, None)
-            })?,
+            None => slugs::unique_slug(&slugs::slugify(&title, "article"), |s| slug_taken(conn, s, None))?,
         };
         let now = db::now();
         let id: i64 = diesel::insert_into(articles::table)
@@ -316,6 +278,7 @@ pub fn create(
                 slug: &slug,
                 title: &title,
                 excerpt: fields.excerpt.flatten().as_deref(),
+                derived_excerpt: &rendered.derived_excerpt,
                 body_markdown: &body,
                 body_html: &rendered.html,
                 body_text: &rendered.text,
@@ -373,6 +336,7 @@ pub fn update(
             body_markdown: fields.body_markdown.as_deref(),
             body_html: rendered.as_ref().map(|r| r.html.as_str()),
             body_text: rendered.as_ref().map(|r| r.text.as_str()),
+            derived_excerpt: rendered.as_ref().map(|r| r.derived_excerpt.as_str()),
             word_count: rendered.as_ref().map(|r| r.word_count),
             updated_at: db::now(),
         };
@@ -396,6 +360,7 @@ struct ArticleChanges<'a> {
     body_markdown: Option<&'a str>,
     body_html: Option<&'a str>,
     body_text: Option<&'a str>,
+    derived_excerpt: Option<&'a str>,
     word_count: Option<i32>,
     updated_at: NaiveDateTime,
 }
@@ -410,23 +375,13 @@ pub fn set_published(
     write_transaction(conn, |conn| {
         guard(&access(conn, id)?)?;
         let now = db::now();
-        let status = if publish {
-            STATUS_PUBLISHED
-        } else {
-            STATUS_DRAFT
-        };
-        let published_at: Option<NaiveDateTime> = articles::table
-            .find(id)
-            .select(articles::published_at)
-            .first(conn)?;
+        let status = if publish { STATUS_PUBLISHED } else { STATUS_DRAFT };
+        let published_at: Option<NaiveDateTime> =
+            articles::table.find(id).select(articles::published_at).first(conn)?;
         diesel::update(articles::table.find(id))
             .set((
                 articles::status.eq(status),
-                articles::published_at.eq(if publish {
-                    published_at.or(Some(now))
-                } else {
-                    published_at
-                }),
+                articles::published_at.eq(if publish { published_at.or(Some(now)) } else { published_at }),
                 articles::updated_at.eq(now),
                 articles::version.eq(articles::version + 1),
             ))

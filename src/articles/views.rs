@@ -6,7 +6,7 @@ use serde::Serialize;
 use utoipa::ToSchema;
 
 use super::model::{ArticleRow, STATUS_PUBLISHED, SummaryRow};
-use super::render::{excerpt, reading_time_minutes};
+use super::render::reading_time_minutes;
 use crate::authors::model::AuthorSummary;
 use crate::tags::model::PublicTag;
 
@@ -47,7 +47,7 @@ impl ArticleSummary {
         Self::build(
             row.slug,
             row.title,
-            excerpt(row.excerpt.as_deref(), &row.body_text),
+            row.excerpt.clone().unwrap_or_else(|| row.derived_excerpt.clone()),
             row.published_at.unwrap_or(row.updated_at).and_utc(),
             row.updated_at.and_utc(),
             row.word_count,
@@ -87,17 +87,14 @@ impl PublicArticle {
         let summary = ArticleSummary::build(
             row.slug,
             row.title,
-            excerpt(row.excerpt.as_deref(), &row.body_text),
+            row.excerpt.clone().unwrap_or_else(|| row.derived_excerpt.clone()),
             row.published_at.unwrap_or(row.updated_at).and_utc(),
             row.updated_at.and_utc(),
             row.word_count,
             authors,
             tags,
         );
-        Self {
-            summary,
-            body_html: row.body_html,
-        }
+        Self { summary, body_html: row.body_html }
     }
 }
 
@@ -111,11 +108,7 @@ pub enum ArticleStatus {
 
 impl ArticleStatus {
     pub fn from_db(status: &str) -> Self {
-        if status == STATUS_PUBLISHED {
-            Self::Published
-        } else {
-            Self::Draft
-        }
+        if status == STATUS_PUBLISHED { Self::Published } else { Self::Draft }
     }
 }
 
@@ -151,7 +144,7 @@ impl AdminArticle {
     pub fn new(row: ArticleRow, authors: Vec<AuthorSummary>, tags: Vec<PublicTag>) -> Self {
         Self {
             id: row.id,
-            display_excerpt: excerpt(row.excerpt.as_deref(), &row.body_text),
+            display_excerpt: row.excerpt.clone().unwrap_or_else(|| row.derived_excerpt.clone()),
             slug: row.slug,
             title: row.title,
             status: ArticleStatus::from_db(&row.status),
@@ -190,7 +183,7 @@ impl AdminArticleSummary {
     pub fn new(row: SummaryRow, authors: Vec<AuthorSummary>, tags: Vec<PublicTag>) -> Self {
         Self {
             id: row.id,
-            display_excerpt: excerpt(row.excerpt.as_deref(), &row.body_text),
+            display_excerpt: row.excerpt.clone().unwrap_or_else(|| row.derived_excerpt.clone()),
             slug: row.slug,
             title: row.title,
             status: ArticleStatus::from_db(&row.status),

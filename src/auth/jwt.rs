@@ -64,8 +64,6 @@ impl JwtKeys {
 
     /// The claims of a valid token, or `None` for anything else (the reason is not told to clients).
     pub fn verify(&self, token: &str) -> Option<Claims> {
-        jsonwebtoken::decode::<Claims>(token, &self.decoding, &self.validation)
-            .ok()
-            .map(|data| data.claims)
+        jsonwebtoken::decode::<Claims>(token, &self.decoding, &self.validation).ok().map(|data| data.claims)
     }
 }

@@ -83,10 +83,7 @@ impl AuthUser {
         if self.role >= minimum {
             Ok(())
         } else {
-            Err(ApiError::Forbidden(format!(
-                "this action needs the {} role or higher",
-                minimum.as_str()
-            )))
+            Err(ApiError::Forbidden(format!("this action needs the {} role or higher", minimum.as_str())))
         }
     }
 }
@@ -99,58 +96,46 @@ impl FromRequest for AuthUser {
         let state = req.app_data::<web::Data<AppState>>().cloned();
         let token = bearer_token(req);
         Box::pin(async move {
-            let state =
-                state.ok_or_else(|| ApiError::Internal("application state is missing".into()))?;
+            let state = state.ok_or_else(|| ApiError::Internal("application state is missing".into()))?;
             let token = token?;
-            let claims = state.jwt.verify(&token).ok_or_else(|| {
-                ApiError::Unauthorized("the access token is invalid or expired".into())
-            })?;
-            let id: i64 = claims.sub.parse().map_err(|_| {
-                ApiError::Unauthorized("the access token is invalid or expired".into())
-            })?;
-            let account = state
-                .db
-                .run(move |conn| authors_store::find_account(conn, id))
-                .await?;
+            let claims = state
+                .jwt
+                .verify(&token)
+                .ok_or_else(|| ApiError::Unauthorized("the access token is invalid or expired".into()))?;
+            let id: i64 = claims
+                .sub
+                .parse()
+                .map_err(|_| ApiError::Unauthorized("the access token is invalid or expired".into()))?;
+            let account = state.db.run(move |conn| authors_store::find_account(conn, id)).await?;
             let still_valid = account.as_ref().is_some_and(|a| {
                 a.active
                     && a.password_hash.is_some()
-                    && a.password_changed_at
-                        .is_none_or(|changed| claims.iat as i64 >= changed.and_utc().timestamp())
+                    && a.password_changed_at.is_none_or(|changed| claims.iat as i64 >= changed.and_utc().timestamp())
             });
             match account {
                 Some(account) if still_valid => Ok(AuthUser {
                     id: account.id,
-                    role: Role::parse(&account.role).ok_or_else(|| {
-                        ApiError::Internal(format!("author {} has an unknown role", account.id))
-                    })?,
+                    role: Role::parse(&account.role)
+                        .ok_or_else(|| ApiError::Internal(format!("author {} has an unknown role", account.id)))?,
                 }),
-                _ => Err(ApiError::Unauthorized(
-                    "the access token is no longer valid".into(),
-                )),
+                _ => Err(ApiError::Unauthorized("the access token is no longer valid".into())),
             }
         })
     }
 }
 
 fn bearer_token(req: &HttpRequest) -> Result<String, ApiError> {
-    let value = req.headers().get(header::AUTHORIZATION).ok_or_else(|| {
-        ApiError::Unauthorized("this route needs `Authorization: Bearer <access token>`".into())
-    })?;
+    let value = req
+        .headers()
+        .get(header::AUTHORIZATION)
+        .ok_or_else(|| ApiError::Unauthorized("this route needs `Authorization: Bearer <access token>`".into()))?;
     value
         .to_str()
         .ok()
-        .and_then(|v| {
-            v.strip_prefix("Bearer ")
-                .or_else(|| v.strip_prefix("bearer "))
-        })
+        .and_then(|v| v.strip_prefix("Bearer ").or_else(|| v.strip_prefix("bearer ")))
         .map(|t| t.trim().to_string())
         .filter(|t| !t.is_empty())
-        .ok_or_else(|| {
-            ApiError::Unauthorized(
-                "the Authorization header must be `Bearer <access token>`".into(),
-            )
-        })
+        .ok_or_else(|| ApiError::Unauthorized("the Authorization header must be `Bearer <access token>`".into()))
 }
 
 /// `bytes` random bytes from the OS, hex-encoded: secrets, request ids, later refresh tokens.

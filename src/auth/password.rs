@@ -1,9 +1,7 @@
 //! Argon2id password hashing. Hashes are PHC strings, so a later change of cost parameters still
 //! verifies old hashes. Hashing is CPU-heavy: callers run it inside `Db::run`/`web::block`.
 
-use argon2::password_hash::{
-    PasswordHash, PasswordHasher, PasswordVerifier, SaltString, rand_core::OsRng,
-};
+use argon2::password_hash::{PasswordHash, PasswordHasher, PasswordVerifier, SaltString, rand_core::OsRng};
 use argon2::{Algorithm, Argon2, Params, Version};
 
 /// Shortest and longest passwords accepted (characters). The upper bound keeps hashing cost bounded.
@@ -20,22 +18,14 @@ pub struct HashParams {
 
 impl Default for HashParams {
     fn default() -> Self {
-        Self {
-            memory_kib: 19 * 1024,
-            iterations: 2,
-            parallelism: 1,
-        }
+        Self { memory_kib: 19 * 1024, iterations: 2, parallelism: 1 }
     }
 }
 
 impl HashParams {
     /// Fast enough for a test suite that logs in hundreds of times; never for production.
     pub fn cheap_for_tests() -> Self {
-        Self {
-            memory_kib: 64,
-            iterations: 1,
-            parallelism: 1,
-        }
+        Self { memory_kib: 64, iterations: 1, parallelism: 1 }
     }
 
     fn hasher(&self) -> Argon2<'static> {
@@ -58,10 +48,7 @@ pub fn hash_password(password: &str, params: &HashParams) -> Result<String, Stri
 /// Checks a password against a stored PHC hash; an unreadable hash never matches.
 pub fn verify_password(password: &str, stored_hash: &str, params: &HashParams) -> bool {
     match PasswordHash::new(stored_hash) {
-        Ok(hash) => params
-            .hasher()
-            .verify_password(password.as_bytes(), &hash)
-            .is_ok(),
+        Ok(hash) => params.hasher().verify_password(password.as_bytes(), &hash).is_ok(),
         Err(_) => false,
     }
 }

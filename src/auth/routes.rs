@@ -57,37 +57,24 @@ pub async fn login(
     JsonBody(input): JsonBody<LoginRequest>,
 ) -> Result<HttpResponse, ApiError> {
     let email = input.email;
-    let account = state
-        .db
-        .run(move |conn| authors_store::find_by_email(conn, &email))
-        .await?;
+    let account = state.db.run(move |conn| authors_store::find_by_email(conn, &email)).await?;
     let params = state.config.password_hashing;
     let dummy_hash = state.dummy_password_hash.clone();
     let account = web::block(move || {
         let usable = account.filter(|a| a.active && a.password_hash.is_some());
         // Hash even when there is no account, so response time does not reveal which e-mails exist.
-        let hash = usable
-            .as_ref()
-            .and_then(|a| a.password_hash.clone())
-            .unwrap_or(dummy_hash);
+        let hash = usable.as_ref().and_then(|a| a.password_hash.clone()).unwrap_or(dummy_hash);
         let matches = verify_password(&input.password, &hash, &params);
         usable.filter(|_| matches)
     })
     .await
     .map_err(|e| ApiError::Internal(format!("password check failed: {e}")))?
     .ok_or_else(|| ApiError::Unauthorized("wrong e-mail or password".into()))?;
-    let access_token = state
-        .jwt
-        .issue(account.id, &account.role)
-        .map_err(ApiError::Internal)?;
+    let access_token = state.jwt.issue(account.id, &account.role).map_err(ApiError::Internal)?;
     tracing::info!(author_id = account.id, "login");
     Ok(private_json(
         StatusCode::OK,
-        &TokenResponse {
-            access_token,
-            token_type: "Bearer",
-            expires_in: state.jwt.ttl_seconds(),
-        },
+        &TokenResponse { access_token, token_type: "Bearer", expires_in: state.jwt.ttl_seconds() },
     ))
 }
 

@@ -28,14 +28,8 @@ pub async fn list_authors(
 ) -> Result<actix_web::HttpResponse, ApiError> {
     let page = PageRequest::new(query.page, query.per_page)?;
     let now = crate::db::now();
-    let (data, total) = state
-        .db
-        .run(move |conn| store::list_public(conn, now, page))
-        .await?;
-    Ok(public_json(&Paginated {
-        data,
-        meta: page.meta(total),
-    }))
+    let (data, total) = state.db.run(move |conn| store::list_public(conn, now, page)).await?;
+    Ok(public_json(&Paginated { data, meta: page.meta(total) }))
 }
 
 /// One author with published work, by slug.

@@ -5,9 +5,7 @@ use std::collections::HashMap;
 use chrono::NaiveDateTime;
 use diesel::prelude::*;
 
-use super::model::{
-    Author, AuthorSummary, NewAccount, NewAuthor, is_plausible_email, normalize_email,
-};
+use super::model::{Author, AuthorSummary, NewAccount, NewAuthor, is_plausible_email, normalize_email};
 use crate::articles::store::is_public;
 use crate::auth::password::{HashParams, MAX_PASSWORD_CHARS, MIN_PASSWORD_CHARS, hash_password};
 use crate::db::{self, DbConnection, write_transaction};
@@ -17,11 +15,7 @@ use crate::schema::{article_authors, articles, authors};
 use crate::slugs;
 
 pub fn find_account(conn: &mut DbConnection, id: i64) -> Result<Option<Author>, ApiError> {
-    Ok(authors::table
-        .find(id)
-        .select(Author::as_select())
-        .first(conn)
-        .optional()?)
+    Ok(authors::table.find(id).select(Author::as_select()).first(conn).optional()?)
 }
 
 pub fn find_by_email(conn: &mut DbConnection, email: &str) -> Result<Option<Author>, ApiError> {
@@ -34,33 +28,18 @@ pub fn find_by_email(conn: &mut DbConnection, email: &str) -> Result<Option<Auth
 
 /// Checks and creates an account that can log in. The password is hashed here, before the
 /// transaction, so the write lock is never held during the (deliberately slow) hash.
-pub fn create_account(
-    conn: &mut DbConnection,
-    account: &NewAccount,
-    params: &HashParams,
-) -> Result<Author, ApiError> {
+pub fn create_account(conn: &mut DbConnection, account: &NewAccount, params: &HashParams) -> Result<Author, ApiError> {
     let email = normalize_email(&account.email);
     let name = account.name.trim();
     Validator::new()
-        .check(
-            is_plausible_email(&email),
-            "email",
-            "must be an e-mail address",
-        )
+        .check(is_plausible_email(&email), "email", "must be an e-mail address")
         .chars("name", name, 1, 100)
-        .chars(
-            "password",
-            &account.password,
-            MIN_PASSWORD_CHARS,
-            MAX_PASSWORD_CHARS,
-        )
+        .chars("password", &account.password, MIN_PASSWORD_CHARS, MAX_PASSWORD_CHARS)
         .finish()?;
     let password_hash = hash_password(&account.password, params).map_err(ApiError::Internal)?;
     write_transaction(conn, |conn| {
         if find_by_email(conn, &email)?.is_some() {
-            return Err(ApiError::Conflict(format!(
-                "an account with the e-mail {email} already exists"
-            )));
+            return Err(ApiError::Conflict(format!("an account with the e-mail {email} already exists")));
         }
         let slug = unique_author_slug(conn, &slugs::slugify(name, "author"))?;
         let now = db::now();
@@ -86,22 +65,15 @@ pub fn create_account(
 
 fn unique_author_slug(conn: &mut DbConnection, base: &str) -> Result<String, ApiError> {
     slugs::unique_slug(base, |candidate| {
-        Ok(diesel::select(diesel::dsl::exists(
-            authors::table.filter(authors::slug.eq(candidate)),
-        ))
-        .get_result(conn)?)
+        Ok(diesel::select(diesel::dsl::exists(authors::table.filter(authors::slug.eq(candidate)))).get_result(conn)?)
     })
 }
 
 /// Authors with at least one public article: accounts that never published stay private.
 fn public_authors(now: NaiveDateTime) -> authors::BoxedQuery<'static, db::DbBackend> {
-    let with_public_work = article_authors::table
-        .inner_join(articles::table)
-        .filter(is_public(now))
-        .select(article_authors::author_id);
-    authors::table
-        .filter(authors::id.eq_any(with_public_work))
-        .into_boxed()
+    let with_public_work =
+        article_authors::table.inner_join(articles::table).filter(is_public(now)).select(article_authors::author_id);
+    authors::table.filter(authors::id.eq_any(with_public_work)).into_boxed()
 }
 
 pub fn list_public(
@@ -119,11 +91,7 @@ pub fn list_public(
     Ok((rows, total))
 }
 
-pub fn find_public(
-    conn: &mut DbConnection,
-    now: NaiveDateTime,
-    slug: &str,
-) -> Result<Option<AuthorSummary>, ApiError> {
+pub fn find_public(conn: &mut DbConnection, now: NaiveDateTime, slug: &str) -> Result<Option<AuthorSummary>, ApiError> {
     Ok(public_authors(now)
         .filter(authors::slug.eq(slug.to_string()))
         .select(AuthorSummary::as_select())
@@ -132,10 +100,7 @@ pub fn find_public(
 }
 
 /// The ordered bylines of many articles in one query (no N+1), keyed by article id.
-pub fn bylines_for(
-    conn: &mut DbConnection,
-    article_ids: &[i64],
-) -> Result<HashMap<i64, Vec<AuthorSummary>>, ApiError> {
+pub fn bylines_for(conn: &mut DbConnection, article_ids: &[i64]) -> Result<HashMap<i64, Vec<AuthorSummary>>, ApiError> {
     let rows: Vec<(i64, AuthorSummary)> = article_authors::table
         .inner_join(authors::table)
         .filter(article_authors::article_id.eq_any(article_ids))

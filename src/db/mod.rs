@@ -46,20 +46,14 @@ impl DatabaseUrl {
         if raw.starts_with("postgres://") || raw.starts_with("postgresql://") {
             return Ok(Self::Postgres(raw.to_string()));
         }
-        let path = raw
-            .strip_prefix("sqlite://")
-            .or_else(|| raw.strip_prefix("sqlite:"))
-            .unwrap_or(raw);
+        let path = raw.strip_prefix("sqlite://").or_else(|| raw.strip_prefix("sqlite:")).unwrap_or(raw);
         if path.is_empty() || path.contains("://") {
             return Err(format!(
                 "`{raw}` is neither a PostgreSQL URL (postgres://…) nor a SQLite path (sqlite://masthead.db)"
             ));
         }
         if path == ":memory:" {
-            return Err(
-                "an in-memory SQLite database cannot be shared by a connection pool; use a file"
-                    .into(),
-            );
+            return Err("an in-memory SQLite database cannot be shared by a connection pool; use a file".into());
         }
         Ok(Self::Sqlite(path.to_string()))
     }
@@ -104,18 +98,13 @@ impl Db {
 
     /// Runs the pending migrations of the backend in use; returns the versions applied.
     pub fn migrate(&self) -> Result<Vec<String>, DbSetupError> {
-        let mut conn = self
-            .pool
-            .get()
-            .map_err(|e| DbSetupError::Connect(e.to_string()))?;
+        let mut conn = self.pool.get().map_err(|e| DbSetupError::Connect(e.to_string()))?;
         run_migrations(&mut conn).map_err(DbSetupError::Migrate)
     }
 
     /// A pooled connection for synchronous callers (the CLI, tests).
     pub fn conn(&self) -> Result<PooledConnection<ConnectionManager>, ApiError> {
-        self.pool
-            .get()
-            .map_err(|e| ApiError::Unavailable(format!("no database connection: {e}")))
+        self.pool.get().map_err(|e| ApiError::Unavailable(format!("no database connection: {e}")))
     }
 
     /// Runs blocking database work on actix's blocking thread pool, so that request threads never
@@ -142,9 +131,7 @@ fn run_migrations(conn: &mut DbConnection) -> Result<Vec<String>, String> {
             .map(|versions| versions.iter().map(|v| v.to_string()).collect()),
         DbConnection::Postgres(conn) => {
             // Several nodes may start at once against one database: let one migrate at a time.
-            diesel::sql_query("SELECT pg_advisory_lock(7262737)")
-                .execute(conn)
-                .map_err(|e| e.to_string())?;
+            diesel::sql_query("SELECT pg_advisory_lock(7262737)").execute(conn).map_err(|e| e.to_string())?;
             let applied = conn
                 .run_pending_migrations(POSTGRES_MIGRATIONS)
                 .map(|versions| versions.iter().map(|v| v.to_string()).collect::<Vec<_>>());
@@ -163,9 +150,7 @@ pub fn write_transaction<T>(
     work: impl FnOnce(&mut DbConnection) -> Result<T, ApiError>,
 ) -> Result<T, ApiError> {
     match conn {
-        DbConnection::Sqlite(inner) => {
-            AnsiTransactionManager::begin_transaction_sql(inner, "BEGIN IMMEDIATE")?
-        }
+        DbConnection::Sqlite(inner) => AnsiTransactionManager::begin_transaction_sql(inner, "BEGIN IMMEDIATE")?,
         DbConnection::Postgres(inner) => AnsiTransactionManager::begin_transaction(inner)?,
     }
     match work(conn) {

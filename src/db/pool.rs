@@ -41,9 +41,7 @@ impl ManageConnection for ConnectionManager {
 
     fn connect(&self) -> Result<DbConnection, PoolConnectionError> {
         match &self.url {
-            DatabaseUrl::Postgres(url) => Ok(DbConnection::Postgres(
-                diesel::PgConnection::establish(url)?,
-            )),
+            DatabaseUrl::Postgres(url) => Ok(DbConnection::Postgres(diesel::PgConnection::establish(url)?)),
             DatabaseUrl::Sqlite(path) => {
                 let mut conn = diesel::SqliteConnection::establish(path)?;
                 conn.batch_execute(SQLITE_PRAGMAS)?;

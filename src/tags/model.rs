@@ -61,11 +61,7 @@ pub struct CreateTag {
     #[schema(example = "Open source", min_length = 1, max_length = 50)]
     pub name: String,
     /// Derived from the name when absent.
-    #[schema(
-        example = "open-source",
-        pattern = "^[a-z0-9]+(-[a-z0-9]+)*$",
-        max_length = 120
-    )]
+    #[schema(example = "open-source", pattern = "^[a-z0-9]+(-[a-z0-9]+)*$", max_length = 120)]
     pub slug: Option<String>,
     #[schema(max_length = 500)]
     pub description: Option<String>,

@@ -30,14 +30,8 @@ pub async fn list_tags(
 ) -> Result<HttpResponse, ApiError> {
     let page = PageRequest::new(query.page, query.per_page)?;
     let now = crate::db::now();
-    let (data, total) = state
-        .db
-        .run(move |conn| store::list_public(conn, now, page))
-        .await?;
-    Ok(public_json(&Paginated {
-        data,
-        meta: page.meta(total),
-    }))
+    let (data, total) = state.db.run(move |conn| store::list_public(conn, now, page)).await?;
+    Ok(public_json(&Paginated { data, meta: page.meta(total) }))
 }
 
 /// One tag on published articles, by slug.
@@ -51,10 +45,7 @@ pub async fn list_tags(
     )
 )]
 #[get("/tags/{slug}")]
-pub async fn get_tag(
-    state: web::Data<AppState>,
-    slug: web::Path<String>,
-) -> Result<HttpResponse, ApiError> {
+pub async fn get_tag(state: web::Data<AppState>, slug: web::Path<String>) -> Result<HttpResponse, ApiError> {
     let slug = slug.into_inner();
     let now = crate::db::now();
     let tag = state
@@ -86,17 +77,8 @@ pub async fn admin_list_tags(
 ) -> Result<HttpResponse, ApiError> {
     user.require(Role::Contributor)?;
     let page = PageRequest::new(query.page, query.per_page)?;
-    let (data, total) = state
-        .db
-        .run(move |conn| store::list_all(conn, page))
-        .await?;
-    Ok(private_json(
-        StatusCode::OK,
-        &Paginated {
-            data,
-            meta: page.meta(total),
-        },
-    ))
+    let (data, total) = state.db.run(move |conn| store::list_all(conn, page)).await?;
+    Ok(private_json(StatusCode::OK, &Paginated { data, meta: page.meta(total) }))
 }
 
 /// Creates a tag. Authors and above.
@@ -155,10 +137,7 @@ pub async fn admin_update_tag(
 ) -> Result<HttpResponse, ApiError> {
     user.require(Role::Editor)?;
     let id = id.into_inner();
-    let tag = state
-        .db
-        .run(move |conn| store::update(conn, id, input))
-        .await?;
+    let tag = state.db.run(move |conn| store::update(conn, id, input)).await?;
     Ok(private_json(StatusCode::OK, &Item { data: tag }))
 }
 
@@ -184,7 +163,5 @@ pub async fn admin_delete_tag(
     user.require(Role::Editor)?;
     let id = id.into_inner();
     state.db.run(move |conn| store::delete(conn, id)).await?;
-    Ok(HttpResponse::NoContent()
-        .insert_header(("Cache-Control", "private, no-store"))
-        .finish())
+    Ok(HttpResponse::NoContent().insert_header(("Cache-Control", "private, no-store")).finish())
 }

@@ -6,9 +6,7 @@ use std::collections::HashMap;
 use chrono::NaiveDateTime;
 use diesel::prelude::*;
 
-use super::model::{
-    CreateTag, MAX_TAG_DESCRIPTION_CHARS, MAX_TAG_NAME_CHARS, NewTag, PublicTag, Tag, UpdateTag,
-};
+use super::model::{CreateTag, MAX_TAG_DESCRIPTION_CHARS, MAX_TAG_NAME_CHARS, NewTag, PublicTag, Tag, UpdateTag};
 use crate::articles::store::is_public;
 use crate::db::{self, DbConnection, write_transaction};
 use crate::error::{ApiError, Validator};
@@ -22,22 +20,14 @@ pub const MAX_TAGS_PER_ARTICLE: usize = 20;
 /// Checks a list of tag names from an article input (trimmed; duplicates by slug dropped, first
 /// kept). Returns `(slug, name)` pairs in order. Field errors are reported as `tags[i]`.
 pub fn check_tag_names(names: &[String], v: &mut Validator) -> Vec<(String, String)> {
-    v.check(
-        names.len() <= MAX_TAGS_PER_ARTICLE,
-        "tags",
-        format!("at most {MAX_TAGS_PER_ARTICLE} tags"),
-    );
+    v.check(names.len() <= MAX_TAGS_PER_ARTICLE, "tags", format!("at most {MAX_TAGS_PER_ARTICLE} tags"));
     let mut seen = Vec::with_capacity(names.len());
     for (i, raw) in names.iter().enumerate() {
         let name = raw.trim();
         let field = format!("tags[{i}]");
         v.chars(&field, name, 1, MAX_TAG_NAME_CHARS);
         let slug = slugs::slugify(name, "");
-        v.check(
-            name.is_empty() || !slug.is_empty(),
-            &field,
-            "must contain a letter or a digit",
-        );
+        v.check(name.is_empty() || !slug.is_empty(), &field, "must contain a letter or a digit");
         if !slug.is_empty() && !seen.iter().any(|(s, _): &(String, String)| *s == slug) {
             seen.push((slug, name.to_string()));
         }
@@ -47,11 +37,7 @@ pub fn check_tag_names(names: &[String], v: &mut Validator) -> Vec<(String, Stri
 
 /// The ids of the named tags, creating the missing ones when `may_create`; otherwise a missing
 /// tag is a 422 naming it.
-pub fn resolve(
-    conn: &mut DbConnection,
-    tags_in: &[(String, String)],
-    may_create: bool,
-) -> Result<Vec<i64>, ApiError> {
+pub fn resolve(conn: &mut DbConnection, tags_in: &[(String, String)], may_create: bool) -> Result<Vec<i64>, ApiError> {
     let slugs: Vec<&str> = tags_in.iter().map(|(slug, _)| slug.as_str()).collect();
     let existing: HashMap<String, i64> = tags::table
         .filter(tags::slug.eq_any(&slugs))
@@ -65,13 +51,7 @@ pub fn resolve(
         let id = match existing.get(slug) {
             Some(id) => *id,
             None if may_create => diesel::insert_into(tags::table)
-                .values(&NewTag {
-                    slug,
-                    name,
-                    description: None,
-                    created_at: now,
-                    updated_at: now,
-                })
+                .values(&NewTag { slug, name, description: None, created_at: now, updated_at: now })
                 .returning(tags::id)
                 .get_result(conn)?,
             None => {
@@ -87,13 +67,8 @@ pub fn resolve(
 }
 
 /// Replaces an article's tags with `tag_ids`, in that order.
-pub fn set_for_article(
-    conn: &mut DbConnection,
-    article_id: i64,
-    tag_ids: &[i64],
-) -> Result<(), ApiError> {
-    diesel::delete(article_tags::table.filter(article_tags::article_id.eq(article_id)))
-        .execute(conn)?;
+pub fn set_for_article(conn: &mut DbConnection, article_id: i64, tag_ids: &[i64]) -> Result<(), ApiError> {
+    diesel::delete(article_tags::table.filter(article_tags::article_id.eq(article_id))).execute(conn)?;
     // One statement per tag: multi-row INSERT does not compile through `MultiConnection`, and an
     // article has at most MAX_TAGS_PER_ARTICLE tags.
     for (position, tag_id) in tag_ids.iter().enumerate() {
@@ -109,10 +84,7 @@ pub fn set_for_article(
 }
 
 /// The ordered tags of many articles in one query (no N+1), keyed by article id.
-pub fn tags_for(
-    conn: &mut DbConnection,
-    article_ids: &[i64],
-) -> Result<HashMap<i64, Vec<PublicTag>>, ApiError> {
+pub fn tags_for(conn: &mut DbConnection, article_ids: &[i64]) -> Result<HashMap<i64, Vec<PublicTag>>, ApiError> {
     let rows: Vec<(i64, PublicTag)> = article_tags::table
         .inner_join(tags::table)
         .filter(article_tags::article_id.eq_any(article_ids))
@@ -128,13 +100,9 @@ pub fn tags_for(
 
 /// Tags on at least one public article.
 fn public_tags(now: NaiveDateTime) -> tags::BoxedQuery<'static, db::DbBackend> {
-    let on_public_articles = article_tags::table
-        .inner_join(articles::table)
-        .filter(is_public(now))
-        .select(article_tags::tag_id);
-    tags::table
-        .filter(tags::id.eq_any(on_public_articles))
-        .into_boxed()
+    let on_public_articles =
+        article_tags::table.inner_join(articles::table).filter(is_public(now)).select(article_tags::tag_id);
+    tags::table.filter(tags::id.eq_any(on_public_articles)).into_boxed()
 }
 
 pub fn list_public(
@@ -152,11 +120,7 @@ pub fn list_public(
     Ok((rows, total))
 }
 
-pub fn find_public(
-    conn: &mut DbConnection,
-    now: NaiveDateTime,
-    slug: &str,
-) -> Result<Option<PublicTag>, ApiError> {
+pub fn find_public(conn: &mut DbConnection, now: NaiveDateTime, slug: &str) -> Result<Option<PublicTag>, ApiError> {
     Ok(public_tags(now)
         .filter(tags::slug.eq(slug.to_string()))
         .select(PublicTag::as_select())
@@ -175,19 +139,10 @@ pub fn list_all(conn: &mut DbConnection, page: PageRequest) -> Result<(Vec<Tag>,
     Ok((rows, total))
 }
 
-fn check_fields(
-    v: &mut Validator,
-    name: Option<&str>,
-    slug: Option<&str>,
-    description: Option<&str>,
-) {
+fn check_fields(v: &mut Validator, name: Option<&str>, slug: Option<&str>, description: Option<&str>) {
     if let Some(name) = name {
         v.chars("name", name, 1, MAX_TAG_NAME_CHARS);
-        v.check(
-            name.is_empty() || !slugs::slugify(name, "").is_empty(),
-            "name",
-            "must contain a letter or a digit",
-        );
+        v.check(name.is_empty() || !slugs::slugify(name, "").is_empty(), "name", "must contain a letter or a digit");
     }
     if let Some(slug) = slug {
         v.check(slugs::is_valid_slug(slug), "slug", slugs::SLUG_RULE);
@@ -197,47 +152,26 @@ fn check_fields(
     }
 }
 
-fn slug_taken(
-    conn: &mut DbConnection,
-    slug: &str,
-    except_id: Option<i64>,
-) -> Result<bool, ApiError> {
-    let query = tags::table
-        .filter(tags::slug.eq(slug.to_string()))
-        .filter(tags::id.ne(except_id.unwrap_or(-1)));
+fn slug_taken(conn: &mut DbConnection, slug: &str, except_id: Option<i64>) -> Result<bool, ApiError> {
+    let query = tags::table.filter(tags::slug.eq(slug.to_string())).filter(tags::id.ne(except_id.unwrap_or(-1)));
     Ok(diesel::select(diesel::dsl::exists(query)).get_result(conn)?)
 }
 
 /// Creates a tag; a taken slug (given or derived from the name) is a 409.
 pub fn create(conn: &mut DbConnection, input: CreateTag) -> Result<Tag, ApiError> {
     let name = input.name.trim();
-    let description = input
-        .description
-        .as_deref()
-        .map(str::trim)
-        .filter(|d| !d.is_empty());
+    let description = input.description.as_deref().map(str::trim).filter(|d| !d.is_empty());
     let mut v = Validator::new();
     check_fields(&mut v, Some(name), input.slug.as_deref(), description);
     v.finish()?;
-    let slug = input
-        .slug
-        .clone()
-        .unwrap_or_else(|| slugs::slugify(name, ""));
+    let slug = input.slug.clone().unwrap_or_else(|| slugs::slugify(name, ""));
     write_transaction(conn, |conn| {
         if slug_taken(conn, &slug, None)? {
-            return Err(ApiError::Conflict(format!(
-                "a tag with the slug `{slug}` already exists"
-            )));
+            return Err(ApiError::Conflict(format!("a tag with the slug `{slug}` already exists")));
         }
         let now = db::now();
         Ok(diesel::insert_into(tags::table)
-            .values(&NewTag {
-                slug: &slug,
-                name,
-                description,
-                created_at: now,
-                updated_at: now,
-            })
+            .values(&NewTag { slug: &slug, name, description, created_at: now, updated_at: now })
             .returning(tags::all_columns)
             .get_result(conn)?)
     })
@@ -245,26 +179,17 @@ pub fn create(conn: &mut DbConnection, input: CreateTag) -> Result<Tag, ApiError
 
 pub fn update(conn: &mut DbConnection, id: i64, input: UpdateTag) -> Result<Tag, ApiError> {
     let name = input.name.as_deref().map(str::trim);
-    let description = input
-        .description
-        .as_ref()
-        .map(|d| d.as_deref().map(str::trim).filter(|d| !d.is_empty()));
+    let description = input.description.as_ref().map(|d| d.as_deref().map(str::trim).filter(|d| !d.is_empty()));
     let mut v = Validator::new();
     check_fields(&mut v, name, input.slug.as_deref(), description.flatten());
     v.finish()?;
     write_transaction(conn, |conn| {
-        let current: Tag = tags::table
-            .find(id)
-            .select(Tag::as_select())
-            .first(conn)
-            .optional()?
-            .ok_or_else(not_found)?;
+        let current: Tag =
+            tags::table.find(id).select(Tag::as_select()).first(conn).optional()?.ok_or_else(not_found)?;
         if let Some(slug) = &input.slug
             && slug_taken(conn, slug, Some(id))?
         {
-            return Err(ApiError::Conflict(format!(
-                "a tag with the slug `{slug}` already exists"
-            )));
+            return Err(ApiError::Conflict(format!("a tag with the slug `{slug}` already exists")));
         }
         Ok(diesel::update(tags::table.find(id))
             .set((
@@ -284,11 +209,7 @@ pub fn delete(conn: &mut DbConnection, id: i64) -> Result<(), ApiError> {
         diesel::delete(article_tags::table.filter(article_tags::tag_id.eq(id))).execute(conn)?;
         Ok(diesel::delete(tags::table.find(id)).execute(conn)?)
     })?;
-    if deleted == 0 {
-        Err(not_found())
-    } else {
-        Ok(())
-    }
+    if deleted == 0 { Err(not_found()) } else { Ok(()) }
 }
 
 fn not_found() -> ApiError {

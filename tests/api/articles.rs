@@ -38,10 +38,7 @@ async fn editor_flow_from_draft_to_deletion(backend: Backend) {
     assert_eq!(created.header("cache-control"), Some("private, no-store"));
     let draft = created.json()["data"].clone();
     let id = draft["id"].as_i64().unwrap();
-    assert_eq!(
-        created.header("location"),
-        Some(format!("/api/v1/admin/articles/{id}").as_str())
-    );
+    assert_eq!(created.header("location"), Some(format!("/api/v1/admin/articles/{id}").as_str()));
     assert_eq!(draft["status"], "draft");
     assert_eq!(draft["slug"], "engines-of-thought-a-note");
     assert_eq!(draft["version"], 1);
@@ -54,63 +51,36 @@ async fn editor_flow_from_draft_to_deletion(backend: Backend) {
             {"slug": "history", "name": "History", "description": null}
         ])
     );
-    app.get("/api/v1/articles/engines-of-thought-a-note")
-        .await
-        .assert_problem(404);
+    app.get("/api/v1/articles/engines-of-thought-a-note").await.assert_problem(404);
     assert_eq!(app.get("/api/v1/articles").await.json()["meta"]["total"], 0);
-    assert_eq!(
-        app.get_as(&editor, &format!("/api/v1/admin/articles/{id}"))
-            .await
-            .json()["data"]["status"],
-        "draft"
-    );
+    assert_eq!(app.get_as(&editor, &format!("/api/v1/admin/articles/{id}")).await.json()["data"]["status"], "draft");
 
     // Published: listed and readable by slug, with byline, tags and HTML, Unicode intact.
-    let published = app
-        .post_as(
-            &editor,
-            &format!("/api/v1/admin/articles/{id}/publish"),
-            json!(null),
-        )
-        .await;
+    let published = app.post_as(&editor, &format!("/api/v1/admin/articles/{id}/publish"), json!(null)).await;
     published.assert_status(200);
     let published = published.json()["data"].clone();
     assert_eq!(published["status"], "published");
     assert_eq!(published["version"], 2);
     let published_at = published["published_at"].as_str().unwrap().to_string();
-    assert!(
-        published_at.ends_with('Z'),
-        "RFC 3339 in UTC: {published_at}"
-    );
+    assert!(published_at.ends_with('Z'), "RFC 3339 in UTC: {published_at}");
 
     let list = app.get("/api/v1/articles").await;
     list.assert_status(200);
     let list = list.json();
-    assert_eq!(
-        list["meta"],
-        json!({"page": 1, "per_page": 20, "total": 1, "total_pages": 1})
-    );
+    assert_eq!(list["meta"], json!({"page": 1, "per_page": 20, "total": 1, "total_pages": 1}));
     assert_eq!(list["data"][0]["slug"], "engines-of-thought-a-note");
-    assert!(
-        list["data"][0].get("body_html").is_none(),
-        "lists carry no body"
-    );
+    assert!(list["data"][0].get("body_html").is_none(), "lists carry no body");
 
     let article = app.get("/api/v1/articles/engines-of-thought-a-note").await;
     article.assert_status(200);
-    assert!(
-        article
-            .header("content-type")
-            .unwrap()
-            .starts_with("application/json")
-    );
+    assert!(article.header("content-type").unwrap().starts_with("application/json"));
     let article = article.json()["data"].clone();
     assert_eq!(article["title"], "Engines of “thought” — a note");
     assert_eq!(
         article["body_html"],
         "<h1>Notes</h1>\n<p>The engine <em>weaves</em> algebraic patterns — as the loom weaves flowers.</p>\n"
     );
-    assert_eq!(article["excerpt"], "Notes");
+    assert_eq!(article["excerpt"], "The engine weaves algebraic patterns — as the loom weaves flowers.");
     assert_eq!(article["word_count"], 11);
     assert_eq!(article["reading_time_minutes"], 1);
     assert_eq!(article["published_at"], published_at);
@@ -124,132 +94,73 @@ async fn editor_flow_from_draft_to_deletion(backend: Backend) {
 
     // Edited: the public sees the change.
     let edited = app
-        .patch_as(
-            &editor,
-            &format!("/api/v1/admin/articles/{id}"),
-            json!({"excerpt": "On the engine and the loom."}),
-        )
+        .patch_as(&editor, &format!("/api/v1/admin/articles/{id}"), json!({"excerpt": "On the engine and the loom."}))
         .await;
     edited.assert_status(200);
     assert_eq!(edited.json()["data"]["version"], 3);
     assert_eq!(
-        app.get("/api/v1/articles/engines-of-thought-a-note")
-            .await
-            .json()["data"]["excerpt"],
+        app.get("/api/v1/articles/engines-of-thought-a-note").await.json()["data"]["excerpt"],
         "On the engine and the loom."
     );
 
     // Unpublished: gone from public routes, back to draft, first publication time kept.
-    let unpublished = app
-        .post_as(
-            &editor,
-            &format!("/api/v1/admin/articles/{id}/unpublish"),
-            json!(null),
-        )
-        .await;
+    let unpublished = app.post_as(&editor, &format!("/api/v1/admin/articles/{id}/unpublish"), json!(null)).await;
     unpublished.assert_status(200);
     assert_eq!(unpublished.json()["data"]["status"], "draft");
     assert_eq!(unpublished.json()["data"]["published_at"], published_at);
-    app.get("/api/v1/articles/engines-of-thought-a-note")
-        .await
-        .assert_problem(404);
+    app.get("/api/v1/articles/engines-of-thought-a-note").await.assert_problem(404);
     assert_eq!(app.get("/api/v1/articles").await.json()["data"], json!([]));
 
     // Deleted: gone for good.
-    let deleted = app
-        .delete_as(&editor, &format!("/api/v1/admin/articles/{id}"))
-        .await;
+    let deleted = app.delete_as(&editor, &format!("/api/v1/admin/articles/{id}")).await;
     deleted.assert_status(204);
     assert!(deleted.body.is_empty());
-    app.get_as(&editor, &format!("/api/v1/admin/articles/{id}"))
-        .await
-        .assert_problem(404);
-    app.delete_as(&editor, &format!("/api/v1/admin/articles/{id}"))
-        .await
-        .assert_problem(404);
+    app.get_as(&editor, &format!("/api/v1/admin/articles/{id}")).await.assert_problem(404);
+    app.delete_as(&editor, &format!("/api/v1/admin/articles/{id}")).await.assert_problem(404);
 }
 
 async fn slugs_are_derived_transliterated_and_unique(backend: Backend) {
     let app = spawn(backend).await;
     let author = app.user(Role::Author, "Writer").await;
     let body = json!({"title": "Über Straße: ¿qué tal?", "body_markdown": "x"});
-    assert_eq!(
-        app.draft(&author, body.clone()).await["slug"],
-        "uber-strasse-que-tal"
-    );
-    assert_eq!(
-        app.draft(&author, body.clone()).await["slug"],
-        "uber-strasse-que-tal-2"
-    );
-    assert_eq!(
-        app.draft(&author, body).await["slug"],
-        "uber-strasse-que-tal-3"
-    );
-    assert_eq!(
-        app.draft(&author, json!({"title": "¿?!", "body_markdown": ""}))
-            .await["slug"],
-        "article"
-    );
+    assert_eq!(app.draft(&author, body.clone()).await["slug"], "uber-strasse-que-tal");
+    assert_eq!(app.draft(&author, body.clone()).await["slug"], "uber-strasse-que-tal-2");
+    assert_eq!(app.draft(&author, body).await["slug"], "uber-strasse-que-tal-3");
+    assert_eq!(app.draft(&author, json!({"title": "¿?!", "body_markdown": ""})).await["slug"], "article");
 }
 
 async fn explicit_slugs_are_checked(backend: Backend) {
     let app = spawn(backend).await;
     let author = app.user(Role::Author, "Writer").await;
-    let first = app
-        .draft(
-            &author,
-            json!({"title": "One", "body_markdown": "", "slug": "my-slug"}),
-        )
-        .await;
+    let first = app.draft(&author, json!({"title": "One", "body_markdown": "", "slug": "my-slug"})).await;
     assert_eq!(first["slug"], "my-slug");
 
     let taken = app
-        .post_as(
-            &author,
-            "/api/v1/admin/articles",
-            json!({"title": "Two", "body_markdown": "", "slug": "my-slug"}),
-        )
+        .post_as(&author, "/api/v1/admin/articles", json!({"title": "Two", "body_markdown": "", "slug": "my-slug"}))
         .await
         .assert_problem(409);
     assert_eq!(taken["type"], "urn:masthead:problem:conflict");
     assert!(taken["detail"].as_str().unwrap().contains("my-slug"));
 
-    let second = app
-        .draft(&author, json!({"title": "Two", "body_markdown": ""}))
-        .await;
+    let second = app.draft(&author, json!({"title": "Two", "body_markdown": ""})).await;
     let second_id = second["id"].as_i64().unwrap();
-    app.patch_as(
-        &author,
-        &format!("/api/v1/admin/articles/{second_id}"),
-        json!({"slug": "my-slug"}),
-    )
-    .await
-    .assert_problem(409);
+    app.patch_as(&author, &format!("/api/v1/admin/articles/{second_id}"), json!({"slug": "my-slug"}))
+        .await
+        .assert_problem(409);
     // Keeping one's own slug is not a conflict.
-    app.patch_as(
-        &author,
-        &format!("/api/v1/admin/articles/{second_id}"),
-        json!({"slug": "two"}),
-    )
-    .await
-    .assert_status(200);
+    app.patch_as(&author, &format!("/api/v1/admin/articles/{second_id}"), json!({"slug": "two"}))
+        .await
+        .assert_status(200);
 
     for bad in ["Has Spaces", "UPPER", "trailing-", "a--b", "é"] {
         let problem = app
-            .post_as(
-                &author,
-                "/api/v1/admin/articles",
-                json!({"title": "T", "body_markdown": "", "slug": bad}),
-            )
+            .post_as(&author, "/api/v1/admin/articles", json!({"title": "T", "body_markdown": "", "slug": bad}))
             .await
             .assert_problem(422);
         assert_eq!(problem["errors"][0]["field"], "slug", "{bad}");
     }
     // Nothing was written by the refused requests.
-    assert_eq!(
-        app.get_as(&author, "/api/v1/admin/articles").await.json()["meta"]["total"],
-        2
-    );
+    assert_eq!(app.get_as(&author, "/api/v1/admin/articles").await.json()["meta"]["total"], 2);
 }
 
 async fn validation_names_every_invalid_field(backend: Backend) {
@@ -269,53 +180,27 @@ async fn validation_names_every_invalid_field(backend: Backend) {
         .await
         .assert_problem(422);
     assert_eq!(problem["type"], "urn:masthead:problem:validation");
-    let fields: Vec<&str> = problem["errors"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|e| e["field"].as_str().unwrap())
-        .collect();
-    assert_eq!(
-        fields,
-        ["title", "excerpt", "tags[1]", "tags[2]", "tags[3]"]
-    );
-    assert!(
-        problem["errors"][0]["message"]
-            .as_str()
-            .unwrap()
-            .contains("1 to 200")
-    );
+    let fields: Vec<&str> =
+        problem["errors"].as_array().unwrap().iter().map(|e| e["field"].as_str().unwrap()).collect();
+    assert_eq!(fields, ["title", "excerpt", "tags[1]", "tags[2]", "tags[3]"]);
+    assert!(problem["errors"][0]["message"].as_str().unwrap().contains("1 to 200"));
 
     let too_many: Vec<String> = (0..21).map(|i| format!("tag {i}")).collect();
     let problem = app
-        .post_as(
-            &author,
-            "/api/v1/admin/articles",
-            json!({"title": "T", "body_markdown": "", "tags": too_many}),
-        )
+        .post_as(&author, "/api/v1/admin/articles", json!({"title": "T", "body_markdown": "", "tags": too_many}))
         .await
         .assert_problem(422);
     assert_eq!(problem["errors"][0]["field"], "tags");
 
     let long_title = "t".repeat(201);
     let problem = app
-        .post_as(
-            &author,
-            "/api/v1/admin/articles",
-            json!({"title": long_title, "body_markdown": ""}),
-        )
+        .post_as(&author, "/api/v1/admin/articles", json!({"title": long_title, "body_markdown": ""}))
         .await
         .assert_problem(422);
     assert_eq!(problem["errors"][0]["field"], "title");
     // No tag or article was created by the refused requests.
-    assert_eq!(
-        app.get_as(&author, "/api/v1/admin/tags").await.json()["meta"]["total"],
-        0
-    );
-    assert_eq!(
-        app.get_as(&author, "/api/v1/admin/articles").await.json()["meta"]["total"],
-        0
-    );
+    assert_eq!(app.get_as(&author, "/api/v1/admin/tags").await.json()["meta"]["total"], 0);
+    assert_eq!(app.get_as(&author, "/api/v1/admin/articles").await.json()["meta"]["total"], 0);
 }
 
 async fn markdown_is_rendered_and_sanitized(backend: Backend) {
@@ -327,33 +212,16 @@ async fn markdown_is_rendered_and_sanitized(backend: Backend) {
         [click](javascript:alert(1)) <a href=\"data:text/html,hi\">data</a>\n\n\
         <svg onload=alert(1)><circle/></svg>\n\n\
         | a | b |\n|---|---|\n| 1 | 2 |\n";
-    let article = app
-        .published(&author, json!({"title": "XSS", "body_markdown": markdown}))
-        .await;
-    let html = app
-        .get(&format!(
-            "/api/v1/articles/{}",
-            article["slug"].as_str().unwrap()
-        ))
-        .await
-        .json()["data"]["body_html"]
-        .as_str()
-        .unwrap()
-        .to_string();
+    let article = app.published(&author, json!({"title": "XSS", "body_markdown": markdown})).await;
+    let html =
+        app.get(&format!("/api/v1/articles/{}", article["slug"].as_str().unwrap())).await.json()["data"]["body_html"]
+            .as_str()
+            .unwrap()
+            .to_string();
     assert!(html.contains("<strong>bold</strong>"), "{html}");
-    assert!(
-        html.contains("<a href=\"https://example.com\" rel=\"noopener noreferrer\">a link</a>"),
-        "{html}"
-    );
+    assert!(html.contains("<a href=\"https://example.com\" rel=\"noopener noreferrer\">a link</a>"), "{html}");
     assert!(html.contains("<table>"), "{html}");
-    for forbidden in [
-        "<script",
-        "onerror",
-        "javascript:",
-        "data:text",
-        "<svg",
-        "onload",
-    ] {
+    for forbidden in ["<script", "onerror", "javascript:", "data:text", "<svg", "onload"] {
         assert!(!html.contains(forbidden), "`{forbidden}` survived: {html}");
     }
 }
@@ -363,106 +231,45 @@ async fn public_list_is_newest_first_paginated_and_filtered(backend: Backend) {
     let ada = app.user(Role::Author, "Ada").await;
     let grace = app.user(Role::Author, "Grace").await;
     for i in 1..=3 {
-        app.published(
-            &ada,
-            json!({"title": format!("Ada {i}"), "body_markdown": "b", "tags": ["Math"]}),
-        )
-        .await;
+        app.published(&ada, json!({"title": format!("Ada {i}"), "body_markdown": "b", "tags": ["Math"]})).await;
     }
-    app.published(
-        &grace,
-        json!({"title": "Grace 1", "body_markdown": "b", "tags": ["Compilers", "math"]}),
-    )
-    .await;
-    app.draft(
-        &grace,
-        json!({"title": "Grace draft", "body_markdown": "b", "tags": ["Math"]}),
-    )
-    .await;
+    app.published(&grace, json!({"title": "Grace 1", "body_markdown": "b", "tags": ["Compilers", "math"]})).await;
+    app.draft(&grace, json!({"title": "Grace draft", "body_markdown": "b", "tags": ["Math"]})).await;
 
     let titles = |body: serde_json::Value| -> Vec<String> {
-        body["data"]
-            .as_array()
-            .unwrap()
-            .iter()
-            .map(|a| a["title"].as_str().unwrap().to_string())
-            .collect()
+        body["data"].as_array().unwrap().iter().map(|a| a["title"].as_str().unwrap().to_string()).collect()
     };
     let all = app.get("/api/v1/articles").await.json();
     assert_eq!(titles(all), ["Grace 1", "Ada 3", "Ada 2", "Ada 1"]);
 
     let page2 = app.get("/api/v1/articles?page=2&per_page=3").await.json();
-    assert_eq!(
-        page2["meta"],
-        json!({"page": 2, "per_page": 3, "total": 4, "total_pages": 2})
-    );
+    assert_eq!(page2["meta"], json!({"page": 2, "per_page": 3, "total": 4, "total_pages": 2}));
     assert_eq!(titles(page2), ["Ada 1"]);
     let beyond = app.get("/api/v1/articles?page=99").await.json();
     assert_eq!(beyond["data"], json!([]));
     assert_eq!(beyond["meta"]["total"], 4);
 
-    assert_eq!(
-        titles(app.get("/api/v1/articles?tag=math").await.json()),
-        ["Grace 1", "Ada 3", "Ada 2", "Ada 1"]
-    );
-    assert_eq!(
-        titles(app.get("/api/v1/articles?tag=compilers").await.json()),
-        ["Grace 1"]
-    );
-    assert_eq!(
-        titles(app.get("/api/v1/articles?author=grace").await.json()),
-        ["Grace 1"]
-    );
-    assert_eq!(
-        titles(
-            app.get("/api/v1/articles?author=ada&tag=math&per_page=2")
-                .await
-                .json()
-        ),
-        ["Ada 3", "Ada 2"]
-    );
-    assert_eq!(
-        app.get("/api/v1/articles?tag=nope").await.json()["meta"]["total"],
-        0
-    );
+    assert_eq!(titles(app.get("/api/v1/articles?tag=math").await.json()), ["Grace 1", "Ada 3", "Ada 2", "Ada 1"]);
+    assert_eq!(titles(app.get("/api/v1/articles?tag=compilers").await.json()), ["Grace 1"]);
+    assert_eq!(titles(app.get("/api/v1/articles?author=grace").await.json()), ["Grace 1"]);
+    assert_eq!(titles(app.get("/api/v1/articles?author=ada&tag=math&per_page=2").await.json()), ["Ada 3", "Ada 2"]);
+    assert_eq!(app.get("/api/v1/articles?tag=nope").await.json()["meta"]["total"], 0);
 }
 
 async fn list_parameters_are_checked(backend: Backend) {
     let app = spawn(backend).await;
-    for (query, field) in [
-        ("per_page=0", "per_page"),
-        ("per_page=101", "per_page"),
-        ("page=0", "page"),
-        ("page=-3", "page"),
-    ] {
-        let problem = app
-            .get(&format!("/api/v1/articles?{query}"))
-            .await
-            .assert_problem(422);
+    for (query, field) in
+        [("per_page=0", "per_page"), ("per_page=101", "per_page"), ("page=0", "page"), ("page=-3", "page")]
+    {
+        let problem = app.get(&format!("/api/v1/articles?{query}")).await.assert_problem(422);
         assert_eq!(problem["errors"][0]["field"], field, "{query}");
     }
-    let problem = app
-        .get("/api/v1/articles?per_page=ten")
-        .await
-        .assert_problem(400);
-    assert!(
-        problem["detail"].as_str().unwrap().contains("per_page"),
-        "{problem}"
-    );
-    let problem = app
-        .get("/api/v1/articles?colour=blue")
-        .await
-        .assert_problem(400);
-    assert!(
-        problem["detail"].as_str().unwrap().contains("colour"),
-        "{problem}"
-    );
-    app.get("/api/v1/articles?per_page=100&page=1")
-        .await
-        .assert_status(200);
-    app.get("/api/v1/authors?per_page=101")
-        .await
-        .assert_problem(422);
+    let problem = app.get("/api/v1/articles?per_page=ten").await.assert_problem(400);
+    assert!(problem["detail"].as_str().unwrap().contains("per_page"), "{problem}");
+    let problem = app.get("/api/v1/articles?colour=blue").await.assert_problem(400);
+    assert!(problem["detail"].as_str().unwrap().contains("colour"), "{problem}");
+    app.get("/api/v1/articles?per_page=100&page=1").await.assert_status(200);
+    app.get("/api/v1/authors?per_page=101").await.assert_problem(422);
     app.get("/api/v1/tags?sort=name").await.assert_problem(400);
 }
 
@@ -470,7 +277,10 @@ async fn patch_changes_only_what_is_sent(backend: Backend) {
     let app = spawn(backend).await;
     let author = app.user(Role::Author, "Writer").await;
     let article = app
-        .draft(&author, json!({"title": "Title", "body_markdown": "First words here.", "excerpt": "Written", "tags": ["A", "B"]}))
+        .draft(
+            &author,
+            json!({"title": "Title", "body_markdown": "First words here.", "excerpt": "Written", "tags": ["A", "B"]}),
+        )
         .await;
     let path = format!("/api/v1/admin/articles/{}", article["id"]);
 
@@ -480,13 +290,8 @@ async fn patch_changes_only_what_is_sent(backend: Backend) {
     assert_eq!(unchanged["title"], "Title");
     assert_eq!(unchanged["tags"].as_array().unwrap().len(), 2);
 
-    let changed = app
-        .patch_as(
-            &author,
-            &path,
-            json!({"excerpt": null, "tags": ["C"], "body_markdown": "New *body*."}),
-        )
-        .await;
+    let changed =
+        app.patch_as(&author, &path, json!({"excerpt": null, "tags": ["C"], "body_markdown": "New *body*."})).await;
     changed.assert_status(200);
     let changed = changed.json()["data"].clone();
     assert_eq!(changed["title"], "Title");
@@ -495,31 +300,14 @@ async fn patch_changes_only_what_is_sent(backend: Backend) {
     assert_eq!(changed["display_excerpt"], "New body.");
     assert_eq!(changed["body_html"], "<p>New <em>body</em>.</p>\n");
     assert_eq!(changed["word_count"], 2);
-    assert_eq!(
-        changed["tags"],
-        json!([{"slug": "c", "name": "C", "description": null}])
-    );
+    assert_eq!(changed["tags"], json!([{"slug": "c", "name": "C", "description": null}]));
     assert!(changed["version"].as_i64().unwrap() > unchanged["version"].as_i64().unwrap());
 
-    let problem = app
-        .patch_as(&author, &path, json!({"title": ""}))
-        .await
-        .assert_problem(422);
+    let problem = app.patch_as(&author, &path, json!({"title": ""})).await.assert_problem(422);
     assert_eq!(problem["errors"][0]["field"], "title");
-    app.patch_as(&author, &path, json!({"status": "published"}))
-        .await
-        .assert_problem(400);
-    app.patch_as(
-        &author,
-        "/api/v1/admin/articles/999999",
-        json!({"title": "x"}),
-    )
-    .await
-    .assert_problem(404);
-    assert_eq!(
-        app.get_as(&author, &path).await.json()["data"]["status"],
-        "draft"
-    );
+    app.patch_as(&author, &path, json!({"status": "published"})).await.assert_problem(400);
+    app.patch_as(&author, "/api/v1/admin/articles/999999", json!({"title": "x"})).await.assert_problem(404);
+    assert_eq!(app.get_as(&author, &path).await.json()["data"]["status"], "draft");
 }
 
 async fn roles_and_ownership_are_enforced(backend: Backend) {
@@ -530,11 +318,7 @@ async fn roles_and_ownership_are_enforced(backend: Backend) {
     let editor = app.user(Role::Editor, "Eddie").await;
 
     // Contributors write drafts with existing tags only, and never publish.
-    app.draft(
-        &author,
-        json!({"title": "Seed", "body_markdown": "", "tags": ["Existing"]}),
-    )
-    .await;
+    app.draft(&author, json!({"title": "Seed", "body_markdown": "", "tags": ["Existing"]})).await;
     let problem = app
         .post_as(
             &contributor,
@@ -543,75 +327,36 @@ async fn roles_and_ownership_are_enforced(backend: Backend) {
         )
         .await
         .assert_problem(422);
-    assert!(
-        problem["errors"][0]["message"]
-            .as_str()
-            .unwrap()
-            .contains("Brand new")
-    );
-    let draft = app
-        .draft(
-            &contributor,
-            json!({"title": "C", "body_markdown": "", "tags": ["existing"]}),
-        )
-        .await;
+    assert!(problem["errors"][0]["message"].as_str().unwrap().contains("Brand new"));
+    let draft = app.draft(&contributor, json!({"title": "C", "body_markdown": "", "tags": ["existing"]})).await;
     let path = format!("/api/v1/admin/articles/{}", draft["id"]);
-    app.post_as(&contributor, &format!("{path}/publish"), json!(null))
-        .await
-        .assert_problem(403);
-    app.patch_as(&contributor, &path, json!({"title": "C2"}))
-        .await
-        .assert_status(200);
+    app.post_as(&contributor, &format!("{path}/publish"), json!(null)).await.assert_problem(403);
+    app.patch_as(&contributor, &path, json!({"title": "C2"})).await.assert_status(200);
 
     // Someone else's article does not exist for authors; editors act on everything.
     app.get_as(&other_author, &path).await.assert_problem(404);
-    app.patch_as(&other_author, &path, json!({"title": "mine now"}))
-        .await
-        .assert_problem(404);
-    app.delete_as(&other_author, &path)
-        .await
-        .assert_problem(404);
-    app.post_as(&editor, &format!("{path}/publish"), json!(null))
-        .await
-        .assert_status(200);
+    app.patch_as(&other_author, &path, json!({"title": "mine now"})).await.assert_problem(404);
+    app.delete_as(&other_author, &path).await.assert_problem(404);
+    app.post_as(&editor, &format!("{path}/publish"), json!(null)).await.assert_status(200);
 
     // Once published, the contributor can no longer change it.
-    app.patch_as(&contributor, &path, json!({"title": "C3"}))
-        .await
-        .assert_problem(403);
+    app.patch_as(&contributor, &path, json!({"title": "C3"})).await.assert_problem(403);
     app.delete_as(&contributor, &path).await.assert_problem(403);
-    assert_eq!(
-        app.get_as(&editor, &path).await.json()["data"]["title"],
-        "C2"
-    );
+    assert_eq!(app.get_as(&editor, &path).await.json()["data"]["title"], "C2");
 
     // Authors publish their own.
-    let own = app
-        .draft(&author, json!({"title": "Mine", "body_markdown": ""}))
-        .await;
-    app.post_as(
-        &author,
-        &format!("/api/v1/admin/articles/{}/publish", own["id"]),
-        json!(null),
-    )
-    .await
-    .assert_status(200);
-
-    // Tags: contributors read, authors create, editors change and delete.
-    app.get_as(&contributor, "/api/v1/admin/tags")
+    let own = app.draft(&author, json!({"title": "Mine", "body_markdown": ""})).await;
+    app.post_as(&author, &format!("/api/v1/admin/articles/{}/publish", own["id"]), json!(null))
         .await
         .assert_status(200);
-    app.post_as(&contributor, "/api/v1/admin/tags", json!({"name": "Nope"}))
-        .await
-        .assert_problem(403);
-    let tag = app
-        .post_as(&author, "/api/v1/admin/tags", json!({"name": "Fine"}))
-        .await;
+
+    // Tags: contributors read, authors create, editors change and delete.
+    app.get_as(&contributor, "/api/v1/admin/tags").await.assert_status(200);
+    app.post_as(&contributor, "/api/v1/admin/tags", json!({"name": "Nope"})).await.assert_problem(403);
+    let tag = app.post_as(&author, "/api/v1/admin/tags", json!({"name": "Fine"})).await;
     tag.assert_status(201);
     let tag_path = format!("/api/v1/admin/tags/{}", tag.json()["data"]["id"]);
-    app.patch_as(&author, &tag_path, json!({"name": "Finer"}))
-        .await
-        .assert_problem(403);
+    app.patch_as(&author, &tag_path, json!({"name": "Finer"})).await.assert_problem(403);
     app.delete_as(&author, &tag_path).await.assert_problem(403);
     app.delete_as(&editor, &tag_path).await.assert_status(204);
 }
@@ -621,49 +366,19 @@ async fn editor_list_shows_drafts_to_their_owners(backend: Backend) {
     let author = app.user(Role::Author, "Arthur").await;
     let other = app.user(Role::Author, "Olga").await;
     let editor = app.user(Role::Editor, "Eddie").await;
-    app.draft(&author, json!({"title": "A draft", "body_markdown": ""}))
-        .await;
-    app.published(
-        &author,
-        json!({"title": "A published", "body_markdown": ""}),
-    )
-    .await;
-    app.draft(&other, json!({"title": "O draft", "body_markdown": ""}))
-        .await;
+    app.draft(&author, json!({"title": "A draft", "body_markdown": ""})).await;
+    app.published(&author, json!({"title": "A published", "body_markdown": ""})).await;
+    app.draft(&other, json!({"title": "O draft", "body_markdown": ""})).await;
 
     let titles = |body: serde_json::Value| -> Vec<String> {
-        body["data"]
-            .as_array()
-            .unwrap()
-            .iter()
-            .map(|a| a["title"].as_str().unwrap().to_string())
-            .collect()
+        body["data"].as_array().unwrap().iter().map(|a| a["title"].as_str().unwrap().to_string()).collect()
     };
     let list = app.get_as(&editor, "/api/v1/admin/articles").await;
     list.assert_status(200);
     assert_eq!(list.header("cache-control"), Some("private, no-store"));
     assert_eq!(titles(list.json()), ["O draft", "A published", "A draft"]);
-    assert_eq!(
-        titles(app.get_as(&author, "/api/v1/admin/articles").await.json()),
-        ["A published", "A draft"]
-    );
-    assert_eq!(
-        titles(
-            app.get_as(&author, "/api/v1/admin/articles?status=draft")
-                .await
-                .json()
-        ),
-        ["A draft"]
-    );
-    assert_eq!(
-        titles(
-            app.get_as(&editor, "/api/v1/admin/articles?status=published")
-                .await
-                .json()
-        ),
-        ["A published"]
-    );
-    app.get_as(&editor, "/api/v1/admin/articles?status=archived")
-        .await
-        .assert_problem(400);
+    assert_eq!(titles(app.get_as(&author, "/api/v1/admin/articles").await.json()), ["A published", "A draft"]);
+    assert_eq!(titles(app.get_as(&author, "/api/v1/admin/articles?status=draft").await.json()), ["A draft"]);
+    assert_eq!(titles(app.get_as(&editor, "/api/v1/admin/articles?status=published").await.json()), ["A published"]);
+    app.get_as(&editor, "/api/v1/admin/articles?status=archived").await.assert_problem(400);
 }

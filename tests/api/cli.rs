@@ -5,10 +5,7 @@ use std::process::{Command, Output, Stdio};
 
 use crate::harness::{Backend, TestDb, spawn_on};
 
-backend_tests!(
-    users_add_creates_an_account_that_can_log_in,
-    migrate_is_idempotent
-);
+backend_tests!(users_add_creates_an_account_that_can_log_in, migrate_is_idempotent);
 
 fn masthead(db: &TestDb, args: &[&str], stdin: &str) -> Output {
     let mut child = Command::new(env!("CARGO_BIN_EXE_masthead"))
@@ -21,43 +18,19 @@ fn masthead(db: &TestDb, args: &[&str], stdin: &str) -> Output {
         .stderr(Stdio::piped())
         .spawn()
         .expect("the masthead binary runs");
-    child
-        .stdin
-        .take()
-        .unwrap()
-        .write_all(stdin.as_bytes())
-        .unwrap();
+    child.stdin.take().unwrap().write_all(stdin.as_bytes()).unwrap();
     child.wait_with_output().unwrap()
 }
 
 async fn users_add_creates_an_account_that_can_log_in(backend: Backend) {
     let db = TestDb::create(backend);
-    let add = [
-        "users",
-        "add",
-        "--email",
-        "Chief@Example.com",
-        "--name",
-        "The Chief",
-        "--role",
-        "admin",
-        "--password-stdin",
-    ];
+    let add =
+        ["users", "add", "--email", "Chief@Example.com", "--name", "The Chief", "--role", "admin", "--password-stdin"];
     let output = masthead(&db, &add, "correct horse battery\n");
-    assert!(
-        output.status.success(),
-        "{}",
-        String::from_utf8_lossy(&output.stderr)
-    );
+    assert!(output.status.success(), "{}", String::from_utf8_lossy(&output.stderr));
     let stdout = String::from_utf8_lossy(&output.stdout);
-    assert!(
-        stdout.contains("created admin account The Chief <chief@example.com>"),
-        "{stdout}"
-    );
-    assert!(
-        !stdout.contains("correct horse"),
-        "the password is never printed"
-    );
+    assert!(stdout.contains("created admin account The Chief <chief@example.com>"), "{stdout}");
+    assert!(!stdout.contains("correct horse"), "the password is never printed");
 
     let again = masthead(&db, &add, "another password\n");
     assert!(!again.status.success());
@@ -65,48 +38,22 @@ async fn users_add_creates_an_account_that_can_log_in(backend: Backend) {
 
     let weak = masthead(
         &db,
-        &[
-            "users",
-            "add",
-            "--email",
-            "x@example.com",
-            "--name",
-            "X",
-            "--role",
-            "author",
-            "--password-stdin",
-        ],
+        &["users", "add", "--email", "x@example.com", "--name", "X", "--role", "author", "--password-stdin"],
         "short\n",
     );
     assert!(!weak.status.success());
-    assert!(
-        String::from_utf8_lossy(&weak.stderr).contains("password: must be 8 to 256 characters")
-    );
+    assert!(String::from_utf8_lossy(&weak.stderr).contains("password: must be 8 to 256 characters"));
 
     let bad_role = masthead(
         &db,
-        &[
-            "users",
-            "add",
-            "--email",
-            "x@example.com",
-            "--name",
-            "X",
-            "--role",
-            "king",
-            "--password-stdin",
-        ],
+        &["users", "add", "--email", "x@example.com", "--name", "X", "--role", "king", "--password-stdin"],
         "long enough\n",
     );
     assert!(!bad_role.status.success());
-    assert!(
-        String::from_utf8_lossy(&bad_role.stderr).contains("admin, editor, author, contributor")
-    );
+    assert!(String::from_utf8_lossy(&bad_role.stderr).contains("admin, editor, author, contributor"));
 
     let app = spawn_on(db).await;
-    let login = app
-        .login("chief@example.com", "correct horse battery")
-        .await;
+    let login = app.login("chief@example.com", "correct horse battery").await;
     login.assert_status(200);
     let token = login.json()["access_token"].as_str().unwrap().to_string();
     let me = app
@@ -123,11 +70,7 @@ async fn migrate_is_idempotent(backend: Backend) {
     let db = TestDb::create(backend);
     for _ in 0..2 {
         let output = masthead(&db, &["migrate"], "");
-        assert!(
-            output.status.success(),
-            "{}",
-            String::from_utf8_lossy(&output.stderr)
-        );
+        assert!(output.status.success(), "{}", String::from_utf8_lossy(&output.stderr));
         assert!(String::from_utf8_lossy(&output.stdout).contains("is up to date"));
     }
 }

@@ -73,8 +73,7 @@ impl TestDb {
             }
             Backend::Postgres => {
                 static COUNTER: AtomicU32 = AtomicU32::new(0);
-                let admin_url =
-                    std::env::var(POSTGRES_URL_VAR).expect("checked by postgres_enabled");
+                let admin_url = std::env::var(POSTGRES_URL_VAR).expect("checked by postgres_enabled");
                 let name = format!(
                     "masthead_test_{}_{}_{}",
                     std::process::id(),
@@ -83,9 +82,7 @@ impl TestDb {
                 );
                 let mut admin = PgConnection::establish(&admin_url)
                     .unwrap_or_else(|e| panic!("cannot connect to {POSTGRES_URL_VAR}: {e}"));
-                diesel::sql_query(format!("CREATE DATABASE {name}"))
-                    .execute(&mut admin)
-                    .expect("CREATE DATABASE");
+                diesel::sql_query(format!("CREATE DATABASE {name}")).execute(&mut admin).expect("CREATE DATABASE");
                 Self {
                     url: DatabaseUrl::Postgres(with_database(&admin_url, &name)),
                     _sqlite_dir: None,
@@ -109,17 +106,14 @@ impl Drop for TestDb {
         if let Some((admin_url, name)) = &self.postgres
             && let Ok(mut admin) = PgConnection::establish(admin_url)
         {
-            let _ = diesel::sql_query(format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)"))
-                .execute(&mut admin);
+            let _ = diesel::sql_query(format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)")).execute(&mut admin);
         }
     }
 }
 
 /// `postgres://u@h:5432/postgres?x=y` with `name` → `postgres://u@h:5432/name?x=y`.
 fn with_database(url: &str, name: &str) -> String {
-    let (base, query) = url
-        .split_once('?')
-        .map_or((url, None), |(b, q)| (b, Some(q)));
+    let (base, query) = url.split_once('?').map_or((url, None), |(b, q)| (b, Some(q)));
     let after_scheme = base.find("://").map_or(0, |i| i + 3);
     let base = match base[after_scheme..].find('/') {
         Some(slash) => &base[..after_scheme + slash],
@@ -141,12 +135,8 @@ pub struct TestResponse {
 
 impl TestResponse {
     pub fn json(&self) -> Value {
-        serde_json::from_slice(&self.body).unwrap_or_else(|e| {
-            panic!(
-                "body is not JSON ({e}): {}",
-                String::from_utf8_lossy(&self.body)
-            )
-        })
+        serde_json::from_slice(&self.body)
+            .unwrap_or_else(|e| panic!("body is not JSON ({e}): {}", String::from_utf8_lossy(&self.body)))
     }
 
     pub fn header(&self, name: &str) -> Option<&str> {
@@ -160,12 +150,7 @@ impl TestResponse {
     /// Asserts the status, showing the body when it differs.
     #[track_caller]
     pub fn assert_status(&self, expected: u16) -> &Self {
-        assert_eq!(
-            self.status.as_u16(),
-            expected,
-            "unexpected status; body: {}",
-            self.text()
-        );
+        assert_eq!(self.status.as_u16(), expected, "unexpected status; body: {}", self.text());
         self
     }
 
@@ -173,18 +158,11 @@ impl TestResponse {
     #[track_caller]
     pub fn assert_problem(&self, expected: u16) -> Value {
         self.assert_status(expected);
-        assert_eq!(
-            self.header("content-type"),
-            Some("application/problem+json"),
-            "problem content type"
-        );
+        assert_eq!(self.header("content-type"), Some("application/problem+json"), "problem content type");
         let problem = self.json();
         assert_eq!(problem["status"], expected, "problem status: {problem}");
         for field in ["type", "title", "detail"] {
-            assert!(
-                problem[field].as_str().is_some_and(|s| !s.is_empty()),
-                "problem lacks `{field}`: {problem}"
-            );
+            assert!(problem[field].as_str().is_some_and(|s| !s.is_empty()), "problem lacks `{field}`: {problem}");
         }
         problem
     }
@@ -200,28 +178,19 @@ pub struct TestApp<S> {
 
 pub async fn spawn(
     backend: Backend,
-) -> TestApp<
-    impl Service<Request, Response = ServiceResponse<impl MessageBody>, Error = actix_web::Error>,
-> {
+) -> TestApp<impl Service<Request, Response = ServiceResponse<impl MessageBody>, Error = actix_web::Error>> {
     spawn_on(TestDb::create(backend)).await
 }
 
 /// The application on a database the test prepared (e.g. with the `masthead` binary).
 pub async fn spawn_on(
     db: TestDb,
-) -> TestApp<
-    impl Service<Request, Response = ServiceResponse<impl MessageBody>, Error = actix_web::Error>,
-> {
+) -> TestApp<impl Service<Request, Response = ServiceResponse<impl MessageBody>, Error = actix_web::Error>> {
     let config = Config::for_tests(db.url.clone());
-    let pool = Db::open(&config.database_url, config.db_pool_size)
-        .expect("the test database opens and migrates");
+    let pool = Db::open(&config.database_url, config.db_pool_size).expect("the test database opens and migrates");
     let state = web::Data::new(AppState::new(config, pool).expect("application state"));
     let service = actix_test::init_service(build_app(state.clone())).await;
-    TestApp {
-        service,
-        state,
-        _db: db,
-    }
+    TestApp { service, state, _db: db }
 }
 
 /// A signed-in account of the test.
@@ -243,11 +212,7 @@ where
         let status = response.status();
         let headers = response.headers().clone();
         let body = actix_test::read_body(response).await;
-        TestResponse {
-            status,
-            headers,
-            body,
-        }
+        TestResponse { status, headers, body }
     }
 
     pub async fn get(&self, path: &str) -> TestResponse {
@@ -255,33 +220,19 @@ where
     }
 
     pub async fn get_as(&self, user: &User, path: &str) -> TestResponse {
-        self.send(TestRequest::get().uri(path).insert_header(bearer(user)))
-            .await
+        self.send(TestRequest::get().uri(path).insert_header(bearer(user))).await
     }
 
     pub async fn post_as(&self, user: &User, path: &str, body: Value) -> TestResponse {
-        self.send(
-            TestRequest::post()
-                .uri(path)
-                .insert_header(bearer(user))
-                .set_json(body),
-        )
-        .await
+        self.send(TestRequest::post().uri(path).insert_header(bearer(user)).set_json(body)).await
     }
 
     pub async fn patch_as(&self, user: &User, path: &str, body: Value) -> TestResponse {
-        self.send(
-            TestRequest::patch()
-                .uri(path)
-                .insert_header(bearer(user))
-                .set_json(body),
-        )
-        .await
+        self.send(TestRequest::patch().uri(path).insert_header(bearer(user)).set_json(body)).await
     }
 
     pub async fn delete_as(&self, user: &User, path: &str) -> TestResponse {
-        self.send(TestRequest::delete().uri(path).insert_header(bearer(user)))
-            .await
+        self.send(TestRequest::delete().uri(path).insert_header(bearer(user))).await
     }
 
     pub async fn login(&self, email: &str, password: &str) -> TestResponse {
@@ -298,12 +249,7 @@ where
     pub async fn user(&self, role: Role, name: &str) -> User {
         let email = format!("{}@example.com", name.to_lowercase().replace(' ', "."));
         let password = format!("pw-{}", masthead::auth::random_token(8));
-        let account = NewAccount {
-            email: email.clone(),
-            name: name.into(),
-            role,
-            password: password.clone(),
-        };
+        let account = NewAccount { email: email.clone(), name: name.into(), role, password: password.clone() };
         let params = self.state.config.password_hashing;
         let author = self
             .state
@@ -313,16 +259,8 @@ where
             .expect("account created");
         let login = self.login(&email, &password).await;
         login.assert_status(200);
-        let token = login.json()["access_token"]
-            .as_str()
-            .expect("an access token")
-            .to_string();
-        User {
-            id: author.id,
-            email,
-            password,
-            token,
-        }
+        let token = login.json()["access_token"].as_str().expect("an access token").to_string();
+        User { id: author.id, email, password, token }
     }
 
     /// Creates a draft through the API and returns its JSON (`data`).
@@ -335,13 +273,7 @@ where
     /// Creates and publishes an article; returns its editor JSON.
     pub async fn published(&self, user: &User, body: Value) -> Value {
         let id = self.draft(user, body).await["id"].as_i64().unwrap();
-        let response = self
-            .post_as(
-                user,
-                &format!("/api/v1/admin/articles/{id}/publish"),
-                Value::Null,
-            )
-            .await;
+        let response = self.post_as(user, &format!("/api/v1/admin/articles/{id}/publish"), Value::Null).await;
         response.assert_status(200);
         response.json()["data"].clone()
     }
@@ -353,13 +285,7 @@ fn bearer(user: &User) -> (&'static str, String) {
 
 #[test]
 fn database_names_replace_the_path_of_the_admin_url() {
-    assert_eq!(
-        with_database("postgres://root@127.0.0.1:5432/postgres", "x"),
-        "postgres://root@127.0.0.1:5432/x"
-    );
-    assert_eq!(
-        with_database("postgres://root@h/db?sslmode=disable", "x"),
-        "postgres://root@h/x?sslmode=disable"
-    );
+    assert_eq!(with_database("postgres://root@127.0.0.1:5432/postgres", "x"), "postgres://root@127.0.0.1:5432/x");
+    assert_eq!(with_database("postgres://root@h/db?sslmode=disable", "x"), "postgres://root@h/x?sslmode=disable");
     assert_eq!(with_database("postgresql://h:1", "x"), "postgresql://h:1/x");
 }

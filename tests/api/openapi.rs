@@ -24,33 +24,20 @@ fn every_operation_is_documented_for_code_generators() {
     let mut operation_ids = Vec::new();
     for (path, item) in document["paths"].as_object().unwrap() {
         for (method, operation) in item.as_object().unwrap() {
-            let id = operation["operationId"]
-                .as_str()
-                .unwrap_or_else(|| panic!("{method} {path} has no operationId"));
+            let id = operation["operationId"].as_str().unwrap_or_else(|| panic!("{method} {path} has no operationId"));
             operation_ids.push(id.to_string());
-            assert!(
-                operation["tags"].as_array().is_some_and(|t| !t.is_empty()),
-                "{method} {path} has no tag"
-            );
+            assert!(operation["tags"].as_array().is_some_and(|t| !t.is_empty()), "{method} {path} has no tag");
             let secured = operation.get("security").is_some_and(|s| s != &Value::Null);
             let needs_token = path.starts_with("/api/v1/admin/") || path == "/api/v1/auth/me";
-            assert_eq!(
-                secured, needs_token,
-                "{method} {path}: bearer security on exactly the routes that need it"
-            );
+            assert_eq!(secured, needs_token, "{method} {path}: bearer security on exactly the routes that need it");
             let responses = operation["responses"].as_object().unwrap();
             if needs_token {
-                assert!(
-                    responses.contains_key("401"),
-                    "{method} {path} does not document 401"
-                );
+                assert!(responses.contains_key("401"), "{method} {path} does not document 401");
             }
             for (status, response) in responses {
                 if status.starts_with('4') || status.starts_with('5') {
                     assert!(
-                        response["content"]
-                            .get("application/problem+json")
-                            .is_some(),
+                        response["content"].get("application/problem+json").is_some(),
                         "{method} {path} {status} is not documented as problem+json"
                     );
                 }
@@ -67,9 +54,7 @@ fn every_operation_is_documented_for_code_generators() {
 #[test]
 fn list_bounds_are_in_the_document() {
     let document = serde_json::to_value(masthead::openapi::document()).unwrap();
-    let params = document["paths"]["/api/v1/articles"]["get"]["parameters"]
-        .as_array()
-        .unwrap();
+    let params = document["paths"]["/api/v1/articles"]["get"]["parameters"].as_array().unwrap();
     let per_page = params.iter().find(|p| p["name"] == "per_page").unwrap();
     assert_eq!(per_page["schema"]["minimum"], 1);
     assert_eq!(per_page["schema"]["maximum"], 100);

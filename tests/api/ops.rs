@@ -9,11 +9,7 @@ async fn health_and_readiness(backend: Backend) {
     let health = app.get("/healthz").await;
     health.assert_status(200);
     assert_eq!(health.json(), serde_json::json!({"status": "ok"}));
-    assert!(
-        health
-            .header("x-request-id")
-            .is_some_and(|id| !id.is_empty())
-    );
+    assert!(health.header("x-request-id").is_some_and(|id| !id.is_empty()));
     let ready = app.get("/readyz").await;
     ready.assert_status(200);
     assert_eq!(ready.json()["status"], "ok");
@@ -23,10 +19,7 @@ async fn docs_are_served_offline(backend: Backend) {
     let app = spawn(backend).await;
     let spec = app.get("/openapi.json").await;
     spec.assert_status(200);
-    assert_eq!(
-        spec.json(),
-        serde_json::to_value(masthead::openapi::document()).unwrap()
-    );
+    assert_eq!(spec.json(), serde_json::to_value(masthead::openapi::document()).unwrap());
 
     let redirect = app.get("/docs").await;
     redirect.assert_status(308);
@@ -36,9 +29,7 @@ async fn docs_are_served_offline(backend: Backend) {
     assert!(page.text().contains("swagger-ui"), "{}", page.text());
     // The assets come from the binary, not from a CDN.
     assert!(!page.text().contains("https://"), "{}", page.text());
-    app.get("/docs/swagger-ui-bundle.js")
-        .await
-        .assert_status(200);
+    app.get("/docs/swagger-ui-bundle.js").await.assert_status(200);
     let initializer = app.get("/docs/swagger-initializer.js").await;
     initializer.assert_status(200);
     assert!(initializer.text().contains("/openapi.json"));

@@ -21,6 +21,8 @@ CREATE TABLE articles (
     slug TEXT NOT NULL UNIQUE,
     title TEXT NOT NULL,
     excerpt TEXT,
+    -- The start of the first paragraph, kept at write time so that lists never read the body.
+    derived_excerpt TEXT NOT NULL DEFAULT '',
     body_markdown TEXT NOT NULL,
     body_html TEXT NOT NULL,
     body_text TEXT NOT NULL,
