@@ -74,3 +74,27 @@ async fn migrate_is_idempotent(backend: Backend) {
         assert!(String::from_utf8_lossy(&output.stdout).contains("is up to date"));
     }
 }
+
+/// Outside loopback a JWT secret is required; a short one is refused everywhere.
+#[test]
+fn serve_refuses_a_missing_or_weak_jwt_secret() {
+    let db = TestDb::create(Backend::Sqlite);
+    let run = |addr: &str, secret: Option<&str>| {
+        let mut command = Command::new(env!("CARGO_BIN_EXE_masthead"));
+        command.arg("serve").env("DATABASE_URL", db.env_value()).env("MASTHEAD_ADDR", addr);
+        match secret {
+            Some(secret) => command.env("MASTHEAD_JWT_SECRET", secret),
+            None => command.env_remove("MASTHEAD_JWT_SECRET"),
+        };
+        command.output().expect("the masthead binary runs")
+    };
+    let missing = run("0.0.0.0:0", None);
+    assert!(!missing.status.success());
+    assert!(String::from_utf8_lossy(&missing.stderr).contains("MASTHEAD_JWT_SECRET is not set"));
+    let weak = run("127.0.0.1:0", Some("too-short"));
+    assert!(!weak.status.success());
+    assert!(String::from_utf8_lossy(&weak.stderr).contains("MASTHEAD_JWT_SECRET is too short"));
+    let bad_addr = run("localhost", Some(&"x".repeat(40)));
+    assert!(!bad_addr.status.success());
+    assert!(String::from_utf8_lossy(&bad_addr.stderr).contains("MASTHEAD_ADDR"));
+}

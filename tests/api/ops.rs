@@ -2,7 +2,7 @@
 
 use crate::harness::{Backend, spawn};
 
-backend_tests!(health_and_readiness, docs_are_served_offline);
+backend_tests!(health_and_readiness, not_ready_when_the_database_is_unusable, docs_are_served_offline);
 
 async fn health_and_readiness(backend: Backend) {
     let app = spawn(backend).await;
@@ -13,6 +13,26 @@ async fn health_and_readiness(backend: Backend) {
     let ready = app.get("/readyz").await;
     ready.assert_status(200);
     assert_eq!(ready.json()["status"], "ok");
+}
+
+async fn not_ready_when_the_database_is_unusable(backend: Backend) {
+    let app = spawn(backend).await;
+    app.get("/readyz").await.assert_status(200);
+    app.state
+        .db
+        .run(|conn| {
+            use diesel::connection::SimpleConnection;
+            conn.batch_execute("DROP TABLE __diesel_schema_migrations").expect("drop the migrations table");
+            Ok(())
+        })
+        .await
+        .unwrap();
+    let response = app.get("/readyz").await;
+    let problem = response.assert_problem(503);
+    assert_eq!(problem["type"], "urn:masthead:problem:unavailable");
+    assert_eq!(response.header("retry-after"), Some("5"));
+    assert!(!response.text().contains("__diesel"), "the cause is logged, not sent");
+    app.get("/healthz").await.assert_status(200);
 }
 
 async fn docs_are_served_offline(backend: Backend) {
