@@ -10,6 +10,7 @@ use std::path::{Path, PathBuf};
 use std::time::Duration;
 
 use crate::auth::password::HashParams;
+use crate::auth::throttle::LoginLimits;
 use crate::db::DatabaseUrl;
 
 /// The shortest JWT secret accepted: HS256 is only as strong as its key.
@@ -24,6 +25,13 @@ pub struct Config {
     pub jwt_secret: Option<Secret>,
     /// Lifetime of an access token.
     pub access_ttl: Duration,
+    /// Lifetime of a refresh token (each refresh issues a new one with a fresh lifetime).
+    pub refresh_ttl: Duration,
+    /// Failed-login throttling.
+    pub login_limits: LoginLimits,
+    /// Take the client address from `X-Forwarded-For`/`Forwarded` (behind a trusted proxy only:
+    /// anyone else can write those headers).
+    pub trust_proxy: bool,
     pub log_filter: String,
     pub db_pool_size: u32,
     /// Argon2id cost; tests lower it, production keeps OWASP's minimum or more.
@@ -76,6 +84,13 @@ impl Config {
             addr,
             jwt_secret,
             access_ttl: Duration::from_secs(parse_var("MASTHEAD_ACCESS_TTL", 900, 60..=86_400)?),
+            refresh_ttl: Duration::from_secs(parse_var("MASTHEAD_REFRESH_TTL", 30 * 86_400, 300..=365 * 86_400)?),
+            login_limits: LoginLimits {
+                per_address: parse_var("MASTHEAD_LOGIN_MAX_FAILURES_PER_ADDRESS", 10, 1..=10_000)? as i64,
+                per_account: parse_var("MASTHEAD_LOGIN_MAX_FAILURES_PER_ACCOUNT", 5, 1..=10_000)? as i64,
+                window: chrono::Duration::seconds(parse_var("MASTHEAD_LOGIN_WINDOW", 900, 1..=86_400)? as i64),
+            },
+            trust_proxy: parse_bool("MASTHEAD_TRUST_PROXY", false)?,
             log_filter: var_or("MASTHEAD_LOG", "info"),
             db_pool_size: parse_var("MASTHEAD_DB_POOL_SIZE", 8, 1..=256)? as u32,
             password_hashing: HashParams::default(),
@@ -90,6 +105,9 @@ impl Config {
             addr: SocketAddr::from(([127, 0, 0, 1], 0)),
             jwt_secret: Some(Secret::new(crate::auth::random_token(32))),
             access_ttl: Duration::from_secs(900),
+            refresh_ttl: Duration::from_secs(30 * 86_400),
+            login_limits: LoginLimits { per_address: 10, per_account: 5, window: chrono::Duration::seconds(900) },
+            trust_proxy: false,
             log_filter: "warn".into(),
             db_pool_size: 4,
             password_hashing: HashParams::cheap_for_tests(),
@@ -172,6 +190,15 @@ fn parse_var(name: &str, default: u64, range: std::ops::RangeInclusive<u64>) -> 
             range.start(),
             range.end()
         ))),
+    }
+}
+
+fn parse_bool(name: &str, default: bool) -> Result<bool, ConfigError> {
+    match std::env::var(name).ok().as_deref().map(str::trim) {
+        None | Some("") => Ok(default),
+        Some("1" | "true" | "yes" | "on") => Ok(true),
+        Some("0" | "false" | "no" | "off") => Ok(false),
+        Some(other) => Err(ConfigError(format!("{name}: `{other}` must be true or false"))),
     }
 }
 

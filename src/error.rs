@@ -31,10 +31,14 @@ pub enum ApiError {
     MethodNotAllowed(String),
     #[error("{0}")]
     Conflict(String),
+    #[error("{detail}")]
+    PreconditionFailed { detail: String, current_version: i32 },
     #[error("{0}")]
     PayloadTooLarge(String),
     #[error("{0}")]
     UnsupportedMediaType(String),
+    #[error("{detail}")]
+    TooManyRequests { detail: String, retry_after_seconds: u64 },
     #[error("{0}")]
     Unavailable(String),
     #[error("{0}")]
@@ -70,6 +74,10 @@ pub struct Problem {
     /// The invalid fields (validation problems only).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub errors: Option<Vec<FieldError>>,
+    /// The resource's current version (412 only): re-read it, merge, and retry with its ETag.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    #[schema(example = 4)]
+    pub current_version: Option<i32>,
 }
 
 impl ApiError {
@@ -88,8 +96,10 @@ impl ApiError {
             Self::NotFound(_) => ("not-found", "Not found"),
             Self::MethodNotAllowed(_) => ("method-not-allowed", "Method not allowed"),
             Self::Conflict(_) => ("conflict", "Conflict"),
+            Self::PreconditionFailed { .. } => ("precondition-failed", "Precondition failed"),
             Self::PayloadTooLarge(_) => ("payload-too-large", "Payload too large"),
             Self::UnsupportedMediaType(_) => ("unsupported-media-type", "Unsupported media type"),
+            Self::TooManyRequests { .. } => ("too-many-requests", "Too many requests"),
             Self::Unavailable(_) => ("unavailable", "Service unavailable"),
             Self::Internal(_) => ("internal", "Internal server error"),
         }
@@ -112,6 +122,10 @@ impl ApiError {
                 Self::Validation(errors) => Some(errors.clone()),
                 _ => None,
             },
+            current_version: match self {
+                Self::PreconditionFailed { current_version, .. } => Some(*current_version),
+                _ => None,
+            },
         }
     }
 }
@@ -126,8 +140,10 @@ impl ResponseError for ApiError {
             Self::NotFound(_) => StatusCode::NOT_FOUND,
             Self::MethodNotAllowed(_) => StatusCode::METHOD_NOT_ALLOWED,
             Self::Conflict(_) => StatusCode::CONFLICT,
+            Self::PreconditionFailed { .. } => StatusCode::PRECONDITION_FAILED,
             Self::PayloadTooLarge(_) => StatusCode::PAYLOAD_TOO_LARGE,
             Self::UnsupportedMediaType(_) => StatusCode::UNSUPPORTED_MEDIA_TYPE,
+            Self::TooManyRequests { .. } => StatusCode::TOO_MANY_REQUESTS,
             Self::Unavailable(_) => StatusCode::SERVICE_UNAVAILABLE,
             Self::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
         }
@@ -149,6 +165,9 @@ impl ResponseError for ApiError {
             }
             Self::Unavailable(_) => {
                 response.insert_header((header::RETRY_AFTER, HeaderValue::from_static("5")));
+            }
+            Self::TooManyRequests { retry_after_seconds, .. } => {
+                response.insert_header((header::RETRY_AFTER, HeaderValue::from(*retry_after_seconds)));
             }
             _ => {}
         }
@@ -203,6 +222,17 @@ impl Validator {
                 format!("must be {min} to {max} characters")
             },
         )
+    }
+
+    /// An absolute `http` or `https` URL of at most 2048 characters, without spaces.
+    pub fn http_url(&mut self, field: &str, value: &str) -> &mut Self {
+        let rest = value.strip_prefix("https://").or_else(|| value.strip_prefix("http://"));
+        let ok = value.len() <= 2048
+            && rest.is_some_and(|rest| {
+                let host = rest.split(['/', '?', '#']).next().unwrap_or("");
+                !host.is_empty() && !rest.chars().any(|c| c.is_whitespace() || c.is_control())
+            });
+        self.check(ok, field, "must be an absolute http(s) URL of at most 2048 characters")
     }
 
     pub fn finish(&mut self) -> Result<(), ApiError> {

@@ -63,7 +63,15 @@ pub fn configure_routes(cfg: &mut ServiceConfig) {
             .service(authors::routes::get_author)
             .service(tags::routes::list_tags)
             .service(tags::routes::get_tag)
-            .service(scope("/auth").service(auth::routes::login).service(auth::routes::me))
+            .service(
+                scope("/auth")
+                    .service(auth::routes::login)
+                    .service(auth::routes::refresh)
+                    .service(auth::routes::logout)
+                    .service(auth::routes::me)
+                    .service(auth::routes::update_me)
+                    .service(auth::routes::change_password),
+            )
             .service(
                 scope("/admin")
                     .service(articles::routes::admin_list_articles)
@@ -76,7 +84,12 @@ pub fn configure_routes(cfg: &mut ServiceConfig) {
                     .service(tags::routes::admin_list_tags)
                     .service(tags::routes::admin_create_tag)
                     .service(tags::routes::admin_update_tag)
-                    .service(tags::routes::admin_delete_tag),
+                    .service(tags::routes::admin_delete_tag)
+                    .service(authors::routes::admin_list_authors)
+                    .service(authors::routes::admin_create_author)
+                    .service(authors::routes::admin_get_author)
+                    .service(authors::routes::admin_update_author)
+                    .service(authors::routes::admin_deactivate_author),
             ),
     )
     .service(ops::healthz)

@@ -24,9 +24,10 @@ and show published content only; editor routes (`/api/v1/admin/...`) and account
     components(schemas(Problem, FieldError)),
     tags(
         (name = "Content", description = "Published articles, authors and tags, for front ends. No credentials."),
-        (name = "Auth", description = "Logging in and the caller's own account."),
+        (name = "Auth", description = "Logging in, sessions, and the caller's own account."),
         (name = "Articles", description = "Writing, publishing and deleting articles (editor routes)."),
         (name = "Tags", description = "Managing tags (editor routes)."),
+        (name = "Authors", description = "Managing authors and accounts (editor routes)."),
         (name = "Operations", description = "Liveness and readiness probes."),
     )
 )]

@@ -85,6 +85,15 @@ diesel::table! {
         authors_snapshot -> Text,
         editor_id -> Nullable<BigInt>,
         created_at -> Timestamp,
+        changes -> Text,
+    }
+}
+
+diesel::table! {
+    login_failures (id) {
+        id -> BigInt,
+        throttle_key -> Text,
+        created_at -> Timestamp,
     }
 }
 
@@ -135,4 +144,5 @@ diesel::allow_tables_to_appear_in_same_query!(
     article_revisions,
     comments,
     refresh_tokens,
+    login_failures,
 );

@@ -1,4 +1,4 @@
-//! Access tokens: HS256 JWTs with `sub`, `role`, `iat`, `exp` and `iss`. Validation pins the
+//! Access tokens: HS256 JWTs with `sub`, `role`, `iat`, `exp`, `iss` and `pwv`. Validation pins the
 //! algorithm and requires every claim, so `alg: none`, another algorithm or a token from another
 //! issuer are refused before any claim is trusted.
 
@@ -20,6 +20,9 @@ pub struct Claims {
     pub iat: u64,
     pub exp: u64,
     pub iss: String,
+    /// The account's password version when the token was issued: a password change makes every
+    /// earlier token invalid at once, to the microsecond (`iat` has only whole seconds).
+    pub pwv: i64,
 }
 
 /// The signing keys, derived once from the configured secret.
@@ -49,7 +52,7 @@ impl JwtKeys {
         self.ttl.as_secs()
     }
 
-    pub fn issue(&self, author_id: i64, role: &str) -> Result<String, String> {
+    pub fn issue(&self, author_id: i64, role: &str, password_version: i64) -> Result<String, String> {
         let iat = jsonwebtoken::get_current_timestamp();
         let claims = Claims {
             sub: author_id.to_string(),
@@ -57,6 +60,7 @@ impl JwtKeys {
             iat,
             exp: iat + self.ttl.as_secs(),
             iss: ISSUER.to_string(),
+            pwv: password_version,
         };
         jsonwebtoken::encode(&Header::new(Algorithm::HS256), &claims, &self.encoding)
             .map_err(|e| format!("cannot sign a token: {e}"))

@@ -7,6 +7,8 @@
 pub mod jwt;
 pub mod password;
 pub mod routes;
+pub mod sessions;
+pub mod throttle;
 
 use std::future::Future;
 use std::pin::Pin;
@@ -107,11 +109,9 @@ impl FromRequest for AuthUser {
                 .parse()
                 .map_err(|_| ApiError::Unauthorized("the access token is invalid or expired".into()))?;
             let account = state.db.run(move |conn| authors_store::find_account(conn, id)).await?;
-            let still_valid = account.as_ref().is_some_and(|a| {
-                a.active
-                    && a.password_hash.is_some()
-                    && a.password_changed_at.is_none_or(|changed| claims.iat as i64 >= changed.and_utc().timestamp())
-            });
+            let still_valid = account
+                .as_ref()
+                .is_some_and(|a| a.active && a.password_hash.is_some() && sessions::password_version(a) == claims.pwv);
             match account {
                 Some(account) if still_valid => Ok(AuthUser {
                     id: account.id,

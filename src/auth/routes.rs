@@ -1,14 +1,15 @@
-//! Account routes: log in, and who am I.
+//! Account routes: log in, refresh, log out, the caller's own account and password.
 
 use actix_web::http::StatusCode;
-use actix_web::{HttpResponse, get, post, web};
+use actix_web::{HttpRequest, HttpResponse, get, patch, post, put, web};
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
-use super::password::verify_password;
-use super::{AuthUser, Role};
+use super::password::{HashParams, verify_password};
+use super::throttle::{self, LoginKeys};
+use super::{AuthUser, Role, sessions};
 use crate::AppState;
-use crate::authors::model::AccountView;
+use crate::authors::model::{AccountView, Author, UpdateProfile};
 use crate::authors::store as authors_store;
 use crate::error::{ApiError, Problem};
 use crate::extract::JsonBody;
@@ -29,6 +30,8 @@ pub struct LoginRequest {
 pub struct TokenResponse {
     /// Send as `Authorization: Bearer <access_token>`.
     pub access_token: String,
+    /// Exchange at `POST /api/v1/auth/refresh` for a new pair; it works once.
+    pub refresh_token: String,
     #[schema(example = "Bearer")]
     pub token_type: &'static str,
     /// Seconds until the access token expires.
@@ -36,8 +39,74 @@ pub struct TokenResponse {
     pub expires_in: u64,
 }
 
-/// Exchanges an e-mail and password for an access token. An unknown e-mail, a wrong password and
-/// a deactivated account all get the same 401, in about the same time.
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct RefreshRequest {
+    pub refresh_token: String,
+}
+
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct PasswordChange {
+    #[schema(format = Password)]
+    pub current_password: String,
+    /// 8 to 256 characters.
+    #[schema(format = Password, min_length = 8, max_length = 256)]
+    pub new_password: String,
+}
+
+/// The client's address for throttling: the peer, or (behind a trusted proxy only) the address
+/// the proxy reports.
+fn client_address(req: &HttpRequest, trust_proxy: bool) -> String {
+    if trust_proxy && let Some(address) = req.connection_info().realip_remote_addr() {
+        return address.to_string();
+    }
+    req.peer_addr().map_or_else(|| "unknown".to_string(), |peer| peer.ip().to_string())
+}
+
+/// Checks a password off the async threads. Without an account, a dummy hash is checked instead,
+/// so that the time taken does not tell which e-mails exist.
+async fn password_matches(
+    account: Option<&Author>,
+    password: String,
+    dummy_hash: &str,
+    params: HashParams,
+) -> Result<bool, ApiError> {
+    let hash = account.and_then(|a| a.password_hash.clone()).unwrap_or_else(|| dummy_hash.to_string());
+    let known = account.is_some();
+    let matches = web::block(move || verify_password(&password, &hash, &params))
+        .await
+        .map_err(|e| ApiError::Internal(format!("password check failed: {e}")))?;
+    Ok(known && matches)
+}
+
+/// Checks a password for `keys`, within the throttle: 429 when over the limit, 401 on a wrong
+/// password (counted), and the account's failures forgotten on success.
+async fn check_credentials(
+    state: &AppState,
+    keys: LoginKeys,
+    account: Option<Author>,
+    password: String,
+) -> Result<Author, ApiError> {
+    let usable = account.filter(|a| a.active && a.password_hash.is_some());
+    let params = state.config.password_hashing;
+    let matches = password_matches(usable.as_ref(), password, &state.dummy_password_hash, params).await?;
+    let limits = state.config.login_limits;
+    match usable.filter(|_| matches) {
+        Some(account) => {
+            state.db.run(move |conn| throttle::clear_account(conn, &keys)).await?;
+            Ok(account)
+        }
+        None => {
+            state.db.run(move |conn| throttle::record_failure(conn, &keys, &limits)).await?;
+            Err(ApiError::Unauthorized("wrong e-mail or password".into()))
+        }
+    }
+}
+
+/// Exchanges an e-mail and password for an access token and a refresh token. An unknown e-mail,
+/// a wrong password and a deactivated account all get the same 401, in about the same time.
+/// Repeated failures from one address or against one account are throttled (429).
 #[utoipa::path(
     tag = "Auth",
     operation_id = "login",
@@ -49,33 +118,98 @@ pub struct TokenResponse {
         (status = 413, description = "The body is too large", body = Problem, content_type = "application/problem+json"),
         (status = 415, description = "The body is not JSON", body = Problem, content_type = "application/problem+json"),
         (status = 422, description = "A field is missing or of the wrong type", body = Problem, content_type = "application/problem+json"),
+        (status = 429, description = "Too many failed logins from this address or for this account", body = Problem, content_type = "application/problem+json",
+            headers(("Retry-After" = u64, description = "Seconds to wait"))),
     )
 )]
 #[post("/login")]
 pub async fn login(
+    req: HttpRequest,
     state: web::Data<AppState>,
     JsonBody(input): JsonBody<LoginRequest>,
 ) -> Result<HttpResponse, ApiError> {
+    let keys = LoginKeys::new(&client_address(&req, state.config.trust_proxy), &input.email);
+    let limits = state.config.login_limits;
     let email = input.email;
-    let account = state.db.run(move |conn| authors_store::find_by_email(conn, &email)).await?;
-    let params = state.config.password_hashing;
-    let dummy_hash = state.dummy_password_hash.clone();
-    let account = web::block(move || {
-        let usable = account.filter(|a| a.active && a.password_hash.is_some());
-        // Hash even when there is no account, so response time does not reveal which e-mails exist.
-        let hash = usable.as_ref().and_then(|a| a.password_hash.clone()).unwrap_or(dummy_hash);
-        let matches = verify_password(&input.password, &hash, &params);
-        usable.filter(|_| matches)
-    })
-    .await
-    .map_err(|e| ApiError::Internal(format!("password check failed: {e}")))?
-    .ok_or_else(|| ApiError::Unauthorized("wrong e-mail or password".into()))?;
-    let access_token = state.jwt.issue(account.id, &account.role).map_err(ApiError::Internal)?;
-    tracing::info!(author_id = account.id, "login");
-    Ok(private_json(
-        StatusCode::OK,
-        &TokenResponse { access_token, token_type: "Bearer", expires_in: state.jwt.ttl_seconds() },
-    ))
+    let (keys, account) = state
+        .db
+        .run(move |conn| {
+            throttle::check(conn, &keys, &limits)?;
+            Ok((keys, authors_store::find_by_email(conn, &email)?))
+        })
+        .await?;
+    let account = check_credentials(&state, keys, account, input.password).await?;
+    let tokens = start_session(&state, account).await?;
+    Ok(private_json(StatusCode::OK, &tokens))
+}
+
+async fn start_session(state: &web::Data<AppState>, account: Author) -> Result<TokenResponse, ApiError> {
+    let session_state = state.clone();
+    let tokens = state
+        .db
+        .run(move |conn| {
+            let state = &session_state;
+            sessions::start(conn, &state.jwt, refresh_ttl(state), &account)
+        })
+        .await?;
+    Ok(tokens)
+}
+
+fn refresh_ttl(state: &AppState) -> chrono::Duration {
+    chrono::Duration::seconds(state.config.refresh_ttl.as_secs() as i64)
+}
+
+/// Exchanges a refresh token for a new access token and a new refresh token. Each refresh token
+/// works once: presenting one again revokes its whole session (it was copied).
+#[utoipa::path(
+    tag = "Auth",
+    operation_id = "refresh",
+    request_body = RefreshRequest,
+    responses(
+        (status = 200, description = "A new token pair", body = TokenResponse),
+        (status = 400, description = "Malformed JSON or an unknown field", body = Problem, content_type = "application/problem+json"),
+        (status = 401, description = "The refresh token is unknown, used, expired or revoked", body = Problem, content_type = "application/problem+json"),
+        (status = 413, description = "The body is too large", body = Problem, content_type = "application/problem+json"),
+        (status = 415, description = "The body is not JSON", body = Problem, content_type = "application/problem+json"),
+        (status = 422, description = "A field is missing or of the wrong type", body = Problem, content_type = "application/problem+json"),
+    )
+)]
+#[post("/refresh")]
+pub async fn refresh(
+    state: web::Data<AppState>,
+    JsonBody(input): JsonBody<RefreshRequest>,
+) -> Result<HttpResponse, ApiError> {
+    let session_state = state.clone();
+    let tokens = state
+        .db
+        .run(move |conn| {
+            let state = &session_state;
+            sessions::refresh(conn, &state.jwt, refresh_ttl(state), &input.refresh_token)
+        })
+        .await?;
+    Ok(private_json(StatusCode::OK, &tokens))
+}
+
+/// Ends the session of a refresh token. Answers 204 whether or not the token was known.
+#[utoipa::path(
+    tag = "Auth",
+    operation_id = "logout",
+    request_body = RefreshRequest,
+    responses(
+        (status = 204, description = "The session is over"),
+        (status = 400, description = "Malformed JSON or an unknown field", body = Problem, content_type = "application/problem+json"),
+        (status = 413, description = "The body is too large", body = Problem, content_type = "application/problem+json"),
+        (status = 415, description = "The body is not JSON", body = Problem, content_type = "application/problem+json"),
+        (status = 422, description = "A field is missing or of the wrong type", body = Problem, content_type = "application/problem+json"),
+    )
+)]
+#[post("/logout")]
+pub async fn logout(
+    state: web::Data<AppState>,
+    JsonBody(input): JsonBody<RefreshRequest>,
+) -> Result<HttpResponse, ApiError> {
+    state.db.run(move |conn| sessions::logout(conn, &input.refresh_token)).await?;
+    Ok(HttpResponse::NoContent().insert_header(("Cache-Control", "private, no-store")).finish())
 }
 
 /// The caller's own account.
@@ -92,11 +226,91 @@ pub async fn login(
 pub async fn me(user: AuthUser, state: web::Data<AppState>) -> Result<HttpResponse, ApiError> {
     user.require(Role::Contributor)?;
     let id = user.id;
-    let account = state
+    let account = state.db.run(move |conn| authors_store::get(conn, id)).await?;
+    Ok(private_json(StatusCode::OK, &Item { data: AccountView::from_row(account) }))
+}
+
+/// Changes the caller's own profile (name, bio, avatar). Nobody changes their own role.
+#[utoipa::path(
+    tag = "Auth",
+    operation_id = "updateMe",
+    request_body = UpdateProfile,
+    security(("bearer" = [])),
+    responses(
+        (status = 200, description = "The updated account", body = Item<AccountView>),
+        (status = 400, description = "Malformed JSON or an unknown field (such as `role`)", body = Problem, content_type = "application/problem+json"),
+        (status = 401, description = "Missing, invalid or expired access token", body = Problem, content_type = "application/problem+json"),
+        (status = 413, description = "The body is too large", body = Problem, content_type = "application/problem+json"),
+        (status = 415, description = "The body is not JSON", body = Problem, content_type = "application/problem+json"),
+        (status = 422, description = "Invalid fields", body = Problem, content_type = "application/problem+json"),
+    )
+)]
+#[patch("/me")]
+pub async fn update_me(
+    user: AuthUser,
+    state: web::Data<AppState>,
+    JsonBody(input): JsonBody<UpdateProfile>,
+) -> Result<HttpResponse, ApiError> {
+    user.require(Role::Contributor)?;
+    let id = user.id;
+    let account = state.db.run(move |conn| authors_store::update_profile(conn, id, input)).await?;
+    Ok(private_json(StatusCode::OK, &Item { data: AccountView::from_row(account) }))
+}
+
+/// Changes the caller's password. Every session of the account ends (other devices must log in
+/// again); the answer is a fresh token pair for this one. A wrong current password counts as a
+/// failed login.
+#[utoipa::path(
+    tag = "Auth",
+    operation_id = "changePassword",
+    request_body = PasswordChange,
+    security(("bearer" = [])),
+    responses(
+        (status = 200, description = "Changed; a new token pair", body = TokenResponse),
+        (status = 400, description = "Malformed JSON or an unknown field", body = Problem, content_type = "application/problem+json"),
+        (status = 401, description = "Missing, invalid or expired access token, or a wrong current password", body = Problem, content_type = "application/problem+json"),
+        (status = 413, description = "The body is too large", body = Problem, content_type = "application/problem+json"),
+        (status = 415, description = "The body is not JSON", body = Problem, content_type = "application/problem+json"),
+        (status = 422, description = "The new password is too short or too long", body = Problem, content_type = "application/problem+json"),
+        (status = 429, description = "Too many failed attempts", body = Problem, content_type = "application/problem+json",
+            headers(("Retry-After" = u64, description = "Seconds to wait"))),
+    )
+)]
+#[put("/password")]
+pub async fn change_password(
+    req: HttpRequest,
+    user: AuthUser,
+    state: web::Data<AppState>,
+    JsonBody(input): JsonBody<PasswordChange>,
+) -> Result<HttpResponse, ApiError> {
+    user.require(Role::Contributor)?;
+    crate::error::Validator::new()
+        .chars(
+            "new_password",
+            &input.new_password,
+            super::password::MIN_PASSWORD_CHARS,
+            super::password::MAX_PASSWORD_CHARS,
+        )
+        .finish()?;
+    let id = user.id;
+    let address = client_address(&req, state.config.trust_proxy);
+    let limits = state.config.login_limits;
+    let (keys, account) = state
         .db
-        .run(move |conn| authors_store::find_account(conn, id))
-        .await?
-        .and_then(AccountView::from_row)
-        .ok_or_else(|| ApiError::Unauthorized("the account no longer exists".into()))?;
-    Ok(private_json(StatusCode::OK, &Item { data: account }))
+        .run(move |conn| {
+            let account = authors_store::get(conn, id)?;
+            let keys = LoginKeys::new(&address, account.email.as_deref().unwrap_or_default());
+            throttle::check(conn, &keys, &limits)?;
+            Ok((keys, account))
+        })
+        .await?;
+    check_credentials(&state, keys, Some(account), input.current_password).await.map_err(|e| match e {
+        ApiError::Unauthorized(_) => ApiError::Unauthorized("the current password is wrong".into()),
+        other => other,
+    })?;
+    let params = state.config.password_hashing;
+    let account = state.db.run(move |conn| authors_store::set_password(conn, id, &input.new_password, &params)).await?;
+    tracing::info!(author_id = id, "password changed; sessions revoked");
+    let tokens = start_session(&state, account).await?;
+    Ok(private_json(StatusCode::OK, &tokens))
 }

@@ -3,5 +3,6 @@
 //! byline fields, and only of authors with published work.
 
 pub mod model;
+pub mod policy;
 pub mod routes;
 pub mod store;

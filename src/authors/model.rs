@@ -2,7 +2,7 @@
 
 use chrono::{DateTime, NaiveDateTime, Utc};
 use diesel::prelude::*;
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
 use crate::auth::Role;
@@ -57,34 +57,117 @@ pub struct AuthorSummary {
     pub avatar_url: Option<String>,
 }
 
-/// The caller's own account (`GET /api/v1/auth/me`).
+/// An author as editors and the account owner see it: e-mail and role included, never the
+/// password hash.
 #[derive(Debug, Serialize, ToSchema)]
 pub struct AccountView {
+    #[schema(example = 3)]
     pub id: i64,
+    #[schema(example = "ada-lovelace")]
     pub slug: String,
+    #[schema(example = "Ada Lovelace")]
     pub name: String,
+    /// `null` for byline-only authors.
     #[schema(example = "ada@example.com")]
     pub email: Option<String>,
-    pub role: Role,
+    /// `null` for byline-only authors, who cannot log in.
+    pub role: Option<Role>,
+    /// Deactivated accounts cannot log in; their bylines stay.
+    pub active: bool,
+    /// Whether the author has a login (an e-mail and a password).
+    pub can_log_in: bool,
     pub bio: Option<String>,
     pub avatar_url: Option<String>,
     pub created_at: DateTime<Utc>,
+    pub updated_at: DateTime<Utc>,
 }
 
 impl AccountView {
-    pub fn from_row(author: Author) -> Option<Self> {
-        Some(Self {
+    pub fn from_row(author: Author) -> Self {
+        let can_log_in = author.email.is_some() && author.password_hash.is_some();
+        Self {
             id: author.id,
             slug: author.slug,
             name: author.name,
             email: author.email,
-            role: Role::parse(&author.role)?,
+            role: if can_log_in { Role::parse(&author.role) } else { None },
+            active: author.active,
+            can_log_in,
             bio: author.bio,
             avatar_url: author.avatar_url,
             created_at: author.created_at.and_utc(),
-        })
+            updated_at: author.updated_at.and_utc(),
+        }
     }
 }
+
+/// `POST /api/v1/admin/authors`: an account (`email`, `password`, `role`) or, with none of the
+/// three, a byline-only author (wire copy, guest writers) who never logs in.
+#[derive(Debug, Clone, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+#[schema(example = json!({"name": "Grace Hopper", "email": "grace@example.com", "role": "author", "password": "a long passphrase"}))]
+pub struct CreateAuthor {
+    #[schema(min_length = 1, max_length = 100)]
+    pub name: String,
+    #[schema(max_length = 254)]
+    pub email: Option<String>,
+    /// 8 to 256 characters; required with `email`.
+    #[schema(min_length = 8, max_length = 256, format = Password)]
+    pub password: Option<String>,
+    /// Defaults to `author` for accounts. Editors may give only `author` or `contributor`.
+    pub role: Option<Role>,
+    #[schema(max_length = 2000)]
+    pub bio: Option<String>,
+    /// An absolute http(s) URL.
+    #[schema(max_length = 2048)]
+    pub avatar_url: Option<String>,
+    /// Derived from the name when absent.
+    #[schema(pattern = "^[a-z0-9]+(-[a-z0-9]+)*$", max_length = 120)]
+    pub slug: Option<String>,
+}
+
+/// `PATCH /api/v1/admin/authors/{id}`: only the fields sent change; `null` clears `bio` and
+/// `avatar_url`. A new `password` ends every session of the account; so does `"active": false`.
+#[derive(Debug, Clone, Default, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+#[schema(example = json!({"role": "editor"}))]
+pub struct UpdateAuthor {
+    #[schema(min_length = 1, max_length = 100)]
+    pub name: Option<String>,
+    /// Giving a byline-only author an e-mail needs a `password` too.
+    #[schema(max_length = 254)]
+    pub email: Option<String>,
+    #[schema(min_length = 8, max_length = 256, format = Password)]
+    pub password: Option<String>,
+    pub role: Option<Role>,
+    pub active: Option<bool>,
+    #[serde(default, deserialize_with = "crate::extract::present")]
+    #[schema(value_type = Option<String>, max_length = 2000)]
+    pub bio: Option<Option<String>>,
+    #[serde(default, deserialize_with = "crate::extract::present")]
+    #[schema(value_type = Option<String>, max_length = 2048)]
+    pub avatar_url: Option<Option<String>>,
+    #[schema(pattern = "^[a-z0-9]+(-[a-z0-9]+)*$", max_length = 120)]
+    pub slug: Option<String>,
+}
+
+/// `PATCH /api/v1/auth/me`: one's own public profile. The role is not here: nobody sets their own.
+#[derive(Debug, Clone, Default, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+#[schema(example = json!({"bio": "Writes about engines."}))]
+pub struct UpdateProfile {
+    #[schema(min_length = 1, max_length = 100)]
+    pub name: Option<String>,
+    #[serde(default, deserialize_with = "crate::extract::present")]
+    #[schema(value_type = Option<String>, max_length = 2000)]
+    pub bio: Option<Option<String>>,
+    #[serde(default, deserialize_with = "crate::extract::present")]
+    #[schema(value_type = Option<String>, max_length = 2048)]
+    pub avatar_url: Option<Option<String>>,
+}
+
+pub const MAX_NAME_CHARS: usize = 100;
+pub const MAX_BIO_CHARS: usize = 2000;
 
 /// What it takes to create an account that logs in (`masthead users add`, later the admin routes).
 #[derive(Debug, Clone)]

@@ -1,14 +1,18 @@
-//! Public author routes: bylines with published work, never e-mails.
+//! Author routes: public (bylines with published work, never e-mails) and editor (accounts).
 
-use actix_web::{get, web};
+use actix_web::http::StatusCode;
+use actix_web::http::header::LOCATION;
+use actix_web::{HttpResponse, delete, get, patch, post, web};
 
-use super::model::AuthorSummary;
+use super::model::{AccountView, AuthorSummary, CreateAuthor, UpdateAuthor};
+use super::policy::authorize_change;
 use super::store;
 use crate::AppState;
+use crate::auth::{AuthUser, Role};
 use crate::error::{ApiError, Problem};
-use crate::extract::QueryParams;
+use crate::extract::{JsonBody, QueryParams};
 use crate::pagination::{Item, PageRequest, Paginated};
-use crate::responses::{PageQuery, public_json};
+use crate::responses::{PageQuery, private_json, public_json};
 
 /// Authors with at least one published article, by name.
 #[utoipa::path(
@@ -55,4 +59,172 @@ pub async fn get_author(
         .await?
         .ok_or_else(|| ApiError::NotFound("no author has this slug".into()))?;
     Ok(public_json(&Item { data: author }))
+}
+
+/// Every author: accounts and byline-only, active or not. Editors and admins.
+#[utoipa::path(
+    tag = "Authors",
+    operation_id = "adminListAuthors",
+    params(PageQuery),
+    security(("bearer" = [])),
+    responses(
+        (status = 200, description = "A page of authors, by name", body = Paginated<AccountView>),
+        (status = 400, description = "Unknown or malformed query parameter", body = Problem, content_type = "application/problem+json"),
+        (status = 401, description = "Missing, invalid or expired access token", body = Problem, content_type = "application/problem+json"),
+        (status = 403, description = "Only editors and admins manage authors", body = Problem, content_type = "application/problem+json"),
+        (status = 422, description = "A parameter is out of range", body = Problem, content_type = "application/problem+json"),
+    )
+)]
+#[get("/authors")]
+pub async fn admin_list_authors(
+    user: AuthUser,
+    state: web::Data<AppState>,
+    QueryParams(query): QueryParams<PageQuery>,
+) -> Result<HttpResponse, ApiError> {
+    user.require(Role::Editor)?;
+    let page = PageRequest::new(query.page, query.per_page)?;
+    let (rows, total) = state.db.run(move |conn| store::list_all(conn, page)).await?;
+    let data: Vec<AccountView> = rows.into_iter().map(AccountView::from_row).collect();
+    Ok(private_json(StatusCode::OK, &Paginated { data, meta: page.meta(total) }))
+}
+
+/// Creates an account (`email`, `password`, `role`) or a byline-only author (`name` alone).
+/// Editors create authors, contributors and byline-only authors; admins any role.
+#[utoipa::path(
+    tag = "Authors",
+    operation_id = "adminCreateAuthor",
+    request_body = CreateAuthor,
+    security(("bearer" = [])),
+    responses(
+        (status = 201, description = "The author was created", body = Item<AccountView>,
+            headers(("Location" = String, description = "The new author's editor URL"))),
+        (status = 400, description = "Malformed JSON or an unknown field", body = Problem, content_type = "application/problem+json"),
+        (status = 401, description = "Missing, invalid or expired access token", body = Problem, content_type = "application/problem+json"),
+        (status = 403, description = "The caller may not create this role", body = Problem, content_type = "application/problem+json"),
+        (status = 409, description = "The e-mail or slug is taken", body = Problem, content_type = "application/problem+json"),
+        (status = 413, description = "The body is too large", body = Problem, content_type = "application/problem+json"),
+        (status = 415, description = "The body is not JSON", body = Problem, content_type = "application/problem+json"),
+        (status = 422, description = "Invalid fields", body = Problem, content_type = "application/problem+json"),
+    )
+)]
+#[post("/authors")]
+pub async fn admin_create_author(
+    user: AuthUser,
+    state: web::Data<AppState>,
+    JsonBody(input): JsonBody<CreateAuthor>,
+) -> Result<HttpResponse, ApiError> {
+    user.require(Role::Editor)?;
+    let params = state.config.password_hashing;
+    let author = state
+        .db
+        .run(move |conn| store::create_author(conn, input, &params, |role| authorize_change(&user, role, role)))
+        .await?;
+    let view = AccountView::from_row(author);
+    let mut response = private_json(StatusCode::CREATED, &Item { data: &view });
+    if let Ok(location) = format!("/api/v1/admin/authors/{}", view.id).parse() {
+        response.headers_mut().insert(LOCATION, location);
+    }
+    Ok(response)
+}
+
+/// One author, account details included. Editors and admins.
+#[utoipa::path(
+    tag = "Authors",
+    operation_id = "adminGetAuthor",
+    params(("id" = i64, Path, description = "The author's id")),
+    security(("bearer" = [])),
+    responses(
+        (status = 200, description = "The author", body = Item<AccountView>),
+        (status = 401, description = "Missing, invalid or expired access token", body = Problem, content_type = "application/problem+json"),
+        (status = 403, description = "Only editors and admins manage authors", body = Problem, content_type = "application/problem+json"),
+        (status = 404, description = "No author has this id", body = Problem, content_type = "application/problem+json"),
+    )
+)]
+#[get("/authors/{id}")]
+pub async fn admin_get_author(
+    user: AuthUser,
+    state: web::Data<AppState>,
+    id: web::Path<i64>,
+) -> Result<HttpResponse, ApiError> {
+    user.require(Role::Editor)?;
+    let id = id.into_inner();
+    let author = state.db.run(move |conn| store::get(conn, id)).await?;
+    Ok(private_json(StatusCode::OK, &Item { data: AccountView::from_row(author) }))
+}
+
+/// Changes an author: profile, e-mail, password, role, `active`. Editors manage authors,
+/// contributors and byline-only authors; admins everyone. The last active admin stays an admin.
+#[utoipa::path(
+    tag = "Authors",
+    operation_id = "adminUpdateAuthor",
+    params(("id" = i64, Path, description = "The author's id")),
+    request_body = UpdateAuthor,
+    security(("bearer" = [])),
+    responses(
+        (status = 200, description = "The updated author", body = Item<AccountView>),
+        (status = 400, description = "Malformed JSON or an unknown field", body = Problem, content_type = "application/problem+json"),
+        (status = 401, description = "Missing, invalid or expired access token", body = Problem, content_type = "application/problem+json"),
+        (status = 403, description = "The caller may not manage this author or give this role", body = Problem, content_type = "application/problem+json"),
+        (status = 404, description = "No author has this id", body = Problem, content_type = "application/problem+json"),
+        (status = 409, description = "The e-mail or slug is taken, or this is the last active admin", body = Problem, content_type = "application/problem+json"),
+        (status = 413, description = "The body is too large", body = Problem, content_type = "application/problem+json"),
+        (status = 415, description = "The body is not JSON", body = Problem, content_type = "application/problem+json"),
+        (status = 422, description = "Invalid fields", body = Problem, content_type = "application/problem+json"),
+    )
+)]
+#[patch("/authors/{id}")]
+pub async fn admin_update_author(
+    user: AuthUser,
+    state: web::Data<AppState>,
+    id: web::Path<i64>,
+    JsonBody(input): JsonBody<UpdateAuthor>,
+) -> Result<HttpResponse, ApiError> {
+    user.require(Role::Editor)?;
+    let id = id.into_inner();
+    let params = state.config.password_hashing;
+    let author = state
+        .db
+        .run(move |conn| {
+            store::update_author(conn, id, input, &params, |current, to| {
+                authorize_change(&user, store::effective_role(current), to)
+            })
+        })
+        .await?;
+    Ok(private_json(StatusCode::OK, &Item { data: AccountView::from_row(author) }))
+}
+
+/// Deactivates an author (as `PATCH {"active": false}`): no more logins, every session ends at
+/// once, bylines stay.
+#[utoipa::path(
+    tag = "Authors",
+    operation_id = "adminDeactivateAuthor",
+    params(("id" = i64, Path, description = "The author's id")),
+    security(("bearer" = [])),
+    responses(
+        (status = 204, description = "The author is deactivated"),
+        (status = 401, description = "Missing, invalid or expired access token", body = Problem, content_type = "application/problem+json"),
+        (status = 403, description = "The caller may not manage this author", body = Problem, content_type = "application/problem+json"),
+        (status = 404, description = "No author has this id", body = Problem, content_type = "application/problem+json"),
+        (status = 409, description = "This is the last active admin", body = Problem, content_type = "application/problem+json"),
+    )
+)]
+#[delete("/authors/{id}")]
+pub async fn admin_deactivate_author(
+    user: AuthUser,
+    state: web::Data<AppState>,
+    id: web::Path<i64>,
+) -> Result<HttpResponse, ApiError> {
+    user.require(Role::Editor)?;
+    let id = id.into_inner();
+    let params = state.config.password_hashing;
+    let deactivate = UpdateAuthor { active: Some(false), ..Default::default() };
+    state
+        .db
+        .run(move |conn| {
+            store::update_author(conn, id, deactivate, &params, |current, to| {
+                authorize_change(&user, store::effective_role(current), to)
+            })
+        })
+        .await?;
+    Ok(HttpResponse::NoContent().insert_header(("Cache-Control", "private, no-store")).finish())
 }

@@ -5,9 +5,13 @@ use std::collections::HashMap;
 use chrono::NaiveDateTime;
 use diesel::prelude::*;
 
-use super::model::{Author, AuthorSummary, NewAccount, NewAuthor, is_plausible_email, normalize_email};
+use super::model::{
+    Author, AuthorSummary, CreateAuthor, MAX_BIO_CHARS, MAX_NAME_CHARS, NewAccount, NewAuthor, UpdateAuthor,
+    UpdateProfile, is_plausible_email, normalize_email,
+};
 use crate::articles::store::is_public;
 use crate::auth::password::{HashParams, MAX_PASSWORD_CHARS, MIN_PASSWORD_CHARS, hash_password};
+use crate::auth::{Role, sessions};
 use crate::db::{self, DbConnection, write_transaction};
 use crate::error::{ApiError, Validator};
 use crate::pagination::PageRequest;
@@ -26,33 +30,117 @@ pub fn find_by_email(conn: &mut DbConnection, email: &str) -> Result<Option<Auth
         .optional()?)
 }
 
-/// Checks and creates an account that can log in. The password is hashed here, before the
-/// transaction, so the write lock is never held during the (deliberately slow) hash.
+/// Creates an account that can log in (`masthead users add`).
 pub fn create_account(conn: &mut DbConnection, account: &NewAccount, params: &HashParams) -> Result<Author, ApiError> {
-    let email = normalize_email(&account.email);
-    let name = account.name.trim();
-    Validator::new()
-        .check(is_plausible_email(&email), "email", "must be an e-mail address")
-        .chars("name", name, 1, 100)
-        .chars("password", &account.password, MIN_PASSWORD_CHARS, MAX_PASSWORD_CHARS)
-        .finish()?;
-    let password_hash = hash_password(&account.password, params).map_err(ApiError::Internal)?;
+    let input = CreateAuthor {
+        name: account.name.clone(),
+        email: Some(account.email.clone()),
+        password: Some(account.password.clone()),
+        role: Some(account.role),
+        bio: None,
+        avatar_url: None,
+        slug: None,
+    };
+    create_author(conn, input, params, |_| Ok(()))
+}
+
+/// Trims optional text: an empty string means "none".
+fn trimmed(value: Option<&str>) -> Option<String> {
+    value.map(str::trim).filter(|v| !v.is_empty()).map(str::to_string)
+}
+
+fn check_profile(v: &mut Validator, name: Option<&str>, bio: Option<&str>, avatar_url: Option<&str>) {
+    if let Some(name) = name {
+        v.chars("name", name, 1, MAX_NAME_CHARS);
+    }
+    if let Some(bio) = bio {
+        v.chars("bio", bio, 0, MAX_BIO_CHARS);
+    }
+    if let Some(url) = avatar_url {
+        v.http_url("avatar_url", url);
+    }
+}
+
+fn check_login(v: &mut Validator, email: Option<&str>, password: Option<&str>) {
+    if let Some(email) = email {
+        v.check(is_plausible_email(email), "email", "must be an e-mail address");
+    }
+    if let Some(password) = password {
+        v.chars("password", password, MIN_PASSWORD_CHARS, MAX_PASSWORD_CHARS);
+    }
+}
+
+fn hash(password: Option<&str>, params: &HashParams) -> Result<Option<String>, ApiError> {
+    password.map(|p| hash_password(p, params).map_err(ApiError::Internal)).transpose()
+}
+
+fn email_taken(conn: &mut DbConnection, email: &str, except_id: i64) -> Result<bool, ApiError> {
+    let query = authors::table.filter(authors::email.eq(email.to_string())).filter(authors::id.ne(except_id));
+    Ok(diesel::select(diesel::dsl::exists(query)).get_result(conn)?)
+}
+
+fn slug_taken(conn: &mut DbConnection, slug: &str, except_id: i64) -> Result<bool, ApiError> {
+    let query = authors::table.filter(authors::slug.eq(slug.to_string())).filter(authors::id.ne(except_id));
+    Ok(diesel::select(diesel::dsl::exists(query)).get_result(conn)?)
+}
+
+fn email_conflict(email: &str) -> ApiError {
+    ApiError::Conflict(format!("an account with the e-mail {email} already exists"))
+}
+
+/// Creates an author: an account when `email` and `password` are given, otherwise byline-only.
+/// `guard` gets the role the new author would have (`None`: byline-only) and may refuse it.
+pub fn create_author(
+    conn: &mut DbConnection,
+    input: CreateAuthor,
+    params: &HashParams,
+    guard: impl FnOnce(Option<Role>) -> Result<(), ApiError>,
+) -> Result<Author, ApiError> {
+    let name = input.name.trim().to_string();
+    let email = input.email.as_deref().map(normalize_email);
+    let bio = trimmed(input.bio.as_deref());
+    let avatar_url = trimmed(input.avatar_url.as_deref());
+    let mut v = Validator::new();
+    check_profile(&mut v, Some(&name), bio.as_deref(), avatar_url.as_deref());
+    check_login(&mut v, email.as_deref(), input.password.as_deref());
+    v.check(email.is_some() || input.password.is_none(), "email", "is required with a password");
+    v.check(input.password.is_some() || email.is_none(), "password", "is required with an e-mail");
+    v.check(
+        email.is_some() || input.role.is_none(),
+        "role",
+        "byline-only authors have no role; give an e-mail and a password to create an account",
+    );
+    if let Some(slug) = &input.slug {
+        v.check(slugs::is_valid_slug(slug), "slug", slugs::SLUG_RULE);
+    }
+    v.finish()?;
+    let role = email.as_ref().map(|_| input.role.unwrap_or(Role::Author));
+    guard(role)?;
+    let password_hash = hash(input.password.as_deref(), params)?;
     write_transaction(conn, |conn| {
-        if find_by_email(conn, &email)?.is_some() {
-            return Err(ApiError::Conflict(format!("an account with the e-mail {email} already exists")));
+        if let Some(email) = &email
+            && email_taken(conn, email, -1)?
+        {
+            return Err(email_conflict(email));
         }
-        let slug = unique_author_slug(conn, &slugs::slugify(name, "author"))?;
+        let slug = match &input.slug {
+            Some(slug) if slug_taken(conn, slug, -1)? => {
+                return Err(ApiError::Conflict(format!("the slug `{slug}` is taken by another author")));
+            }
+            Some(slug) => slug.clone(),
+            None => unique_author_slug(conn, &slugs::slugify(&name, "author"))?,
+        };
         let now = db::now();
         let new = NewAuthor {
             slug: &slug,
-            name,
-            email: Some(&email),
-            bio: None,
-            avatar_url: None,
-            role: account.role.as_str(),
-            password_hash: Some(&password_hash),
+            name: &name,
+            email: email.as_deref(),
+            bio: bio.as_deref(),
+            avatar_url: avatar_url.as_deref(),
+            role: role.unwrap_or(Role::Author).as_str(),
+            password_hash: password_hash.as_deref(),
             active: true,
-            password_changed_at: Some(now),
+            password_changed_at: password_hash.as_ref().map(|_| now),
             created_at: now,
             updated_at: now,
         };
@@ -61,6 +149,151 @@ pub fn create_account(conn: &mut DbConnection, account: &NewAccount, params: &Ha
             .returning(authors::all_columns)
             .get_result::<Author>(conn)?)
     })
+}
+
+/// The role an author acts with: `None` for byline-only authors, who cannot log in.
+pub fn effective_role(author: &Author) -> Option<Role> {
+    if author.email.is_some() && author.password_hash.is_some() { Role::parse(&author.role) } else { None }
+}
+
+#[derive(AsChangeset, Default)]
+#[diesel(table_name = authors)]
+struct AuthorChanges<'a> {
+    name: Option<&'a str>,
+    email: Option<&'a str>,
+    password_hash: Option<&'a str>,
+    password_changed_at: Option<NaiveDateTime>,
+    role: Option<&'a str>,
+    active: Option<bool>,
+    bio: Option<Option<&'a str>>,
+    avatar_url: Option<Option<&'a str>>,
+    slug: Option<&'a str>,
+    updated_at: NaiveDateTime,
+}
+
+/// Changes an author. `guard` gets the author as stored and the role they would have after the
+/// change, inside the transaction. Keeps at least one active admin; a new password or a
+/// deactivation ends every session of the account.
+pub fn update_author(
+    conn: &mut DbConnection,
+    id: i64,
+    input: UpdateAuthor,
+    params: &HashParams,
+    guard: impl FnOnce(&Author, Option<Role>) -> Result<(), ApiError>,
+) -> Result<Author, ApiError> {
+    let name = input.name.as_deref().map(str::trim);
+    let email = input.email.as_deref().map(normalize_email);
+    let bio = input.bio.as_ref().map(|b| trimmed(b.as_deref()));
+    let avatar_url = input.avatar_url.as_ref().map(|u| trimmed(u.as_deref()));
+    let mut v = Validator::new();
+    check_profile(&mut v, name, bio.clone().flatten().as_deref(), avatar_url.clone().flatten().as_deref());
+    check_login(&mut v, email.as_deref(), input.password.as_deref());
+    if let Some(slug) = &input.slug {
+        v.check(slugs::is_valid_slug(slug), "slug", slugs::SLUG_RULE);
+    }
+    v.finish()?;
+    let password_hash = hash(input.password.as_deref(), params)?;
+    write_transaction(conn, |conn| {
+        let current: Author = find_account(conn, id)?.ok_or_else(author_not_found)?;
+        let had_login = effective_role(&current).is_some();
+        let gets_login = !had_login && email.is_some();
+        if gets_login && password_hash.is_none() {
+            return Err(ApiError::invalid("password", "is required to give a byline-only author a login"));
+        }
+        if !had_login && !gets_login && (input.password.is_some() || input.role.is_some()) {
+            return Err(ApiError::invalid("email", "is required: byline-only authors have no password or role"));
+        }
+        let new_role = if had_login || gets_login {
+            Some(input.role.or(Role::parse(&current.role).filter(|_| had_login)).unwrap_or(Role::Author))
+        } else {
+            None
+        };
+        guard(&current, new_role)?;
+        if let Some(email) = &email
+            && email_taken(conn, email, id)?
+        {
+            return Err(email_conflict(email));
+        }
+        if let Some(slug) = &input.slug
+            && slug_taken(conn, slug, id)?
+        {
+            return Err(ApiError::Conflict(format!("the slug `{slug}` is taken by another author")));
+        }
+        let stays_active = input.active.unwrap_or(current.active);
+        let was_admin = current.active && effective_role(&current) == Some(Role::Admin);
+        if was_admin && (new_role != Some(Role::Admin) || !stays_active) && active_admins(conn)? <= 1 {
+            return Err(ApiError::Conflict("this is the last active admin; make another admin first".into()));
+        }
+        let now = db::now();
+        let changes = AuthorChanges {
+            name,
+            email: email.as_deref(),
+            password_hash: password_hash.as_deref(),
+            password_changed_at: password_hash.as_ref().map(|_| now),
+            role: new_role.map(Role::as_str),
+            active: input.active,
+            bio: bio.as_ref().map(|b| b.as_deref()),
+            avatar_url: avatar_url.as_ref().map(|u| u.as_deref()),
+            slug: input.slug.as_deref(),
+            updated_at: now,
+        };
+        let updated = diesel::update(authors::table.find(id))
+            .set(changes)
+            .returning(authors::all_columns)
+            .get_result::<Author>(conn)?;
+        if password_hash.is_some() || !stays_active {
+            sessions::revoke_all(conn, id)?;
+        }
+        Ok(updated)
+    })
+}
+
+fn active_admins(conn: &mut DbConnection) -> Result<i64, ApiError> {
+    Ok(authors::table
+        .filter(authors::role.eq(Role::Admin.as_str()))
+        .filter(authors::active.eq(true))
+        .filter(authors::email.is_not_null())
+        .filter(authors::password_hash.is_not_null())
+        .count()
+        .get_result(conn)?)
+}
+
+/// One's own profile: name, bio, avatar.
+pub fn update_profile(conn: &mut DbConnection, id: i64, input: UpdateProfile) -> Result<Author, ApiError> {
+    let update = UpdateAuthor { name: input.name, bio: input.bio, avatar_url: input.avatar_url, ..Default::default() };
+    update_author(conn, id, update, &HashParams::default(), |_, _| Ok(()))
+}
+
+/// Sets a new password (already checked against the current one by the caller) and ends every
+/// other session.
+pub fn set_password(
+    conn: &mut DbConnection,
+    id: i64,
+    new_password: &str,
+    params: &HashParams,
+) -> Result<Author, ApiError> {
+    let update = UpdateAuthor { password: Some(new_password.to_string()), ..Default::default() };
+    update_author(conn, id, update, params, |_, _| Ok(()))
+}
+
+pub fn get(conn: &mut DbConnection, id: i64) -> Result<Author, ApiError> {
+    find_account(conn, id)?.ok_or_else(author_not_found)
+}
+
+fn author_not_found() -> ApiError {
+    ApiError::NotFound("no author has this id".into())
+}
+
+/// Every author, by name: accounts and byline-only, active or not.
+pub fn list_all(conn: &mut DbConnection, page: PageRequest) -> Result<(Vec<Author>, i64), ApiError> {
+    let total = authors::table.count().get_result(conn)?;
+    let rows = authors::table
+        .order((authors::name.asc(), authors::id.asc()))
+        .limit(page.per_page)
+        .offset(page.offset())
+        .select(Author::as_select())
+        .load(conn)?;
+    Ok((rows, total))
 }
 
 fn unique_author_slug(conn: &mut DbConnection, base: &str) -> Result<String, ApiError> {

@@ -10,7 +10,14 @@ backend_tests!(
     login_returns_a_bearer_token,
     wrong_password_and_unknown_email_look_the_same,
     editor_routes_refuse_missing_and_bad_tokens,
+    tokens_are_checked_strictly,
     me_shows_the_account_without_secrets,
+    profile_changes_never_touch_the_role,
+    refresh_tokens_rotate_and_reuse_revokes_the_session,
+    logout_ends_the_session,
+    password_change_ends_every_session,
+    failed_logins_are_throttled_per_account,
+    failed_logins_are_throttled_per_address,
 );
 
 async fn login_returns_a_bearer_token(backend: Backend) {
@@ -23,6 +30,7 @@ async fn login_returns_a_bearer_token(backend: Backend) {
     let body = response.json();
     assert_eq!(body["token_type"], "Bearer");
     assert_eq!(body["expires_in"], 900);
+    assert_eq!(body["refresh_token"].as_str().unwrap().len(), 64);
     let token = body["access_token"].as_str().unwrap();
     assert_eq!(token.split('.').count(), 3, "a JWT");
     let me = app
@@ -100,4 +108,226 @@ async fn me_shows_the_account_without_secrets(backend: Backend) {
     assert_eq!(account["slug"], "cora-contributor");
     assert!(account.get("password_hash").is_none());
     assert!(!me.text().contains("argon2"));
+}
+
+async fn tokens_are_checked_strictly(backend: Backend) {
+    use jsonwebtoken::{Algorithm, EncodingKey, Header, encode};
+    let app = spawn(backend).await;
+    let user = app.user(Role::Editor, "Eddie").await;
+    let me = app.get_as(&user, "/api/v1/auth/me").await;
+    me.assert_status(200);
+    let secret = app.state.config.jwt_secret.as_ref().unwrap().expose().as_bytes().to_vec();
+    let now = jsonwebtoken::get_current_timestamp();
+    // The password version the server put in the user's real token.
+    let claims_of_real_token: serde_json::Value = {
+        let payload = user.token.split('.').nth(1).unwrap();
+        let decoded = base64url_decode(payload);
+        serde_json::from_slice(&decoded).unwrap()
+    };
+    let pwv = claims_of_real_token["pwv"].as_i64().unwrap();
+    let claims = |iat: u64, exp: u64, iss: &str| json!({"sub": user.id.to_string(), "role": "editor", "iat": iat, "exp": exp, "iss": iss, "pwv": pwv});
+    let sign = |alg: Algorithm, key: &[u8], claims: serde_json::Value| {
+        encode(&Header::new(alg), &claims, &EncodingKey::from_secret(key)).unwrap()
+    };
+    let with = |token: String| User { token, ..user.clone() };
+
+    // The crafting is right: a token signed like the server's works.
+    let good = sign(Algorithm::HS256, &secret, claims(now, now + 600, "masthead"));
+    app.get_as(&with(good), "/api/v1/auth/me").await.assert_status(200);
+
+    let refused = [
+        ("another algorithm", sign(Algorithm::HS512, &secret, claims(now, now + 600, "masthead"))),
+        (
+            "a wrong key",
+            sign(Algorithm::HS256, b"another secret that is long enough!!", claims(now, now + 600, "masthead")),
+        ),
+        ("expired", sign(Algorithm::HS256, &secret, claims(now - 7200, now - 3600, "masthead"))),
+        ("another issuer", sign(Algorithm::HS256, &secret, claims(now, now + 600, "someone-else"))),
+        (
+            "no iat",
+            sign(
+                Algorithm::HS256,
+                &secret,
+                json!({"sub": user.id.to_string(), "role": "editor", "exp": now + 600, "iss": "masthead", "pwv": pwv}),
+            ),
+        ),
+        (
+            "an old password version",
+            sign(
+                Algorithm::HS256,
+                &secret,
+                json!({"sub": user.id.to_string(), "role": "editor", "iat": now, "exp": now + 600, "iss": "masthead", "pwv": pwv - 1}),
+            ),
+        ),
+        (
+            "an unknown account",
+            sign(
+                Algorithm::HS256,
+                &secret,
+                json!({"sub": "999999", "role": "admin", "iat": now, "exp": now + 600, "iss": "masthead", "pwv": pwv}),
+            ),
+        ),
+    ];
+    for (what, token) in refused {
+        let response = app.get_as(&with(token), "/api/v1/auth/me").await;
+        assert_eq!(response.status.as_u16(), 401, "a token with {what} must be refused");
+    }
+}
+
+/// Decodes unpadded base64url (JWT segments).
+fn base64url_decode(text: &str) -> Vec<u8> {
+    let value = |c: u8| match c {
+        b'A'..=b'Z' => c - b'A',
+        b'a'..=b'z' => c - b'a' + 26,
+        b'0'..=b'9' => c - b'0' + 52,
+        b'-' => 62,
+        _ => 63,
+    };
+    let mut out = Vec::new();
+    for chunk in text.as_bytes().chunks(4) {
+        let n = chunk.iter().enumerate().fold(0u32, |n, (i, c)| n | (value(*c) as u32) << (18 - 6 * i));
+        for i in 0..chunk.len() - 1 {
+            out.push((n >> (16 - 8 * i)) as u8);
+        }
+    }
+    out
+}
+
+async fn profile_changes_never_touch_the_role(backend: Backend) {
+    let app = spawn(backend).await;
+    let user = app.user(Role::Author, "Arthur").await;
+    let updated = app
+        .patch_as(
+            &user,
+            "/api/v1/auth/me",
+            json!({"name": "Arthur Dent", "bio": "Mostly harmless.", "avatar_url": "https://example.com/a.png"}),
+        )
+        .await;
+    updated.assert_status(200);
+    let account = updated.json()["data"].clone();
+    assert_eq!(account["name"], "Arthur Dent");
+    assert_eq!(account["bio"], "Mostly harmless.");
+    assert_eq!(account["role"], "author");
+    app.patch_as(&user, "/api/v1/auth/me", json!({"role": "admin"})).await.assert_problem(400);
+    let problem = app
+        .patch_as(&user, "/api/v1/auth/me", json!({"avatar_url": "javascript:alert(1)", "name": ""}))
+        .await
+        .assert_problem(422);
+    assert_eq!(problem["errors"].as_array().unwrap().len(), 2);
+    let cleared = app.patch_as(&user, "/api/v1/auth/me", json!({"bio": null})).await;
+    assert_eq!(cleared.json()["data"]["bio"], serde_json::Value::Null);
+    assert_eq!(app.get_as(&user, "/api/v1/auth/me").await.json()["data"]["role"], "author");
+}
+
+async fn refresh_tokens_rotate_and_reuse_revokes_the_session(backend: Backend) {
+    let app = spawn(backend).await;
+    let user = app.user(Role::Author, "Arthur").await;
+    let refreshed = app.post("/api/v1/auth/refresh", json!({"refresh_token": user.refresh_token})).await;
+    refreshed.assert_status(200);
+    assert_eq!(refreshed.header("cache-control"), Some("private, no-store"));
+    let pair = refreshed.json();
+    let second = pair["refresh_token"].as_str().unwrap().to_string();
+    assert_ne!(second, user.refresh_token);
+    let renewed = User { token: pair["access_token"].as_str().unwrap().to_string(), ..user.clone() };
+    app.get_as(&renewed, "/api/v1/auth/me").await.assert_status(200);
+
+    // The first token again: it was copied. The whole session ends, the newest token included.
+    app.post("/api/v1/auth/refresh", json!({"refresh_token": user.refresh_token})).await.assert_problem(401);
+    app.post("/api/v1/auth/refresh", json!({"refresh_token": second})).await.assert_problem(401);
+    app.post("/api/v1/auth/refresh", json!({"refresh_token": "not-a-token"})).await.assert_problem(401);
+    app.post("/api/v1/auth/refresh", json!({})).await.assert_problem(422);
+
+    // Other sessions of the same account are untouched.
+    let other = app.login(&user.email, &user.password).await.json();
+    app.post("/api/v1/auth/refresh", json!({"refresh_token": other["refresh_token"]})).await.assert_status(200);
+}
+
+async fn logout_ends_the_session(backend: Backend) {
+    let app = spawn(backend).await;
+    let user = app.user(Role::Author, "Arthur").await;
+    let out = app.post("/api/v1/auth/logout", json!({"refresh_token": user.refresh_token})).await;
+    out.assert_status(204);
+    app.post("/api/v1/auth/refresh", json!({"refresh_token": user.refresh_token})).await.assert_problem(401);
+    app.post("/api/v1/auth/logout", json!({"refresh_token": user.refresh_token})).await.assert_status(204);
+    app.post("/api/v1/auth/logout", json!({"refresh_token": "unknown"})).await.assert_status(204);
+}
+
+async fn password_change_ends_every_session(backend: Backend) {
+    let app = spawn(backend).await;
+    let user = app.user(Role::Author, "Arthur").await;
+    let laptop = app.login(&user.email, &user.password).await.json();
+
+    let wrong = app
+        .put_as(
+            &user,
+            "/api/v1/auth/password",
+            json!({"current_password": "wrong", "new_password": "a new passphrase"}),
+        )
+        .await
+        .assert_problem(401);
+    assert!(wrong["detail"].as_str().unwrap().contains("current password"));
+    let short = app
+        .put_as(&user, "/api/v1/auth/password", json!({"current_password": user.password, "new_password": "short"}))
+        .await
+        .assert_problem(422);
+    assert_eq!(short["errors"][0]["field"], "new_password");
+
+    let changed = app
+        .put_as(
+            &user,
+            "/api/v1/auth/password",
+            json!({"current_password": user.password, "new_password": "a new passphrase"}),
+        )
+        .await;
+    changed.assert_status(200);
+    let fresh = changed.json();
+
+    // Every earlier token stops working at once; the fresh pair works.
+    app.get_as(&user, "/api/v1/auth/me").await.assert_problem(401);
+    let laptop_user = User { token: laptop["access_token"].as_str().unwrap().to_string(), ..user.clone() };
+    app.get_as(&laptop_user, "/api/v1/auth/me").await.assert_problem(401);
+    app.post("/api/v1/auth/refresh", json!({"refresh_token": user.refresh_token})).await.assert_problem(401);
+    app.post("/api/v1/auth/refresh", json!({"refresh_token": laptop["refresh_token"]})).await.assert_problem(401);
+    let fresh_user = User { token: fresh["access_token"].as_str().unwrap().to_string(), ..user.clone() };
+    app.get_as(&fresh_user, "/api/v1/auth/me").await.assert_status(200);
+    app.post("/api/v1/auth/refresh", json!({"refresh_token": fresh["refresh_token"]})).await.assert_status(200);
+
+    app.login(&user.email, &user.password).await.assert_problem(401);
+    app.login(&user.email, "a new passphrase").await.assert_status(200);
+}
+
+async fn failed_logins_are_throttled_per_account(backend: Backend) {
+    let app = spawn(backend).await;
+    let user = app.user(Role::Author, "Arthur").await;
+    // A success forgets earlier failures of the account.
+    for _ in 0..4 {
+        app.login(&user.email, "wrong").await.assert_problem(401);
+    }
+    app.login(&user.email, &user.password).await.assert_status(200);
+    for _ in 0..5 {
+        app.login(&user.email, "wrong").await.assert_problem(401);
+    }
+    // Five failures in the window: even the right password now waits, from any address.
+    let throttled = app.login_from("10.0.0.9", &user.email, &user.password).await;
+    let problem = throttled.assert_problem(429);
+    assert_eq!(problem["type"], "urn:masthead:problem:too-many-requests");
+    let retry_after: u64 = throttled.header("retry-after").unwrap().parse().unwrap();
+    assert!((1..=900).contains(&retry_after), "{retry_after}");
+    // An unknown e-mail is throttled the same way: throttling does not reveal who has an account.
+    for _ in 0..5 {
+        app.login_from("10.0.0.10", "nobody@example.com", "guess").await.assert_problem(401);
+    }
+    app.login_from("10.0.0.10", "nobody@example.com", "guess").await.assert_problem(429);
+}
+
+async fn failed_logins_are_throttled_per_address(backend: Backend) {
+    let app = spawn(backend).await;
+    let user = app.user(Role::Author, "Arthur").await;
+    for i in 0..10 {
+        app.login_from("192.0.2.7", &format!("guess{i}@example.com"), "x").await.assert_problem(401);
+    }
+    // The address is spent, whatever the e-mail (even a real one with its password)...
+    app.login_from("192.0.2.7", &user.email, &user.password).await.assert_problem(429);
+    // ...but the account is not: from elsewhere it logs in.
+    app.login_from("192.0.2.8", &user.email, &user.password).await.assert_status(200);
 }

@@ -200,6 +200,7 @@ pub struct User {
     pub email: String,
     pub password: String,
     pub token: String,
+    pub refresh_token: String,
 }
 
 impl<S, B> TestApp<S>
@@ -231,14 +232,29 @@ where
         self.send(TestRequest::patch().uri(path).insert_header(bearer(user)).set_json(body)).await
     }
 
+    pub async fn put_as(&self, user: &User, path: &str, body: Value) -> TestResponse {
+        self.send(TestRequest::put().uri(path).insert_header(bearer(user)).set_json(body)).await
+    }
+
+    /// A JSON POST without credentials.
+    pub async fn post(&self, path: &str, body: Value) -> TestResponse {
+        self.send(TestRequest::post().uri(path).set_json(body)).await
+    }
+
     pub async fn delete_as(&self, user: &User, path: &str) -> TestResponse {
         self.send(TestRequest::delete().uri(path).insert_header(bearer(user))).await
     }
 
     pub async fn login(&self, email: &str, password: &str) -> TestResponse {
+        self.login_from("127.0.0.1", email, password).await
+    }
+
+    /// Logs in from a given client address (login throttling is per address and per account).
+    pub async fn login_from(&self, address: &str, email: &str, password: &str) -> TestResponse {
         self.send(
             TestRequest::post()
                 .uri("/api/v1/auth/login")
+                .peer_addr(format!("{address}:40000").parse().expect("an IP address"))
                 .set_json(serde_json::json!({"email": email, "password": password})),
         )
         .await
@@ -259,8 +275,14 @@ where
             .expect("account created");
         let login = self.login(&email, &password).await;
         login.assert_status(200);
-        let token = login.json()["access_token"].as_str().expect("an access token").to_string();
-        User { id: author.id, email, password, token }
+        let tokens = login.json();
+        User {
+            id: author.id,
+            email,
+            password,
+            token: tokens["access_token"].as_str().expect("an access token").to_string(),
+            refresh_token: tokens["refresh_token"].as_str().expect("a refresh token").to_string(),
+        }
     }
 
     /// Creates a draft through the API and returns its JSON (`data`).

@@ -27,6 +27,7 @@ macro_rules! backend_tests {
     };
 }
 
+mod accounts;
 mod articles;
 mod auth;
 mod authors_and_tags;

@@ -1,0 +1,3 @@
+DROP INDEX articles_deleted_idx;
+DROP TABLE login_failures;
+ALTER TABLE article_revisions DROP COLUMN changes;

@@ -1,0 +1,154 @@
+//! Sessions: a short-lived access token (JWT) plus a refresh token that is rotated on every use.
+//!
+//! Refresh tokens are 32 random bytes, stored only as their SHA-256. Each login starts a family;
+//! each refresh marks the presented token used and issues the next one in the same family.
+//! Presenting a token that was already used means it was copied: the whole family is revoked, so
+//! the thief and the victim are both logged out. A password change or a deactivation revokes every
+//! family of the account.
+
+use chrono::{Duration, NaiveDateTime};
+use diesel::prelude::*;
+use sha2::{Digest, Sha256};
+
+use super::jwt::JwtKeys;
+use super::routes::TokenResponse;
+use crate::authors::model::Author;
+use crate::db::{self, DbConnection, write_transaction};
+use crate::error::ApiError;
+use crate::schema::{authors, refresh_tokens};
+
+/// What a session needs to know about the account it is for.
+pub fn password_version(author: &Author) -> i64 {
+    author.password_changed_at.map_or(0, |t| t.and_utc().timestamp_micros())
+}
+
+fn token_hash(token: &str) -> String {
+    Sha256::digest(token.as_bytes()).iter().map(|b| format!("{b:02x}")).collect()
+}
+
+/// Starts a session (a new family) for `author`, or continues `family` on refresh.
+fn issue(
+    conn: &mut DbConnection,
+    keys: &JwtKeys,
+    refresh_ttl: Duration,
+    author: &Author,
+    family: Option<String>,
+) -> Result<TokenResponse, ApiError> {
+    let refresh_token = super::random_token(32);
+    let now = db::now();
+    diesel::insert_into(refresh_tokens::table)
+        .values((
+            refresh_tokens::author_id.eq(author.id),
+            refresh_tokens::family_id.eq(family.unwrap_or_else(|| super::random_token(16))),
+            refresh_tokens::token_hash.eq(token_hash(&refresh_token)),
+            refresh_tokens::expires_at.eq(now + refresh_ttl),
+            refresh_tokens::created_at.eq(now),
+        ))
+        .execute(conn)?;
+    let access_token = keys.issue(author.id, &author.role, password_version(author)).map_err(ApiError::Internal)?;
+    Ok(TokenResponse { access_token, refresh_token, token_type: "Bearer", expires_in: keys.ttl_seconds() })
+}
+
+/// A new session after a successful login.
+pub fn start(
+    conn: &mut DbConnection,
+    keys: &JwtKeys,
+    refresh_ttl: Duration,
+    author: &Author,
+) -> Result<TokenResponse, ApiError> {
+    write_transaction(conn, |conn| issue(conn, keys, refresh_ttl, author, None))
+}
+
+fn invalid_refresh_token() -> ApiError {
+    ApiError::Unauthorized("the refresh token is invalid, expired or revoked; log in again".into())
+}
+
+#[derive(Queryable, Selectable)]
+#[diesel(table_name = refresh_tokens)]
+struct RefreshRow {
+    id: i64,
+    author_id: i64,
+    family_id: String,
+    used_at: Option<NaiveDateTime>,
+    revoked_at: Option<NaiveDateTime>,
+    expires_at: NaiveDateTime,
+}
+
+/// Exchanges a refresh token for a new pair. See the module comment for reuse detection.
+pub fn refresh(
+    conn: &mut DbConnection,
+    keys: &JwtKeys,
+    refresh_ttl: Duration,
+    presented: &str,
+) -> Result<TokenResponse, ApiError> {
+    let hash = token_hash(presented);
+    // The reuse verdict must survive the refusal, so it is written in a transaction of its own.
+    write_transaction(conn, |conn| {
+        let Some(row) = refresh_tokens::table
+            .filter(refresh_tokens::token_hash.eq(&hash))
+            .select(RefreshRow::as_select())
+            .first(conn)
+            .optional()?
+        else {
+            return Ok(Err(invalid_refresh_token()));
+        };
+        let now = db::now();
+        if row.revoked_at.is_some() || row.expires_at <= now {
+            return Ok(Err(invalid_refresh_token()));
+        }
+        // Marking it used only if nobody else did closes the race of two concurrent refreshes.
+        let claimed = diesel::update(refresh_tokens::table.find(row.id).filter(refresh_tokens::used_at.is_null()))
+            .set(refresh_tokens::used_at.eq(now))
+            .execute(conn)?;
+        if row.used_at.is_some() || claimed == 0 {
+            revoke_family(conn, &row.family_id)?;
+            tracing::warn!(author_id = row.author_id, "refresh token reused: its session was revoked");
+            return Ok(Err(invalid_refresh_token()));
+        }
+        let author: Author = authors::table.find(row.author_id).select(Author::as_select()).first(conn)?;
+        if !author.active || author.password_hash.is_none() {
+            return Ok(Err(invalid_refresh_token()));
+        }
+        Ok(Ok(issue(conn, keys, refresh_ttl, &author, Some(row.family_id))?))
+    })?
+}
+
+fn revoke_family(conn: &mut DbConnection, family_id: &str) -> Result<(), ApiError> {
+    diesel::update(
+        refresh_tokens::table
+            .filter(refresh_tokens::family_id.eq(family_id))
+            .filter(refresh_tokens::revoked_at.is_null()),
+    )
+    .set(refresh_tokens::revoked_at.eq(db::now()))
+    .execute(conn)?;
+    Ok(())
+}
+
+/// Ends the session the token belongs to. Unknown tokens are ignored: logging out twice is fine.
+pub fn logout(conn: &mut DbConnection, presented: &str) -> Result<(), ApiError> {
+    let hash = token_hash(presented);
+    write_transaction(conn, |conn| {
+        let family: Option<String> = refresh_tokens::table
+            .filter(refresh_tokens::token_hash.eq(&hash))
+            .select(refresh_tokens::family_id)
+            .first(conn)
+            .optional()?;
+        if let Some(family) = family {
+            revoke_family(conn, &family)?;
+        }
+        Ok(())
+    })
+}
+
+/// Ends every session of an account (password change, deactivation). Call inside the transaction
+/// that makes the change.
+pub fn revoke_all(conn: &mut DbConnection, author_id: i64) -> Result<(), ApiError> {
+    diesel::update(
+        refresh_tokens::table
+            .filter(refresh_tokens::author_id.eq(author_id))
+            .filter(refresh_tokens::revoked_at.is_null()),
+    )
+    .set(refresh_tokens::revoked_at.eq(db::now()))
+    .execute(conn)?;
+    Ok(())
+}
