@@ -10,7 +10,7 @@ use std::pin::Pin;
 
 use actix_web::dev::Payload;
 use actix_web::error::PayloadError;
-use actix_web::http::header;
+use actix_web::http::header::{self, EntityTag, Header, IfMatch};
 use actix_web::web::{Bytes, PathConfig};
 use actix_web::{FromRequest, HttpRequest};
 use serde::de::DeserializeOwned;
@@ -20,34 +20,108 @@ use crate::error::ApiError;
 /// A JSON request body (`Content-Type: application/json`), size-limited by the app's `PayloadConfig`.
 pub struct JsonBody<T>(pub T);
 
+/// An optional JSON body: an empty body is `T::default()` (e.g. `POST …/publish` with or without
+/// a `published_at`).
+pub struct OptionalJsonBody<T>(pub T);
+
+fn is_json(req: &HttpRequest) -> bool {
+    req.headers()
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.split(';').next())
+        .map(|essence| {
+            let essence = essence.trim().to_ascii_lowercase();
+            essence == "application/json" || essence.ends_with("+json")
+        })
+        .unwrap_or(false)
+}
+
+fn read_json<T: DeserializeOwned + 'static>(
+    req: &HttpRequest,
+    payload: &mut Payload,
+    empty: Option<fn() -> T>,
+) -> Pin<Box<dyn Future<Output = Result<T, ApiError>>>> {
+    let is_json = is_json(req);
+    let body = Bytes::from_request(req, payload);
+    Box::pin(async move {
+        let bytes = body.await.map_err(|error| match error.as_error::<PayloadError>() {
+            Some(PayloadError::Overflow) => ApiError::PayloadTooLarge("the request body is too large".into()),
+            _ => ApiError::BadRequest(format!("the request body could not be read: {error}")),
+        })?;
+        if let Some(empty) = empty
+            && matches!(bytes.trim_ascii(), b"" | b"null")
+        {
+            return Ok(empty());
+        }
+        if !is_json {
+            return Err(ApiError::UnsupportedMediaType(
+                "the request body must be JSON, sent with `Content-Type: application/json`".into(),
+            ));
+        }
+        parse_json(&bytes)
+    })
+}
+
 impl<T: DeserializeOwned + 'static> FromRequest for JsonBody<T> {
     type Error = ApiError;
     type Future = Pin<Box<dyn Future<Output = Result<Self, ApiError>>>>;
 
     fn from_request(req: &HttpRequest, payload: &mut Payload) -> Self::Future {
-        let is_json = req
-            .headers()
-            .get(header::CONTENT_TYPE)
-            .and_then(|v| v.to_str().ok())
-            .and_then(|v| v.split(';').next())
-            .map(|essence| {
-                let essence = essence.trim().to_ascii_lowercase();
-                essence == "application/json" || essence.ends_with("+json")
+        let body = read_json(req, payload, None);
+        Box::pin(async move { body.await.map(JsonBody) })
+    }
+}
+
+impl<T: DeserializeOwned + Default + 'static> FromRequest for OptionalJsonBody<T> {
+    type Error = ApiError;
+    type Future = Pin<Box<dyn Future<Output = Result<Self, ApiError>>>>;
+
+    fn from_request(req: &HttpRequest, payload: &mut Payload) -> Self::Future {
+        let body = read_json(req, payload, Some(T::default));
+        Box::pin(async move { body.await.map(OptionalJsonBody) })
+    }
+}
+
+/// The `If-Match` request header (`None` when absent), for writes that must not overwrite a
+/// change the client has not seen.
+pub struct Precondition(Option<IfMatch>);
+
+impl FromRequest for Precondition {
+    type Error = ApiError;
+    type Future = std::future::Ready<Result<Self, ApiError>>;
+
+    fn from_request(req: &HttpRequest, _: &mut Payload) -> Self::Future {
+        let parsed = if req.headers().contains_key(header::IF_MATCH) {
+            IfMatch::parse(req).map(Some).map_err(|_| {
+                ApiError::BadRequest("malformed If-Match header: send the ETag you read, e.g. \"v3\"".into())
             })
-            .unwrap_or(false);
-        let body = Bytes::from_request(req, payload);
-        Box::pin(async move {
-            if !is_json {
-                return Err(ApiError::UnsupportedMediaType(
-                    "the request body must be JSON, sent with `Content-Type: application/json`".into(),
-                ));
-            }
-            let bytes = body.await.map_err(|error| match error.as_error::<PayloadError>() {
-                Some(PayloadError::Overflow) => ApiError::PayloadTooLarge("the request body is too large".into()),
-                _ => ApiError::BadRequest(format!("the request body could not be read: {error}")),
-            })?;
-            parse_json(&bytes).map(JsonBody)
-        })
+        } else {
+            Ok(None)
+        };
+        std::future::ready(parsed.map(Precondition))
+    }
+}
+
+/// The strong ETag of a versioned resource: `"v<version>"`.
+pub fn version_etag(version: i32) -> EntityTag {
+    EntityTag::new_strong(format!("v{version}"))
+}
+
+impl Precondition {
+    /// 412 when the client sent `If-Match` and no tag in it is the current version's.
+    pub fn check(&self, current_version: i32) -> Result<(), ApiError> {
+        let current = version_etag(current_version);
+        match &self.0 {
+            None | Some(IfMatch::Any) => Ok(()),
+            Some(IfMatch::Items(tags)) if tags.iter().any(|tag| tag.strong_eq(&current)) => Ok(()),
+            Some(IfMatch::Items(_)) => Err(ApiError::PreconditionFailed {
+                detail: format!(
+                    "it has changed since you read it (it is now version {current_version}); \
+                     re-read it, merge your change, and retry with its new ETag"
+                ),
+                current_version,
+            }),
+        }
     }
 }
 
@@ -70,7 +144,8 @@ pub fn parse_json<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, ApiError> {
             let location = if path == "." { String::new() } else { format!(" in `{path}`") };
             return ApiError::BadRequest(format!("{}{location}", strip_position(&message)));
         }
-        ApiError::invalid(&path, strip_position(&message))
+        let field = if path == "." { "body" } else { path.as_str() };
+        ApiError::invalid(field, strip_position(&message))
     })?;
     deserializer.end().map_err(|e| ApiError::BadRequest(format!("malformed JSON: {e}")))?;
     Ok(parsed)

@@ -86,6 +86,7 @@ diesel::table! {
         editor_id -> Nullable<BigInt>,
         created_at -> Timestamp,
         changes -> Text,
+        note -> Nullable<Text>,
     }
 }
 
@@ -132,6 +133,7 @@ diesel::joinable!(article_authors -> authors (author_id));
 diesel::joinable!(article_tags -> articles (article_id));
 diesel::joinable!(article_tags -> tags (tag_id));
 diesel::joinable!(article_revisions -> articles (article_id));
+diesel::joinable!(article_revisions -> authors (editor_id));
 diesel::joinable!(comments -> articles (article_id));
 diesel::joinable!(refresh_tokens -> authors (author_id));
 

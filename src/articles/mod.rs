@@ -6,6 +6,7 @@
 pub mod model;
 pub mod policy;
 pub mod render;
+pub mod revisions;
 pub mod routes;
 pub mod store;
 pub mod views;

@@ -1,6 +1,6 @@
 //! Article rows and the editor inputs.
 
-use chrono::NaiveDateTime;
+use chrono::{DateTime, NaiveDateTime, Utc};
 use diesel::prelude::*;
 use serde::Deserialize;
 use utoipa::ToSchema;
@@ -13,6 +13,10 @@ pub const STATUS_PUBLISHED: &str = "published";
 pub const MAX_TITLE_CHARS: usize = 200;
 pub const MAX_EXCERPT_CHARS: usize = 500;
 pub const MAX_BODY_CHARS: usize = 200_000;
+pub const MAX_AUTHORS_PER_ARTICLE: usize = 10;
+pub const MAX_ALT_CHARS: usize = 300;
+pub const MAX_SEO_TITLE_CHARS: usize = 200;
+pub const MAX_SEO_DESCRIPTION_CHARS: usize = 500;
 
 /// The columns the editor and the public single-article routes need.
 #[derive(Debug, Clone, Queryable, Selectable)]
@@ -27,6 +31,13 @@ pub struct ArticleRow {
     pub body_html: String,
     pub status: String,
     pub published_at: Option<NaiveDateTime>,
+    pub deleted_at: Option<NaiveDateTime>,
+    pub featured: bool,
+    pub cover_image_url: Option<String>,
+    pub cover_image_alt: Option<String>,
+    pub seo_title: Option<String>,
+    pub seo_description: Option<String>,
+    pub canonical_url: Option<String>,
     pub word_count: i32,
     pub version: i32,
     pub created_at: NaiveDateTime,
@@ -44,6 +55,10 @@ pub struct SummaryRow {
     pub derived_excerpt: String,
     pub status: String,
     pub published_at: Option<NaiveDateTime>,
+    pub deleted_at: Option<NaiveDateTime>,
+    pub featured: bool,
+    pub cover_image_url: Option<String>,
+    pub cover_image_alt: Option<String>,
     pub word_count: i32,
     pub version: i32,
     pub updated_at: NaiveDateTime,
@@ -60,6 +75,12 @@ pub struct NewArticle<'a> {
     pub body_html: &'a str,
     pub body_text: &'a str,
     pub status: &'a str,
+    pub featured: bool,
+    pub cover_image_url: Option<&'a str>,
+    pub cover_image_alt: Option<&'a str>,
+    pub seo_title: Option<&'a str>,
+    pub seo_description: Option<&'a str>,
+    pub canonical_url: Option<&'a str>,
     pub word_count: i32,
     pub version: i32,
     pub created_at: NaiveDateTime,
@@ -67,7 +88,7 @@ pub struct NewArticle<'a> {
 }
 
 /// `POST /api/v1/admin/articles`: a new draft.
-#[derive(Debug, Deserialize, ToSchema)]
+#[derive(Debug, Default, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 #[schema(example = json!({
     "title": "Hello, “world” — again",
@@ -90,10 +111,28 @@ pub struct CreateArticle {
     /// Tag names, in order; missing tags are created (by authors and above).
     #[schema(max_items = 20)]
     pub tags: Option<Vec<String>>,
+    /// Author ids for the byline, in order (the first is the primary byline). Defaults to the
+    /// caller; authors and contributors must stay on the byline of what they write.
+    #[schema(min_items = 1, max_items = 10)]
+    pub authors: Option<Vec<i64>>,
+    /// Highlighted by front ends (e.g. `?featured=true` lists).
+    pub featured: Option<bool>,
+    /// An absolute http(s) URL.
+    #[schema(max_length = 2048)]
+    pub cover_image_url: Option<String>,
+    #[schema(max_length = 300)]
+    pub cover_image_alt: Option<String>,
+    #[schema(max_length = 200)]
+    pub seo_title: Option<String>,
+    #[schema(max_length = 500)]
+    pub seo_description: Option<String>,
+    /// An absolute http(s) URL: where the article first appeared, if elsewhere.
+    #[schema(max_length = 2048)]
+    pub canonical_url: Option<String>,
 }
 
-/// `PATCH /api/v1/admin/articles/{id}`: only the fields present change; `"excerpt": null` goes back
-/// to a derived excerpt; `tags` replaces the whole list.
+/// `PATCH /api/v1/admin/articles/{id}`: only the fields present change; `null` clears an optional
+/// field (`"excerpt": null` goes back to a derived excerpt); `tags` and `authors` replace the lists.
 #[derive(Debug, Default, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 #[schema(example = json!({"title": "A better title", "tags": ["Rust"]}))]
@@ -109,4 +148,33 @@ pub struct UpdateArticle {
     pub slug: Option<String>,
     #[schema(max_items = 20)]
     pub tags: Option<Vec<String>>,
+    #[schema(min_items = 1, max_items = 10)]
+    pub authors: Option<Vec<i64>>,
+    pub featured: Option<bool>,
+    #[serde(default, deserialize_with = "crate::extract::present")]
+    #[schema(value_type = Option<String>, max_length = 2048)]
+    pub cover_image_url: Option<Option<String>>,
+    #[serde(default, deserialize_with = "crate::extract::present")]
+    #[schema(value_type = Option<String>, max_length = 300)]
+    pub cover_image_alt: Option<Option<String>>,
+    #[serde(default, deserialize_with = "crate::extract::present")]
+    #[schema(value_type = Option<String>, max_length = 200)]
+    pub seo_title: Option<Option<String>>,
+    #[serde(default, deserialize_with = "crate::extract::present")]
+    #[schema(value_type = Option<String>, max_length = 500)]
+    pub seo_description: Option<Option<String>>,
+    #[serde(default, deserialize_with = "crate::extract::present")]
+    #[schema(value_type = Option<String>, max_length = 2048)]
+    pub canonical_url: Option<Option<String>>,
+}
+
+/// `POST /api/v1/admin/articles/{id}/publish`, body optional.
+#[derive(Debug, Default, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+#[schema(example = json!({"published_at": "2030-01-01T08:00:00Z"}))]
+pub struct PublishRequest {
+    /// When the article goes public (RFC 3339). In the future it is scheduled: it appears on
+    /// public routes at that time by itself. Absent: now (or the first publication time when
+    /// republishing).
+    pub published_at: Option<DateTime<Utc>>,
 }

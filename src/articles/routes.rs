@@ -1,22 +1,28 @@
 //! Article routes: the public reading surface and the editors' writing surface. Each handler
 //! starts by saying who may call it; the SQL lives in `store`, the rules in `policy`.
+//!
+//! Editor responses carry `ETag: "v<version>"`; every write honours `If-Match` (412 when stale),
+//! so two editors saving from the same version cannot silently overwrite each other.
 
 use actix_web::http::StatusCode;
-use actix_web::http::header::LOCATION;
+use actix_web::http::header::{ETAG, LOCATION};
 use actix_web::{HttpResponse, delete, get, patch, post, web};
 use serde::Deserialize;
 use utoipa::IntoParams;
 
-use super::model::{CreateArticle, STATUS_DRAFT, STATUS_PUBLISHED, UpdateArticle};
-use super::policy::{Action, authorize};
-use super::store::{self, AdminFilter, PublicFilter};
-use super::views::{AdminArticle, AdminArticleSummary, ArticleStatus, ArticleSummary, PublicArticle};
+use super::model::{CreateArticle, PublishRequest, UpdateArticle};
+use super::policy::{Action, ArticleAccess, authorize, check_byline};
+use super::revisions;
+use super::store::{self, AdminFilter, PublicFilter, Publication, Writer};
+use super::views::{
+    AdminArticle, AdminArticleSummary, ArticleState, ArticleSummary, PublicArticle, Revision, RevisionSummary,
+};
 use crate::AppState;
 use crate::auth::{AuthUser, Role};
 use crate::error::{ApiError, Problem};
-use crate::extract::{JsonBody, QueryParams};
+use crate::extract::{JsonBody, OptionalJsonBody, Precondition, QueryParams, version_etag};
 use crate::pagination::{Item, PageRequest, Paginated};
-use crate::responses::{private_json, public_json};
+use crate::responses::{PageQuery, private_json, public_json};
 
 /// `GET /api/v1/articles` parameters.
 #[derive(Debug, Deserialize, IntoParams)]
@@ -93,9 +99,16 @@ pub struct AdminArticleListQuery {
     /// Articles per page.
     #[param(minimum = 1, maximum = 100, default = 20)]
     pub per_page: Option<i64>,
-    /// Only drafts, or only published articles.
+    /// Only articles in this state; without it, everything but the trash.
     #[param(inline)]
-    pub status: Option<ArticleStatus>,
+    pub status: Option<ArticleState>,
+    /// Only articles with this author (an id) on the byline.
+    pub author: Option<i64>,
+    /// Only articles with this tag (a slug).
+    pub tag: Option<String>,
+    /// Words in the title or the body (case-insensitive).
+    #[param(max_length = 200)]
+    pub q: Option<String>,
 }
 
 /// Articles being worked on, most recently changed first. Editors and admins see every article,
@@ -120,18 +133,47 @@ pub async fn admin_list_articles(
 ) -> Result<HttpResponse, ApiError> {
     user.require(Role::Contributor)?;
     let page = PageRequest::new(query.page, query.per_page)?;
+    let text = query.q.map(|q| q.trim().to_string()).filter(|q| !q.is_empty());
+    crate::error::Validator::new().chars("q", text.as_deref().unwrap_or_default(), 0, 200).finish()?;
     let filter = AdminFilter {
-        status: query.status.map(|s| match s {
-            ArticleStatus::Draft => STATUS_DRAFT,
-            ArticleStatus::Published => STATUS_PUBLISHED,
-        }),
+        now: crate::db::now(),
+        state: query.status,
         byline: (!user.role.edits_all_articles()).then_some(user.id),
+        author: query.author,
+        tag: query.tag,
+        text,
     };
     let (data, total) = state.db.run(move |conn| store::list_admin(conn, &filter, page)).await?;
     Ok(private_json(StatusCode::OK, &Paginated { data, meta: page.meta(total) }))
 }
 
-/// Creates a draft with the caller as its first byline. Any signed-in role.
+/// An editor's article response, with its `ETag`.
+fn article_response(status: StatusCode, article: &AdminArticle) -> HttpResponse {
+    let mut response = private_json(status, &Item { data: article });
+    if let Ok(etag) = version_etag(article.version).to_string().parse() {
+        response.headers_mut().insert(ETAG, etag);
+    }
+    response
+}
+
+fn writer(user: &AuthUser) -> Writer {
+    Writer { author_id: user.id, may_create_tags: user.role >= Role::Author }
+}
+
+/// The guard of a write: the caller's rights, then the client's `If-Match`.
+fn guard(
+    user: AuthUser,
+    action: Action,
+    precondition: Precondition,
+) -> impl FnOnce(&ArticleAccess) -> Result<(), ApiError> {
+    move |article| {
+        authorize(&user, article, action)?;
+        precondition.check(article.version)
+    }
+}
+
+/// Creates a draft, by default with the caller as its byline, and records revision 1. Any
+/// signed-in role; contributors only with existing tags.
 #[utoipa::path(
     tag = "Articles",
     operation_id = "adminCreateArticle",
@@ -139,7 +181,7 @@ pub async fn admin_list_articles(
     security(("bearer" = [])),
     responses(
         (status = 201, description = "The draft was created", body = Item<AdminArticle>,
-            headers(("Location" = String, description = "The new article's editor URL"))),
+            headers(("Location" = String, description = "The new article's editor URL"), ("ETag" = String, description = "Its version, for If-Match"))),
         (status = 400, description = "Malformed JSON or an unknown field", body = Problem, content_type = "application/problem+json"),
         (status = 401, description = "Missing, invalid or expired access token", body = Problem, content_type = "application/problem+json"),
         (status = 409, description = "The slug is taken", body = Problem, content_type = "application/problem+json"),
@@ -155,29 +197,31 @@ pub async fn admin_create_article(
     JsonBody(input): JsonBody<CreateArticle>,
 ) -> Result<HttpResponse, ApiError> {
     user.require(Role::Contributor)?;
-    let may_create_tags = user.role >= Role::Author;
+    check_byline(&user, input.authors.as_deref())?;
+    let writer = writer(&user);
     let article = state
         .db
         .run(move |conn| {
-            let id = store::create(conn, user.id, may_create_tags, input)?;
+            let id = store::create(conn, writer, input)?;
             store::load_admin(conn, id)
         })
         .await?;
-    let mut response = private_json(StatusCode::CREATED, &Item { data: &article });
+    let mut response = article_response(StatusCode::CREATED, &article);
     if let Ok(location) = format!("/api/v1/admin/articles/{}", article.id).parse() {
         response.headers_mut().insert(LOCATION, location);
     }
     Ok(response)
 }
 
-/// One article, drafts included.
+/// One article, drafts and trash included.
 #[utoipa::path(
     tag = "Articles",
     operation_id = "adminGetArticle",
     params(("id" = i64, Path, description = "The article's id")),
     security(("bearer" = [])),
     responses(
-        (status = 200, description = "The article", body = Item<AdminArticle>),
+        (status = 200, description = "The article", body = Item<AdminArticle>,
+            headers(("ETag" = String, description = "Its version, for If-Match"))),
         (status = 401, description = "Missing, invalid or expired access token", body = Problem, content_type = "application/problem+json"),
         (status = 404, description = "No article has this id (or it is someone else's and the caller is not an editor)", body = Problem, content_type = "application/problem+json"),
     )
@@ -197,23 +241,29 @@ pub async fn admin_get_article(
             store::load_admin(conn, id)
         })
         .await?;
-    Ok(private_json(StatusCode::OK, &Item { data: article }))
+    Ok(article_response(StatusCode::OK, &article))
 }
 
-/// Changes an article; only the fields sent change. Contributors may change only their drafts.
+/// Changes an article; only the fields sent change. A change of title, excerpt, body, tags or
+/// authors records a revision. Contributors change only their drafts.
 #[utoipa::path(
     tag = "Articles",
     operation_id = "adminUpdateArticle",
-    params(("id" = i64, Path, description = "The article's id")),
+    params(
+        ("id" = i64, Path, description = "The article's id"),
+        ("If-Match" = Option<String>, Header, description = "The ETag read before editing (e.g. `\"v3\"`): refuses the write with 412 if someone saved in between"),
+    ),
     request_body = UpdateArticle,
     security(("bearer" = [])),
     responses(
-        (status = 200, description = "The updated article", body = Item<AdminArticle>),
-        (status = 400, description = "Malformed JSON or an unknown field", body = Problem, content_type = "application/problem+json"),
+        (status = 200, description = "The updated article", body = Item<AdminArticle>,
+            headers(("ETag" = String, description = "Its new version"))),
+        (status = 400, description = "Malformed JSON, an unknown field or a malformed If-Match", body = Problem, content_type = "application/problem+json"),
         (status = 401, description = "Missing, invalid or expired access token", body = Problem, content_type = "application/problem+json"),
         (status = 403, description = "The caller's role may not change this article", body = Problem, content_type = "application/problem+json"),
         (status = 404, description = "No article has this id", body = Problem, content_type = "application/problem+json"),
-        (status = 409, description = "The slug is taken", body = Problem, content_type = "application/problem+json"),
+        (status = 409, description = "The slug is taken, or the article is in the trash", body = Problem, content_type = "application/problem+json"),
+        (status = 412, description = "If-Match is stale: the problem's `current_version` says what it is now", body = Problem, content_type = "application/problem+json"),
         (status = 413, description = "The body is too large", body = Problem, content_type = "application/problem+json"),
         (status = 415, description = "The body is not JSON", body = Problem, content_type = "application/problem+json"),
         (status = 422, description = "Invalid fields", body = Problem, content_type = "application/problem+json"),
@@ -224,32 +274,51 @@ pub async fn admin_update_article(
     user: AuthUser,
     state: web::Data<AppState>,
     id: web::Path<i64>,
+    precondition: Precondition,
     JsonBody(input): JsonBody<UpdateArticle>,
 ) -> Result<HttpResponse, ApiError> {
     user.require(Role::Contributor)?;
+    check_byline(&user, input.authors.as_deref())?;
     let id = id.into_inner();
-    let may_create_tags = user.role >= Role::Author;
+    let writer = writer(&user);
     let article = state
         .db
         .run(move |conn| {
-            store::update(conn, id, may_create_tags, input, |a| authorize(&user, a, Action::Edit))?;
+            store::update(conn, id, writer, input, guard(user, Action::Edit, precondition))?;
             store::load_admin(conn, id)
         })
         .await?;
-    Ok(private_json(StatusCode::OK, &Item { data: article }))
+    Ok(article_response(StatusCode::OK, &article))
 }
 
-/// Deletes an article for good, with its bylines, tags and comments.
+/// `DELETE /api/v1/admin/articles/{id}` parameters.
+#[derive(Debug, Deserialize, IntoParams)]
+#[serde(deny_unknown_fields)]
+#[into_params(parameter_in = Query)]
+pub struct DeleteQuery {
+    /// Remove for good instead of moving to the trash (editors and admins).
+    #[param(default = false)]
+    pub permanent: Option<bool>,
+}
+
+/// Moves an article to the trash (gone from public routes; `POST …/restore` brings it back), or
+/// with `?permanent=true` removes it for good with its history and comments (editors and admins).
 #[utoipa::path(
     tag = "Articles",
     operation_id = "adminDeleteArticle",
-    params(("id" = i64, Path, description = "The article's id")),
+    params(
+        ("id" = i64, Path, description = "The article's id"),
+        DeleteQuery,
+        ("If-Match" = Option<String>, Header, description = "The ETag read before deleting; 412 if it is stale"),
+    ),
     security(("bearer" = [])),
     responses(
-        (status = 204, description = "The article was deleted"),
+        (status = 204, description = "Moved to the trash, or deleted for good"),
+        (status = 400, description = "Unknown or malformed query parameter, or a malformed If-Match", body = Problem, content_type = "application/problem+json"),
         (status = 401, description = "Missing, invalid or expired access token", body = Problem, content_type = "application/problem+json"),
         (status = 403, description = "The caller's role may not delete this article", body = Problem, content_type = "application/problem+json"),
         (status = 404, description = "No article has this id", body = Problem, content_type = "application/problem+json"),
+        (status = 412, description = "If-Match is stale", body = Problem, content_type = "application/problem+json"),
     )
 )]
 #[delete("/articles/{id}")]
@@ -257,24 +326,86 @@ pub async fn admin_delete_article(
     user: AuthUser,
     state: web::Data<AppState>,
     id: web::Path<i64>,
+    precondition: Precondition,
+    QueryParams(query): QueryParams<DeleteQuery>,
 ) -> Result<HttpResponse, ApiError> {
     user.require(Role::Contributor)?;
     let id = id.into_inner();
-    state.db.run(move |conn| store::delete(conn, id, |a| authorize(&user, a, Action::Delete))).await?;
+    state
+        .db
+        .run(move |conn| {
+            if query.permanent.unwrap_or(false) {
+                store::delete_permanently(conn, id, guard(user, Action::DeletePermanently, precondition))
+            } else {
+                store::set_trashed(conn, id, true, guard(user, Action::Trash, precondition))
+            }
+        })
+        .await?;
     Ok(HttpResponse::NoContent().insert_header(("Cache-Control", "private, no-store")).finish())
 }
 
-/// Publishes an article now (republishing keeps its first publication time). Authors and above.
+/// Brings an article back from the trash, in the state it had.
+#[utoipa::path(
+    tag = "Articles",
+    operation_id = "adminRestoreArticle",
+    params(
+        ("id" = i64, Path, description = "The article's id"),
+        ("If-Match" = Option<String>, Header, description = "The ETag read before restoring; 412 if it is stale"),
+    ),
+    security(("bearer" = [])),
+    responses(
+        (status = 200, description = "The restored article", body = Item<AdminArticle>,
+            headers(("ETag" = String, description = "Its new version"))),
+        (status = 400, description = "Malformed If-Match", body = Problem, content_type = "application/problem+json"),
+        (status = 401, description = "Missing, invalid or expired access token", body = Problem, content_type = "application/problem+json"),
+        (status = 403, description = "The caller's role may not restore this article", body = Problem, content_type = "application/problem+json"),
+        (status = 404, description = "No article has this id", body = Problem, content_type = "application/problem+json"),
+        (status = 412, description = "If-Match is stale", body = Problem, content_type = "application/problem+json"),
+    )
+)]
+#[post("/articles/{id}/restore")]
+pub async fn admin_restore_article(
+    user: AuthUser,
+    state: web::Data<AppState>,
+    id: web::Path<i64>,
+    precondition: Precondition,
+) -> Result<HttpResponse, ApiError> {
+    user.require(Role::Contributor)?;
+    let id = id.into_inner();
+    let article = state
+        .db
+        .run(move |conn| {
+            store::set_trashed(conn, id, false, guard(user, Action::Trash, precondition))?;
+            store::load_admin(conn, id)
+        })
+        .await?;
+    Ok(article_response(StatusCode::OK, &article))
+}
+
+/// Publishes an article now, or schedules it with a future `published_at` (it then appears on
+/// public routes at that time by itself). Republishing keeps the first publication time. Authors
+/// (their own) and above.
 #[utoipa::path(
     tag = "Articles",
     operation_id = "adminPublishArticle",
-    params(("id" = i64, Path, description = "The article's id")),
+    params(
+        ("id" = i64, Path, description = "The article's id"),
+        ("If-Match" = Option<String>, Header, description = "The ETag read before publishing; 412 if it is stale"),
+    ),
+    request_body(content = Option<PublishRequest>, description = "Optional: when to publish"),
     security(("bearer" = [])),
     responses(
-        (status = 200, description = "The published article", body = Item<AdminArticle>),
+        (status = 200, description = "The published (or scheduled) article", body = Item<AdminArticle>,
+            headers(("ETag" = String, description = "Its new version"))),
+        (status = 400, description = "Malformed JSON, an unknown field or a malformed If-Match", body = Problem, content_type = "application/problem+json"),
         (status = 401, description = "Missing, invalid or expired access token", body = Problem, content_type = "application/problem+json"),
         (status = 403, description = "Contributors cannot publish", body = Problem, content_type = "application/problem+json"),
         (status = 404, description = "No article has this id", body = Problem, content_type = "application/problem+json"),
+        (status = 409, description = "The article is in the trash", body = Problem, content_type = "application/problem+json"),
+        (status = 412, description = "If-Match is stale", body = Problem, content_type = "application/problem+json"),
+        (status = 413, description = "The body is too large", body = Problem, content_type = "application/problem+json"),
+        (status = 415, description = "The body is not JSON", body = Problem, content_type = "application/problem+json"),
+        (status = 422, description = "`published_at` is not an RFC 3339 time", body = Problem, content_type = "application/problem+json"),
     )
 )]
 #[post("/articles/{id}/publish")]
@@ -282,21 +413,31 @@ pub async fn admin_publish_article(
     user: AuthUser,
     state: web::Data<AppState>,
     id: web::Path<i64>,
+    precondition: Precondition,
+    OptionalJsonBody(input): OptionalJsonBody<PublishRequest>,
 ) -> Result<HttpResponse, ApiError> {
-    set_published(user, state, id.into_inner(), true).await
+    let at = input.published_at.map(|t| crate::db::truncate(t.naive_utc()));
+    set_publication(user, state, id.into_inner(), Publication::Publish(at), precondition).await
 }
 
-/// Takes an article off the public routes; it becomes a draft again. Authors and above.
+/// Takes an article off the public routes; it becomes a draft again. Authors (their own) and above.
 #[utoipa::path(
     tag = "Articles",
     operation_id = "adminUnpublishArticle",
-    params(("id" = i64, Path, description = "The article's id")),
+    params(
+        ("id" = i64, Path, description = "The article's id"),
+        ("If-Match" = Option<String>, Header, description = "The ETag read before unpublishing; 412 if it is stale"),
+    ),
     security(("bearer" = [])),
     responses(
-        (status = 200, description = "The article, now a draft", body = Item<AdminArticle>),
+        (status = 200, description = "The article, now a draft", body = Item<AdminArticle>,
+            headers(("ETag" = String, description = "Its new version"))),
+        (status = 400, description = "Malformed If-Match", body = Problem, content_type = "application/problem+json"),
         (status = 401, description = "Missing, invalid or expired access token", body = Problem, content_type = "application/problem+json"),
         (status = 403, description = "Contributors cannot unpublish", body = Problem, content_type = "application/problem+json"),
         (status = 404, description = "No article has this id", body = Problem, content_type = "application/problem+json"),
+        (status = 409, description = "The article is in the trash", body = Problem, content_type = "application/problem+json"),
+        (status = 412, description = "If-Match is stale", body = Problem, content_type = "application/problem+json"),
     )
 )]
 #[post("/articles/{id}/unpublish")]
@@ -304,23 +445,131 @@ pub async fn admin_unpublish_article(
     user: AuthUser,
     state: web::Data<AppState>,
     id: web::Path<i64>,
+    precondition: Precondition,
 ) -> Result<HttpResponse, ApiError> {
-    set_published(user, state, id.into_inner(), false).await
+    set_publication(user, state, id.into_inner(), Publication::Unpublish, precondition).await
 }
 
-async fn set_published(
+async fn set_publication(
     user: AuthUser,
     state: web::Data<AppState>,
     id: i64,
-    publish: bool,
+    publication: Publication,
+    precondition: Precondition,
 ) -> Result<HttpResponse, ApiError> {
     user.require(Role::Contributor)?;
     let article = state
         .db
         .run(move |conn| {
-            store::set_published(conn, id, publish, |a| authorize(&user, a, Action::Publish))?;
+            store::set_publication(conn, id, publication, guard(user, Action::Publish, precondition))?;
             store::load_admin(conn, id)
         })
         .await?;
-    Ok(private_json(StatusCode::OK, &Item { data: article }))
+    Ok(article_response(StatusCode::OK, &article))
+}
+
+/// The article's history, newest first: who changed what, when.
+#[utoipa::path(
+    tag = "Articles",
+    operation_id = "adminListRevisions",
+    params(("id" = i64, Path, description = "The article's id"), PageQuery),
+    security(("bearer" = [])),
+    responses(
+        (status = 200, description = "A page of revisions", body = Paginated<RevisionSummary>),
+        (status = 400, description = "Unknown or malformed query parameter", body = Problem, content_type = "application/problem+json"),
+        (status = 401, description = "Missing, invalid or expired access token", body = Problem, content_type = "application/problem+json"),
+        (status = 404, description = "No article has this id", body = Problem, content_type = "application/problem+json"),
+        (status = 422, description = "A parameter is out of range", body = Problem, content_type = "application/problem+json"),
+    )
+)]
+#[get("/articles/{id}/revisions")]
+pub async fn admin_list_revisions(
+    user: AuthUser,
+    state: web::Data<AppState>,
+    id: web::Path<i64>,
+    QueryParams(query): QueryParams<PageQuery>,
+) -> Result<HttpResponse, ApiError> {
+    user.require(Role::Contributor)?;
+    let page = PageRequest::new(query.page, query.per_page)?;
+    let id = id.into_inner();
+    let (data, total) = state
+        .db
+        .run(move |conn| {
+            authorize(&user, &store::access(conn, id)?, Action::View)?;
+            revisions::list(conn, id, page)
+        })
+        .await?;
+    Ok(private_json(StatusCode::OK, &Paginated { data, meta: page.meta(total) }))
+}
+
+/// One revision, with the content it recorded.
+#[utoipa::path(
+    tag = "Articles",
+    operation_id = "adminGetRevision",
+    params(("id" = i64, Path, description = "The article's id"), ("number" = i32, Path, description = "The revision number, from 1")),
+    security(("bearer" = [])),
+    responses(
+        (status = 200, description = "The revision", body = Item<Revision>),
+        (status = 401, description = "Missing, invalid or expired access token", body = Problem, content_type = "application/problem+json"),
+        (status = 404, description = "No such article or revision", body = Problem, content_type = "application/problem+json"),
+    )
+)]
+#[get("/articles/{id}/revisions/{number}")]
+pub async fn admin_get_revision(
+    user: AuthUser,
+    state: web::Data<AppState>,
+    path: web::Path<(i64, i32)>,
+) -> Result<HttpResponse, ApiError> {
+    user.require(Role::Contributor)?;
+    let (id, number) = path.into_inner();
+    let revision = state
+        .db
+        .run(move |conn| {
+            authorize(&user, &store::access(conn, id)?, Action::View)?;
+            revisions::get(conn, id, number)
+        })
+        .await?;
+    Ok(private_json(StatusCode::OK, &Item { data: revision }))
+}
+
+/// Brings back the title, excerpt, body, tags and authors of a revision. This records a new
+/// revision: nothing in the history is overwritten.
+#[utoipa::path(
+    tag = "Articles",
+    operation_id = "adminRestoreRevision",
+    params(
+        ("id" = i64, Path, description = "The article's id"),
+        ("number" = i32, Path, description = "The revision to bring back"),
+        ("If-Match" = Option<String>, Header, description = "The ETag read before restoring; 412 if it is stale"),
+    ),
+    security(("bearer" = [])),
+    responses(
+        (status = 200, description = "The article with the revision's content", body = Item<AdminArticle>,
+            headers(("ETag" = String, description = "Its new version"))),
+        (status = 400, description = "Malformed If-Match", body = Problem, content_type = "application/problem+json"),
+        (status = 401, description = "Missing, invalid or expired access token", body = Problem, content_type = "application/problem+json"),
+        (status = 403, description = "The caller's role may not change this article", body = Problem, content_type = "application/problem+json"),
+        (status = 404, description = "No such article or revision", body = Problem, content_type = "application/problem+json"),
+        (status = 409, description = "The article is in the trash", body = Problem, content_type = "application/problem+json"),
+        (status = 412, description = "If-Match is stale", body = Problem, content_type = "application/problem+json"),
+    )
+)]
+#[post("/articles/{id}/revisions/{number}/restore")]
+pub async fn admin_restore_revision(
+    user: AuthUser,
+    state: web::Data<AppState>,
+    path: web::Path<(i64, i32)>,
+    precondition: Precondition,
+) -> Result<HttpResponse, ApiError> {
+    user.require(Role::Contributor)?;
+    let (id, number) = path.into_inner();
+    let writer = writer(&user);
+    let article = state
+        .db
+        .run(move |conn| {
+            store::restore_revision(conn, id, number, writer, guard(user, Action::Edit, precondition))?;
+            store::load_admin(conn, id)
+        })
+        .await?;
+    Ok(article_response(StatusCode::OK, &article))
 }

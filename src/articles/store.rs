@@ -1,23 +1,33 @@
 //! Article queries and writes. Every public query goes through [`is_public`]; every write is one
-//! transaction that leaves nothing half-done.
+//! transaction that leaves nothing half-done, checks the caller's `guard` inside it, and records a
+//! revision when the content changed.
 
 use chrono::NaiveDateTime;
 use diesel::prelude::*;
 
 use super::model::{
-    ArticleRow, CreateArticle, MAX_BODY_CHARS, MAX_EXCERPT_CHARS, MAX_TITLE_CHARS, NewArticle, STATUS_DRAFT,
-    STATUS_PUBLISHED, SummaryRow, UpdateArticle,
+    ArticleRow, CreateArticle, MAX_ALT_CHARS, MAX_AUTHORS_PER_ARTICLE, MAX_BODY_CHARS, MAX_EXCERPT_CHARS,
+    MAX_SEO_DESCRIPTION_CHARS, MAX_SEO_TITLE_CHARS, MAX_TITLE_CHARS, NewArticle, STATUS_DRAFT, STATUS_PUBLISHED,
+    SummaryRow, UpdateArticle,
 };
 use super::policy::ArticleAccess;
 use super::render::render;
-use super::views::{AdminArticle, AdminArticleSummary, ArticleSummary, PublicArticle};
-use crate::authors::store::bylines_for;
+use super::revisions;
+use super::views::{AdminArticle, AdminArticleSummary, ArticleState, ArticleSummary, PublicArticle};
+use crate::authors::model::Byline;
+use crate::authors::store::{bylines_for, existing_ids};
 use crate::db::{self, DbBackend, DbConnection, write_transaction};
 use crate::error::{ApiError, Validator};
 use crate::pagination::PageRequest;
 use crate::schema::{article_authors, article_tags, articles, authors, tags};
 use crate::slugs;
+use crate::tags::model::PublicTag;
 use crate::tags::store as tag_store;
+
+diesel::define_sql_function! {
+    /// SQL `lower()`, the same on both backends, for case-insensitive text search.
+    fn lower(text: diesel::sql_types::Text) -> diesel::sql_types::Text;
+}
 
 /// The one visibility rule of public content: published, publication time reached, not deleted.
 /// A future `published_at` is a scheduled article; it appears on its own, no job needed.
@@ -36,17 +46,22 @@ pub struct PublicFilter {
     pub author: Option<String>,
 }
 
+/// Ids of the articles with this tag (a slug), as a subquery.
+#[diesel::dsl::auto_type(no_type_alias)]
+fn with_tag(tag: String) -> _ {
+    article_tags::table.inner_join(tags::table).filter(tags::slug.eq(tag)).select(article_tags::article_id)
+}
+
+/// Ids of the articles with this author (an id) on the byline, as a subquery.
+#[diesel::dsl::auto_type(no_type_alias)]
+fn with_author(author_id: i64) -> _ {
+    article_authors::table.filter(article_authors::author_id.eq(author_id)).select(article_authors::article_id)
+}
+
 fn public_articles(now: NaiveDateTime, filter: &PublicFilter) -> articles::BoxedQuery<'static, DbBackend> {
     let mut query = articles::table.filter(is_public(now)).into_boxed();
     if let Some(tag) = &filter.tag {
-        query = query.filter(
-            articles::id.eq_any(
-                article_tags::table
-                    .inner_join(tags::table)
-                    .filter(tags::slug.eq(tag.clone()))
-                    .select(article_tags::article_id),
-            ),
-        );
+        query = query.filter(articles::id.eq_any(with_tag(tag.clone())));
     }
     if let Some(author) = &filter.author {
         query = query.filter(
@@ -91,14 +106,11 @@ pub fn find_public(conn: &mut DbConnection, now: NaiveDateTime, slug: &str) -> R
 }
 
 /// Rows of articles, each turned into a view with its bylines and tags, loaded for all at once.
-fn with_embeds<R, V>(
+fn with_embeds<R: HasId, V>(
     conn: &mut DbConnection,
     rows: Vec<R>,
-    view: impl Fn(R, Vec<crate::authors::model::AuthorSummary>, Vec<crate::tags::model::PublicTag>) -> V,
-) -> Result<Vec<V>, ApiError>
-where
-    R: HasId,
-{
+    view: impl Fn(R, Vec<Byline>, Vec<PublicTag>) -> V,
+) -> Result<Vec<V>, ApiError> {
     if rows.is_empty() {
         return Ok(Vec::new());
     }
@@ -132,22 +144,50 @@ impl HasId for SummaryRow {
 }
 
 /// Filters of the editors' list.
-#[derive(Debug, Clone, Default)]
+#[derive(Debug, Clone)]
 pub struct AdminFilter {
-    pub status: Option<&'static str>,
+    pub now: NaiveDateTime,
+    /// Without a state, everything but the trash.
+    pub state: Option<ArticleState>,
     /// Only articles with this author on the byline (authors and contributors see only their own).
     pub byline: Option<i64>,
+    /// The dashboard's author filter: an author id.
+    pub author: Option<i64>,
+    /// A tag slug.
+    pub tag: Option<String>,
+    /// Words in the title or the body, case-insensitive.
+    pub text: Option<String>,
 }
 
 fn admin_articles(filter: &AdminFilter) -> articles::BoxedQuery<'static, DbBackend> {
-    let mut query = articles::table.filter(articles::deleted_at.is_null()).into_boxed();
-    if let Some(status) = filter.status {
-        query = query.filter(articles::status.eq(status));
+    let mut query = articles::table.into_boxed();
+    query = match filter.state {
+        None => query.filter(articles::deleted_at.is_null()),
+        Some(ArticleState::Trashed) => query.filter(articles::deleted_at.is_not_null()),
+        Some(ArticleState::Draft) => {
+            query.filter(articles::deleted_at.is_null()).filter(articles::status.eq(STATUS_DRAFT))
+        }
+        Some(ArticleState::Scheduled) => query
+            .filter(articles::deleted_at.is_null())
+            .filter(articles::status.eq(STATUS_PUBLISHED))
+            .filter(articles::published_at.gt(filter.now)),
+        Some(ArticleState::Published) => query.filter(is_public(filter.now)),
+    };
+    for author_id in [filter.byline, filter.author].into_iter().flatten() {
+        query = query.filter(articles::id.eq_any(with_author(author_id)));
     }
-    if let Some(author_id) = filter.byline {
-        query = query.filter(articles::id.eq_any(
-            article_authors::table.filter(article_authors::author_id.eq(author_id)).select(article_authors::article_id),
-        ));
+    if let Some(tag) = &filter.tag {
+        query = query.filter(articles::id.eq_any(with_tag(tag.clone())));
+    }
+    if let Some(text) = &filter.text {
+        let escaped = text.to_lowercase().replace('\\', "\\\\").replace('%', "\\%").replace('_', "\\_");
+        let pattern = format!("%{escaped}%");
+        query = query.filter(
+            lower(articles::title)
+                .like(pattern.clone())
+                .escape('\\')
+                .or(lower(articles::body_markdown).like(pattern).escape('\\')),
+        );
     }
     query
 }
@@ -165,28 +205,24 @@ pub fn list_admin(
         .offset(page.offset())
         .select(SummaryRow::as_select())
         .load(conn)?;
-    let items = with_embeds(conn, rows, AdminArticleSummary::new)?;
-    Ok((items, total))
+    let now = filter.now;
+    with_embeds(conn, rows, |row, bylines, tags| AdminArticleSummary::new(row, bylines, tags, now))
+        .map(|items| (items, total))
 }
 
-/// One article as editors see it.
+/// One article as editors see it (from the trash too).
 pub fn load_admin(conn: &mut DbConnection, id: i64) -> Result<AdminArticle, ApiError> {
-    let row: ArticleRow = articles::table
-        .find(id)
-        .filter(articles::deleted_at.is_null())
-        .select(ArticleRow::as_select())
-        .first(conn)
-        .optional()?
-        .ok_or_else(not_found)?;
-    Ok(with_embeds(conn, vec![row], AdminArticle::new)?.remove(0))
+    let row: ArticleRow =
+        articles::table.find(id).select(ArticleRow::as_select()).first(conn).optional()?.ok_or_else(not_found)?;
+    let now = db::now();
+    Ok(with_embeds(conn, vec![row], |row, bylines, tags| AdminArticle::new(row, bylines, tags, now))?.remove(0))
 }
 
-/// What the policy needs to decide about an article; 404 when there is none.
+/// What the policy and preconditions need to decide about an article; 404 when there is none.
 pub fn access(conn: &mut DbConnection, id: i64) -> Result<ArticleAccess, ApiError> {
-    let status: String = articles::table
+    let (status, deleted_at, version): (String, Option<NaiveDateTime>, i32) = articles::table
         .find(id)
-        .filter(articles::deleted_at.is_null())
-        .select(articles::status)
+        .select((articles::status, articles::deleted_at, articles::version))
         .first(conn)
         .optional()?
         .ok_or_else(not_found)?;
@@ -195,48 +231,114 @@ pub fn access(conn: &mut DbConnection, id: i64) -> Result<ArticleAccess, ApiErro
         .order(article_authors::position)
         .select(article_authors::author_id)
         .load(conn)?;
-    Ok(ArticleAccess { status, byline_ids })
+    Ok(ArticleAccess { status, trashed: deleted_at.is_some(), version, byline_ids })
 }
 
-fn not_found() -> ApiError {
+pub fn not_found() -> ApiError {
     ApiError::NotFound("no article has this id".into())
 }
 
-/// Trims and checks the fields an editor sends; collects every problem before answering.
-struct CheckedFields {
+fn in_trash() -> ApiError {
+    ApiError::Conflict("the article is in the trash; restore it first".into())
+}
+
+/// Loads the article's access facts, refuses the trash unless `allow_trashed`, and runs the
+/// caller's guard (permissions, `If-Match`) on them.
+fn guarded(
+    conn: &mut DbConnection,
+    id: i64,
+    allow_trashed: bool,
+    guard: impl FnOnce(&ArticleAccess) -> Result<(), ApiError>,
+) -> Result<ArticleAccess, ApiError> {
+    let access = access(conn, id)?;
+    guard(&access)?;
+    if access.trashed && !allow_trashed {
+        return Err(in_trash());
+    }
+    Ok(access)
+}
+
+/// An optional text field as sent: trimmed, an empty string meaning "none".
+fn trimmed(value: Option<&str>) -> Option<String> {
+    value.map(str::trim).filter(|v| !v.is_empty()).map(str::to_string)
+}
+
+/// The editor's fields, trimmed and checked; every problem is collected before answering.
+/// `Option<Option<_>>`: absent, cleared, or set.
+#[derive(Default)]
+struct Fields {
     title: Option<String>,
     body_markdown: Option<String>,
     excerpt: Option<Option<String>>,
     slug: Option<String>,
     tags: Option<Vec<(String, String)>>,
+    authors: Option<Vec<i64>>,
+    featured: Option<bool>,
+    cover_image_url: Option<Option<String>>,
+    cover_image_alt: Option<Option<String>>,
+    seo_title: Option<Option<String>>,
+    seo_description: Option<Option<String>>,
+    canonical_url: Option<Option<String>>,
 }
 
-fn check_fields(
-    title: Option<&str>,
-    body_markdown: Option<String>,
-    excerpt: Option<Option<&str>>,
-    slug: Option<String>,
-    tags: Option<&[String]>,
-) -> Result<CheckedFields, ApiError> {
-    let mut v = Validator::new();
-    let title = title.map(|t| t.trim().to_string());
-    if let Some(title) = &title {
-        v.chars("title", title, 1, MAX_TITLE_CHARS);
+impl Fields {
+    fn check(input: UpdateArticle) -> Result<Self, ApiError> {
+        let mut v = Validator::new();
+        let optional = |value: Option<Option<String>>| value.map(|v| trimmed(v.as_deref()));
+        let tag_names = input.tags;
+        let mut fields = Fields {
+            title: input.title.map(|t| t.trim().to_string()),
+            body_markdown: input.body_markdown,
+            excerpt: optional(input.excerpt),
+            slug: input.slug,
+            tags: None,
+            authors: input.authors,
+            featured: input.featured,
+            cover_image_url: optional(input.cover_image_url),
+            cover_image_alt: optional(input.cover_image_alt),
+            seo_title: optional(input.seo_title),
+            seo_description: optional(input.seo_description),
+            canonical_url: optional(input.canonical_url),
+        };
+        if let Some(title) = &fields.title {
+            v.chars("title", title, 1, MAX_TITLE_CHARS);
+        }
+        if let Some(body) = &fields.body_markdown {
+            v.chars("body_markdown", body, 0, MAX_BODY_CHARS);
+        }
+        if let Some(slug) = &fields.slug {
+            v.check(slugs::is_valid_slug(slug), "slug", slugs::SLUG_RULE);
+        }
+        if let Some(ids) = &fields.authors {
+            v.check(
+                (1..=MAX_AUTHORS_PER_ARTICLE).contains(&ids.len()),
+                "authors",
+                format!("must list 1 to {MAX_AUTHORS_PER_ARTICLE} author ids"),
+            );
+            let mut unique = ids.clone();
+            unique.sort_unstable();
+            unique.dedup();
+            v.check(unique.len() == ids.len(), "authors", "must not list an author twice");
+        }
+        for (field, value, max) in [
+            ("excerpt", &fields.excerpt, MAX_EXCERPT_CHARS),
+            ("cover_image_alt", &fields.cover_image_alt, MAX_ALT_CHARS),
+            ("seo_title", &fields.seo_title, MAX_SEO_TITLE_CHARS),
+            ("seo_description", &fields.seo_description, MAX_SEO_DESCRIPTION_CHARS),
+        ] {
+            if let Some(Some(value)) = value {
+                v.chars(field, value, 0, max);
+            }
+        }
+        for (field, value) in [("cover_image_url", &fields.cover_image_url), ("canonical_url", &fields.canonical_url)] {
+            if let Some(Some(url)) = value {
+                v.http_url(field, url);
+            }
+        }
+        fields.tags = tag_names.map(|names| tag_store::check_tag_names(&names, &mut v));
+        v.finish()?;
+        Ok(fields)
     }
-    if let Some(body) = &body_markdown {
-        v.chars("body_markdown", body, 0, MAX_BODY_CHARS);
-    }
-    // An empty excerpt means "derive it", like null.
-    let excerpt = excerpt.map(|e| e.map(str::trim).filter(|e| !e.is_empty()).map(str::to_string));
-    if let Some(Some(excerpt)) = &excerpt {
-        v.chars("excerpt", excerpt, 0, MAX_EXCERPT_CHARS);
-    }
-    if let Some(slug) = &slug {
-        v.check(slugs::is_valid_slug(slug), "slug", slugs::SLUG_RULE);
-    }
-    let tags = tags.map(|names| tag_store::check_tag_names(names, &mut v));
-    v.finish()?;
-    Ok(CheckedFields { title, body_markdown, excerpt, slug, tags })
 }
 
 fn slug_taken(conn: &mut DbConnection, slug: &str, except_id: Option<i64>) -> Result<bool, ApiError> {
@@ -249,40 +351,80 @@ fn slug_conflict(slug: &str) -> ApiError {
     ApiError::Conflict(format!("the slug `{slug}` is taken by another article"))
 }
 
-/// Creates a draft with `author_id` as its first byline; returns its id.
-pub fn create(
-    conn: &mut DbConnection,
-    author_id: i64,
-    may_create_tags: bool,
-    input: CreateArticle,
-) -> Result<i64, ApiError> {
-    let fields = check_fields(
-        Some(&input.title),
-        Some(input.body_markdown),
-        Some(input.excerpt.as_deref()),
-        input.slug,
-        input.tags.as_deref(),
-    )?;
-    let title = fields.title.unwrap_or_default();
-    let body = fields.body_markdown.unwrap_or_default();
+/// Replaces an article's byline with `author_ids`, in order; every id must be an author.
+fn set_bylines(conn: &mut DbConnection, article_id: i64, author_ids: &[i64]) -> Result<(), ApiError> {
+    let existing = existing_ids(conn, author_ids)?;
+    if let Some(missing) = author_ids.iter().find(|id| !existing.contains(id)) {
+        return Err(ApiError::invalid("authors", format!("no author has the id {missing}")));
+    }
+    diesel::delete(article_authors::table.filter(article_authors::article_id.eq(article_id))).execute(conn)?;
+    for (position, author_id) in author_ids.iter().enumerate() {
+        diesel::insert_into(article_authors::table)
+            .values((
+                article_authors::article_id.eq(article_id),
+                article_authors::author_id.eq(*author_id),
+                article_authors::position.eq(position as i32),
+            ))
+            .execute(conn)?;
+    }
+    Ok(())
+}
+
+/// Who is writing, for bylines, tag creation and the revision history.
+#[derive(Debug, Clone, Copy)]
+pub struct Writer {
+    pub author_id: i64,
+    pub may_create_tags: bool,
+}
+
+/// Creates a draft (the caller is the byline unless `authors` says otherwise) and records
+/// revision 1; returns its id.
+pub fn create(conn: &mut DbConnection, writer: Writer, input: CreateArticle) -> Result<i64, ApiError> {
+    let fields = Fields::check(UpdateArticle {
+        title: Some(input.title),
+        body_markdown: Some(input.body_markdown),
+        excerpt: Some(input.excerpt),
+        slug: input.slug,
+        tags: input.tags,
+        authors: input.authors,
+        featured: input.featured,
+        cover_image_url: Some(input.cover_image_url),
+        cover_image_alt: Some(input.cover_image_alt),
+        seo_title: Some(input.seo_title),
+        seo_description: Some(input.seo_description),
+        canonical_url: Some(input.canonical_url),
+    })?;
+    let title = fields.title.clone().unwrap_or_default();
+    let body = fields.body_markdown.clone().unwrap_or_default();
     let rendered = render(&body);
+    let text = |value: &Option<Option<String>>| value.clone().flatten();
     write_transaction(conn, |conn| {
-        let slug = match fields.slug {
-            Some(slug) if slug_taken(conn, &slug, None)? => return Err(slug_conflict(&slug)),
-            Some(slug) => slug,
+        let slug = match &fields.slug {
+            Some(slug) if slug_taken(conn, slug, None)? => return Err(slug_conflict(slug)),
+            Some(slug) => slug.clone(),
             None => slugs::unique_slug(&slugs::slugify(&title, "article"), |s| slug_taken(conn, s, None))?,
         };
         let now = db::now();
+        let (excerpt, cover_url, cover_alt) =
+            (text(&fields.excerpt), text(&fields.cover_image_url), text(&fields.cover_image_alt));
+        let (seo_title, seo_description, canonical) =
+            (text(&fields.seo_title), text(&fields.seo_description), text(&fields.canonical_url));
         let id: i64 = diesel::insert_into(articles::table)
             .values(&NewArticle {
                 slug: &slug,
                 title: &title,
-                excerpt: fields.excerpt.flatten().as_deref(),
+                excerpt: excerpt.as_deref(),
                 derived_excerpt: &rendered.derived_excerpt,
                 body_markdown: &body,
                 body_html: &rendered.html,
                 body_text: &rendered.text,
                 status: STATUS_DRAFT,
+                featured: fields.featured.unwrap_or(false),
+                cover_image_url: cover_url.as_deref(),
+                cover_image_alt: cover_alt.as_deref(),
+                seo_title: seo_title.as_deref(),
+                seo_description: seo_description.as_deref(),
+                canonical_url: canonical.as_deref(),
                 word_count: rendered.word_count,
                 version: 1,
                 created_at: now,
@@ -290,64 +432,13 @@ pub fn create(
             })
             .returning(articles::id)
             .get_result(conn)?;
-        diesel::insert_into(article_authors::table)
-            .values((
-                article_authors::article_id.eq(id),
-                article_authors::author_id.eq(author_id),
-                article_authors::position.eq(0),
-            ))
-            .execute(conn)?;
+        set_bylines(conn, id, fields.authors.as_deref().unwrap_or(&[writer.author_id]))?;
         if let Some(tags) = &fields.tags {
-            let tag_ids = tag_store::resolve(conn, tags, may_create_tags)?;
+            let tag_ids = tag_store::resolve(conn, tags, writer.may_create_tags)?;
             tag_store::set_for_article(conn, id, &tag_ids)?;
         }
+        revisions::record(conn, id, writer.author_id, Some("created".into()))?;
         Ok(id)
-    })
-}
-
-/// Applies an editor's changes after `guard` (the caller's permission check) accepts the article
-/// as it is now, in the same transaction.
-pub fn update(
-    conn: &mut DbConnection,
-    id: i64,
-    may_create_tags: bool,
-    input: UpdateArticle,
-    guard: impl FnOnce(&ArticleAccess) -> Result<(), ApiError>,
-) -> Result<(), ApiError> {
-    let fields = check_fields(
-        input.title.as_deref(),
-        input.body_markdown,
-        input.excerpt.as_ref().map(|e| e.as_deref()),
-        input.slug,
-        input.tags.as_deref(),
-    )?;
-    let rendered = fields.body_markdown.as_deref().map(render);
-    write_transaction(conn, |conn| {
-        guard(&access(conn, id)?)?;
-        if let Some(slug) = &fields.slug
-            && slug_taken(conn, slug, Some(id))?
-        {
-            return Err(slug_conflict(slug));
-        }
-        let changes = ArticleChanges {
-            title: fields.title.as_deref(),
-            slug: fields.slug.as_deref(),
-            excerpt: fields.excerpt.as_ref().map(|e| e.as_deref()),
-            body_markdown: fields.body_markdown.as_deref(),
-            body_html: rendered.as_ref().map(|r| r.html.as_str()),
-            body_text: rendered.as_ref().map(|r| r.text.as_str()),
-            derived_excerpt: rendered.as_ref().map(|r| r.derived_excerpt.as_str()),
-            word_count: rendered.as_ref().map(|r| r.word_count),
-            updated_at: db::now(),
-        };
-        diesel::update(articles::table.find(id))
-            .set((changes, articles::version.eq(articles::version + 1)))
-            .execute(conn)?;
-        if let Some(tags) = &fields.tags {
-            let tag_ids = tag_store::resolve(conn, tags, may_create_tags)?;
-            tag_store::set_for_article(conn, id, &tag_ids)?;
-        }
-        Ok(())
     })
 }
 
@@ -357,31 +448,113 @@ struct ArticleChanges<'a> {
     title: Option<&'a str>,
     slug: Option<&'a str>,
     excerpt: Option<Option<&'a str>>,
+    derived_excerpt: Option<&'a str>,
     body_markdown: Option<&'a str>,
     body_html: Option<&'a str>,
     body_text: Option<&'a str>,
-    derived_excerpt: Option<&'a str>,
     word_count: Option<i32>,
+    featured: Option<bool>,
+    cover_image_url: Option<Option<&'a str>>,
+    cover_image_alt: Option<Option<&'a str>>,
+    seo_title: Option<Option<&'a str>>,
+    seo_description: Option<Option<&'a str>>,
+    canonical_url: Option<Option<&'a str>>,
     updated_at: NaiveDateTime,
 }
 
-/// Publishes (now, or keeps the first publication time when republishing) or unpublishes.
-pub fn set_published(
+/// Applies an editor's changes after `guard` accepts the article as it is now, in the same
+/// transaction; records a revision when title, excerpt, body, tags or authors changed.
+pub fn update(
     conn: &mut DbConnection,
     id: i64,
-    publish: bool,
+    writer: Writer,
+    input: UpdateArticle,
+    guard: impl FnOnce(&ArticleAccess) -> Result<(), ApiError>,
+) -> Result<(), ApiError> {
+    let fields = Fields::check(input)?;
+    let rendered = fields.body_markdown.as_deref().map(render);
+    write_transaction(conn, |conn| {
+        guarded(conn, id, false, guard)?;
+        apply(conn, id, writer, &fields, rendered.as_ref())?;
+        revisions::record(conn, id, writer.author_id, None)?;
+        Ok(())
+    })
+}
+
+/// Writes checked fields to an article (shared by edits and revision restores).
+fn apply(
+    conn: &mut DbConnection,
+    id: i64,
+    writer: Writer,
+    fields: &Fields,
+    rendered: Option<&super::render::Rendered>,
+) -> Result<(), ApiError> {
+    if let Some(slug) = &fields.slug
+        && slug_taken(conn, slug, Some(id))?
+    {
+        return Err(slug_conflict(slug));
+    }
+    fn text(value: &Option<Option<String>>) -> Option<Option<&str>> {
+        value.as_ref().map(|v| v.as_deref())
+    }
+    let changes = ArticleChanges {
+        title: fields.title.as_deref(),
+        slug: fields.slug.as_deref(),
+        excerpt: text(&fields.excerpt),
+        derived_excerpt: rendered.map(|r| r.derived_excerpt.as_str()),
+        body_markdown: fields.body_markdown.as_deref(),
+        body_html: rendered.map(|r| r.html.as_str()),
+        body_text: rendered.map(|r| r.text.as_str()),
+        word_count: rendered.map(|r| r.word_count),
+        featured: fields.featured,
+        cover_image_url: text(&fields.cover_image_url),
+        cover_image_alt: text(&fields.cover_image_alt),
+        seo_title: text(&fields.seo_title),
+        seo_description: text(&fields.seo_description),
+        canonical_url: text(&fields.canonical_url),
+        updated_at: db::now(),
+    };
+    diesel::update(articles::table.find(id))
+        .set((changes, articles::version.eq(articles::version + 1)))
+        .execute(conn)?;
+    if let Some(author_ids) = &fields.authors {
+        set_bylines(conn, id, author_ids)?;
+    }
+    if let Some(tags) = &fields.tags {
+        let tag_ids = tag_store::resolve(conn, tags, writer.may_create_tags)?;
+        tag_store::set_for_article(conn, id, &tag_ids)?;
+    }
+    Ok(())
+}
+
+/// What `POST …/publish` and `…/unpublish` ask for.
+#[derive(Debug, Clone, Copy)]
+pub enum Publication {
+    /// Public at this time (scheduled when in the future); `None`: now, or the first publication
+    /// time when it is already past (republishing keeps an article's place in the list).
+    Publish(Option<NaiveDateTime>),
+    Unpublish,
+}
+
+pub fn set_publication(
+    conn: &mut DbConnection,
+    id: i64,
+    publication: Publication,
     guard: impl FnOnce(&ArticleAccess) -> Result<(), ApiError>,
 ) -> Result<(), ApiError> {
     write_transaction(conn, |conn| {
-        guard(&access(conn, id)?)?;
+        guarded(conn, id, false, guard)?;
         let now = db::now();
-        let status = if publish { STATUS_PUBLISHED } else { STATUS_DRAFT };
-        let published_at: Option<NaiveDateTime> =
-            articles::table.find(id).select(articles::published_at).first(conn)?;
+        let current: Option<NaiveDateTime> = articles::table.find(id).select(articles::published_at).first(conn)?;
+        let (status, published_at) = match publication {
+            Publication::Publish(Some(at)) => (STATUS_PUBLISHED, Some(at)),
+            Publication::Publish(None) => (STATUS_PUBLISHED, Some(current.filter(|at| *at <= now).unwrap_or(now))),
+            Publication::Unpublish => (STATUS_DRAFT, current),
+        };
         diesel::update(articles::table.find(id))
             .set((
                 articles::status.eq(status),
-                articles::published_at.eq(if publish { published_at.or(Some(now)) } else { published_at }),
+                articles::published_at.eq(published_at),
                 articles::updated_at.eq(now),
                 articles::version.eq(articles::version + 1),
             ))
@@ -390,15 +563,71 @@ pub fn set_published(
     })
 }
 
-/// Deletes an article with its bylines, tags and comments.
-pub fn delete(
+/// Moves an article to the trash (`true`) or back out of it (`false`). Idempotent.
+pub fn set_trashed(
+    conn: &mut DbConnection,
+    id: i64,
+    trashed: bool,
+    guard: impl FnOnce(&ArticleAccess) -> Result<(), ApiError>,
+) -> Result<(), ApiError> {
+    write_transaction(conn, |conn| {
+        let access = guarded(conn, id, true, guard)?;
+        if access.trashed == trashed {
+            return Ok(());
+        }
+        let now = db::now();
+        diesel::update(articles::table.find(id))
+            .set((
+                articles::deleted_at.eq(trashed.then_some(now)),
+                articles::updated_at.eq(now),
+                articles::version.eq(articles::version + 1),
+            ))
+            .execute(conn)?;
+        Ok(())
+    })
+}
+
+/// Deletes an article for good, with its bylines, tags, revisions and comments.
+pub fn delete_permanently(
     conn: &mut DbConnection,
     id: i64,
     guard: impl FnOnce(&ArticleAccess) -> Result<(), ApiError>,
 ) -> Result<(), ApiError> {
     write_transaction(conn, |conn| {
-        guard(&access(conn, id)?)?;
+        guarded(conn, id, true, guard)?;
         diesel::delete(articles::table.find(id)).execute(conn)?;
+        Ok(())
+    })
+}
+
+/// Brings back the content of revision `number` (title, excerpt, body, tags, authors) as a new
+/// revision; nothing in the history is overwritten.
+pub fn restore_revision(
+    conn: &mut DbConnection,
+    id: i64,
+    number: i32,
+    writer: Writer,
+    guard: impl FnOnce(&ArticleAccess) -> Result<(), ApiError>,
+) -> Result<(), ApiError> {
+    write_transaction(conn, |conn| {
+        guarded(conn, id, false, guard)?;
+        let snapshot = revisions::snapshot_of(conn, id, number)?;
+        let still_authors = existing_ids(conn, &snapshot.authors)?;
+        let authors: Vec<i64> = snapshot.authors.iter().copied().filter(|a| still_authors.contains(a)).collect();
+        let mut v = Validator::new();
+        let tags = tag_store::check_tag_names(&snapshot.tags, &mut v);
+        let fields = Fields {
+            title: Some(snapshot.title),
+            excerpt: Some(snapshot.excerpt),
+            tags: Some(tags),
+            authors: (!authors.is_empty()).then_some(authors),
+            ..Fields::default()
+        };
+        let rendered = render(&snapshot.body_markdown);
+        let fields = Fields { body_markdown: Some(snapshot.body_markdown), ..fields };
+        // Tags deleted since then come back: restoring history may recreate them.
+        apply(conn, id, Writer { may_create_tags: true, ..writer }, &fields, Some(&rendered))?;
+        revisions::record(conn, id, writer.author_id, Some(format!("restored from revision {number}")))?;
         Ok(())
     })
 }

@@ -1,13 +1,13 @@
 //! What clients see of an article: the public shapes (published content only, no internal state)
-//! and the editor shape (everything, including drafts' Markdown).
+//! and the editor shapes (everything, drafts' Markdown included).
 
-use chrono::{DateTime, Utc};
-use serde::Serialize;
+use chrono::{DateTime, NaiveDateTime, Utc};
+use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
 use super::model::{ArticleRow, STATUS_PUBLISHED, SummaryRow};
 use super::render::reading_time_minutes;
-use crate::authors::model::AuthorSummary;
+use crate::authors::model::{AuthorSummary, Byline};
 use crate::tags::model::PublicTag;
 
 /// An article in a public list: everything but the body.
@@ -17,10 +17,13 @@ pub struct ArticleSummary {
     pub slug: String,
     #[schema(example = "Hello, “world” — again")]
     pub title: String,
-    /// The written excerpt, or the start of the body.
+    /// The written excerpt, or the start of the first paragraph.
     pub excerpt: String,
     pub published_at: DateTime<Utc>,
     pub updated_at: DateTime<Utc>,
+    pub featured: bool,
+    pub cover_image_url: Option<String>,
+    pub cover_image_alt: Option<String>,
     #[schema(example = 312)]
     pub word_count: i32,
     #[schema(example = 2)]
@@ -32,7 +35,7 @@ pub struct ArticleSummary {
     pub tags: Vec<PublicTag>,
 }
 
-/// A published article, with its body as sanitized HTML.
+/// A published article, with its body as sanitized HTML and its SEO fields.
 #[derive(Debug, Serialize, ToSchema)]
 pub struct PublicArticle {
     #[serde(flatten)]
@@ -40,41 +43,33 @@ pub struct PublicArticle {
     /// Rendered from Markdown and sanitized: safe to insert into a page as is.
     #[schema(example = "<h1>Hello</h1>\n<p>This is <em>Markdown</em>.</p>\n")]
     pub body_html: String,
+    pub seo_title: Option<String>,
+    pub seo_description: Option<String>,
+    pub canonical_url: Option<String>,
+}
+
+fn public_bylines(bylines: Vec<Byline>) -> Vec<AuthorSummary> {
+    bylines.into_iter().map(|b| b.author).collect()
+}
+
+fn display_excerpt(written: &Option<String>, derived: &str) -> String {
+    written.clone().unwrap_or_else(|| derived.to_string())
 }
 
 impl ArticleSummary {
-    pub fn new(row: SummaryRow, authors: Vec<AuthorSummary>, tags: Vec<PublicTag>) -> Self {
-        Self::build(
-            row.slug,
-            row.title,
-            row.excerpt.clone().unwrap_or_else(|| row.derived_excerpt.clone()),
-            row.published_at.unwrap_or(row.updated_at).and_utc(),
-            row.updated_at.and_utc(),
-            row.word_count,
-            authors,
-            tags,
-        )
-    }
-
-    #[allow(clippy::too_many_arguments)]
-    fn build(
-        slug: String,
-        title: String,
-        excerpt: String,
-        published_at: DateTime<Utc>,
-        updated_at: DateTime<Utc>,
-        word_count: i32,
-        authors: Vec<AuthorSummary>,
-        tags: Vec<PublicTag>,
-    ) -> Self {
+    pub fn new(row: SummaryRow, bylines: Vec<Byline>, tags: Vec<PublicTag>) -> Self {
+        let authors = public_bylines(bylines);
         Self {
-            slug,
-            title,
-            excerpt,
-            published_at,
-            updated_at,
-            word_count,
-            reading_time_minutes: reading_time_minutes(word_count),
+            excerpt: display_excerpt(&row.excerpt, &row.derived_excerpt),
+            slug: row.slug,
+            title: row.title,
+            published_at: row.published_at.unwrap_or(row.updated_at).and_utc(),
+            updated_at: row.updated_at.and_utc(),
+            featured: row.featured,
+            cover_image_url: row.cover_image_url,
+            cover_image_alt: row.cover_image_alt,
+            word_count: row.word_count,
+            reading_time_minutes: reading_time_minutes(row.word_count),
             author: authors.first().cloned(),
             authors,
             tags,
@@ -83,32 +78,58 @@ impl ArticleSummary {
 }
 
 impl PublicArticle {
-    pub fn new(row: ArticleRow, authors: Vec<AuthorSummary>, tags: Vec<PublicTag>) -> Self {
-        let summary = ArticleSummary::build(
-            row.slug,
-            row.title,
-            row.excerpt.clone().unwrap_or_else(|| row.derived_excerpt.clone()),
-            row.published_at.unwrap_or(row.updated_at).and_utc(),
-            row.updated_at.and_utc(),
-            row.word_count,
+    pub fn new(row: ArticleRow, bylines: Vec<Byline>, tags: Vec<PublicTag>) -> Self {
+        let authors = public_bylines(bylines);
+        let summary = ArticleSummary {
+            excerpt: display_excerpt(&row.excerpt, &row.derived_excerpt),
+            slug: row.slug,
+            title: row.title,
+            published_at: row.published_at.unwrap_or(row.updated_at).and_utc(),
+            updated_at: row.updated_at.and_utc(),
+            featured: row.featured,
+            cover_image_url: row.cover_image_url,
+            cover_image_alt: row.cover_image_alt,
+            word_count: row.word_count,
+            reading_time_minutes: reading_time_minutes(row.word_count),
+            author: authors.first().cloned(),
             authors,
             tags,
-        );
-        Self { summary, body_html: row.body_html }
+        };
+        Self {
+            summary,
+            body_html: row.body_html,
+            seo_title: row.seo_title,
+            seo_description: row.seo_description,
+            canonical_url: row.canonical_url,
+        }
     }
 }
 
-/// Where an article stands in its lifecycle.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, serde::Deserialize, ToSchema)]
+/// Where an article stands in its lifecycle: draft → scheduled → published → (unpublished) draft;
+/// any of them can be moved to the trash and restored from it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
 #[serde(rename_all = "lowercase")]
-pub enum ArticleStatus {
+pub enum ArticleState {
     Draft,
+    /// Published with a `published_at` in the future: public from then on, by itself.
+    Scheduled,
     Published,
+    Trashed,
 }
 
-impl ArticleStatus {
-    pub fn from_db(status: &str) -> Self {
-        if status == STATUS_PUBLISHED { Self::Published } else { Self::Draft }
+impl ArticleState {
+    pub fn of(
+        status: &str,
+        published_at: Option<NaiveDateTime>,
+        deleted_at: Option<NaiveDateTime>,
+        now: NaiveDateTime,
+    ) -> Self {
+        match (deleted_at, status == STATUS_PUBLISHED, published_at) {
+            (Some(_), _, _) => Self::Trashed,
+            (None, false, _) => Self::Draft,
+            (None, true, Some(at)) if at > now => Self::Scheduled,
+            (None, true, _) => Self::Published,
+        }
     }
 }
 
@@ -120,40 +141,56 @@ pub struct AdminArticle {
     #[schema(example = "hello-world-again")]
     pub slug: String,
     pub title: String,
-    pub status: ArticleStatus,
+    pub status: ArticleState,
     /// The excerpt as written; `null` when it is derived from the body.
     pub excerpt: Option<String>,
-    /// What readers get: the written excerpt or the start of the body.
+    /// What readers get: the written excerpt or the start of the first paragraph.
     pub display_excerpt: String,
     pub body_markdown: String,
     pub body_html: String,
     pub word_count: i32,
     pub reading_time_minutes: i32,
-    /// Set on first publication and kept through unpublishing.
+    pub featured: bool,
+    pub cover_image_url: Option<String>,
+    pub cover_image_alt: Option<String>,
+    pub seo_title: Option<String>,
+    pub seo_description: Option<String>,
+    pub canonical_url: Option<String>,
+    /// When it is (or was, or will be) public; kept through unpublishing.
     pub published_at: Option<DateTime<Utc>>,
+    /// When it was moved to the trash.
+    pub deleted_at: Option<DateTime<Utc>>,
     pub created_at: DateTime<Utc>,
     pub updated_at: DateTime<Utc>,
-    /// Grows by one on every write.
+    /// Grows by one on every write; the `ETag` is `"v<version>"`. Send it back in `If-Match`.
     #[schema(example = 3)]
     pub version: i32,
-    pub authors: Vec<AuthorSummary>,
+    /// The byline, in order (the first is the primary author).
+    pub authors: Vec<Byline>,
     pub tags: Vec<PublicTag>,
 }
 
 impl AdminArticle {
-    pub fn new(row: ArticleRow, authors: Vec<AuthorSummary>, tags: Vec<PublicTag>) -> Self {
+    pub fn new(row: ArticleRow, authors: Vec<Byline>, tags: Vec<PublicTag>, now: NaiveDateTime) -> Self {
         Self {
             id: row.id,
-            display_excerpt: row.excerpt.clone().unwrap_or_else(|| row.derived_excerpt.clone()),
+            display_excerpt: display_excerpt(&row.excerpt, &row.derived_excerpt),
+            status: ArticleState::of(&row.status, row.published_at, row.deleted_at, now),
             slug: row.slug,
             title: row.title,
-            status: ArticleStatus::from_db(&row.status),
             excerpt: row.excerpt,
             body_markdown: row.body_markdown,
             body_html: row.body_html,
             word_count: row.word_count,
             reading_time_minutes: reading_time_minutes(row.word_count),
+            featured: row.featured,
+            cover_image_url: row.cover_image_url,
+            cover_image_alt: row.cover_image_alt,
+            seo_title: row.seo_title,
+            seo_description: row.seo_description,
+            canonical_url: row.canonical_url,
             published_at: row.published_at.map(|t| t.and_utc()),
+            deleted_at: row.deleted_at.map(|t| t.and_utc()),
             created_at: row.created_at.and_utc(),
             updated_at: row.updated_at.and_utc(),
             version: row.version,
@@ -169,30 +206,71 @@ pub struct AdminArticleSummary {
     pub id: i64,
     pub slug: String,
     pub title: String,
-    pub status: ArticleStatus,
+    pub status: ArticleState,
     pub display_excerpt: String,
+    pub featured: bool,
     pub word_count: i32,
     pub published_at: Option<DateTime<Utc>>,
+    pub deleted_at: Option<DateTime<Utc>>,
     pub updated_at: DateTime<Utc>,
     pub version: i32,
-    pub authors: Vec<AuthorSummary>,
+    pub authors: Vec<Byline>,
     pub tags: Vec<PublicTag>,
 }
 
 impl AdminArticleSummary {
-    pub fn new(row: SummaryRow, authors: Vec<AuthorSummary>, tags: Vec<PublicTag>) -> Self {
+    pub fn new(row: SummaryRow, authors: Vec<Byline>, tags: Vec<PublicTag>, now: NaiveDateTime) -> Self {
         Self {
             id: row.id,
-            display_excerpt: row.excerpt.clone().unwrap_or_else(|| row.derived_excerpt.clone()),
+            display_excerpt: display_excerpt(&row.excerpt, &row.derived_excerpt),
+            status: ArticleState::of(&row.status, row.published_at, row.deleted_at, now),
             slug: row.slug,
             title: row.title,
-            status: ArticleStatus::from_db(&row.status),
+            featured: row.featured,
             word_count: row.word_count,
             published_at: row.published_at.map(|t| t.and_utc()),
+            deleted_at: row.deleted_at.map(|t| t.and_utc()),
             updated_at: row.updated_at.and_utc(),
             version: row.version,
             authors,
             tags,
         }
     }
+}
+
+/// Who made a revision.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct RevisionEditor {
+    pub id: i64,
+    pub name: String,
+}
+
+/// One entry of an article's history.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct RevisionSummary {
+    /// 1 for the creation, then one more for every change of content.
+    #[schema(example = 2)]
+    pub number: i32,
+    pub created_at: DateTime<Utc>,
+    /// `null` when the editor's account no longer exists.
+    pub editor: Option<RevisionEditor>,
+    /// The fields this revision changed: `title`, `excerpt`, `body_markdown`, `tags`, `authors`.
+    #[schema(example = json!(["title", "tags"]))]
+    pub changes: Vec<String>,
+    /// Why the revision exists beyond an edit: `created`, `restored from revision 3`.
+    pub note: Option<String>,
+    pub title: String,
+}
+
+/// A revision with the content it recorded.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct Revision {
+    #[serde(flatten)]
+    pub summary: RevisionSummary,
+    pub excerpt: Option<String>,
+    pub body_markdown: String,
+    /// Tag names, in order.
+    pub tags: Vec<String>,
+    /// Author ids of the byline, in order.
+    pub authors: Vec<i64>,
 }

@@ -57,6 +57,15 @@ pub struct AuthorSummary {
     pub avatar_url: Option<String>,
 }
 
+/// A byline as editors see it: the public fields and the author's id (to set bylines by id).
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct Byline {
+    #[schema(example = 3)]
+    pub id: i64,
+    #[serde(flatten)]
+    pub author: AuthorSummary,
+}
+
 /// An author as editors and the account owner see it: e-mail and role included, never the
 /// password hash.
 #[derive(Debug, Serialize, ToSchema)]

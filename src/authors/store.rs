@@ -6,7 +6,7 @@ use chrono::NaiveDateTime;
 use diesel::prelude::*;
 
 use super::model::{
-    Author, AuthorSummary, CreateAuthor, MAX_BIO_CHARS, MAX_NAME_CHARS, NewAccount, NewAuthor, UpdateAuthor,
+    Author, AuthorSummary, Byline, CreateAuthor, MAX_BIO_CHARS, MAX_NAME_CHARS, NewAccount, NewAuthor, UpdateAuthor,
     UpdateProfile, is_plausible_email, normalize_email,
 };
 use crate::articles::store::is_public;
@@ -333,16 +333,21 @@ pub fn find_public(conn: &mut DbConnection, now: NaiveDateTime, slug: &str) -> R
 }
 
 /// The ordered bylines of many articles in one query (no N+1), keyed by article id.
-pub fn bylines_for(conn: &mut DbConnection, article_ids: &[i64]) -> Result<HashMap<i64, Vec<AuthorSummary>>, ApiError> {
-    let rows: Vec<(i64, AuthorSummary)> = article_authors::table
+pub fn bylines_for(conn: &mut DbConnection, article_ids: &[i64]) -> Result<HashMap<i64, Vec<Byline>>, ApiError> {
+    let rows: Vec<(i64, i64, AuthorSummary)> = article_authors::table
         .inner_join(authors::table)
         .filter(article_authors::article_id.eq_any(article_ids))
         .order((article_authors::article_id, article_authors::position))
-        .select((article_authors::article_id, AuthorSummary::as_select()))
+        .select((article_authors::article_id, authors::id, AuthorSummary::as_select()))
         .load(conn)?;
-    let mut bylines: HashMap<i64, Vec<AuthorSummary>> = HashMap::with_capacity(article_ids.len());
-    for (article_id, author) in rows {
-        bylines.entry(article_id).or_default().push(author);
+    let mut bylines: HashMap<i64, Vec<Byline>> = HashMap::with_capacity(article_ids.len());
+    for (article_id, id, author) in rows {
+        bylines.entry(article_id).or_default().push(Byline { id, author });
     }
     Ok(bylines)
+}
+
+/// The ids among `ids` that are authors (to check a byline list in one query).
+pub fn existing_ids(conn: &mut DbConnection, ids: &[i64]) -> Result<Vec<i64>, ApiError> {
+    Ok(authors::table.filter(authors::id.eq_any(ids)).select(authors::id).load(conn)?)
 }

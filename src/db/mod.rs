@@ -169,5 +169,10 @@ pub fn write_transaction<T>(
 /// The current time as stored: UTC, truncated to microseconds (PostgreSQL's precision), so that
 /// what a write returns equals what a later read returns on both backends.
 pub fn now() -> NaiveDateTime {
-    Utc::now().naive_utc().trunc_subsecs(6)
+    truncate(Utc::now().naive_utc())
+}
+
+/// A time as stored: truncated to microseconds.
+pub fn truncate(time: NaiveDateTime) -> NaiveDateTime {
+    time.trunc_subsecs(6)
 }

@@ -111,10 +111,12 @@ async fn editor_flow_from_draft_to_deletion(backend: Backend) {
     app.get("/api/v1/articles/engines-of-thought-a-note").await.assert_problem(404);
     assert_eq!(app.get("/api/v1/articles").await.json()["data"], json!([]));
 
-    // Deleted: gone for good.
+    // Deleted: first to the trash, then for good.
     let deleted = app.delete_as(&editor, &format!("/api/v1/admin/articles/{id}")).await;
     deleted.assert_status(204);
     assert!(deleted.body.is_empty());
+    assert_eq!(app.get_as(&editor, &format!("/api/v1/admin/articles/{id}")).await.json()["data"]["status"], "trashed");
+    app.delete_as(&editor, &format!("/api/v1/admin/articles/{id}?permanent=true")).await.assert_status(204);
     app.get_as(&editor, &format!("/api/v1/admin/articles/{id}")).await.assert_problem(404);
     app.delete_as(&editor, &format!("/api/v1/admin/articles/{id}")).await.assert_problem(404);
 }

@@ -1,5 +1,7 @@
 -- What each revision changed (a JSON array of field names), for the history view.
 ALTER TABLE article_revisions ADD COLUMN changes TEXT NOT NULL DEFAULT '[]';
+-- Why the revision exists beyond an edit: "created", "restored from revision 3".
+ALTER TABLE article_revisions ADD COLUMN note TEXT;
 
 -- Failed logins, keyed by client address and by account, shared by every node through the
 -- database so that adding nodes does not multiply an attacker's attempts.
