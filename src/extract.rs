@@ -10,7 +10,7 @@ use std::pin::Pin;
 
 use actix_web::dev::Payload;
 use actix_web::error::PayloadError;
-use actix_web::http::header::{self, EntityTag, Header, IfMatch};
+use actix_web::http::header::{self, EntityTag, IfMatch};
 use actix_web::web::{Bytes, PathConfig};
 use actix_web::{FromRequest, HttpRequest};
 use serde::de::DeserializeOwned;
@@ -91,15 +91,31 @@ impl FromRequest for Precondition {
     type Future = std::future::Ready<Result<Self, ApiError>>;
 
     fn from_request(req: &HttpRequest, _: &mut Payload) -> Self::Future {
-        let parsed = if req.headers().contains_key(header::IF_MATCH) {
-            IfMatch::parse(req).map(Some).map_err(|_| {
-                ApiError::BadRequest("malformed If-Match header: send the ETag you read, e.g. \"v3\"".into())
-            })
-        } else {
-            Ok(None)
-        };
-        std::future::ready(parsed.map(Precondition))
+        std::future::ready(parse_if_match(req).map(Precondition))
     }
+}
+
+/// Parses `If-Match` strictly: a malformed entity tag is a 400, not a silent non-match.
+fn parse_if_match(req: &HttpRequest) -> Result<Option<IfMatch>, ApiError> {
+    let malformed = || ApiError::BadRequest("malformed If-Match header: send the ETag you read, e.g. \"v3\"".into());
+    let mut values = req.headers().get_all(header::IF_MATCH).peekable();
+    if values.peek().is_none() {
+        return Ok(None);
+    }
+    let mut tags = Vec::new();
+    for value in values {
+        let value = value.to_str().map_err(|_| malformed())?;
+        for item in value.split(',').map(str::trim).filter(|item| !item.is_empty()) {
+            if item == "*" {
+                return Ok(Some(IfMatch::Any));
+            }
+            tags.push(item.parse::<EntityTag>().map_err(|_| malformed())?);
+        }
+    }
+    if tags.is_empty() {
+        return Err(malformed());
+    }
+    Ok(Some(IfMatch::Items(tags)))
 }
 
 /// The strong ETag of a versioned resource: `"v<version>"`.

@@ -34,5 +34,6 @@ mod authors_and_tags;
 mod cli;
 mod errors;
 mod harness;
+mod lifecycle;
 mod openapi;
 mod ops;
