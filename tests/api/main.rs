@@ -37,3 +37,4 @@ mod harness;
 mod lifecycle;
 mod openapi;
 mod ops;
+mod roles;
