@@ -35,6 +35,7 @@ mod cli;
 mod errors;
 mod harness;
 mod lifecycle;
+mod migrations;
 mod openapi;
 mod ops;
 mod roles;
