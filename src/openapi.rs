@@ -4,7 +4,7 @@
 
 use actix_web::App;
 use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
-use utoipa::{Modify, OpenApi};
+use utoipa::{Modify, OpenApi, ToResponse};
 use utoipa_actix_web::AppExt;
 
 use crate::error::{FieldError, Problem};
@@ -21,7 +21,10 @@ and show published content only; editor routes (`/api/v1/admin/...`) and account
     ),
     servers((url = "/", description = "The server that serves this document")),
     modifiers(&BearerAuth),
-    components(schemas(Problem, FieldError)),
+    components(
+        schemas(Problem, FieldError),
+        responses(BadRequest, Unauthorized, PreconditionFailed, PayloadTooLarge, UnsupportedMediaType, ValidationFailed, TooManyRequests)
+    ),
     tags(
         (name = "Content", description = "Published articles, authors and tags, for front ends. No credentials."),
         (name = "Auth", description = "Logging in, sessions, and the caller's own account."),
@@ -34,6 +37,45 @@ and show published content only; editor routes (`/api/v1/admin/...`) and account
 struct ApiDoc;
 
 struct BearerAuth;
+
+// The error responses shared by many operations, defined once and referenced by each
+// (`(status = 401, response = Unauthorized)`); route-specific ones (403, 404, 409) stay inline.
+
+/// Malformed JSON, an unknown field, or an unknown or malformed query parameter or header.
+#[derive(ToResponse)]
+#[response(content_type = "application/problem+json")]
+pub struct BadRequest(#[allow(dead_code)] Problem);
+
+/// Missing, invalid or expired access token (with `WWW-Authenticate: Bearer`).
+#[derive(ToResponse)]
+#[response(content_type = "application/problem+json")]
+pub struct Unauthorized(#[allow(dead_code)] Problem);
+
+/// `If-Match` is stale: someone saved in between. The problem's `current_version` says what it is
+/// now; re-read, merge, and retry with the new ETag.
+#[derive(ToResponse)]
+#[response(content_type = "application/problem+json")]
+pub struct PreconditionFailed(#[allow(dead_code)] Problem);
+
+/// The request body is larger than `MASTHEAD_MAX_BODY_BYTES`.
+#[derive(ToResponse)]
+#[response(content_type = "application/problem+json")]
+pub struct PayloadTooLarge(#[allow(dead_code)] Problem);
+
+/// The request body is not `application/json`.
+#[derive(ToResponse)]
+#[response(content_type = "application/problem+json")]
+pub struct UnsupportedMediaType(#[allow(dead_code)] Problem);
+
+/// Invalid input: `errors` names every offending field or parameter and what is wrong with it.
+#[derive(ToResponse)]
+#[response(content_type = "application/problem+json")]
+pub struct ValidationFailed(#[allow(dead_code)] Problem);
+
+/// Too many failed attempts; `Retry-After` says how many seconds to wait.
+#[derive(ToResponse)]
+#[response(content_type = "application/problem+json", headers(("Retry-After" = u64, description = "Seconds to wait")))]
+pub struct TooManyRequests(#[allow(dead_code)] Problem);
 
 impl Modify for BearerAuth {
     fn modify(&self, openapi: &mut utoipa::openapi::OpenApi) {

@@ -21,6 +21,9 @@ use crate::AppState;
 use crate::auth::{AuthUser, Role};
 use crate::error::{ApiError, Problem};
 use crate::extract::{JsonBody, OptionalJsonBody, Precondition, QueryParams, version_etag};
+use crate::openapi::{
+    BadRequest, PayloadTooLarge, PreconditionFailed, Unauthorized, UnsupportedMediaType, ValidationFailed,
+};
 use crate::pagination::{Item, PageRequest, Paginated};
 use crate::responses::{PageQuery, private_json, public_json};
 
@@ -50,8 +53,8 @@ pub struct ArticleListQuery {
     params(ArticleListQuery),
     responses(
         (status = 200, description = "A page of published articles, without bodies", body = Paginated<ArticleSummary>),
-        (status = 400, description = "Unknown or malformed query parameter", body = Problem, content_type = "application/problem+json"),
-        (status = 422, description = "A parameter is out of range", body = Problem, content_type = "application/problem+json"),
+        (status = 400, response = BadRequest),
+        (status = 422, response = ValidationFailed),
     )
 )]
 #[get("/articles")]
@@ -120,9 +123,9 @@ pub struct AdminArticleListQuery {
     security(("bearer" = [])),
     responses(
         (status = 200, description = "A page of articles, drafts included, without bodies", body = Paginated<AdminArticleSummary>),
-        (status = 400, description = "Unknown or malformed query parameter", body = Problem, content_type = "application/problem+json"),
-        (status = 401, description = "Missing, invalid or expired access token", body = Problem, content_type = "application/problem+json"),
-        (status = 422, description = "A parameter is out of range", body = Problem, content_type = "application/problem+json"),
+        (status = 400, response = BadRequest),
+        (status = 401, response = Unauthorized),
+        (status = 422, response = ValidationFailed),
     )
 )]
 #[get("/articles")]
@@ -182,12 +185,12 @@ fn guard(
     responses(
         (status = 201, description = "The draft was created", body = Item<AdminArticle>,
             headers(("Location" = String, description = "The new article's editor URL"), ("ETag" = String, description = "Its version, for If-Match"))),
-        (status = 400, description = "Malformed JSON or an unknown field", body = Problem, content_type = "application/problem+json"),
-        (status = 401, description = "Missing, invalid or expired access token", body = Problem, content_type = "application/problem+json"),
+        (status = 400, response = BadRequest),
+        (status = 401, response = Unauthorized),
         (status = 409, description = "The slug is taken", body = Problem, content_type = "application/problem+json"),
-        (status = 413, description = "The body is too large", body = Problem, content_type = "application/problem+json"),
-        (status = 415, description = "The body is not JSON", body = Problem, content_type = "application/problem+json"),
-        (status = 422, description = "Invalid fields", body = Problem, content_type = "application/problem+json"),
+        (status = 413, response = PayloadTooLarge),
+        (status = 415, response = UnsupportedMediaType),
+        (status = 422, response = ValidationFailed),
     )
 )]
 #[post("/articles")]
@@ -222,7 +225,7 @@ pub async fn admin_create_article(
     responses(
         (status = 200, description = "The article", body = Item<AdminArticle>,
             headers(("ETag" = String, description = "Its version, for If-Match"))),
-        (status = 401, description = "Missing, invalid or expired access token", body = Problem, content_type = "application/problem+json"),
+        (status = 401, response = Unauthorized),
         (status = 404, description = "No article has this id (or it is someone else's and the caller is not an editor)", body = Problem, content_type = "application/problem+json"),
     )
 )]
@@ -258,15 +261,15 @@ pub async fn admin_get_article(
     responses(
         (status = 200, description = "The updated article", body = Item<AdminArticle>,
             headers(("ETag" = String, description = "Its new version"))),
-        (status = 400, description = "Malformed JSON, an unknown field or a malformed If-Match", body = Problem, content_type = "application/problem+json"),
-        (status = 401, description = "Missing, invalid or expired access token", body = Problem, content_type = "application/problem+json"),
+        (status = 400, response = BadRequest),
+        (status = 401, response = Unauthorized),
         (status = 403, description = "The caller's role may not change this article", body = Problem, content_type = "application/problem+json"),
         (status = 404, description = "No article has this id", body = Problem, content_type = "application/problem+json"),
         (status = 409, description = "The slug is taken, or the article is in the trash", body = Problem, content_type = "application/problem+json"),
-        (status = 412, description = "If-Match is stale: the problem's `current_version` says what it is now", body = Problem, content_type = "application/problem+json"),
-        (status = 413, description = "The body is too large", body = Problem, content_type = "application/problem+json"),
-        (status = 415, description = "The body is not JSON", body = Problem, content_type = "application/problem+json"),
-        (status = 422, description = "Invalid fields", body = Problem, content_type = "application/problem+json"),
+        (status = 412, response = PreconditionFailed),
+        (status = 413, response = PayloadTooLarge),
+        (status = 415, response = UnsupportedMediaType),
+        (status = 422, response = ValidationFailed),
     )
 )]
 #[patch("/articles/{id}")]
@@ -314,11 +317,11 @@ pub struct DeleteQuery {
     security(("bearer" = [])),
     responses(
         (status = 204, description = "Moved to the trash, or deleted for good"),
-        (status = 400, description = "Unknown or malformed query parameter, or a malformed If-Match", body = Problem, content_type = "application/problem+json"),
-        (status = 401, description = "Missing, invalid or expired access token", body = Problem, content_type = "application/problem+json"),
+        (status = 400, response = BadRequest),
+        (status = 401, response = Unauthorized),
         (status = 403, description = "The caller's role may not delete this article", body = Problem, content_type = "application/problem+json"),
         (status = 404, description = "No article has this id", body = Problem, content_type = "application/problem+json"),
-        (status = 412, description = "If-Match is stale", body = Problem, content_type = "application/problem+json"),
+        (status = 412, response = PreconditionFailed),
     )
 )]
 #[delete("/articles/{id}")]
@@ -356,11 +359,11 @@ pub async fn admin_delete_article(
     responses(
         (status = 200, description = "The restored article", body = Item<AdminArticle>,
             headers(("ETag" = String, description = "Its new version"))),
-        (status = 400, description = "Malformed If-Match", body = Problem, content_type = "application/problem+json"),
-        (status = 401, description = "Missing, invalid or expired access token", body = Problem, content_type = "application/problem+json"),
+        (status = 400, response = BadRequest),
+        (status = 401, response = Unauthorized),
         (status = 403, description = "The caller's role may not restore this article", body = Problem, content_type = "application/problem+json"),
         (status = 404, description = "No article has this id", body = Problem, content_type = "application/problem+json"),
-        (status = 412, description = "If-Match is stale", body = Problem, content_type = "application/problem+json"),
+        (status = 412, response = PreconditionFailed),
     )
 )]
 #[post("/articles/{id}/restore")]
@@ -397,15 +400,15 @@ pub async fn admin_restore_article(
     responses(
         (status = 200, description = "The published (or scheduled) article", body = Item<AdminArticle>,
             headers(("ETag" = String, description = "Its new version"))),
-        (status = 400, description = "Malformed JSON, an unknown field or a malformed If-Match", body = Problem, content_type = "application/problem+json"),
-        (status = 401, description = "Missing, invalid or expired access token", body = Problem, content_type = "application/problem+json"),
+        (status = 400, response = BadRequest),
+        (status = 401, response = Unauthorized),
         (status = 403, description = "Contributors cannot publish", body = Problem, content_type = "application/problem+json"),
         (status = 404, description = "No article has this id", body = Problem, content_type = "application/problem+json"),
         (status = 409, description = "The article is in the trash", body = Problem, content_type = "application/problem+json"),
-        (status = 412, description = "If-Match is stale", body = Problem, content_type = "application/problem+json"),
-        (status = 413, description = "The body is too large", body = Problem, content_type = "application/problem+json"),
-        (status = 415, description = "The body is not JSON", body = Problem, content_type = "application/problem+json"),
-        (status = 422, description = "`published_at` is not an RFC 3339 time", body = Problem, content_type = "application/problem+json"),
+        (status = 412, response = PreconditionFailed),
+        (status = 413, response = PayloadTooLarge),
+        (status = 415, response = UnsupportedMediaType),
+        (status = 422, response = ValidationFailed),
     )
 )]
 #[post("/articles/{id}/publish")]
@@ -432,12 +435,12 @@ pub async fn admin_publish_article(
     responses(
         (status = 200, description = "The article, now a draft", body = Item<AdminArticle>,
             headers(("ETag" = String, description = "Its new version"))),
-        (status = 400, description = "Malformed If-Match", body = Problem, content_type = "application/problem+json"),
-        (status = 401, description = "Missing, invalid or expired access token", body = Problem, content_type = "application/problem+json"),
+        (status = 400, response = BadRequest),
+        (status = 401, response = Unauthorized),
         (status = 403, description = "Contributors cannot unpublish", body = Problem, content_type = "application/problem+json"),
         (status = 404, description = "No article has this id", body = Problem, content_type = "application/problem+json"),
         (status = 409, description = "The article is in the trash", body = Problem, content_type = "application/problem+json"),
-        (status = 412, description = "If-Match is stale", body = Problem, content_type = "application/problem+json"),
+        (status = 412, response = PreconditionFailed),
     )
 )]
 #[post("/articles/{id}/unpublish")]
@@ -476,10 +479,10 @@ async fn set_publication(
     security(("bearer" = [])),
     responses(
         (status = 200, description = "A page of revisions", body = Paginated<RevisionSummary>),
-        (status = 400, description = "Unknown or malformed query parameter", body = Problem, content_type = "application/problem+json"),
-        (status = 401, description = "Missing, invalid or expired access token", body = Problem, content_type = "application/problem+json"),
+        (status = 400, response = BadRequest),
+        (status = 401, response = Unauthorized),
         (status = 404, description = "No article has this id", body = Problem, content_type = "application/problem+json"),
-        (status = 422, description = "A parameter is out of range", body = Problem, content_type = "application/problem+json"),
+        (status = 422, response = ValidationFailed),
     )
 )]
 #[get("/articles/{id}/revisions")]
@@ -510,7 +513,7 @@ pub async fn admin_list_revisions(
     security(("bearer" = [])),
     responses(
         (status = 200, description = "The revision", body = Item<Revision>),
-        (status = 401, description = "Missing, invalid or expired access token", body = Problem, content_type = "application/problem+json"),
+        (status = 401, response = Unauthorized),
         (status = 404, description = "No such article or revision", body = Problem, content_type = "application/problem+json"),
     )
 )]
@@ -546,12 +549,12 @@ pub async fn admin_get_revision(
     responses(
         (status = 200, description = "The article with the revision's content", body = Item<AdminArticle>,
             headers(("ETag" = String, description = "Its new version"))),
-        (status = 400, description = "Malformed If-Match", body = Problem, content_type = "application/problem+json"),
-        (status = 401, description = "Missing, invalid or expired access token", body = Problem, content_type = "application/problem+json"),
+        (status = 400, response = BadRequest),
+        (status = 401, response = Unauthorized),
         (status = 403, description = "The caller's role may not change this article", body = Problem, content_type = "application/problem+json"),
         (status = 404, description = "No such article or revision", body = Problem, content_type = "application/problem+json"),
         (status = 409, description = "The article is in the trash", body = Problem, content_type = "application/problem+json"),
-        (status = 412, description = "If-Match is stale", body = Problem, content_type = "application/problem+json"),
+        (status = 412, response = PreconditionFailed),
     )
 )]
 #[post("/articles/{id}/revisions/{number}/restore")]

@@ -11,6 +11,7 @@ use crate::AppState;
 use crate::auth::{AuthUser, Role};
 use crate::error::{ApiError, Problem};
 use crate::extract::{JsonBody, QueryParams};
+use crate::openapi::{BadRequest, PayloadTooLarge, Unauthorized, UnsupportedMediaType, ValidationFailed};
 use crate::pagination::{Item, PageRequest, Paginated};
 use crate::responses::{PageQuery, private_json, public_json};
 
@@ -21,8 +22,8 @@ use crate::responses::{PageQuery, private_json, public_json};
     params(PageQuery),
     responses(
         (status = 200, description = "A page of authors", body = Paginated<AuthorSummary>),
-        (status = 400, description = "Unknown or malformed query parameter", body = Problem, content_type = "application/problem+json"),
-        (status = 422, description = "A parameter is out of range", body = Problem, content_type = "application/problem+json"),
+        (status = 400, response = BadRequest),
+        (status = 422, response = ValidationFailed),
     )
 )]
 #[get("/authors")]
@@ -69,10 +70,10 @@ pub async fn get_author(
     security(("bearer" = [])),
     responses(
         (status = 200, description = "A page of authors, by name", body = Paginated<AccountView>),
-        (status = 400, description = "Unknown or malformed query parameter", body = Problem, content_type = "application/problem+json"),
-        (status = 401, description = "Missing, invalid or expired access token", body = Problem, content_type = "application/problem+json"),
+        (status = 400, response = BadRequest),
+        (status = 401, response = Unauthorized),
         (status = 403, description = "Only editors and admins manage authors", body = Problem, content_type = "application/problem+json"),
-        (status = 422, description = "A parameter is out of range", body = Problem, content_type = "application/problem+json"),
+        (status = 422, response = ValidationFailed),
     )
 )]
 #[get("/authors")]
@@ -98,13 +99,13 @@ pub async fn admin_list_authors(
     responses(
         (status = 201, description = "The author was created", body = Item<AccountView>,
             headers(("Location" = String, description = "The new author's editor URL"))),
-        (status = 400, description = "Malformed JSON or an unknown field", body = Problem, content_type = "application/problem+json"),
-        (status = 401, description = "Missing, invalid or expired access token", body = Problem, content_type = "application/problem+json"),
+        (status = 400, response = BadRequest),
+        (status = 401, response = Unauthorized),
         (status = 403, description = "The caller may not create this role", body = Problem, content_type = "application/problem+json"),
         (status = 409, description = "The e-mail or slug is taken", body = Problem, content_type = "application/problem+json"),
-        (status = 413, description = "The body is too large", body = Problem, content_type = "application/problem+json"),
-        (status = 415, description = "The body is not JSON", body = Problem, content_type = "application/problem+json"),
-        (status = 422, description = "Invalid fields", body = Problem, content_type = "application/problem+json"),
+        (status = 413, response = PayloadTooLarge),
+        (status = 415, response = UnsupportedMediaType),
+        (status = 422, response = ValidationFailed),
     )
 )]
 #[post("/authors")]
@@ -135,7 +136,7 @@ pub async fn admin_create_author(
     security(("bearer" = [])),
     responses(
         (status = 200, description = "The author", body = Item<AccountView>),
-        (status = 401, description = "Missing, invalid or expired access token", body = Problem, content_type = "application/problem+json"),
+        (status = 401, response = Unauthorized),
         (status = 403, description = "Only editors and admins manage authors", body = Problem, content_type = "application/problem+json"),
         (status = 404, description = "No author has this id", body = Problem, content_type = "application/problem+json"),
     )
@@ -162,14 +163,14 @@ pub async fn admin_get_author(
     security(("bearer" = [])),
     responses(
         (status = 200, description = "The updated author", body = Item<AccountView>),
-        (status = 400, description = "Malformed JSON or an unknown field", body = Problem, content_type = "application/problem+json"),
-        (status = 401, description = "Missing, invalid or expired access token", body = Problem, content_type = "application/problem+json"),
+        (status = 400, response = BadRequest),
+        (status = 401, response = Unauthorized),
         (status = 403, description = "The caller may not manage this author or give this role", body = Problem, content_type = "application/problem+json"),
         (status = 404, description = "No author has this id", body = Problem, content_type = "application/problem+json"),
         (status = 409, description = "The e-mail or slug is taken, or this is the last active admin", body = Problem, content_type = "application/problem+json"),
-        (status = 413, description = "The body is too large", body = Problem, content_type = "application/problem+json"),
-        (status = 415, description = "The body is not JSON", body = Problem, content_type = "application/problem+json"),
-        (status = 422, description = "Invalid fields", body = Problem, content_type = "application/problem+json"),
+        (status = 413, response = PayloadTooLarge),
+        (status = 415, response = UnsupportedMediaType),
+        (status = 422, response = ValidationFailed),
     )
 )]
 #[patch("/authors/{id}")]
@@ -202,7 +203,7 @@ pub async fn admin_update_author(
     security(("bearer" = [])),
     responses(
         (status = 204, description = "The author is deactivated"),
-        (status = 401, description = "Missing, invalid or expired access token", body = Problem, content_type = "application/problem+json"),
+        (status = 401, response = Unauthorized),
         (status = 403, description = "The caller may not manage this author", body = Problem, content_type = "application/problem+json"),
         (status = 404, description = "No author has this id", body = Problem, content_type = "application/problem+json"),
         (status = 409, description = "This is the last active admin", body = Problem, content_type = "application/problem+json"),

@@ -9,6 +9,7 @@ use crate::AppState;
 use crate::auth::{AuthUser, Role};
 use crate::error::{ApiError, Problem};
 use crate::extract::{JsonBody, QueryParams};
+use crate::openapi::{BadRequest, PayloadTooLarge, Unauthorized, UnsupportedMediaType, ValidationFailed};
 use crate::pagination::{Item, PageRequest, Paginated};
 use crate::responses::{PageQuery, private_json, public_json};
 
@@ -19,8 +20,8 @@ use crate::responses::{PageQuery, private_json, public_json};
     params(PageQuery),
     responses(
         (status = 200, description = "A page of tags", body = Paginated<PublicTag>),
-        (status = 400, description = "Unknown or malformed query parameter", body = Problem, content_type = "application/problem+json"),
-        (status = 422, description = "A parameter is out of range", body = Problem, content_type = "application/problem+json"),
+        (status = 400, response = BadRequest),
+        (status = 422, response = ValidationFailed),
     )
 )]
 #[get("/tags")]
@@ -64,9 +65,9 @@ pub async fn get_tag(state: web::Data<AppState>, slug: web::Path<String>) -> Res
     security(("bearer" = [])),
     responses(
         (status = 200, description = "A page of tags", body = Paginated<Tag>),
-        (status = 400, description = "Unknown or malformed query parameter", body = Problem, content_type = "application/problem+json"),
-        (status = 401, description = "Missing, invalid or expired access token", body = Problem, content_type = "application/problem+json"),
-        (status = 422, description = "A parameter is out of range", body = Problem, content_type = "application/problem+json"),
+        (status = 400, response = BadRequest),
+        (status = 401, response = Unauthorized),
+        (status = 422, response = ValidationFailed),
     )
 )]
 #[get("/tags")]
@@ -89,13 +90,13 @@ pub async fn admin_list_tags(
     security(("bearer" = [])),
     responses(
         (status = 201, description = "The tag was created", body = Item<Tag>),
-        (status = 400, description = "Malformed JSON or an unknown field", body = Problem, content_type = "application/problem+json"),
-        (status = 401, description = "Missing, invalid or expired access token", body = Problem, content_type = "application/problem+json"),
+        (status = 400, response = BadRequest),
+        (status = 401, response = Unauthorized),
         (status = 403, description = "Contributors cannot create tags", body = Problem, content_type = "application/problem+json"),
         (status = 409, description = "The slug is taken", body = Problem, content_type = "application/problem+json"),
-        (status = 413, description = "The body is too large", body = Problem, content_type = "application/problem+json"),
-        (status = 415, description = "The body is not JSON", body = Problem, content_type = "application/problem+json"),
-        (status = 422, description = "Invalid fields", body = Problem, content_type = "application/problem+json"),
+        (status = 413, response = PayloadTooLarge),
+        (status = 415, response = UnsupportedMediaType),
+        (status = 422, response = ValidationFailed),
     )
 )]
 #[post("/tags")]
@@ -118,14 +119,14 @@ pub async fn admin_create_tag(
     security(("bearer" = [])),
     responses(
         (status = 200, description = "The updated tag", body = Item<Tag>),
-        (status = 400, description = "Malformed JSON or an unknown field", body = Problem, content_type = "application/problem+json"),
-        (status = 401, description = "Missing, invalid or expired access token", body = Problem, content_type = "application/problem+json"),
+        (status = 400, response = BadRequest),
+        (status = 401, response = Unauthorized),
         (status = 403, description = "Only editors and admins change tags", body = Problem, content_type = "application/problem+json"),
         (status = 404, description = "No tag has this id", body = Problem, content_type = "application/problem+json"),
         (status = 409, description = "The slug is taken", body = Problem, content_type = "application/problem+json"),
-        (status = 413, description = "The body is too large", body = Problem, content_type = "application/problem+json"),
-        (status = 415, description = "The body is not JSON", body = Problem, content_type = "application/problem+json"),
-        (status = 422, description = "Invalid fields", body = Problem, content_type = "application/problem+json"),
+        (status = 413, response = PayloadTooLarge),
+        (status = 415, response = UnsupportedMediaType),
+        (status = 422, response = ValidationFailed),
     )
 )]
 #[patch("/tags/{id}")]
@@ -149,7 +150,7 @@ pub async fn admin_update_tag(
     security(("bearer" = [])),
     responses(
         (status = 204, description = "The tag was deleted"),
-        (status = 401, description = "Missing, invalid or expired access token", body = Problem, content_type = "application/problem+json"),
+        (status = 401, response = Unauthorized),
         (status = 403, description = "Only editors and admins delete tags", body = Problem, content_type = "application/problem+json"),
         (status = 404, description = "No tag has this id", body = Problem, content_type = "application/problem+json"),
     )

@@ -36,6 +36,14 @@ fn every_operation_is_documented_for_code_generators() {
                 assert!(responses.contains_key("401"), "{method} {path} does not document 401");
             }
             for (status, response) in responses {
+                // Shared error responses are references to components.responses.
+                let response = match response["$ref"].as_str() {
+                    Some(reference) => {
+                        let name = reference.strip_prefix("#/components/responses/").expect("a response reference");
+                        &document["components"]["responses"][name]
+                    }
+                    None => response,
+                };
                 if status.starts_with('4') || status.starts_with('5') {
                     assert!(
                         response["content"].get("application/problem+json").is_some(),
