@@ -237,6 +237,23 @@ async fn refresh_tokens_rotate_and_reuse_revokes_the_session(backend: Backend) {
     app.post("/api/v1/auth/refresh", json!({"refresh_token": "not-a-token"})).await.assert_problem(401);
     app.post("/api/v1/auth/refresh", json!({})).await.assert_problem(422);
 
+    // Refresh tokens are stored only as SHA-256 hashes.
+    let stored: Vec<String> = app
+        .state
+        .db
+        .run(|conn| {
+            use diesel::prelude::*;
+            use masthead::schema::refresh_tokens;
+            Ok(refresh_tokens::table.select(refresh_tokens::token_hash).load(conn)?)
+        })
+        .await
+        .unwrap();
+    assert_eq!(stored.len(), 2);
+    for hash in &stored {
+        assert!(hash.len() == 64 && hash.bytes().all(|b| b.is_ascii_hexdigit()), "{hash}");
+        assert!(*hash != user.refresh_token && *hash != second);
+    }
+
     // Other sessions of the same account are untouched.
     let other = app.login(&user.email, &user.password).await.json();
     app.post("/api/v1/auth/refresh", json!({"refresh_token": other["refresh_token"]})).await.assert_status(200);
