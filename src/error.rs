@@ -179,8 +179,9 @@ impl From<DieselError> for ApiError {
     fn from(error: DieselError) -> Self {
         match &error {
             DieselError::NotFound => Self::NotFound("the requested resource does not exist".into()),
-            DieselError::DatabaseError(DatabaseErrorKind::UniqueViolation, info) => {
-                Self::Conflict(format!("a conflicting record already exists ({})", info.message()))
+            // The constraint's name is an implementation detail: not for clients.
+            DieselError::DatabaseError(DatabaseErrorKind::UniqueViolation, _) => {
+                Self::Conflict("a record with the same unique value was saved at the same time; retry".into())
             }
             DieselError::DatabaseError(DatabaseErrorKind::ClosedConnection, _) => Self::Unavailable(error.to_string()),
             DieselError::DatabaseError(_, info) if info.message().contains("database is locked") => {

@@ -42,8 +42,18 @@ fn read_json<T: DeserializeOwned + 'static>(
     empty: Option<fn() -> T>,
 ) -> Pin<Box<dyn Future<Output = Result<T, ApiError>>>> {
     let is_json = is_json(req);
+    let encoding =
+        req.headers().get(header::CONTENT_ENCODING).map(|v| v.to_str().unwrap_or("?").trim().to_ascii_lowercase());
     let body = Bytes::from_request(req, payload);
     Box::pin(async move {
+        // actix decodes gzip and brotli; anything else would be read as if it were plain JSON.
+        if let Some(encoding) = encoding
+            && !["identity", "gzip", "br"].contains(&encoding.as_str())
+        {
+            return Err(ApiError::UnsupportedMediaType(format!(
+                "unsupported Content-Encoding `{encoding}`; send identity, gzip or br"
+            )));
+        }
         let bytes = body.await.map_err(|error| match error.as_error::<PayloadError>() {
             Some(PayloadError::Overflow) => ApiError::PayloadTooLarge("the request body is too large".into()),
             _ => ApiError::BadRequest(format!("the request body could not be read: {error}")),
@@ -141,9 +151,13 @@ impl Precondition {
     }
 }
 
-/// Parses a JSON body. Syntax errors and unknown fields are 400; a missing field or a value of the
-/// wrong type is a 422 naming the field.
+/// Parses a JSON body. Malformed JSON (syntax, a duplicate or unknown field, a body that is not
+/// an object, a NUL character, which PostgreSQL cannot store) is a 400; a missing field or a value
+/// of the wrong type is a 422 naming the field.
 pub fn parse_json<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, ApiError> {
+    if contains_escaped_nul(bytes) {
+        return Err(ApiError::BadRequest("JSON strings must not contain NUL characters (\\u0000)".into()));
+    }
     let mut deserializer = serde_json::Deserializer::from_slice(bytes);
     let parsed: T = serde_path_to_error::deserialize(&mut deserializer).map_err(|error| {
         let path = error.path().to_string();
@@ -156,15 +170,36 @@ pub fn parse_json<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, ApiError> {
             let field = if path == "." { field } else { format!("{path}.{field}") };
             return ApiError::invalid(&field, "is required");
         }
-        if message.starts_with("unknown field") {
-            let location = if path == "." { String::new() } else { format!(" in `{path}`") };
-            return ApiError::BadRequest(format!("{}{location}", strip_position(&message)));
+        if message.starts_with("unknown field") || message.starts_with("duplicate field") {
+            return ApiError::BadRequest(strip_position(&message).to_string());
         }
-        let field = if path == "." { "body" } else { path.as_str() };
-        ApiError::invalid(field, strip_position(&message))
+        if path == "." {
+            return ApiError::BadRequest(format!("the body must be a JSON object: {}", strip_position(&message)));
+        }
+        ApiError::invalid(&path, strip_position(&message))
     })?;
     deserializer.end().map_err(|e| ApiError::BadRequest(format!("malformed JSON: {e}")))?;
     Ok(parsed)
+}
+
+/// Whether a JSON text has a `\u0000` escape inside a string (a raw NUL is a syntax error anyway).
+fn contains_escaped_nul(json: &[u8]) -> bool {
+    let mut in_string = false;
+    let mut i = 0;
+    while i < json.len() {
+        match (in_string, json[i]) {
+            (true, b'\\') => {
+                if json.get(i + 1) == Some(&b'u') && json.get(i + 2..i + 6) == Some(b"0000".as_slice()) {
+                    return true;
+                }
+                i += 1;
+            }
+            (_, b'"') => in_string = !in_string,
+            _ => {}
+        }
+        i += 1;
+    }
+    false
 }
 
 /// Query-string parameters, parsed into `T`. A malformed value is a 400 naming the parameter.
@@ -180,6 +215,11 @@ impl<T: DeserializeOwned> FromRequest for QueryParams<T> {
 }
 
 pub fn parse_query<T: DeserializeOwned>(query: &str) -> Result<T, ApiError> {
+    if let Some((name, _)) =
+        form_urlencoded::parse(query.as_bytes()).find(|(k, v)| k.contains('\0') || v.contains('\0'))
+    {
+        return Err(ApiError::BadRequest(format!("the query parameter `{name}` contains a NUL character")));
+    }
     let deserializer = serde_urlencoded::Deserializer::new(form_urlencoded::parse(query.as_bytes()));
     serde_path_to_error::deserialize(deserializer).map_err(|error| {
         let path = error.path().to_string();

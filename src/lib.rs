@@ -130,6 +130,16 @@ pub fn build_app(
         .wrap(request_log::RequestLog)
 }
 
+/// Runs CPU-bound work (rendering Markdown, hashing passwords) on the blocking pool, without
+/// holding a database connection while it runs.
+pub async fn cpu_bound<T, F>(work: F) -> Result<T, ApiError>
+where
+    F: FnOnce() -> Result<T, ApiError> + Send + 'static,
+    T: Send + 'static,
+{
+    web::block(work).await.map_err(|e| ApiError::Internal(format!("blocking task failed: {e}")))?
+}
+
 /// Opens the database (migrating it), then serves until stopped.
 pub async fn serve(mut config: Config) -> Result<(), String> {
     config.resolve_jwt_secret().map_err(|e| e.to_string())?;

@@ -1,7 +1,7 @@
 //! Page-number pagination shared by every list route: bounds checked (a value out of range is a
 //! 422, never silently clamped), and the `meta` object every list answers with.
 
-use serde::Serialize;
+use serde::{Deserialize, Deserializer, Serialize};
 use utoipa::ToSchema;
 
 use crate::error::{ApiError, Validator};
@@ -68,4 +68,16 @@ pub struct Paginated<T> {
 #[derive(Debug, Serialize, ToSchema)]
 pub struct Item<T> {
     pub data: T,
+}
+
+/// For `page` and `per_page` (`#[serde(default, deserialize_with = "page_number")]`): any integer,
+/// however large, parses, so that an out-of-range one is a 422 from [`PageRequest::new`] rather
+/// than a parse error; what is not an integer at all is a 400.
+pub fn page_number<'de, D: Deserializer<'de>>(deserializer: D) -> Result<Option<i64>, D::Error> {
+    let text = String::deserialize(deserializer)?;
+    let digits = text.strip_prefix('-').unwrap_or(&text);
+    if digits.is_empty() || !digits.bytes().all(|b| b.is_ascii_digit()) {
+        return Err(serde::de::Error::custom(format!("`{text}` is not a whole number")));
+    }
+    Ok(Some(text.parse().unwrap_or(if text.starts_with('-') { i64::MIN } else { i64::MAX })))
 }

@@ -15,9 +15,11 @@ use crate::pagination::{DEFAULT_PER_PAGE, MAX_PER_PAGE};
 pub struct PageQuery {
     /// Page number, from 1.
     #[param(minimum = 1, default = 1)]
+    #[serde(default, deserialize_with = "crate::pagination::page_number")]
     pub page: Option<i64>,
     /// Items per page.
     #[param(minimum = 1, maximum = 100, default = 20)]
+    #[serde(default, deserialize_with = "crate::pagination::page_number")]
     pub per_page: Option<i64>,
 }
 

@@ -8,9 +8,14 @@ const READING_WORDS_PER_MINUTE: i32 = 200;
 /// Longest derived excerpt, in characters (before the ellipsis).
 const DERIVED_EXCERPT_CHARS: usize = 200;
 
+/// Deepest nesting of blocks and inline markup accepted. The HTML sanitizer's time grows with the
+/// square of the depth, so without a bound one small body could hold a worker for minutes.
+pub const MAX_NESTING: usize = 32;
+
 /// The stored renderings of an article body.
 pub struct Rendered {
-    /// Sanitized HTML: raw HTML, scripts, event handlers and `javascript:` links never survive.
+    /// HTML from the Markdown only (raw HTML in the Markdown is dropped), then sanitized: scripts,
+    /// event handlers and `javascript:` or `data:` links never survive.
     pub html: String,
     /// The words a reader sees, for word counts and search.
     pub text: String,
@@ -23,9 +28,44 @@ fn options() -> Options {
     Options::ENABLE_TABLES | Options::ENABLE_STRIKETHROUGH | Options::ENABLE_FOOTNOTES
 }
 
+/// The Markdown's events without raw HTML, nor the text inside raw `<script>` or `<style>` tags.
+fn events(markdown: &str) -> impl Iterator<Item = Event<'_>> {
+    let mut inside_script = false;
+    Parser::new_ext(markdown, options()).filter(move |event| match event {
+        Event::Html(_) => false,
+        Event::InlineHtml(tag) => {
+            let tag = tag.trim_start().to_ascii_lowercase();
+            if tag.starts_with("<script") || tag.starts_with("<style") {
+                inside_script = true;
+            } else if tag.starts_with("</script") || tag.starts_with("</style") {
+                inside_script = false;
+            }
+            false
+        }
+        Event::Text(_) | Event::Code(_) => !inside_script,
+        _ => true,
+    })
+}
+
+/// How deeply the Markdown nests (lists in lists, quotes in quotes, emphasis in emphasis…).
+pub fn nesting_depth(markdown: &str) -> usize {
+    let (mut depth, mut deepest) = (0usize, 0usize);
+    for event in Parser::new_ext(markdown, options()) {
+        match event {
+            Event::Start(_) => {
+                depth += 1;
+                deepest = deepest.max(depth);
+            }
+            Event::End(_) => depth = depth.saturating_sub(1),
+            _ => {}
+        }
+    }
+    deepest
+}
+
 pub fn render(markdown: &str) -> Rendered {
     let mut unsafe_html = String::with_capacity(markdown.len() * 3 / 2);
-    pulldown_cmark::html::push_html(&mut unsafe_html, Parser::new_ext(markdown, options()));
+    pulldown_cmark::html::push_html(&mut unsafe_html, events(markdown));
     let html = ammonia::clean(&unsafe_html);
     let (text, first_paragraph) = plain_text(markdown);
     let derived_excerpt =
@@ -37,12 +77,11 @@ pub fn render(markdown: &str) -> Rendered {
 }
 
 /// The text of the Markdown without markup (blocks end with a blank line), and the text of its
-/// first paragraph. Raw HTML is dropped, and so is the text inside inline `<script>` and `<style>`.
+/// first paragraph.
 fn plain_text(markdown: &str) -> (String, Option<String>) {
     let mut text = String::with_capacity(markdown.len());
-    let mut inside_script = false;
     let mut first_paragraph: Option<(usize, Option<usize>)> = None;
-    for event in Parser::new_ext(markdown, options()) {
+    for event in events(markdown) {
         match &event {
             Event::Start(Tag::Paragraph) if first_paragraph.is_none() => first_paragraph = Some((text.len(), None)),
             Event::End(TagEnd::Paragraph) => {
@@ -53,15 +92,6 @@ fn plain_text(markdown: &str) -> (String, Option<String>) {
             _ => {}
         }
         match event {
-            Event::InlineHtml(tag) => {
-                let tag = tag.trim_start().to_ascii_lowercase();
-                if tag.starts_with("<script") || tag.starts_with("<style") {
-                    inside_script = true;
-                } else if tag.starts_with("</script") || tag.starts_with("</style") {
-                    inside_script = false;
-                }
-            }
-            Event::Text(_) | Event::Code(_) if inside_script => {}
             Event::Text(t) | Event::Code(t) => text.push_str(&t),
             Event::SoftBreak => text.push(' '),
             Event::HardBreak => text.push('\n'),
@@ -118,6 +148,15 @@ mod tests {
         assert_eq!(render("").derived_excerpt, "");
         let derived = render(&"word ".repeat(100)).derived_excerpt;
         assert!(derived.ends_with("word…") && derived.chars().count() <= 201, "{derived}");
+    }
+
+    #[test]
+    fn raw_html_is_dropped_and_nesting_is_measured() {
+        let r = render("<div onclick=x>hi</div>\n\nText <b>bold</b> <img src=x onerror=alert(1)>");
+        assert_eq!(r.html, "<p>Text bold </p>\n");
+        assert_eq!(nesting_depth("plain"), 1);
+        assert_eq!(nesting_depth("- a\n  - *b*"), 5);
+        assert!(nesting_depth(&"> ".repeat(40)) > MAX_NESTING);
     }
 
     #[test]

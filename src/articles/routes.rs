@@ -34,9 +34,11 @@ use crate::responses::{PageQuery, private_json, public_json};
 pub struct ArticleListQuery {
     /// Page number, from 1.
     #[param(minimum = 1, default = 1)]
+    #[serde(default, deserialize_with = "crate::pagination::page_number")]
     pub page: Option<i64>,
     /// Articles per page.
     #[param(minimum = 1, maximum = 100, default = 20)]
+    #[serde(default, deserialize_with = "crate::pagination::page_number")]
     pub per_page: Option<i64>,
     /// Only articles with this tag (a tag slug).
     #[param(example = "open-source")]
@@ -98,9 +100,11 @@ pub async fn get_article(state: web::Data<AppState>, slug: web::Path<String>) ->
 pub struct AdminArticleListQuery {
     /// Page number, from 1.
     #[param(minimum = 1, default = 1)]
+    #[serde(default, deserialize_with = "crate::pagination::page_number")]
     pub page: Option<i64>,
     /// Articles per page.
     #[param(minimum = 1, maximum = 100, default = 20)]
+    #[serde(default, deserialize_with = "crate::pagination::page_number")]
     pub per_page: Option<i64>,
     /// Only articles in this state; without it, everything but the trash.
     #[param(inline)]
@@ -202,10 +206,11 @@ pub async fn admin_create_article(
     user.require(Role::Contributor)?;
     check_byline(&user, input.authors.as_deref())?;
     let writer = writer(&user);
+    let prepared = crate::cpu_bound(move || store::prepare_new(input)).await?;
     let article = state
         .db
         .run(move |conn| {
-            let id = store::create(conn, writer, input)?;
+            let id = store::create(conn, writer, prepared)?;
             store::load_admin(conn, id)
         })
         .await?;
@@ -284,10 +289,11 @@ pub async fn admin_update_article(
     check_byline(&user, input.authors.as_deref())?;
     let id = id.into_inner();
     let writer = writer(&user);
+    let prepared = crate::cpu_bound(move || store::prepare_update(input)).await?;
     let article = state
         .db
         .run(move |conn| {
-            store::update(conn, id, writer, input, guard(user, Action::Edit, precondition))?;
+            store::update(conn, id, writer, prepared, guard(user, Action::Edit, precondition))?;
             store::load_admin(conn, id)
         })
         .await?;

@@ -11,7 +11,7 @@ use super::model::{
     SummaryRow, UpdateArticle,
 };
 use super::policy::ArticleAccess;
-use super::render::render;
+use super::render::{MAX_NESTING, Rendered, nesting_depth, render};
 use super::revisions;
 use super::views::{AdminArticle, AdminArticleSummary, ArticleState, ArticleSummary, PublicArticle};
 use crate::authors::model::Byline;
@@ -96,6 +96,10 @@ pub fn list_public(
 
 /// One public article by slug.
 pub fn find_public(conn: &mut DbConnection, now: NaiveDateTime, slug: &str) -> Result<Option<PublicArticle>, ApiError> {
+    // Not a slug at all (or with bytes PostgreSQL cannot compare, such as NUL): nothing to look up.
+    if !slugs::is_valid_slug(slug) {
+        return Ok(None);
+    }
     let row: Option<ArticleRow> = articles::table
         .filter(is_public(now))
         .filter(articles::slug.eq(slug))
@@ -242,14 +246,20 @@ fn in_trash() -> ApiError {
     ApiError::Conflict("the article is in the trash; restore it first".into())
 }
 
-/// Loads the article's access facts, refuses the trash unless `allow_trashed`, and runs the
-/// caller's guard (permissions, `If-Match`) on them.
+/// Locks the article, loads its access facts, runs the caller's guard (permissions, `If-Match`)
+/// on them, and refuses the trash unless `allow_trashed`.
 fn guarded(
     conn: &mut DbConnection,
     id: i64,
     allow_trashed: bool,
     guard: impl FnOnce(&ArticleAccess) -> Result<(), ApiError>,
 ) -> Result<ArticleAccess, ApiError> {
+    // Lock the row first (a no-op update): on PostgreSQL a concurrent writer now waits here and
+    // then reads the version this transaction wrote, so If-Match cannot pass on a stale read.
+    let locked = diesel::update(articles::table.find(id)).set(articles::version.eq(articles::version)).execute(conn)?;
+    if locked == 0 {
+        return Err(not_found());
+    }
     let access = access(conn, id)?;
     guard(&access)?;
     if access.trashed && !allow_trashed {
@@ -305,6 +315,13 @@ impl Fields {
         }
         if let Some(body) = &fields.body_markdown {
             v.chars("body_markdown", body, 0, MAX_BODY_CHARS);
+            if body.chars().count() <= MAX_BODY_CHARS {
+                v.check(
+                    nesting_depth(body) <= MAX_NESTING,
+                    "body_markdown",
+                    format!("must not nest lists, quotes or emphasis more than {MAX_NESTING} levels deep"),
+                );
+            }
         }
         if let Some(slug) = &fields.slug {
             v.check(slugs::is_valid_slug(slug), "slug", slugs::SLUG_RULE);
@@ -377,10 +394,40 @@ pub struct Writer {
     pub may_create_tags: bool,
 }
 
-/// Creates a draft (the caller is the byline unless `authors` says otherwise) and records
-/// revision 1; returns its id.
-pub fn create(conn: &mut DbConnection, writer: Writer, input: CreateArticle) -> Result<i64, ApiError> {
-    let fields = Fields::check(UpdateArticle {
+/// An editor's input, checked and rendered before any database work: rendering is CPU-bound
+/// and must not hold a pooled connection (see `crate::cpu_bound`).
+pub struct Prepared {
+    fields: Fields,
+    rendered: Option<Rendered>,
+}
+
+impl Prepared {
+    fn new(fields: Fields) -> Self {
+        let rendered = fields.body_markdown.as_deref().map(render);
+        Self { fields, rendered }
+    }
+
+    /// A `PATCH {}`: nothing to write, no new version.
+    fn is_empty(&self) -> bool {
+        let f = &self.fields;
+        f.title.is_none()
+            && f.body_markdown.is_none()
+            && f.excerpt.is_none()
+            && f.slug.is_none()
+            && f.tags.is_none()
+            && f.authors.is_none()
+            && f.featured.is_none()
+            && f.cover_image_url.is_none()
+            && f.cover_image_alt.is_none()
+            && f.seo_title.is_none()
+            && f.seo_description.is_none()
+            && f.canonical_url.is_none()
+    }
+}
+
+/// Checks and renders a new article.
+pub fn prepare_new(input: CreateArticle) -> Result<Prepared, ApiError> {
+    Fields::check(UpdateArticle {
         title: Some(input.title),
         body_markdown: Some(input.body_markdown),
         excerpt: Some(input.excerpt),
@@ -393,45 +440,73 @@ pub fn create(conn: &mut DbConnection, writer: Writer, input: CreateArticle) -> 
         seo_title: Some(input.seo_title),
         seo_description: Some(input.seo_description),
         canonical_url: Some(input.canonical_url),
-    })?;
+    })
+    .map(Prepared::new)
+}
+
+/// Checks and renders an editor's changes.
+pub fn prepare_update(input: UpdateArticle) -> Result<Prepared, ApiError> {
+    Fields::check(input).map(Prepared::new)
+}
+
+/// How often a derived slug is chosen again after losing a race for it.
+const SLUG_ATTEMPTS: usize = 5;
+
+/// Creates a draft (the caller is the byline unless `authors` says otherwise) and records
+/// revision 1; returns its id.
+pub fn create(conn: &mut DbConnection, writer: Writer, prepared: Prepared) -> Result<i64, ApiError> {
+    let Prepared { fields, rendered } = prepared;
     let title = fields.title.clone().unwrap_or_default();
     let body = fields.body_markdown.clone().unwrap_or_default();
-    let rendered = render(&body);
+    let rendered = rendered.unwrap_or_else(|| render(&body));
     let text = |value: &Option<Option<String>>| value.clone().flatten();
     write_transaction(conn, |conn| {
-        let slug = match &fields.slug {
-            Some(slug) if slug_taken(conn, slug, None)? => return Err(slug_conflict(slug)),
-            Some(slug) => slug.clone(),
-            None => slugs::unique_slug(&slugs::slugify(&title, "article"), |s| slug_taken(conn, s, None))?,
-        };
         let now = db::now();
         let (excerpt, cover_url, cover_alt) =
             (text(&fields.excerpt), text(&fields.cover_image_url), text(&fields.cover_image_alt));
         let (seo_title, seo_description, canonical) =
             (text(&fields.seo_title), text(&fields.seo_description), text(&fields.canonical_url));
-        let id: i64 = diesel::insert_into(articles::table)
-            .values(&NewArticle {
-                slug: &slug,
-                title: &title,
-                excerpt: excerpt.as_deref(),
-                derived_excerpt: &rendered.derived_excerpt,
-                body_markdown: &body,
-                body_html: &rendered.html,
-                body_text: &rendered.text,
-                status: STATUS_DRAFT,
-                featured: fields.featured.unwrap_or(false),
-                cover_image_url: cover_url.as_deref(),
-                cover_image_alt: cover_alt.as_deref(),
-                seo_title: seo_title.as_deref(),
-                seo_description: seo_description.as_deref(),
-                canonical_url: canonical.as_deref(),
-                word_count: rendered.word_count,
-                version: 1,
-                created_at: now,
-                updated_at: now,
-            })
-            .returning(articles::id)
-            .get_result(conn)?;
+        let mut attempts = 0;
+        let id = loop {
+            attempts += 1;
+            let slug = match &fields.slug {
+                Some(slug) if slug_taken(conn, slug, None)? => return Err(slug_conflict(slug)),
+                Some(slug) => slug.clone(),
+                None => slugs::unique_slug(&slugs::slugify(&title, "article"), |s| slug_taken(conn, s, None))?,
+            };
+            let inserted = db::insert_unless_taken(conn, |conn| {
+                diesel::insert_into(articles::table)
+                    .values(&NewArticle {
+                        slug: &slug,
+                        title: &title,
+                        excerpt: excerpt.as_deref(),
+                        derived_excerpt: &rendered.derived_excerpt,
+                        body_markdown: &body,
+                        body_html: &rendered.html,
+                        body_text: &rendered.text,
+                        status: STATUS_DRAFT,
+                        featured: fields.featured.unwrap_or(false),
+                        cover_image_url: cover_url.as_deref(),
+                        cover_image_alt: cover_alt.as_deref(),
+                        seo_title: seo_title.as_deref(),
+                        seo_description: seo_description.as_deref(),
+                        canonical_url: canonical.as_deref(),
+                        word_count: rendered.word_count,
+                        version: 1,
+                        created_at: now,
+                        updated_at: now,
+                    })
+                    .returning(articles::id)
+                    .get_result::<i64>(conn)
+            })?;
+            match inserted {
+                Some(id) => break id,
+                // Taken between the check and the insert by a concurrent writer.
+                None if fields.slug.is_some() => return Err(slug_conflict(&slug)),
+                None if attempts < SLUG_ATTEMPTS => continue,
+                None => return Err(ApiError::Conflict("could not find a free slug; retry".into())),
+            }
+        };
         set_bylines(conn, id, fields.authors.as_deref().unwrap_or(&[writer.author_id]))?;
         if let Some(tags) = &fields.tags {
             let tag_ids = tag_store::resolve(conn, tags, writer.may_create_tags)?;
@@ -468,14 +543,15 @@ pub fn update(
     conn: &mut DbConnection,
     id: i64,
     writer: Writer,
-    input: UpdateArticle,
+    prepared: Prepared,
     guard: impl FnOnce(&ArticleAccess) -> Result<(), ApiError>,
 ) -> Result<(), ApiError> {
-    let fields = Fields::check(input)?;
-    let rendered = fields.body_markdown.as_deref().map(render);
     write_transaction(conn, |conn| {
         guarded(conn, id, false, guard)?;
-        apply(conn, id, writer, &fields, rendered.as_ref())?;
+        if prepared.is_empty() {
+            return Ok(());
+        }
+        apply(conn, id, writer, &prepared.fields, prepared.rendered.as_ref())?;
         revisions::record(conn, id, writer.author_id, None)?;
         Ok(())
     })

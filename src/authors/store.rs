@@ -123,31 +123,46 @@ pub fn create_author(
         {
             return Err(email_conflict(email));
         }
-        let slug = match &input.slug {
-            Some(slug) if slug_taken(conn, slug, -1)? => {
-                return Err(ApiError::Conflict(format!("the slug `{slug}` is taken by another author")));
-            }
-            Some(slug) => slug.clone(),
-            None => unique_author_slug(conn, &slugs::slugify(&name, "author"))?,
-        };
         let now = db::now();
-        let new = NewAuthor {
-            slug: &slug,
-            name: &name,
-            email: email.as_deref(),
-            bio: bio.as_deref(),
-            avatar_url: avatar_url.as_deref(),
-            role: role.unwrap_or(Role::Author).as_str(),
-            password_hash: password_hash.as_deref(),
-            active: true,
-            password_changed_at: password_hash.as_ref().map(|_| now),
-            created_at: now,
-            updated_at: now,
-        };
-        Ok(diesel::insert_into(authors::table)
-            .values(&new)
-            .returning(authors::all_columns)
-            .get_result::<Author>(conn)?)
+        for _ in 0..5 {
+            let slug = match &input.slug {
+                Some(slug) if slug_taken(conn, slug, -1)? => {
+                    return Err(ApiError::Conflict(format!("the slug `{slug}` is taken by another author")));
+                }
+                Some(slug) => slug.clone(),
+                None => unique_author_slug(conn, &slugs::slugify(&name, "author"))?,
+            };
+            let new = NewAuthor {
+                slug: &slug,
+                name: &name,
+                email: email.as_deref(),
+                bio: bio.as_deref(),
+                avatar_url: avatar_url.as_deref(),
+                role: role.unwrap_or(Role::Author).as_str(),
+                password_hash: password_hash.as_deref(),
+                active: true,
+                password_changed_at: password_hash.as_ref().map(|_| now),
+                created_at: now,
+                updated_at: now,
+            };
+            let inserted = db::insert_unless_taken(conn, |conn| {
+                diesel::insert_into(authors::table)
+                    .values(&new)
+                    .returning(authors::all_columns)
+                    .get_result::<Author>(conn)
+            })?;
+            match (inserted, &email) {
+                (Some(author), _) => return Ok(author),
+                // A concurrent writer took the e-mail or the slug in the meantime. A taken e-mail
+                // or a given slug is the caller's conflict; a derived slug is chosen again.
+                (None, Some(email)) if email_taken(conn, email, -1)? => return Err(email_conflict(email)),
+                (None, _) if input.slug.is_some() => {
+                    return Err(ApiError::Conflict("the slug is taken by another author".into()));
+                }
+                (None, _) => continue,
+            }
+        }
+        Err(ApiError::Conflict("could not find a free slug; retry".into()))
     })
 }
 
@@ -325,6 +340,10 @@ pub fn list_public(
 }
 
 pub fn find_public(conn: &mut DbConnection, now: NaiveDateTime, slug: &str) -> Result<Option<AuthorSummary>, ApiError> {
+    // Not a slug at all (or with bytes PostgreSQL cannot compare, such as NUL): nothing to look up.
+    if !slugs::is_valid_slug(slug) {
+        return Ok(None);
+    }
     Ok(public_authors(now)
         .filter(authors::slug.eq(slug.to_string()))
         .select(AuthorSummary::as_select())

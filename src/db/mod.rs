@@ -166,6 +166,22 @@ pub fn write_transaction<T>(
     }
 }
 
+/// Runs `insert` in a savepoint of the caller's transaction and answers `Ok(None)` when it hits a
+/// unique violation (someone else took the key first), so the caller can pick another key or use
+/// the existing row; the transaction goes on. Check-then-insert alone is not enough on PostgreSQL,
+/// where concurrent transactions do not see each other's rows until they commit.
+pub fn insert_unless_taken<T>(
+    conn: &mut DbConnection,
+    insert: impl FnOnce(&mut DbConnection) -> diesel::QueryResult<T>,
+) -> Result<Option<T>, ApiError> {
+    use diesel::result::{DatabaseErrorKind, Error};
+    match conn.transaction(insert) {
+        Ok(value) => Ok(Some(value)),
+        Err(Error::DatabaseError(DatabaseErrorKind::UniqueViolation, _)) => Ok(None),
+        Err(error) => Err(error.into()),
+    }
+}
+
 /// The current time as stored: UTC, truncated to microseconds (PostgreSQL's precision), so that
 /// what a write returns equals what a later read returns on both backends.
 pub fn now() -> NaiveDateTime {

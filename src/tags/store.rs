@@ -17,8 +17,10 @@ use crate::slugs;
 /// Most tags one article may carry.
 pub const MAX_TAGS_PER_ARTICLE: usize = 20;
 
-/// Checks a list of tag names from an article input (trimmed; duplicates by slug dropped, first
-/// kept). Returns `(slug, name)` pairs in order. Field errors are reported as `tags[i]`.
+/// Checks a list of tag names from an article input (trimmed). Names that differ only in case or
+/// spacing are one tag (the first spelling is kept); different names with the same slug
+/// (`C++` and `C#` are both `c`) are a 422 rather than a silent merge. Returns `(slug, name)`
+/// pairs in order. Field errors are reported as `tags[i]`.
 pub fn check_tag_names(names: &[String], v: &mut Validator) -> Vec<(String, String)> {
     v.check(names.len() <= MAX_TAGS_PER_ARTICLE, "tags", format!("at most {MAX_TAGS_PER_ARTICLE} tags"));
     let mut seen = Vec::with_capacity(names.len());
@@ -28,8 +30,14 @@ pub fn check_tag_names(names: &[String], v: &mut Validator) -> Vec<(String, Stri
         v.chars(&field, name, 1, MAX_TAG_NAME_CHARS);
         let slug = slugs::slugify(name, "");
         v.check(name.is_empty() || !slug.is_empty(), &field, "must contain a letter or a digit");
-        if !slug.is_empty() && !seen.iter().any(|(s, _): &(String, String)| *s == slug) {
-            seen.push((slug, name.to_string()));
+        let same_slug = seen.iter().find(|(s, _): &&(String, String)| *s == slug);
+        match same_slug {
+            _ if slug.is_empty() => {}
+            None => seen.push((slug, name.to_string())),
+            Some((_, earlier)) if earlier.to_lowercase() != name.to_lowercase() => {
+                v.check(false, &field, format!("has the same slug (`{slug}`) as `{earlier}`; name it differently"));
+            }
+            Some(_) => {}
         }
     }
     seen
@@ -48,18 +56,24 @@ pub fn resolve(conn: &mut DbConnection, tags_in: &[(String, String)], may_create
     let now = db::now();
     let mut ids = Vec::with_capacity(tags_in.len());
     for (slug, name) in tags_in {
-        let id = match existing.get(slug) {
-            Some(id) => *id,
-            None if may_create => diesel::insert_into(tags::table)
-                .values(&NewTag { slug, name, description: None, created_at: now, updated_at: now })
-                .returning(tags::id)
-                .get_result(conn)?,
-            None => {
-                return Err(ApiError::invalid(
-                    "tags",
-                    format!("the tag `{name}` does not exist, and your role cannot create tags"),
-                ));
-            }
+        if let Some(id) = existing.get(slug) {
+            ids.push(*id);
+            continue;
+        }
+        if !may_create {
+            return Err(ApiError::invalid(
+                "tags",
+                format!("the tag `{name}` does not exist, and your role cannot create tags"),
+            ));
+        }
+        let new = NewTag { slug, name, description: None, created_at: now, updated_at: now };
+        let created = db::insert_unless_taken(conn, |conn| {
+            diesel::insert_into(tags::table).values(&new).returning(tags::id).get_result::<i64>(conn)
+        })?;
+        // Created by a concurrent writer in the meantime: use theirs.
+        let id = match created {
+            Some(id) => id,
+            None => tags::table.filter(tags::slug.eq(slug)).select(tags::id).first(conn)?,
         };
         ids.push(id);
     }
@@ -121,6 +135,10 @@ pub fn list_public(
 }
 
 pub fn find_public(conn: &mut DbConnection, now: NaiveDateTime, slug: &str) -> Result<Option<PublicTag>, ApiError> {
+    // Not a slug at all (or with bytes PostgreSQL cannot compare, such as NUL): nothing to look up.
+    if !slugs::is_valid_slug(slug) {
+        return Ok(None);
+    }
     Ok(public_tags(now)
         .filter(tags::slug.eq(slug.to_string()))
         .select(PublicTag::as_select())
