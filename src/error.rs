@@ -27,8 +27,9 @@ pub enum ApiError {
     Forbidden(String),
     #[error("{0}")]
     NotFound(String),
-    #[error("{0}")]
-    MethodNotAllowed(String),
+    /// Carries the methods the path does support, for the `Allow` header.
+    #[error("this path supports only {allowed}")]
+    MethodNotAllowed { allowed: String },
     #[error("{0}")]
     Conflict(String),
     #[error("{detail}")]
@@ -94,7 +95,7 @@ impl ApiError {
             Self::Unauthorized(_) => ("unauthorized", "Authentication required"),
             Self::Forbidden(_) => ("forbidden", "Forbidden"),
             Self::NotFound(_) => ("not-found", "Not found"),
-            Self::MethodNotAllowed(_) => ("method-not-allowed", "Method not allowed"),
+            Self::MethodNotAllowed { .. } => ("method-not-allowed", "Method not allowed"),
             Self::Conflict(_) => ("conflict", "Conflict"),
             Self::PreconditionFailed { .. } => ("precondition-failed", "Precondition failed"),
             Self::PayloadTooLarge(_) => ("payload-too-large", "Payload too large"),
@@ -138,7 +139,7 @@ impl ResponseError for ApiError {
             Self::Unauthorized(_) => StatusCode::UNAUTHORIZED,
             Self::Forbidden(_) => StatusCode::FORBIDDEN,
             Self::NotFound(_) => StatusCode::NOT_FOUND,
-            Self::MethodNotAllowed(_) => StatusCode::METHOD_NOT_ALLOWED,
+            Self::MethodNotAllowed { .. } => StatusCode::METHOD_NOT_ALLOWED,
             Self::Conflict(_) => StatusCode::CONFLICT,
             Self::PreconditionFailed { .. } => StatusCode::PRECONDITION_FAILED,
             Self::PayloadTooLarge(_) => StatusCode::PAYLOAD_TOO_LARGE,
@@ -165,6 +166,11 @@ impl ResponseError for ApiError {
             }
             Self::Unavailable(_) => {
                 response.insert_header((header::RETRY_AFTER, HeaderValue::from_static("5")));
+            }
+            Self::MethodNotAllowed { allowed } => {
+                if let Ok(value) = HeaderValue::from_str(allowed) {
+                    response.insert_header((header::ALLOW, value));
+                }
             }
             Self::TooManyRequests { retry_after_seconds, .. } => {
                 response.insert_header((header::RETRY_AFTER, HeaderValue::from(*retry_after_seconds)));
@@ -239,4 +245,47 @@ impl Validator {
     pub fn finish(&mut self) -> Result<(), ApiError> {
         if self.errors.is_empty() { Ok(()) } else { Err(ApiError::Validation(std::mem::take(&mut self.errors))) }
     }
+}
+
+/// Gives an RFC 9457 body to error responses that were produced without one (by actix itself:
+/// a 405 of the docs route, a missing docs asset), so that every error a client sees is
+/// `application/problem+json`.
+pub fn problem_for_bare_errors<B>(
+    response: actix_web::dev::ServiceResponse<B>,
+) -> actix_web::Result<actix_web::middleware::ErrorHandlerResponse<B>> {
+    use actix_web::middleware::ErrorHandlerResponse;
+    let is_problem = response
+        .headers()
+        .get(header::CONTENT_TYPE)
+        .is_some_and(|v| v.as_bytes().starts_with(b"application/problem+json"));
+    if is_problem {
+        return Ok(ErrorHandlerResponse::Response(response.map_into_left_body()));
+    }
+    let status = response.status();
+    let allow = response.headers().get(header::ALLOW).cloned();
+    let problem = match status {
+        StatusCode::NOT_FOUND => ApiError::NotFound("no route matches this path".into()).error_response(),
+        StatusCode::METHOD_NOT_ALLOWED => ApiError::MethodNotAllowed {
+            allowed: allow.as_ref().and_then(|v| v.to_str().ok()).unwrap_or("GET").to_string(),
+        }
+        .error_response(),
+        s if s.is_server_error() => ApiError::Internal(format!("bare {s} from the framework")).error_response(),
+        // Anything else keeps its status, as a plain problem (RFC 9457 `about:blank`).
+        s => {
+            let reason = s.canonical_reason().unwrap_or("Error");
+            let body = Problem {
+                problem_type: "about:blank".into(),
+                title: reason.into(),
+                status: s.as_u16(),
+                detail: reason.to_lowercase(),
+                errors: None,
+                current_version: None,
+            };
+            HttpResponse::build(s)
+                .insert_header((header::CONTENT_TYPE, HeaderValue::from_static("application/problem+json")))
+                .body(serde_json::to_vec(&body).unwrap_or_default())
+        }
+    };
+    let (request, _) = response.into_parts();
+    Ok(ErrorHandlerResponse::Response(actix_web::dev::ServiceResponse::new(request, problem).map_into_right_body()))
 }

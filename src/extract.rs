@@ -252,6 +252,20 @@ fn strip_position(message: &str) -> &str {
     message.rsplit_once(" at line ").map_or(message, |(head, _)| head)
 }
 
+/// For optional fields that must not be `null` (`#[serde(default, deserialize_with = "non_null")]`,
+/// with `#[schema(nullable = false)]`): absent is `None`, `null` is a 422 naming the field, instead
+/// of being taken silently for "absent".
+pub fn non_null<'de, D, T>(deserializer: D) -> Result<Option<T>, D::Error>
+where
+    D: serde::Deserializer<'de>,
+    T: serde::Deserialize<'de>,
+{
+    match <Option<T> as serde::Deserialize>::deserialize(deserializer)? {
+        Some(value) => Ok(Some(value)),
+        None => Err(serde::de::Error::custom("must not be null (leave the field out to keep it as it is)")),
+    }
+}
+
 /// For `Option<Option<T>>` fields with `#[serde(default, deserialize_with = "present")]`: absent
 /// is `None` (leave as is), `null` is `Some(None)` (clear), a value is `Some(Some(v))`.
 pub fn present<'de, D, T>(deserializer: D) -> Result<Option<Option<T>>, D::Error>
@@ -260,4 +274,31 @@ where
     T: serde::Deserialize<'de>,
 {
     serde::Deserialize::deserialize(deserializer).map(Some)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[derive(Debug, serde::Deserialize)]
+    #[serde(deny_unknown_fields)]
+    struct Patch {
+        #[serde(default, deserialize_with = "non_null")]
+        title: Option<String>,
+    }
+
+    #[test]
+    fn null_is_refused_where_it_means_nothing() {
+        let error = parse_json::<Patch>(br#"{"title": null}"#).unwrap_err();
+        assert!(matches!(&error, ApiError::Validation(errors) if errors[0].field == "title"), "{error:?}");
+        assert!(error_text(&error).contains("must not be null"));
+        assert_eq!(parse_json::<Patch>(b"{}").unwrap().title, None);
+    }
+
+    fn error_text(error: &ApiError) -> String {
+        match error {
+            ApiError::Validation(errors) => errors[0].message.clone(),
+            other => other.to_string(),
+        }
+    }
 }

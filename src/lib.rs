@@ -113,8 +113,11 @@ pub fn build_app(
     >,
 > {
     let max_body = state.config.max_body_bytes;
-    let (app, api) =
+    let (app, mut api) =
         App::new().into_utoipa_app().openapi(openapi::base()).configure(configure_routes).split_for_parts();
+    openapi::complete(&mut api);
+    // Captured by the default service, which does not see app data.
+    let methods = Arc::new(openapi::MethodTable::from_document(&api));
     app.app_data(state)
         .app_data(web::PayloadConfig::new(max_body))
         .app_data(extract::path_config())
@@ -123,11 +126,19 @@ pub fn build_app(
             web::resource("/docs")
                 .get(|| async { HttpResponse::PermanentRedirect().insert_header(("Location", "/docs/")).finish() }),
         )
-        .default_service(web::to(|| async {
-            Err::<HttpResponse, _>(ApiError::NotFound("no route matches this path".into()))
-        }))
+        .default_service(web::to(move |req: actix_web::HttpRequest| no_route(req, methods.clone())))
+        .wrap(actix_web::middleware::ErrorHandlers::new().default_handler(error::problem_for_bare_errors))
         .wrap(actix_web::middleware::Compress::default())
         .wrap(request_log::RequestLog)
+}
+
+/// What answers when no route matched: 405 with `Allow` when the path exists with other methods
+/// (known from the route table's OpenAPI document), else 404.
+async fn no_route(req: actix_web::HttpRequest, methods: Arc<openapi::MethodTable>) -> Result<HttpResponse, ApiError> {
+    match methods.allowed(req.path()) {
+        Some(allowed) => Err(ApiError::MethodNotAllowed { allowed }),
+        None => Err(ApiError::NotFound("no route matches this path".into())),
+    }
 }
 
 /// Runs CPU-bound work (rendering Markdown, hashing passwords) on the blocking pool, without

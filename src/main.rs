@@ -61,8 +61,9 @@ fn main() -> ExitCode {
         print!("{}", masthead::openapi::document_json());
         return ExitCode::SUCCESS;
     }
-    // A missing .env is normal; a broken one is worth knowing about.
-    if let Err(error) = dotenvy::dotenv()
+    // `.env` in the working directory only (not in parent directories); a missing one is normal,
+    // a broken one is worth knowing about.
+    if let Err(error) = dotenvy::from_path(".env")
         && !error.not_found()
     {
         eprintln!("error: cannot read .env: {error}");

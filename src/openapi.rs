@@ -23,7 +23,10 @@ and show published content only; editor routes (`/api/v1/admin/...`) and account
     modifiers(&BearerAuth),
     components(
         schemas(Problem, FieldError),
-        responses(BadRequest, Unauthorized, PreconditionFailed, PayloadTooLarge, UnsupportedMediaType, ValidationFailed, TooManyRequests)
+        responses(
+            BadRequest, Unauthorized, PreconditionFailed, PayloadTooLarge, UnsupportedMediaType, ValidationFailed,
+            TooManyRequests, Unavailable, InternalError
+        )
     ),
     tags(
         (name = "Content", description = "Published articles, authors and tags, for front ends. No credentials."),
@@ -72,6 +75,16 @@ pub struct UnsupportedMediaType(#[allow(dead_code)] Problem);
 #[response(content_type = "application/problem+json")]
 pub struct ValidationFailed(#[allow(dead_code)] Problem);
 
+/// The database is out of reach or overloaded; `Retry-After` says when to try again.
+#[derive(ToResponse)]
+#[response(content_type = "application/problem+json", headers(("Retry-After" = u64, description = "Seconds to wait")))]
+pub struct Unavailable(#[allow(dead_code)] Problem);
+
+/// A bug: logged with the request id (`X-Request-Id`), never detailed here.
+#[derive(ToResponse)]
+#[response(content_type = "application/problem+json")]
+pub struct InternalError(#[allow(dead_code)] Problem);
+
 /// Too many failed attempts; `Retry-After` says how many seconds to wait.
 #[derive(ToResponse)]
 #[response(content_type = "application/problem+json", headers(("Retry-After" = u64, description = "Seconds to wait")))]
@@ -100,8 +113,60 @@ pub fn base() -> utoipa::openapi::OpenApi {
 
 /// The whole document, without building a server or touching a database.
 pub fn document() -> utoipa::openapi::OpenApi {
-    let (_, api) = App::new().into_utoipa_app().openapi(base()).configure(crate::configure_routes).split_for_parts();
+    let (_, mut api) =
+        App::new().into_utoipa_app().openapi(base()).configure(crate::configure_routes).split_for_parts();
+    complete(&mut api);
     api
+}
+
+/// Adds what every operation can answer but no handler states: 503 when the database is out of
+/// reach (all but `/healthz`), and 500.
+pub fn complete(api: &mut utoipa::openapi::OpenApi) {
+    use utoipa::openapi::{Ref, RefOr};
+    for (path, item) in api.paths.paths.iter_mut() {
+        let operations = [&mut item.get, &mut item.post, &mut item.put, &mut item.patch, &mut item.delete];
+        for operation in operations.into_iter().flatten() {
+            let responses = &mut operation.responses.responses;
+            if path != "/healthz" {
+                responses.entry("503".into()).or_insert_with(|| RefOr::Ref(Ref::from_response_name("Unavailable")));
+            }
+            responses.entry("500".into()).or_insert_with(|| RefOr::Ref(Ref::from_response_name("InternalError")));
+        }
+    }
+}
+
+/// The methods each documented path supports, to answer 405 with `Allow` rather than 404.
+pub struct MethodTable {
+    routes: Vec<(actix_web::dev::ResourceDef, String)>,
+}
+
+impl MethodTable {
+    pub fn from_document(api: &utoipa::openapi::OpenApi) -> Self {
+        let routes = api
+            .paths
+            .paths
+            .iter()
+            .map(|(path, item)| {
+                let methods: Vec<&str> = [
+                    ("GET", item.get.is_some()),
+                    ("POST", item.post.is_some()),
+                    ("PUT", item.put.is_some()),
+                    ("PATCH", item.patch.is_some()),
+                    ("DELETE", item.delete.is_some()),
+                ]
+                .into_iter()
+                .filter_map(|(method, present)| present.then_some(method))
+                .collect();
+                (actix_web::dev::ResourceDef::new(path.as_str()), methods.join(", "))
+            })
+            .collect();
+        Self { routes }
+    }
+
+    /// The `Allow` value for a path that exists, `None` for one that does not.
+    pub fn allowed(&self, path: &str) -> Option<String> {
+        self.routes.iter().find(|(def, _)| def.is_match(path)).map(|(_, methods)| methods.clone())
+    }
 }
 
 /// The document as committed in `openapi/openapi.json`: pretty JSON and a final newline.

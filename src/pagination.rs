@@ -8,6 +8,8 @@ use crate::error::{ApiError, Validator};
 
 pub const DEFAULT_PER_PAGE: i64 = 20;
 pub const MAX_PER_PAGE: i64 = 100;
+/// Far beyond any real list; it keeps offsets and page counts in range.
+pub const MAX_PAGE: i64 = 1_000_000_000;
 
 /// A validated page request.
 #[derive(Clone, Copy, Debug)]
@@ -22,7 +24,7 @@ impl PageRequest {
         let page = page.unwrap_or(1);
         let per_page = per_page.unwrap_or(DEFAULT_PER_PAGE);
         Validator::new()
-            .check(page >= 1, "page", "must be 1 or more")
+            .check((1..=MAX_PAGE).contains(&page), "page", format!("must be from 1 to {MAX_PAGE}"))
             .check((1..=MAX_PER_PAGE).contains(&per_page), "per_page", format!("must be from 1 to {MAX_PER_PAGE}"))
             .finish()?;
         Ok(Self { page, per_page })

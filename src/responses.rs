@@ -14,7 +14,7 @@ use crate::pagination::{DEFAULT_PER_PAGE, MAX_PER_PAGE};
 #[into_params(parameter_in = Query)]
 pub struct PageQuery {
     /// Page number, from 1.
-    #[param(minimum = 1, default = 1)]
+    #[param(minimum = 1, maximum = 1000000000, default = 1)]
     #[serde(default, deserialize_with = "crate::pagination::page_number")]
     pub page: Option<i64>,
     /// Items per page.
@@ -23,7 +23,10 @@ pub struct PageQuery {
     pub per_page: Option<i64>,
 }
 
-const _: () = assert!(DEFAULT_PER_PAGE == 20 && MAX_PER_PAGE == 100, "update the #[param] bounds above");
+const _: () = assert!(
+    DEFAULT_PER_PAGE == 20 && MAX_PER_PAGE == 100 && crate::pagination::MAX_PAGE == 1_000_000_000,
+    "update the #[param] bounds of every page query"
+);
 
 /// A 200 JSON response for a public route.
 pub fn public_json<T: Serialize>(body: &T) -> HttpResponse {

@@ -137,19 +137,26 @@ pub struct CreateArticle {
 #[serde(deny_unknown_fields)]
 #[schema(example = json!({"title": "A better title", "tags": ["Rust"]}))]
 pub struct UpdateArticle {
-    #[schema(min_length = 1, max_length = 200)]
+    #[serde(default, deserialize_with = "crate::extract::non_null")]
+    #[schema(nullable = false, min_length = 1, max_length = 200)]
     pub title: Option<String>,
-    #[schema(max_length = 200000)]
+    #[serde(default, deserialize_with = "crate::extract::non_null")]
+    #[schema(nullable = false, max_length = 200000)]
     pub body_markdown: Option<String>,
     #[serde(default, deserialize_with = "crate::extract::present")]
     #[schema(value_type = Option<String>, max_length = 500)]
     pub excerpt: Option<Option<String>>,
-    #[schema(pattern = "^[a-z0-9]+(-[a-z0-9]+)*$", max_length = 120)]
+    #[serde(default, deserialize_with = "crate::extract::non_null")]
+    #[schema(nullable = false, pattern = "^[a-z0-9]+(-[a-z0-9]+)*$", max_length = 120)]
     pub slug: Option<String>,
-    #[schema(max_items = 20)]
+    #[serde(default, deserialize_with = "crate::extract::non_null")]
+    #[schema(nullable = false, max_items = 20)]
     pub tags: Option<Vec<String>>,
-    #[schema(min_items = 1, max_items = 10)]
+    #[serde(default, deserialize_with = "crate::extract::non_null")]
+    #[schema(nullable = false, min_items = 1, max_items = 10)]
     pub authors: Option<Vec<i64>>,
+    #[serde(default, deserialize_with = "crate::extract::non_null")]
+    #[schema(nullable = false)]
     pub featured: Option<bool>,
     #[serde(default, deserialize_with = "crate::extract::present")]
     #[schema(value_type = Option<String>, max_length = 2048)]

@@ -33,7 +33,7 @@ use crate::responses::{PageQuery, private_json, public_json};
 #[into_params(parameter_in = Query)]
 pub struct ArticleListQuery {
     /// Page number, from 1.
-    #[param(minimum = 1, default = 1)]
+    #[param(minimum = 1, maximum = 1000000000, default = 1)]
     #[serde(default, deserialize_with = "crate::pagination::page_number")]
     pub page: Option<i64>,
     /// Articles per page.
@@ -99,7 +99,7 @@ pub async fn get_article(state: web::Data<AppState>, slug: web::Path<String>) ->
 #[into_params(parameter_in = Query)]
 pub struct AdminArticleListQuery {
     /// Page number, from 1.
-    #[param(minimum = 1, default = 1)]
+    #[param(minimum = 1, maximum = 1000000000, default = 1)]
     #[serde(default, deserialize_with = "crate::pagination::page_number")]
     pub page: Option<i64>,
     /// Articles per page.

@@ -472,7 +472,11 @@ pub fn create(conn: &mut DbConnection, writer: Writer, prepared: Prepared) -> Re
             let slug = match &fields.slug {
                 Some(slug) if slug_taken(conn, slug, None)? => return Err(slug_conflict(slug)),
                 Some(slug) => slug.clone(),
-                None => slugs::unique_slug(&slugs::slugify(&title, "article"), |s| slug_taken(conn, s, None))?,
+                None => {
+                    let base = slugs::slugify(&title, "article");
+                    db::lock_key(conn, &format!("articles.slug:{base}"))?;
+                    slugs::unique_slug(&base, |s| slug_taken(conn, s, None))?
+                }
             };
             let inserted = db::insert_unless_taken(conn, |conn| {
                 diesel::insert_into(articles::table)

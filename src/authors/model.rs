@@ -141,14 +141,21 @@ pub struct CreateAuthor {
 #[serde(deny_unknown_fields)]
 #[schema(example = json!({"role": "editor"}))]
 pub struct UpdateAuthor {
-    #[schema(min_length = 1, max_length = 100)]
+    #[serde(default, deserialize_with = "crate::extract::non_null")]
+    #[schema(nullable = false, min_length = 1, max_length = 100)]
     pub name: Option<String>,
     /// Giving a byline-only author an e-mail needs a `password` too.
-    #[schema(max_length = 254)]
+    #[serde(default, deserialize_with = "crate::extract::non_null")]
+    #[schema(nullable = false, max_length = 254)]
     pub email: Option<String>,
-    #[schema(min_length = 8, max_length = 256, format = Password)]
+    #[serde(default, deserialize_with = "crate::extract::non_null")]
+    #[schema(nullable = false, min_length = 8, max_length = 256, format = Password)]
     pub password: Option<String>,
+    #[serde(default, deserialize_with = "crate::extract::non_null")]
+    #[schema(nullable = false)]
     pub role: Option<Role>,
+    #[serde(default, deserialize_with = "crate::extract::non_null")]
+    #[schema(nullable = false)]
     pub active: Option<bool>,
     #[serde(default, deserialize_with = "crate::extract::present")]
     #[schema(value_type = Option<String>, max_length = 2000)]
@@ -156,7 +163,8 @@ pub struct UpdateAuthor {
     #[serde(default, deserialize_with = "crate::extract::present")]
     #[schema(value_type = Option<String>, max_length = 2048)]
     pub avatar_url: Option<Option<String>>,
-    #[schema(pattern = "^[a-z0-9]+(-[a-z0-9]+)*$", max_length = 120)]
+    #[serde(default, deserialize_with = "crate::extract::non_null")]
+    #[schema(nullable = false, pattern = "^[a-z0-9]+(-[a-z0-9]+)*$", max_length = 120)]
     pub slug: Option<String>,
 }
 
@@ -165,7 +173,8 @@ pub struct UpdateAuthor {
 #[serde(deny_unknown_fields)]
 #[schema(example = json!({"bio": "Writes about engines."}))]
 pub struct UpdateProfile {
-    #[schema(min_length = 1, max_length = 100)]
+    #[serde(default, deserialize_with = "crate::extract::non_null")]
+    #[schema(nullable = false, min_length = 1, max_length = 100)]
     pub name: Option<String>,
     #[serde(default, deserialize_with = "crate::extract::present")]
     #[schema(value_type = Option<String>, max_length = 2000)]

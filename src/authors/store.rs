@@ -130,7 +130,11 @@ pub fn create_author(
                     return Err(ApiError::Conflict(format!("the slug `{slug}` is taken by another author")));
                 }
                 Some(slug) => slug.clone(),
-                None => unique_author_slug(conn, &slugs::slugify(&name, "author"))?,
+                None => {
+                    let base = slugs::slugify(&name, "author");
+                    db::lock_key(conn, &format!("authors.slug:{base}"))?;
+                    unique_author_slug(conn, &base)?
+                }
             };
             let new = NewAuthor {
                 slug: &slug,

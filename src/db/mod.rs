@@ -49,7 +49,8 @@ impl DatabaseUrl {
         let path = raw.strip_prefix("sqlite://").or_else(|| raw.strip_prefix("sqlite:")).unwrap_or(raw);
         if path.is_empty() || path.contains("://") {
             return Err(format!(
-                "`{raw}` is neither a PostgreSQL URL (postgres://…) nor a SQLite path (sqlite://masthead.db)"
+                "`{}` is neither a PostgreSQL URL (postgres://…) nor a SQLite path (sqlite://masthead.db)",
+                redact_password(raw)
             ));
         }
         if path == ":memory:" {
@@ -63,6 +64,19 @@ impl DatabaseUrl {
             Self::Sqlite(_) => "sqlite",
             Self::Postgres(_) => "postgres",
         }
+    }
+}
+
+/// `scheme://user:secret@host/…` → `scheme://user:***@host/…`, for messages and logs.
+pub fn redact_password(url: &str) -> String {
+    let Some(scheme_end) = url.find("://").map(|i| i + 3) else { return url.to_string() };
+    let authority_end = url[scheme_end..].find(['/', '?']).map_or(url.len(), |i| scheme_end + i);
+    match url[scheme_end..authority_end].rfind('@') {
+        Some(at) => match url[scheme_end..scheme_end + at].find(':') {
+            Some(colon) => format!("{}***{}", &url[..scheme_end + colon + 1], &url[scheme_end + at..]),
+            None => url.to_string(),
+        },
+        None => url.to_string(),
     }
 }
 
@@ -182,6 +196,18 @@ pub fn insert_unless_taken<T>(
     }
 }
 
+/// Serialises the write transactions that contend for `key` (a base slug, say) until each
+/// commits, so that check-then-insert is safe. SQLite write transactions are serial already
+/// (`BEGIN IMMEDIATE`); on PostgreSQL this takes a transaction-scoped advisory lock.
+pub fn lock_key(conn: &mut DbConnection, key: &str) -> Result<(), ApiError> {
+    if let DbConnection::Postgres(pg) = conn {
+        diesel::sql_query("SELECT pg_advisory_xact_lock(hashtext($1))")
+            .bind::<diesel::sql_types::Text, _>(key)
+            .execute(pg)?;
+    }
+    Ok(())
+}
+
 /// The current time as stored: UTC, truncated to microseconds (PostgreSQL's precision), so that
 /// what a write returns equals what a later read returns on both backends.
 pub fn now() -> NaiveDateTime {
@@ -191,4 +217,18 @@ pub fn now() -> NaiveDateTime {
 /// A time as stored: truncated to microseconds.
 pub fn truncate(time: NaiveDateTime) -> NaiveDateTime {
     time.trunc_subsecs(6)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn passwords_are_redacted_from_urls() {
+        assert_eq!(redact_password("postgres://u:s3cret@h:5432/db"), "postgres://u:***@h:5432/db");
+        assert_eq!(redact_password("mysql://u:p@ss@h/db"), "mysql://u:***@h/db");
+        assert_eq!(redact_password("postgres://u@h/db"), "postgres://u@h/db");
+        assert_eq!(redact_password("masthead.db"), "masthead.db");
+        assert!(DatabaseUrl::parse("mysql://u:hunter2@h/db").unwrap_err().contains("u:***@h"));
+    }
 }

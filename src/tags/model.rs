@@ -71,9 +71,11 @@ pub struct CreateTag {
 #[derive(Debug, Default, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct UpdateTag {
-    #[schema(min_length = 1, max_length = 50)]
+    #[serde(default, deserialize_with = "crate::extract::non_null")]
+    #[schema(nullable = false, min_length = 1, max_length = 50)]
     pub name: Option<String>,
-    #[schema(pattern = "^[a-z0-9]+(-[a-z0-9]+)*$", max_length = 120)]
+    #[serde(default, deserialize_with = "crate::extract::non_null")]
+    #[schema(nullable = false, pattern = "^[a-z0-9]+(-[a-z0-9]+)*$", max_length = 120)]
     pub slug: Option<String>,
     #[serde(default, deserialize_with = "crate::extract::present")]
     #[schema(value_type = Option<String>, max_length = 500)]

@@ -32,6 +32,7 @@ mod articles;
 mod auth;
 mod authors_and_tags;
 mod cli;
+mod concurrency;
 mod errors;
 mod harness;
 mod lifecycle;
