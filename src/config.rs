@@ -12,6 +12,7 @@ use std::time::Duration;
 use crate::auth::password::HashParams;
 use crate::auth::throttle::LoginLimits;
 use crate::db::DatabaseUrl;
+use crate::responses::CachePolicy;
 
 /// The shortest JWT secret accepted: HS256 is only as strong as its key.
 pub const MIN_JWT_SECRET_BYTES: usize = 32;
@@ -38,6 +39,10 @@ pub struct Config {
     pub password_hashing: HashParams,
     /// Largest request body accepted, in bytes (413 above it).
     pub max_body_bytes: usize,
+    /// How long CDNs and browsers may keep public responses.
+    pub public_cache: CachePolicy,
+    /// Origins of front ends allowed to call the API from a browser (CORS); none by default.
+    pub cors_origins: Vec<String>,
 }
 
 /// A string that never prints, so that secrets cannot leak through `Debug` into logs.
@@ -95,6 +100,11 @@ impl Config {
             db_pool_size: parse_var("MASTHEAD_DB_POOL_SIZE", 8, 1..=256)? as u32,
             password_hashing: HashParams::default(),
             max_body_bytes: parse_var("MASTHEAD_MAX_BODY_BYTES", 1024 * 1024, 1024..=64 * 1024 * 1024)? as usize,
+            public_cache: CachePolicy {
+                max_age: parse_var("MASTHEAD_CACHE_MAX_AGE", 60, 0..=31_536_000)? as u32,
+                stale_while_revalidate: parse_var("MASTHEAD_CACHE_STALE_WHILE_REVALIDATE", 300, 0..=31_536_000)? as u32,
+            },
+            cors_origins: parse_origins(&var_or("MASTHEAD_CORS_ORIGINS", ""))?,
         })
     }
 
@@ -112,6 +122,8 @@ impl Config {
             db_pool_size: 4,
             password_hashing: HashParams::cheap_for_tests(),
             max_body_bytes: 64 * 1024,
+            public_cache: CachePolicy { max_age: 60, stale_while_revalidate: 300 },
+            cors_origins: vec!["https://front.example.com".into()],
         }
     }
 
@@ -191,6 +203,24 @@ fn parse_var(name: &str, default: u64, range: std::ops::RangeInclusive<u64>) -> 
             range.end()
         ))),
     }
+}
+
+/// `https://a.example, https://b.example` → the list; each must be an origin (scheme and host,
+/// no path), as browsers send it.
+fn parse_origins(raw: &str) -> Result<Vec<String>, ConfigError> {
+    raw.split(',')
+        .map(str::trim)
+        .filter(|origin| !origin.is_empty())
+        .map(|origin| {
+            let rest = origin.strip_prefix("https://").or_else(|| origin.strip_prefix("http://"));
+            match rest {
+                Some(host) if !host.is_empty() && !host.contains('/') => Ok(origin.to_string()),
+                _ => Err(ConfigError(format!(
+                    "MASTHEAD_CORS_ORIGINS: `{origin}` is not an origin such as https://www.example.com"
+                ))),
+            }
+        })
+        .collect()
 }
 
 fn parse_bool(name: &str, default: bool) -> Result<bool, ConfigError> {

@@ -40,6 +40,8 @@ pub struct AppState {
     pub jwt: JwtKeys,
     /// A hash to verify against when an e-mail is unknown, so a login takes as long either way.
     pub dummy_password_hash: String,
+    /// `Cache-Control` of public responses, built once from the configuration.
+    pub public_cache_control: actix_web::http::header::HeaderValue,
 }
 
 impl AppState {
@@ -48,7 +50,8 @@ impl AppState {
         let secret = config.jwt_secret.clone().ok_or("the JWT secret is not configured")?;
         let jwt = JwtKeys::new(&secret, config.access_ttl);
         let dummy_password_hash = auth::password::hash_password(&auth::random_token(16), &config.password_hashing)?;
-        Ok(Self { db, config: Arc::new(config), jwt, dummy_password_hash })
+        let public_cache_control = config.public_cache.header_value();
+        Ok(Self { db, config: Arc::new(config), jwt, dummy_password_hash, public_cache_control })
     }
 }
 
@@ -113,6 +116,7 @@ pub fn build_app(
     >,
 > {
     let max_body = state.config.max_body_bytes;
+    let cors_origins = state.config.cors_origins.clone();
     let (app, mut api) =
         App::new().into_utoipa_app().openapi(openapi::base()).configure(configure_routes).split_for_parts();
     openapi::complete(&mut api);
@@ -128,8 +132,29 @@ pub fn build_app(
         )
         .default_service(web::to(move |req: actix_web::HttpRequest| no_route(req, methods.clone())))
         .wrap(actix_web::middleware::ErrorHandlers::new().default_handler(error::problem_for_bare_errors))
+        .wrap(actix_web::middleware::Condition::new(!cors_origins.is_empty(), cors(&cors_origins)))
         .wrap(actix_web::middleware::Compress::default())
         .wrap(request_log::RequestLog)
+}
+
+/// Browsers on the configured front-end origins may call every route, send the headers the API
+/// reads and read the headers it answers with. Without origins the middleware is not used at all.
+fn cors(origins: &[String]) -> actix_cors::Cors {
+    use actix_web::http::header;
+    origins
+        .iter()
+        .fold(actix_cors::Cors::default(), |cors, origin| cors.allowed_origin(origin))
+        .allowed_methods(["GET", "POST", "PUT", "PATCH", "DELETE"])
+        .allowed_headers([header::AUTHORIZATION, header::CONTENT_TYPE, header::IF_MATCH, header::IF_NONE_MATCH])
+        .expose_headers([
+            header::ETAG,
+            header::LINK,
+            header::LOCATION,
+            header::RETRY_AFTER,
+            header::LAST_MODIFIED,
+            header::HeaderName::from_static("x-request-id"),
+        ])
+        .max_age(3600)
 }
 
 /// What answers when no route matched: 405 with `Allow` when the path exists with other methods

@@ -1,10 +1,19 @@
 //! Small pieces shared by the route modules: the page query and JSON responses with the right
 //! caching headers for their surface.
 
-use actix_web::HttpResponse;
-use actix_web::http::header::{CACHE_CONTROL, HeaderValue};
+use actix_web::http::StatusCode;
+use actix_web::http::header::{
+    CACHE_CONTROL, CONTENT_TYPE, ETAG, EntityTag, Header, HeaderValue, HttpDate, IfModifiedSince, IfNoneMatch,
+    LAST_MODIFIED,
+};
+use actix_web::{HttpRequest, HttpResponse};
+use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
+use sha2::{Digest, Sha256};
 use utoipa::IntoParams;
+
+use crate::AppState;
+use crate::error::ApiError;
 
 use crate::pagination::{DEFAULT_PER_PAGE, MAX_PER_PAGE};
 
@@ -28,9 +37,71 @@ const _: () = assert!(
     "update the #[param] bounds of every page query"
 );
 
-/// A 200 JSON response for a public route.
-pub fn public_json<T: Serialize>(body: &T) -> HttpResponse {
-    HttpResponse::Ok().json(body)
+/// How long shared caches (CDNs, browsers) may keep public responses.
+#[derive(Clone, Copy, Debug)]
+pub struct CachePolicy {
+    /// Seconds a response is fresh (`max-age`).
+    pub max_age: u32,
+    /// Seconds a stale response may still be served while it is revalidated.
+    pub stale_while_revalidate: u32,
+}
+
+impl CachePolicy {
+    pub fn header_value(&self) -> HeaderValue {
+        let value = format!("public, max-age={}, stale-while-revalidate={}", self.max_age, self.stale_while_revalidate);
+        HeaderValue::from_str(&value).unwrap_or_else(|_| HeaderValue::from_static("public, max-age=60"))
+    }
+}
+
+/// A JSON response for a public route: the same for everyone, so cacheable by any CDN, with a
+/// strong `ETag` (a hash of the bytes) and `304 Not Modified` for `If-None-Match`, and for
+/// single resources `Last-Modified` and `If-Modified-Since`.
+pub fn public_json<T: Serialize>(
+    req: &HttpRequest,
+    state: &AppState,
+    body: &T,
+    last_modified: Option<DateTime<Utc>>,
+) -> Result<HttpResponse, ApiError> {
+    let bytes =
+        serde_json::to_vec(body).map_err(|e| ApiError::Internal(format!("cannot serialise a response: {e}")))?;
+    let digest = Sha256::digest(&bytes);
+    let etag = EntityTag::new_strong(digest[..16].iter().map(|b| format!("{b:02x}")).collect());
+    let last_modified = last_modified.map(http_date);
+    let status = if not_modified(req, &etag, last_modified) { StatusCode::NOT_MODIFIED } else { StatusCode::OK };
+    let mut response = HttpResponse::build(status);
+    response.insert_header((CACHE_CONTROL, state.public_cache_control.clone())).insert_header((ETAG, etag));
+    if let Some(last_modified) = last_modified {
+        response.insert_header((LAST_MODIFIED, last_modified));
+    }
+    if status == StatusCode::NOT_MODIFIED {
+        return Ok(response.finish());
+    }
+    Ok(response.insert_header((CONTENT_TYPE, HeaderValue::from_static("application/json"))).body(bytes))
+}
+
+/// HTTP dates have whole seconds: drop the rest, or a resource would always look newer than the
+/// `If-Modified-Since` a client copied from its `Last-Modified`.
+fn http_date(time: DateTime<Utc>) -> HttpDate {
+    let seconds = u64::try_from(time.timestamp()).unwrap_or(0);
+    HttpDate::from(std::time::UNIX_EPOCH + std::time::Duration::from_secs(seconds))
+}
+
+/// RFC 9110 §13.1: `If-None-Match` (weak comparison) wins; `If-Modified-Since` counts only
+/// without it. Unparseable validators are ignored, as the RFC asks.
+fn not_modified(req: &HttpRequest, etag: &EntityTag, last_modified: Option<HttpDate>) -> bool {
+    if req.headers().contains_key(actix_web::http::header::IF_NONE_MATCH) {
+        return match IfNoneMatch::parse(req) {
+            Ok(IfNoneMatch::Any) => true,
+            Ok(IfNoneMatch::Items(tags)) => tags.iter().any(|tag| tag.weak_eq(etag)),
+            Err(_) => false,
+        };
+    }
+    match (last_modified, IfModifiedSince::parse(req)) {
+        (Some(modified), Ok(IfModifiedSince(since))) => {
+            std::time::SystemTime::from(modified) <= std::time::SystemTime::from(since)
+        }
+        _ => false,
+    }
 }
 
 /// A JSON response for an editor or account route: private to the caller, never stored by caches.
@@ -48,4 +119,19 @@ pub fn utc<S: serde::Serializer>(time: &chrono::NaiveDateTime, serializer: S) ->
 /// [`utc`] for optional timestamps.
 pub fn utc_opt<S: serde::Serializer>(time: &Option<chrono::NaiveDateTime>, serializer: S) -> Result<S::Ok, S::Error> {
     time.map(|t| t.and_utc()).serialize(serializer)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use actix_web::test::TestRequest;
+
+    #[test]
+    fn if_modified_since_compares_whole_seconds() {
+        let modified: DateTime<Utc> = "2026-11-25T16:29:07.446750Z".parse().unwrap();
+        let date = http_date(modified);
+        let req = TestRequest::get().insert_header(("If-Modified-Since", date.to_string())).to_http_request();
+        let etag = EntityTag::new_strong("x".into());
+        assert!(not_modified(&req, &etag, Some(date)), "{date}");
+    }
 }

@@ -6,7 +6,7 @@
 
 use actix_web::http::StatusCode;
 use actix_web::http::header::{ETAG, LOCATION};
-use actix_web::{HttpResponse, delete, get, patch, post, web};
+use actix_web::{HttpRequest, HttpResponse, delete, get, patch, post, web};
 use serde::Deserialize;
 use utoipa::IntoParams;
 
@@ -52,15 +52,20 @@ pub struct ArticleListQuery {
 #[utoipa::path(
     tag = "Content",
     operation_id = "listArticles",
-    params(ArticleListQuery),
+    params(
+        ArticleListQuery,
+        ("If-None-Match" = Option<String>, Header, description = "An ETag from an earlier response: 304 when it still matches"),
+    ),
     responses(
-        (status = 200, description = "A page of published articles, without bodies", body = Paginated<ArticleSummary>),
+        (status = 304, description = "Not modified: the cached copy is current (no body)"),
+        (status = 200, description = "A page of published articles, without bodies", body = Paginated<ArticleSummary>, headers(("ETag" = String, description = "Strong validator of this response"), ("Cache-Control" = String, description = "public, max-age=…, stale-while-revalidate=…"))),
         (status = 400, response = BadRequest),
         (status = 422, response = ValidationFailed),
     )
 )]
 #[get("/articles")]
 pub async fn list_articles(
+    req: HttpRequest,
     state: web::Data<AppState>,
     QueryParams(query): QueryParams<ArticleListQuery>,
 ) -> Result<HttpResponse, ApiError> {
@@ -68,21 +73,30 @@ pub async fn list_articles(
     let filter = PublicFilter { tag: query.tag, author: query.author };
     let now = crate::db::now();
     let (data, total) = state.db.run(move |conn| store::list_public(conn, now, &filter, page)).await?;
-    Ok(public_json(&Paginated { data, meta: page.meta(total) }))
+    public_json(&req, &state, &Paginated { data, meta: page.meta(total) }, None)
 }
 
 /// One published article by slug, with its body as sanitized HTML.
 #[utoipa::path(
     tag = "Content",
     operation_id = "getArticle",
-    params(("slug" = String, Path, description = "The article's slug", example = "hello-world-again")),
+    params(
+        ("slug" = String, Path, description = "The article's slug", example = "hello-world-again"),
+        ("If-None-Match" = Option<String>, Header, description = "An ETag from an earlier response: 304 when it still matches"),
+        ("If-Modified-Since" = Option<String>, Header, description = "A Last-Modified from an earlier response: 304 when nothing changed since"),
+    ),
     responses(
-        (status = 200, description = "The article", body = Item<PublicArticle>),
+        (status = 304, description = "Not modified: the cached copy is current (no body)"),
+        (status = 200, description = "The article", body = Item<PublicArticle>, headers(("ETag" = String, description = "Strong validator of this response"), ("Cache-Control" = String, description = "public, max-age=…, stale-while-revalidate=…"), ("Last-Modified" = String, description = "When the resource last changed"))),
         (status = 404, description = "No published article has this slug", body = Problem, content_type = "application/problem+json"),
     )
 )]
 #[get("/articles/{slug}")]
-pub async fn get_article(state: web::Data<AppState>, slug: web::Path<String>) -> Result<HttpResponse, ApiError> {
+pub async fn get_article(
+    req: HttpRequest,
+    state: web::Data<AppState>,
+    slug: web::Path<String>,
+) -> Result<HttpResponse, ApiError> {
     let slug = slug.into_inner();
     let now = crate::db::now();
     let article = state
@@ -90,7 +104,8 @@ pub async fn get_article(state: web::Data<AppState>, slug: web::Path<String>) ->
         .run(move |conn| store::find_public(conn, now, &slug))
         .await?
         .ok_or_else(|| ApiError::NotFound("no article has this slug".into()))?;
-    Ok(public_json(&Item { data: article }))
+    let last_modified = article.summary.updated_at;
+    public_json(&req, &state, &Item { data: article }, Some(last_modified))
 }
 
 /// `GET /api/v1/admin/articles` parameters.

@@ -2,7 +2,7 @@
 
 use actix_web::http::StatusCode;
 use actix_web::http::header::LOCATION;
-use actix_web::{HttpResponse, delete, get, patch, post, web};
+use actix_web::{HttpRequest, HttpResponse, delete, get, patch, post, web};
 
 use super::model::{AccountView, AuthorSummary, CreateAuthor, UpdateAuthor};
 use super::policy::authorize_change;
@@ -19,36 +19,47 @@ use crate::responses::{PageQuery, private_json, public_json};
 #[utoipa::path(
     tag = "Content",
     operation_id = "listAuthors",
-    params(PageQuery),
+    params(
+        PageQuery,
+        ("If-None-Match" = Option<String>, Header, description = "An ETag from an earlier response: 304 when it still matches"),
+    ),
     responses(
-        (status = 200, description = "A page of authors", body = Paginated<AuthorSummary>),
+        (status = 304, description = "Not modified: the cached copy is current (no body)"),
+        (status = 200, description = "A page of authors", body = Paginated<AuthorSummary>, headers(("ETag" = String, description = "Strong validator of this response"), ("Cache-Control" = String, description = "public, max-age=…, stale-while-revalidate=…"))),
         (status = 400, response = BadRequest),
         (status = 422, response = ValidationFailed),
     )
 )]
 #[get("/authors")]
 pub async fn list_authors(
+    req: HttpRequest,
     state: web::Data<AppState>,
     QueryParams(query): QueryParams<PageQuery>,
 ) -> Result<actix_web::HttpResponse, ApiError> {
     let page = PageRequest::new(query.page, query.per_page)?;
     let now = crate::db::now();
     let (data, total) = state.db.run(move |conn| store::list_public(conn, now, page)).await?;
-    Ok(public_json(&Paginated { data, meta: page.meta(total) }))
+    public_json(&req, &state, &Paginated { data, meta: page.meta(total) }, None)
 }
 
 /// One author with published work, by slug.
 #[utoipa::path(
     tag = "Content",
     operation_id = "getAuthor",
-    params(("slug" = String, Path, description = "The author's slug", example = "ada-lovelace")),
+    params(
+        ("slug" = String, Path, description = "The author's slug", example = "ada-lovelace"),
+        ("If-None-Match" = Option<String>, Header, description = "An ETag from an earlier response: 304 when it still matches"),
+        ("If-Modified-Since" = Option<String>, Header, description = "A Last-Modified from an earlier response: 304 when nothing changed since"),
+    ),
     responses(
-        (status = 200, description = "The author", body = Item<AuthorSummary>),
+        (status = 304, description = "Not modified: the cached copy is current (no body)"),
+        (status = 200, description = "The author", body = Item<AuthorSummary>, headers(("ETag" = String, description = "Strong validator of this response"), ("Cache-Control" = String, description = "public, max-age=…, stale-while-revalidate=…"), ("Last-Modified" = String, description = "When the resource last changed"))),
         (status = 404, description = "No author with published work has this slug", body = Problem, content_type = "application/problem+json"),
     )
 )]
 #[get("/authors/{slug}")]
 pub async fn get_author(
+    req: HttpRequest,
     state: web::Data<AppState>,
     slug: web::Path<String>,
 ) -> Result<actix_web::HttpResponse, ApiError> {
@@ -59,7 +70,8 @@ pub async fn get_author(
         .run(move |conn| store::find_public(conn, now, &slug))
         .await?
         .ok_or_else(|| ApiError::NotFound("no author has this slug".into()))?;
-    Ok(public_json(&Item { data: author }))
+    let (data, updated_at) = author;
+    public_json(&req, &state, &Item { data }, Some(updated_at.and_utc()))
 }
 
 /// Every author: accounts and byline-only, active or not. Editors and admins.

@@ -343,14 +343,19 @@ pub fn list_public(
     Ok((rows, total))
 }
 
-pub fn find_public(conn: &mut DbConnection, now: NaiveDateTime, slug: &str) -> Result<Option<AuthorSummary>, ApiError> {
+/// One author with published work, and when their profile last changed.
+pub fn find_public(
+    conn: &mut DbConnection,
+    now: NaiveDateTime,
+    slug: &str,
+) -> Result<Option<(AuthorSummary, NaiveDateTime)>, ApiError> {
     // Not a slug at all (or with bytes PostgreSQL cannot compare, such as NUL): nothing to look up.
     if !slugs::is_valid_slug(slug) {
         return Ok(None);
     }
     Ok(public_authors(now)
         .filter(authors::slug.eq(slug.to_string()))
-        .select(AuthorSummary::as_select())
+        .select((AuthorSummary::as_select(), authors::updated_at))
         .first(conn)
         .optional()?)
 }

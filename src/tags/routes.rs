@@ -1,7 +1,7 @@
 //! Tag routes: public (tags on published articles) and editor (every tag).
 
 use actix_web::http::StatusCode;
-use actix_web::{HttpResponse, delete, get, patch, post, web};
+use actix_web::{HttpRequest, HttpResponse, delete, get, patch, post, web};
 
 use super::model::{CreateTag, PublicTag, Tag, UpdateTag};
 use super::store;
@@ -17,36 +17,50 @@ use crate::responses::{PageQuery, private_json, public_json};
 #[utoipa::path(
     tag = "Content",
     operation_id = "listTags",
-    params(PageQuery),
+    params(
+        PageQuery,
+        ("If-None-Match" = Option<String>, Header, description = "An ETag from an earlier response: 304 when it still matches"),
+    ),
     responses(
-        (status = 200, description = "A page of tags", body = Paginated<PublicTag>),
+        (status = 304, description = "Not modified: the cached copy is current (no body)"),
+        (status = 200, description = "A page of tags", body = Paginated<PublicTag>, headers(("ETag" = String, description = "Strong validator of this response"), ("Cache-Control" = String, description = "public, max-age=…, stale-while-revalidate=…"))),
         (status = 400, response = BadRequest),
         (status = 422, response = ValidationFailed),
     )
 )]
 #[get("/tags")]
 pub async fn list_tags(
+    req: HttpRequest,
     state: web::Data<AppState>,
     QueryParams(query): QueryParams<PageQuery>,
 ) -> Result<HttpResponse, ApiError> {
     let page = PageRequest::new(query.page, query.per_page)?;
     let now = crate::db::now();
     let (data, total) = state.db.run(move |conn| store::list_public(conn, now, page)).await?;
-    Ok(public_json(&Paginated { data, meta: page.meta(total) }))
+    public_json(&req, &state, &Paginated { data, meta: page.meta(total) }, None)
 }
 
 /// One tag on published articles, by slug.
 #[utoipa::path(
     tag = "Content",
     operation_id = "getTag",
-    params(("slug" = String, Path, description = "The tag's slug", example = "open-source")),
+    params(
+        ("slug" = String, Path, description = "The tag's slug", example = "open-source"),
+        ("If-None-Match" = Option<String>, Header, description = "An ETag from an earlier response: 304 when it still matches"),
+        ("If-Modified-Since" = Option<String>, Header, description = "A Last-Modified from an earlier response: 304 when nothing changed since"),
+    ),
     responses(
-        (status = 200, description = "The tag", body = Item<PublicTag>),
+        (status = 304, description = "Not modified: the cached copy is current (no body)"),
+        (status = 200, description = "The tag", body = Item<PublicTag>, headers(("ETag" = String, description = "Strong validator of this response"), ("Cache-Control" = String, description = "public, max-age=…, stale-while-revalidate=…"), ("Last-Modified" = String, description = "When the resource last changed"))),
         (status = 404, description = "No tag on a published article has this slug", body = Problem, content_type = "application/problem+json"),
     )
 )]
 #[get("/tags/{slug}")]
-pub async fn get_tag(state: web::Data<AppState>, slug: web::Path<String>) -> Result<HttpResponse, ApiError> {
+pub async fn get_tag(
+    req: HttpRequest,
+    state: web::Data<AppState>,
+    slug: web::Path<String>,
+) -> Result<HttpResponse, ApiError> {
     let slug = slug.into_inner();
     let now = crate::db::now();
     let tag = state
@@ -54,7 +68,8 @@ pub async fn get_tag(state: web::Data<AppState>, slug: web::Path<String>) -> Res
         .run(move |conn| store::find_public(conn, now, &slug))
         .await?
         .ok_or_else(|| ApiError::NotFound("no tag has this slug".into()))?;
-    Ok(public_json(&Item { data: tag }))
+    let (data, updated_at) = tag;
+    public_json(&req, &state, &Item { data }, Some(updated_at.and_utc()))
 }
 
 /// Every tag, used or not, by name. Any signed-in role.

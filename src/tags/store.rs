@@ -134,14 +134,19 @@ pub fn list_public(
     Ok((rows, total))
 }
 
-pub fn find_public(conn: &mut DbConnection, now: NaiveDateTime, slug: &str) -> Result<Option<PublicTag>, ApiError> {
+/// One tag on published articles, and when it last changed.
+pub fn find_public(
+    conn: &mut DbConnection,
+    now: NaiveDateTime,
+    slug: &str,
+) -> Result<Option<(PublicTag, NaiveDateTime)>, ApiError> {
     // Not a slug at all (or with bytes PostgreSQL cannot compare, such as NUL): nothing to look up.
     if !slugs::is_valid_slug(slug) {
         return Ok(None);
     }
     Ok(public_tags(now)
         .filter(tags::slug.eq(slug.to_string()))
-        .select(PublicTag::as_select())
+        .select((PublicTag::as_select(), tags::updated_at))
         .first(conn)
         .optional()?)
 }

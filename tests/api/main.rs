@@ -35,6 +35,7 @@ mod cli;
 mod concurrency;
 mod errors;
 mod harness;
+mod http;
 mod lifecycle;
 mod migrations;
 mod openapi;
