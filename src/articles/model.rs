@@ -29,6 +29,7 @@ pub struct ArticleRow {
     pub derived_excerpt: String,
     pub body_markdown: String,
     pub body_html: String,
+    pub body_text: String,
     pub status: String,
     pub published_at: Option<NaiveDateTime>,
     pub deleted_at: Option<NaiveDateTime>,

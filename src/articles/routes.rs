@@ -5,15 +5,17 @@
 //! so two editors saving from the same version cannot silently overwrite each other.
 
 use actix_web::http::StatusCode;
-use actix_web::http::header::{ETAG, LOCATION};
+use actix_web::http::header::{ETAG, LINK, LOCATION};
 use actix_web::{HttpRequest, HttpResponse, delete, get, patch, post, web};
-use serde::Deserialize;
-use utoipa::IntoParams;
+use serde::{Deserialize, Serialize};
+use utoipa::{IntoParams, ToSchema};
+
+use super::listing::{ArticleListMeta, ArticleListQuery, ListRequest, Window, link_header};
 
 use super::model::{CreateArticle, PublishRequest, UpdateArticle};
 use super::policy::{Action, ArticleAccess, authorize, check_byline};
 use super::revisions;
-use super::store::{self, AdminFilter, PublicFilter, Publication, Writer};
+use super::store::{self, AdminFilter, Publication, Writer};
 use super::views::{
     AdminArticle, AdminArticleSummary, ArticleState, ArticleSummary, PublicArticle, Revision, RevisionSummary,
 };
@@ -27,28 +29,9 @@ use crate::openapi::{
 use crate::pagination::{Item, PageRequest, Paginated};
 use crate::responses::{PageQuery, private_json, public_json};
 
-/// `GET /api/v1/articles` parameters.
-#[derive(Debug, Deserialize, IntoParams)]
-#[serde(deny_unknown_fields)]
-#[into_params(parameter_in = Query)]
-pub struct ArticleListQuery {
-    /// Page number, from 1.
-    #[param(minimum = 1, maximum = 1000000000, default = 1)]
-    #[serde(default, deserialize_with = "crate::pagination::page_number")]
-    pub page: Option<i64>,
-    /// Articles per page.
-    #[param(minimum = 1, maximum = 100, default = 20)]
-    #[serde(default, deserialize_with = "crate::pagination::page_number")]
-    pub per_page: Option<i64>,
-    /// Only articles with this tag (a tag slug).
-    #[param(example = "open-source")]
-    pub tag: Option<String>,
-    /// Only articles with this author on the byline (an author slug).
-    #[param(example = "ada-lovelace")]
-    pub author: Option<String>,
-}
-
-/// Published articles, newest first.
+/// Published articles, newest first by default. Filters combine (AND); pages by number (with
+/// totals) or by cursor (keyset: as fast at any depth). Every page with more after it carries
+/// `meta.next_cursor`; the `Link` header has `next`, `prev`, `first` and `last` where known.
 #[utoipa::path(
     tag = "Content",
     operation_id = "listArticles",
@@ -57,8 +40,13 @@ pub struct ArticleListQuery {
         ("If-None-Match" = Option<String>, Header, description = "An ETag from an earlier response: 304 when it still matches"),
     ),
     responses(
+        (status = 200, description = "A page of published articles", body = ArticleList,
+            headers(
+                ("ETag" = String, description = "Strong validator of this response"),
+                ("Cache-Control" = String, description = "public, max-age=…, stale-while-revalidate=…"),
+                ("Link" = String, description = "RFC 8288 links: next, prev, first, last where known"),
+            )),
         (status = 304, description = "Not modified: the cached copy is current (no body)"),
-        (status = 200, description = "A page of published articles, without bodies", body = Paginated<ArticleSummary>, headers(("ETag" = String, description = "Strong validator of this response"), ("Cache-Control" = String, description = "public, max-age=…, stale-while-revalidate=…"))),
         (status = 400, response = BadRequest),
         (status = 422, response = ValidationFailed),
     )
@@ -69,11 +57,56 @@ pub async fn list_articles(
     state: web::Data<AppState>,
     QueryParams(query): QueryParams<ArticleListQuery>,
 ) -> Result<HttpResponse, ApiError> {
-    let page = PageRequest::new(query.page, query.per_page)?;
-    let filter = PublicFilter { tag: query.tag, author: query.author };
+    let request = ListRequest::from_query(query)?;
     let now = crate::db::now();
-    let (data, total) = state.db.run(move |conn| store::list_public(conn, now, &filter, page)).await?;
-    public_json(&req, &state, &Paginated { data, meta: page.meta(total) }, None)
+    let listed = {
+        let request = request.clone();
+        state.db.run(move |conn| store::list_public(conn, now, &request)).await?
+    };
+    let next_cursor = listed.next.as_ref().map(|cursor| cursor.encode());
+    let (page, total_pages) = match &request.window {
+        Window::Page(page) => (Some(page.page), listed.total.map(|total| page.meta(total).total_pages)),
+        Window::After { .. } => (None, None),
+    };
+    let link = link_header(req.path(), req.query_string(), &request.window, next_cursor.as_deref(), total_pages);
+    let list = ArticleList {
+        data: listed.items,
+        meta: ArticleListMeta {
+            page,
+            per_page: request.window.per_page(),
+            total: listed.total,
+            total_pages,
+            next_cursor,
+        },
+    };
+    let mut response = match &request.fields {
+        None => public_json(&req, &state, &list, None)?,
+        Some(fields) => public_json(&req, &state, &only_fields(&list, fields)?, None)?,
+    };
+    if let Ok(value) = link.parse() {
+        response.headers_mut().insert(LINK, value);
+    }
+    Ok(response)
+}
+
+/// A page of the public article list.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct ArticleList {
+    pub data: Vec<ArticleSummary>,
+    pub meta: ArticleListMeta,
+}
+
+/// The list with only the asked-for fields in each item.
+fn only_fields(list: &ArticleList, fields: &[String]) -> Result<serde_json::Value, ApiError> {
+    let mut value = serde_json::to_value(list).map_err(|e| ApiError::Internal(format!("cannot serialise: {e}")))?;
+    if let Some(items) = value.get_mut("data").and_then(|d| d.as_array_mut()) {
+        for item in items {
+            if let Some(object) = item.as_object_mut() {
+                object.retain(|key, _| fields.iter().any(|f| f == key));
+            }
+        }
+    }
+    Ok(value)
 }
 
 /// One published article by slug, with its body as sanitized HTML.

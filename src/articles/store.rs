@@ -2,9 +2,13 @@
 //! transaction that leaves nothing half-done, checks the caller's `guard` inside it, and records a
 //! revision when the content changed.
 
+use std::collections::HashMap;
+
 use chrono::NaiveDateTime;
+use diesel::IntoSql;
 use diesel::prelude::*;
 
+use super::listing::{Cursor, CursorKey, ListRequest, Sort, Window};
 use super::model::{
     ArticleRow, CreateArticle, MAX_ALT_CHARS, MAX_AUTHORS_PER_ARTICLE, MAX_BODY_CHARS, MAX_EXCERPT_CHARS,
     MAX_SEO_DESCRIPTION_CHARS, MAX_SEO_TITLE_CHARS, MAX_TITLE_CHARS, NewArticle, STATUS_DRAFT, STATUS_PUBLISHED,
@@ -37,13 +41,18 @@ pub fn is_public(now: NaiveDateTime) -> _ {
     articles::status.eq(published).and(articles::published_at.le(now)).and(articles::deleted_at.is_null())
 }
 
-/// Filters of the public list.
+/// Filters of the public list (see `listing` for the query parameters).
 #[derive(Debug, Clone, Default)]
 pub struct PublicFilter {
-    /// A tag slug.
-    pub tag: Option<String>,
+    /// Tag slugs: articles with any of them.
+    pub any_tags: Vec<String>,
+    /// Tag slugs: articles with all of them.
+    pub all_tags: Vec<String>,
     /// An author slug.
     pub author: Option<String>,
+    pub featured: Option<bool>,
+    pub published_after: Option<NaiveDateTime>,
+    pub published_before: Option<NaiveDateTime>,
 }
 
 /// Ids of the articles with this tag (a slug), as a subquery.
@@ -58,9 +67,18 @@ fn with_author(author_id: i64) -> _ {
     article_authors::table.filter(article_authors::author_id.eq(author_id)).select(article_authors::article_id)
 }
 
+/// Ids of the articles with any of these tags (slugs), as a subquery.
+#[diesel::dsl::auto_type(no_type_alias)]
+fn with_any_tag(tags: Vec<String>) -> _ {
+    article_tags::table.inner_join(tags::table).filter(tags::slug.eq_any(tags)).select(article_tags::article_id)
+}
+
 fn public_articles(now: NaiveDateTime, filter: &PublicFilter) -> articles::BoxedQuery<'static, DbBackend> {
     let mut query = articles::table.filter(is_public(now)).into_boxed();
-    if let Some(tag) = &filter.tag {
+    if !filter.any_tags.is_empty() {
+        query = query.filter(articles::id.eq_any(with_any_tag(filter.any_tags.clone())));
+    }
+    for tag in &filter.all_tags {
         query = query.filter(articles::id.eq_any(with_tag(tag.clone())));
     }
     if let Some(author) = &filter.author {
@@ -73,25 +91,113 @@ fn public_articles(now: NaiveDateTime, filter: &PublicFilter) -> articles::Boxed
             ),
         );
     }
+    if let Some(featured) = filter.featured {
+        query = query.filter(articles::featured.eq(featured));
+    }
+    if let Some(after) = filter.published_after {
+        query = query.filter(articles::published_at.ge(after));
+    }
+    if let Some(before) = filter.published_before {
+        query = query.filter(articles::published_at.lt(before));
+    }
     query
 }
 
-/// A page of the public list, newest first, with bylines and tags (three queries, whatever the size).
-pub fn list_public(
-    conn: &mut DbConnection,
-    now: NaiveDateTime,
-    filter: &PublicFilter,
-    page: PageRequest,
-) -> Result<(Vec<ArticleSummary>, i64), ApiError> {
-    let total = public_articles(now, filter).count().get_result(conn)?;
-    let rows: Vec<SummaryRow> = public_articles(now, filter)
-        .order((articles::published_at.desc(), articles::id.desc()))
-        .limit(page.per_page)
-        .offset(page.offset())
-        .select(SummaryRow::as_select())
-        .load(conn)?;
-    let items = with_embeds(conn, rows, ArticleSummary::new)?;
-    Ok((items, total))
+/// A page of the public list.
+pub struct ListPage {
+    pub items: Vec<ArticleSummary>,
+    /// Page-number pagination only.
+    pub total: Option<i64>,
+    /// Where the next page starts, when there is one.
+    pub next: Option<Cursor>,
+}
+
+fn ordered(query: articles::BoxedQuery<'static, DbBackend>, sort: Sort) -> articles::BoxedQuery<'static, DbBackend> {
+    match sort {
+        Sort::NewestFirst => query.order((articles::published_at.desc(), articles::id.desc())),
+        Sort::OldestFirst => query.order((articles::published_at.asc(), articles::id.asc())),
+        // Case-insensitive, and the same on both backends whatever the database's collation.
+        Sort::Title => query.order((lower(articles::title).asc(), articles::id.asc())),
+        Sort::RecentlyUpdated => query.order((articles::updated_at.desc(), articles::id.desc())),
+    }
+}
+
+/// Only the rows after the cursor, in the cursor's order: `(key, id)` past `(cursor key, cursor id)`.
+fn after(query: articles::BoxedQuery<'static, DbBackend>, cursor: &Cursor) -> articles::BoxedQuery<'static, DbBackend> {
+    let id = cursor.id;
+    match (&cursor.key, cursor.sort) {
+        (CursorKey::Time(t), Sort::NewestFirst) => {
+            query.filter(articles::published_at.lt(*t).or(articles::published_at.eq(*t).and(articles::id.lt(id))))
+        }
+        (CursorKey::Time(t), Sort::OldestFirst) => {
+            query.filter(articles::published_at.gt(*t).or(articles::published_at.eq(*t).and(articles::id.gt(id))))
+        }
+        (CursorKey::Time(t), _) => {
+            query.filter(articles::updated_at.lt(*t).or(articles::updated_at.eq(*t).and(articles::id.lt(id))))
+        }
+        // Lowered by the database on both sides, so the bound compares exactly as ORDER BY does.
+        (CursorKey::Text(title), _) => {
+            let bound = || lower(title.clone().into_sql::<diesel::sql_types::Text>());
+            query.filter(
+                lower(articles::title).gt(bound()).or(lower(articles::title).eq(bound()).and(articles::id.gt(id))),
+            )
+        }
+    }
+}
+
+fn cursor_of(row: &SummaryRow, sort: Sort) -> Cursor {
+    let key = match sort {
+        Sort::NewestFirst | Sort::OldestFirst => CursorKey::Time(row.published_at.unwrap_or(row.updated_at)),
+        Sort::RecentlyUpdated => CursorKey::Time(row.updated_at),
+        Sort::Title => CursorKey::Text(row.title.clone()),
+    };
+    Cursor { sort, key, id: row.id }
+}
+
+/// A page of the public list, with bylines and tags (and bodies when asked): a fixed number of
+/// queries whatever the page size. Keyset pages cost the same at any depth.
+pub fn list_public(conn: &mut DbConnection, now: NaiveDateTime, request: &ListRequest) -> Result<ListPage, ApiError> {
+    let per_page = request.window.per_page();
+    let (query, total) = match &request.window {
+        Window::Page(page) => {
+            let total = public_articles(now, &request.filter).count().get_result(conn)?;
+            (ordered(public_articles(now, &request.filter), request.sort).offset(page.offset()), Some(total))
+        }
+        Window::After { cursor: Some(cursor), .. } => {
+            (ordered(after(public_articles(now, &request.filter), cursor), request.sort), None)
+        }
+        Window::After { cursor: None, .. } => (ordered(public_articles(now, &request.filter), request.sort), None),
+    };
+    // One row more than asked tells whether another page follows.
+    let mut rows: Vec<SummaryRow> = query.limit(per_page + 1).select(SummaryRow::as_select()).load(conn)?;
+    let next = if rows.len() as i64 > per_page {
+        rows.truncate(per_page as usize);
+        rows.last().map(|row| cursor_of(row, request.sort))
+    } else {
+        None
+    };
+    let mut bodies: HashMap<i64, (String, String)> = if request.include_body && !rows.is_empty() {
+        let ids: Vec<i64> = rows.iter().map(|r| r.id).collect();
+        articles::table
+            .filter(articles::id.eq_any(ids))
+            .select((articles::id, articles::body_html, articles::body_text))
+            .load::<(i64, String, String)>(conn)?
+            .into_iter()
+            .map(|(id, html, text)| (id, (html, text)))
+            .collect()
+    } else {
+        HashMap::new()
+    };
+    let items = with_embeds(conn, rows, |row, bylines, tags| {
+        let body = bodies.remove(&row.id);
+        let mut item = ArticleSummary::new(row, bylines, tags);
+        if let Some((html, text)) = body {
+            item.body_html = Some(html);
+            item.body_text = Some(text);
+        }
+        item
+    })?;
+    Ok(ListPage { items, total, next })
 }
 
 /// One public article by slug.
@@ -113,7 +219,7 @@ pub fn find_public(conn: &mut DbConnection, now: NaiveDateTime, slug: &str) -> R
 fn with_embeds<R: HasId, V>(
     conn: &mut DbConnection,
     rows: Vec<R>,
-    view: impl Fn(R, Vec<Byline>, Vec<PublicTag>) -> V,
+    mut view: impl FnMut(R, Vec<Byline>, Vec<PublicTag>) -> V,
 ) -> Result<Vec<V>, ApiError> {
     if rows.is_empty() {
         return Ok(Vec::new());

@@ -33,6 +33,12 @@ pub struct ArticleSummary {
     /// Every byline, in order.
     pub authors: Vec<AuthorSummary>,
     pub tags: Vec<PublicTag>,
+    /// With `include=body` only: the body as sanitized HTML.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub body_html: Option<String>,
+    /// With `include=body` only: the body as plain text.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub body_text: Option<String>,
 }
 
 /// A published article, with its body as sanitized HTML and its SEO fields.
@@ -43,6 +49,8 @@ pub struct PublicArticle {
     /// Rendered from Markdown and sanitized: safe to insert into a page as is.
     #[schema(example = "<h1>Hello</h1>\n<p>This is <em>Markdown</em>.</p>\n")]
     pub body_html: String,
+    /// The body as plain text (no markup), e.g. for search indexes or text-only clients.
+    pub body_text: String,
     pub seo_title: Option<String>,
     pub seo_description: Option<String>,
     pub canonical_url: Option<String>,
@@ -73,6 +81,8 @@ impl ArticleSummary {
             author: authors.first().cloned(),
             authors,
             tags,
+            body_html: None,
+            body_text: None,
         }
     }
 }
@@ -94,10 +104,13 @@ impl PublicArticle {
             author: authors.first().cloned(),
             authors,
             tags,
+            body_html: None,
+            body_text: None,
         };
         Self {
             summary,
             body_html: row.body_html,
+            body_text: row.body_text,
             seo_title: row.seo_title,
             seo_description: row.seo_description,
             canonical_url: row.canonical_url,

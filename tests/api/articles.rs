@@ -67,7 +67,7 @@ async fn editor_flow_from_draft_to_deletion(backend: Backend) {
     let list = app.get("/api/v1/articles").await;
     list.assert_status(200);
     let list = list.json();
-    assert_eq!(list["meta"], json!({"page": 1, "per_page": 20, "total": 1, "total_pages": 1}));
+    assert_eq!(list["meta"], json!({"page": 1, "per_page": 20, "total": 1, "total_pages": 1, "next_cursor": null}));
     assert_eq!(list["data"][0]["slug"], "engines-of-thought-a-note");
     assert!(list["data"][0].get("body_html").is_none(), "lists carry no body");
 
@@ -245,7 +245,7 @@ async fn public_list_is_newest_first_paginated_and_filtered(backend: Backend) {
     assert_eq!(titles(all), ["Grace 1", "Ada 3", "Ada 2", "Ada 1"]);
 
     let page2 = app.get("/api/v1/articles?page=2&per_page=3").await.json();
-    assert_eq!(page2["meta"], json!({"page": 2, "per_page": 3, "total": 4, "total_pages": 2}));
+    assert_eq!(page2["meta"], json!({"page": 2, "per_page": 3, "total": 4, "total_pages": 2, "next_cursor": null}));
     assert_eq!(titles(page2), ["Ada 1"]);
     let beyond = app.get("/api/v1/articles?page=99").await.json();
     assert_eq!(beyond["data"], json!([]));

@@ -40,4 +40,5 @@ mod lifecycle;
 mod migrations;
 mod openapi;
 mod ops;
+mod querying;
 mod roles;
