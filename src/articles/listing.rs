@@ -45,6 +45,10 @@ pub struct ArticleListQuery {
     pub published_after: Option<DateTime<Utc>>,
     /// Published before this time (RFC 3339).
     pub published_before: Option<DateTime<Utc>>,
+    /// Words to find in the title, excerpt or body (all of them; case and accents ignored on
+    /// SQLite, case on PostgreSQL). Pair with `sort=relevance` for the best matches first.
+    #[param(max_length = 200, example = "analytical engine")]
+    pub q: Option<String>,
     /// The order; newest first by default.
     #[param(inline)]
     pub sort: Option<Sort>,
@@ -67,6 +71,9 @@ pub enum Sort {
     Title,
     #[serde(rename = "-updated_at")]
     RecentlyUpdated,
+    /// Best matches of `q` first (only with `q`).
+    #[serde(rename = "relevance")]
+    Relevance,
 }
 
 impl Sort {
@@ -76,6 +83,7 @@ impl Sort {
             Self::OldestFirst => "published_at",
             Self::Title => "title",
             Self::RecentlyUpdated => "-updated_at",
+            Self::Relevance => "relevance",
         }
     }
 }
@@ -99,6 +107,8 @@ pub struct Cursor {
 pub enum CursorKey {
     Time(NaiveDateTime),
     Text(String),
+    /// Relevance has no stable key to seek from: its cursor is a position.
+    Offset(i64),
 }
 
 #[derive(Serialize, Deserialize)]
@@ -108,16 +118,19 @@ struct CursorWire {
     t: Option<i64>,
     #[serde(skip_serializing_if = "Option::is_none")]
     k: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    o: Option<i64>,
     i: i64,
 }
 
 impl Cursor {
     pub fn encode(&self) -> String {
-        let (t, k) = match &self.key {
-            CursorKey::Time(time) => (Some(time.and_utc().timestamp_micros()), None),
-            CursorKey::Text(text) => (None, Some(text.clone())),
+        let (t, k, o) = match &self.key {
+            CursorKey::Time(time) => (Some(time.and_utc().timestamp_micros()), None, None),
+            CursorKey::Text(text) => (None, Some(text.clone()), None),
+            CursorKey::Offset(offset) => (None, None, Some(*offset)),
         };
-        let json = serde_json::to_vec(&CursorWire { s: self.sort, t, k, i: self.id }).unwrap_or_default();
+        let json = serde_json::to_vec(&CursorWire { s: self.sort, t, k, o, i: self.id }).unwrap_or_default();
         URL_SAFE_NO_PAD.encode(json)
     }
 
@@ -126,15 +139,20 @@ impl Cursor {
             || ApiError::BadRequest("the `cursor` parameter is malformed: use a `next_cursor` as given".into());
         let bytes = URL_SAFE_NO_PAD.decode(text).map_err(|_| malformed())?;
         let wire: CursorWire = serde_json::from_slice(&bytes).map_err(|_| malformed())?;
-        let key = match (wire.t, wire.k) {
-            (Some(micros), None) => {
+        let key = match (wire.t, wire.k, wire.o) {
+            (Some(micros), None, None) => {
                 CursorKey::Time(DateTime::from_timestamp_micros(micros).ok_or_else(malformed)?.naive_utc())
             }
-            (None, Some(text)) => CursorKey::Text(text),
+            (None, Some(text), None) => CursorKey::Text(text),
+            (None, None, Some(offset)) if offset >= 0 => CursorKey::Offset(offset),
             _ => return Err(malformed()),
         };
-        let expected_text = wire.s == Sort::Title;
-        if expected_text != matches!(key, CursorKey::Text(_)) {
+        let fits = match wire.s {
+            Sort::Title => matches!(key, CursorKey::Text(_)),
+            Sort::Relevance => matches!(key, CursorKey::Offset(_)),
+            _ => matches!(key, CursorKey::Time(_)),
+        };
+        if !fits {
             return Err(malformed());
         }
         Ok(Self { sort: wire.s, key, id: wire.i })
@@ -163,6 +181,8 @@ impl Window {
 #[derive(Debug, Clone)]
 pub struct ListRequest {
     pub filter: PublicFilter,
+    /// The words of `q`, for full-text search.
+    pub search: Option<Vec<String>>,
     pub sort: Sort,
     pub window: Window,
     pub include_body: bool,
@@ -214,6 +234,16 @@ impl ListRequest {
         let mut v = Validator::new();
         let any_tags = slug_list("tag", query.tag, &mut v);
         let all_tags = slug_list("tag_all", query.tag_all, &mut v);
+        let search = query.q.as_deref().map(str::trim).filter(|q| !q.is_empty()).map(|q| {
+            v.chars("q", q, 1, 200);
+            let words = search_words(q);
+            v.check(!words.is_empty(), "q", "must contain a word");
+            v.check(words.len() <= 20, "q", "at most 20 words");
+            words
+        });
+        if sort == Sort::Relevance && search.is_none() {
+            return Err(ApiError::BadRequest("`sort=relevance` needs a `q` to be relevant to".into()));
+        }
         let page = PageRequest::new(query.page, query.per_page)?;
         v.finish()?;
         let cursor = query.cursor.as_deref().map(Cursor::decode).transpose()?;
@@ -243,12 +273,19 @@ impl ListRequest {
                 published_after: query.published_after.map(|t| t.naive_utc()),
                 published_before: query.published_before.map(|t| t.naive_utc()),
             },
+            search,
             sort,
             window,
             include_body: query.include == Some(Include::Body) || wants_body,
             fields,
         })
     }
+}
+
+/// The words of a search: letters and digits, lowercased. Both backends then match all of them
+/// (SQLite FTS5 phrases, PostgreSQL `plainto_tsquery`), so no query syntax reaches either engine.
+pub fn search_words(q: &str) -> Vec<String> {
+    q.split(|c: char| !c.is_alphanumeric()).filter(|w| !w.is_empty()).map(str::to_lowercase).collect()
 }
 
 /// `meta` of an article list.
@@ -310,6 +347,7 @@ mod tests {
         for cursor in [
             Cursor { sort: Sort::NewestFirst, key: CursorKey::Time(time), id: 42 },
             Cursor { sort: Sort::Title, key: CursorKey::Text("Ünïcode, “quotes”".into()), id: 7 },
+            Cursor { sort: Sort::Relevance, key: CursorKey::Offset(20), id: 3 },
         ] {
             assert_eq!(Cursor::decode(&cursor.encode()).unwrap(), cursor);
         }

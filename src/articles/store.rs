@@ -20,7 +20,7 @@ use super::revisions;
 use super::views::{AdminArticle, AdminArticleSummary, ArticleState, ArticleSummary, PublicArticle};
 use crate::authors::model::Byline;
 use crate::authors::store::{bylines_for, existing_ids};
-use crate::db::{self, DbBackend, DbConnection, write_transaction};
+use crate::db::{self, DbBackend, DbConnection, DbKind, write_transaction};
 use crate::error::{ApiError, Validator};
 use crate::pagination::PageRequest;
 use crate::schema::{article_authors, article_tags, articles, authors, tags};
@@ -73,8 +73,72 @@ fn with_any_tag(tags: Vec<String>) -> _ {
     article_tags::table.inner_join(tags::table).filter(tags::slug.eq_any(tags)).select(article_tags::article_id)
 }
 
-fn public_articles(now: NaiveDateTime, filter: &PublicFilter) -> articles::BoxedQuery<'static, DbBackend> {
+/// A full-text search, in the SQL of the backend in use (the one place where it differs).
+#[derive(Debug, Clone)]
+pub struct Search {
+    kind: DbKind,
+    words: Vec<String>,
+}
+
+impl Search {
+    pub fn new(kind: DbKind, words: &[String]) -> Self {
+        Self { kind, words: words.to_vec() }
+    }
+
+    /// The engine's query text: every word must match. Words are letters and digits only (see
+    /// `listing::search_words`), so no query syntax of either engine can be injected.
+    fn query_text(&self) -> String {
+        match self.kind {
+            DbKind::Sqlite => self.words.iter().map(|w| format!("\"{w}\"")).collect::<Vec<_>>().join(" "),
+            DbKind::Postgres => self.words.join(" "),
+        }
+    }
+
+    fn matches(
+        &self,
+    ) -> diesel::expression::SqlLiteral<
+        diesel::sql_types::Bool,
+        impl diesel::query_builder::QueryFragment<DbBackend> + Send + 'static,
+    > {
+        let (before, after) = match self.kind {
+            DbKind::Sqlite => ("articles.id IN (SELECT rowid FROM article_search WHERE article_search MATCH ", ")"),
+            DbKind::Postgres => ("articles.search @@ plainto_tsquery('simple', ", ")"),
+        };
+        diesel::dsl::sql::<diesel::sql_types::Bool>(before)
+            .bind::<diesel::sql_types::Text, _>(self.query_text())
+            .sql(after)
+    }
+
+    /// Best match first: an ascending key (SQLite's bm25 is lower for better matches; PostgreSQL's
+    /// rank is negated). Title counts most, then the excerpt, then the body.
+    fn rank(
+        &self,
+    ) -> diesel::expression::SqlLiteral<
+        diesel::sql_types::Double,
+        impl diesel::query_builder::QueryFragment<DbBackend> + Send + 'static,
+    > {
+        let (before, after) = match self.kind {
+            DbKind::Sqlite => (
+                "(SELECT bm25(article_search, 10.0, 4.0, 1.0) FROM article_search WHERE article_search MATCH ",
+                " AND article_search.rowid = articles.id)",
+            ),
+            DbKind::Postgres => ("-ts_rank(articles.search, plainto_tsquery('simple', ", "))"),
+        };
+        diesel::dsl::sql::<diesel::sql_types::Double>(before)
+            .bind::<diesel::sql_types::Text, _>(self.query_text())
+            .sql(after)
+    }
+}
+
+fn public_articles(
+    now: NaiveDateTime,
+    filter: &PublicFilter,
+    search: Option<&Search>,
+) -> articles::BoxedQuery<'static, DbBackend> {
     let mut query = articles::table.filter(is_public(now)).into_boxed();
+    if let Some(search) = search {
+        query = query.filter(search.matches());
+    }
     if !filter.any_tags.is_empty() {
         query = query.filter(articles::id.eq_any(with_any_tag(filter.any_tags.clone())));
     }
@@ -112,8 +176,16 @@ pub struct ListPage {
     pub next: Option<Cursor>,
 }
 
-fn ordered(query: articles::BoxedQuery<'static, DbBackend>, sort: Sort) -> articles::BoxedQuery<'static, DbBackend> {
+fn ordered(
+    query: articles::BoxedQuery<'static, DbBackend>,
+    sort: Sort,
+    search: Option<&Search>,
+) -> articles::BoxedQuery<'static, DbBackend> {
     match sort {
+        Sort::Relevance => match search {
+            Some(search) => query.order((search.rank().asc(), articles::id.asc())),
+            None => query.order((articles::published_at.desc(), articles::id.desc())),
+        },
         Sort::NewestFirst => query.order((articles::published_at.desc(), articles::id.desc())),
         Sort::OldestFirst => query.order((articles::published_at.asc(), articles::id.asc())),
         // Case-insensitive, and the same on both backends whatever the database's collation.
@@ -135,6 +207,7 @@ fn after(query: articles::BoxedQuery<'static, DbBackend>, cursor: &Cursor) -> ar
         (CursorKey::Time(t), _) => {
             query.filter(articles::updated_at.lt(*t).or(articles::updated_at.eq(*t).and(articles::id.lt(id))))
         }
+        (CursorKey::Offset(offset), _) => query.offset(*offset),
         // Lowered by the database on both sides, so the bound compares exactly as ORDER BY does.
         (CursorKey::Text(title), _) => {
             let bound = || lower(title.clone().into_sql::<diesel::sql_types::Text>());
@@ -145,8 +218,9 @@ fn after(query: articles::BoxedQuery<'static, DbBackend>, cursor: &Cursor) -> ar
     }
 }
 
-fn cursor_of(row: &SummaryRow, sort: Sort) -> Cursor {
+fn cursor_of(row: &SummaryRow, sort: Sort, position: i64) -> Cursor {
     let key = match sort {
+        Sort::Relevance => CursorKey::Offset(position),
         Sort::NewestFirst | Sort::OldestFirst => CursorKey::Time(row.published_at.unwrap_or(row.updated_at)),
         Sort::RecentlyUpdated => CursorKey::Time(row.updated_at),
         Sort::Title => CursorKey::Text(row.title.clone()),
@@ -158,21 +232,25 @@ fn cursor_of(row: &SummaryRow, sort: Sort) -> Cursor {
 /// queries whatever the page size. Keyset pages cost the same at any depth.
 pub fn list_public(conn: &mut DbConnection, now: NaiveDateTime, request: &ListRequest) -> Result<ListPage, ApiError> {
     let per_page = request.window.per_page();
-    let (query, total) = match &request.window {
+    let search = request.search.as_deref().map(|words| Search::new(conn.kind(), words));
+    let search = search.as_ref();
+    let base = || public_articles(now, &request.filter, search);
+    let (query, total, start) = match &request.window {
         Window::Page(page) => {
-            let total = public_articles(now, &request.filter).count().get_result(conn)?;
-            (ordered(public_articles(now, &request.filter), request.sort).offset(page.offset()), Some(total))
+            let total = base().count().get_result(conn)?;
+            (ordered(base(), request.sort, search).offset(page.offset()), Some(total), page.offset())
         }
         Window::After { cursor: Some(cursor), .. } => {
-            (ordered(after(public_articles(now, &request.filter), cursor), request.sort), None)
+            let start = if let CursorKey::Offset(offset) = cursor.key { offset } else { 0 };
+            (ordered(after(base(), cursor), request.sort, search), None, start)
         }
-        Window::After { cursor: None, .. } => (ordered(public_articles(now, &request.filter), request.sort), None),
+        Window::After { cursor: None, .. } => (ordered(base(), request.sort, search), None, 0),
     };
     // One row more than asked tells whether another page follows.
     let mut rows: Vec<SummaryRow> = query.limit(per_page + 1).select(SummaryRow::as_select()).load(conn)?;
     let next = if rows.len() as i64 > per_page {
         rows.truncate(per_page as usize);
-        rows.last().map(|row| cursor_of(row, request.sort))
+        rows.last().map(|row| cursor_of(row, request.sort, start.saturating_add(per_page)))
     } else {
         None
     };

@@ -25,6 +25,22 @@ pub enum DbConnection {
     Sqlite(diesel::SqliteConnection),
 }
 
+/// Which database a connection talks to, for the few queries whose SQL differs (search).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum DbKind {
+    Sqlite,
+    Postgres,
+}
+
+impl DbConnection {
+    pub fn kind(&self) -> DbKind {
+        match self {
+            Self::Sqlite(_) => DbKind::Sqlite,
+            Self::Postgres(_) => DbKind::Postgres,
+        }
+    }
+}
+
 /// The backend type of [`DbConnection`], for boxed (dynamically filtered) queries.
 pub type DbBackend = MultiBackend;
 

@@ -42,3 +42,4 @@ mod openapi;
 mod ops;
 mod querying;
 mod roles;
+mod search;
