@@ -62,6 +62,7 @@ pub fn configure_routes(cfg: &mut ServiceConfig) {
         scope("/api/v1")
             .service(articles::routes::list_articles)
             .service(articles::routes::get_article)
+            .service(articles::routes::related_articles)
             .service(authors::routes::list_authors)
             .service(authors::routes::get_author)
             .service(tags::routes::list_tags)

@@ -32,6 +32,34 @@ pub struct PageQuery {
     pub per_page: Option<i64>,
 }
 
+/// `?page=&per_page=&sort=` for the public authors and tags lists.
+#[derive(Debug, Deserialize, IntoParams)]
+#[serde(deny_unknown_fields)]
+#[into_params(parameter_in = Query)]
+pub struct DirectoryQuery {
+    /// Page number, from 1.
+    #[param(minimum = 1, maximum = 1000000000, default = 1)]
+    #[serde(default, deserialize_with = "crate::pagination::page_number")]
+    pub page: Option<i64>,
+    /// Items per page.
+    #[param(minimum = 1, maximum = 100, default = 20)]
+    #[serde(default, deserialize_with = "crate::pagination::page_number")]
+    pub per_page: Option<i64>,
+    /// By name (default) or by published articles, most first.
+    #[param(inline)]
+    pub sort: Option<DirectorySort>,
+}
+
+/// Orders of the authors and tags lists.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Deserialize, utoipa::ToSchema)]
+pub enum DirectorySort {
+    #[default]
+    #[serde(rename = "name")]
+    Name,
+    #[serde(rename = "-article_count")]
+    MostArticles,
+}
+
 const _: () = assert!(
     DEFAULT_PER_PAGE == 20 && MAX_PER_PAGE == 100 && crate::pagination::MAX_PAGE == 1_000_000_000,
     "update the #[param] bounds of every page query"

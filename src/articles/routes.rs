@@ -141,6 +141,63 @@ pub async fn get_article(
     public_json(&req, &state, &Item { data: article }, Some(last_modified))
 }
 
+/// `GET /api/v1/articles/{slug}/related` parameters.
+#[derive(Debug, Deserialize, IntoParams)]
+#[serde(deny_unknown_fields)]
+#[into_params(parameter_in = Query)]
+pub struct RelatedQuery {
+    /// How many articles.
+    #[param(minimum = 1, maximum = 20, default = 5)]
+    #[serde(default, deserialize_with = "crate::pagination::page_number")]
+    pub limit: Option<i64>,
+}
+
+/// Published articles that share the most tags with this one, most shared first, then newest.
+#[utoipa::path(
+    tag = "Content",
+    operation_id = "listRelatedArticles",
+    params(
+        ("slug" = String, Path, description = "The article's slug", example = "hello-world-again"),
+        RelatedQuery,
+        ("If-None-Match" = Option<String>, Header, description = "An ETag from an earlier response: 304 when it still matches"),
+    ),
+    responses(
+        (status = 200, description = "Related articles, without bodies", body = RelatedArticles,
+            headers(
+                ("ETag" = String, description = "Strong validator of this response"),
+                ("Cache-Control" = String, description = "public, max-age=…, stale-while-revalidate=…"),
+            )),
+        (status = 304, description = "Not modified: the cached copy is current (no body)"),
+        (status = 400, response = BadRequest),
+        (status = 404, description = "No published article has this slug", body = Problem, content_type = "application/problem+json"),
+        (status = 422, response = ValidationFailed),
+    )
+)]
+#[get("/articles/{slug}/related")]
+pub async fn related_articles(
+    req: HttpRequest,
+    state: web::Data<AppState>,
+    slug: web::Path<String>,
+    QueryParams(query): QueryParams<RelatedQuery>,
+) -> Result<HttpResponse, ApiError> {
+    let limit = query.limit.unwrap_or(5);
+    crate::error::Validator::new().check((1..=20).contains(&limit), "limit", "must be from 1 to 20").finish()?;
+    let slug = slug.into_inner();
+    let now = crate::db::now();
+    let data = state
+        .db
+        .run(move |conn| store::related(conn, now, &slug, limit))
+        .await?
+        .ok_or_else(|| ApiError::NotFound("no article has this slug".into()))?;
+    public_json(&req, &state, &RelatedArticles { data }, None)
+}
+
+/// Articles related to another.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct RelatedArticles {
+    pub data: Vec<ArticleSummary>,
+}
+
 /// `GET /api/v1/admin/articles` parameters.
 #[derive(Debug, Deserialize, IntoParams)]
 #[serde(deny_unknown_fields)]

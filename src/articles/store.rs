@@ -293,6 +293,49 @@ pub fn find_public(conn: &mut DbConnection, now: NaiveDateTime, slug: &str) -> R
     row.map(|row| Ok(with_embeds(conn, vec![row], PublicArticle::new)?.remove(0))).transpose()
 }
 
+/// Published articles sharing the most tags with the public article `slug` (most shared first,
+/// then newest); `None` when `slug` is not public.
+pub fn related(
+    conn: &mut DbConnection,
+    now: NaiveDateTime,
+    slug: &str,
+    limit: i64,
+) -> Result<Option<Vec<ArticleSummary>>, ApiError> {
+    if !slugs::is_valid_slug(slug) {
+        return Ok(None);
+    }
+    let Some(id) = articles::table
+        .filter(is_public(now))
+        .filter(articles::slug.eq(slug))
+        .select(articles::id)
+        .first::<i64>(conn)
+        .optional()?
+    else {
+        return Ok(None);
+    };
+    let tag_ids: Vec<i64> =
+        article_tags::table.filter(article_tags::article_id.eq(id)).select(article_tags::tag_id).load(conn)?;
+    if tag_ids.is_empty() {
+        return Ok(Some(Vec::new()));
+    }
+    // Grouped by the article's key, so its other columns (published_at) may order the groups.
+    let ranked: Vec<(i64, i64)> = articles::table
+        .inner_join(article_tags::table)
+        .filter(is_public(now))
+        .filter(article_tags::tag_id.eq_any(&tag_ids))
+        .filter(articles::id.ne(id))
+        .group_by(articles::id)
+        .select((articles::id, diesel::dsl::count_star()))
+        .order((diesel::dsl::count_star().desc(), articles::published_at.desc(), articles::id.desc()))
+        .limit(limit)
+        .load(conn)?;
+    let ids: Vec<i64> = ranked.iter().map(|(id, _)| *id).collect();
+    let mut rows: Vec<SummaryRow> =
+        articles::table.filter(articles::id.eq_any(&ids)).select(SummaryRow::as_select()).load(conn)?;
+    rows.sort_by_key(|row| ids.iter().position(|id| *id == row.id));
+    Ok(Some(with_embeds(conn, rows, ArticleSummary::new)?))
+}
+
 /// Rows of articles, each turned into a view with its bylines and tags, loaded for all at once.
 fn with_embeds<R: HasId, V>(
     conn: &mut DbConnection,

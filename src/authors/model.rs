@@ -57,6 +57,16 @@ pub struct AuthorSummary {
     pub avatar_url: Option<String>,
 }
 
+/// An author on the public authors routes: the byline and their published work.
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct PublicAuthor {
+    #[serde(flatten)]
+    pub author: AuthorSummary,
+    /// Published articles with this author on the byline.
+    #[schema(example = 12)]
+    pub article_count: i64,
+}
+
 /// A byline as editors see it: the public fields and the author's id (to set bylines by id).
 #[derive(Debug, Clone, Serialize, ToSchema)]
 pub struct Byline {

@@ -4,7 +4,7 @@ use actix_web::http::StatusCode;
 use actix_web::http::header::LOCATION;
 use actix_web::{HttpRequest, HttpResponse, delete, get, patch, post, web};
 
-use super::model::{AccountView, AuthorSummary, CreateAuthor, UpdateAuthor};
+use super::model::{AccountView, CreateAuthor, PublicAuthor, UpdateAuthor};
 use super::policy::authorize_change;
 use super::store;
 use crate::AppState;
@@ -13,19 +13,19 @@ use crate::error::{ApiError, Problem};
 use crate::extract::{JsonBody, QueryParams};
 use crate::openapi::{BadRequest, PayloadTooLarge, Unauthorized, UnsupportedMediaType, ValidationFailed};
 use crate::pagination::{Item, PageRequest, Paginated};
-use crate::responses::{PageQuery, private_json, public_json};
+use crate::responses::{DirectoryQuery, PageQuery, private_json, public_json};
 
 /// Authors with at least one published article, by name.
 #[utoipa::path(
     tag = "Content",
     operation_id = "listAuthors",
     params(
-        PageQuery,
+        DirectoryQuery,
         ("If-None-Match" = Option<String>, Header, description = "An ETag from an earlier response: 304 when it still matches"),
     ),
     responses(
         (status = 304, description = "Not modified: the cached copy is current (no body)"),
-        (status = 200, description = "A page of authors", body = Paginated<AuthorSummary>, headers(("ETag" = String, description = "Strong validator of this response"), ("Cache-Control" = String, description = "public, max-age=…, stale-while-revalidate=…"))),
+        (status = 200, description = "A page of authors", body = Paginated<PublicAuthor>, headers(("ETag" = String, description = "Strong validator of this response"), ("Cache-Control" = String, description = "public, max-age=…, stale-while-revalidate=…"))),
         (status = 400, response = BadRequest),
         (status = 422, response = ValidationFailed),
     )
@@ -34,11 +34,12 @@ use crate::responses::{PageQuery, private_json, public_json};
 pub async fn list_authors(
     req: HttpRequest,
     state: web::Data<AppState>,
-    QueryParams(query): QueryParams<PageQuery>,
+    QueryParams(query): QueryParams<DirectoryQuery>,
 ) -> Result<actix_web::HttpResponse, ApiError> {
     let page = PageRequest::new(query.page, query.per_page)?;
     let now = crate::db::now();
-    let (data, total) = state.db.run(move |conn| store::list_public(conn, now, page)).await?;
+    let sort = query.sort.unwrap_or_default();
+    let (data, total) = state.db.run(move |conn| store::list_public(conn, now, sort, page)).await?;
     public_json(&req, &state, &Paginated { data, meta: page.meta(total) }, None)
 }
 
@@ -53,7 +54,7 @@ pub async fn list_authors(
     ),
     responses(
         (status = 304, description = "Not modified: the cached copy is current (no body)"),
-        (status = 200, description = "The author", body = Item<AuthorSummary>, headers(("ETag" = String, description = "Strong validator of this response"), ("Cache-Control" = String, description = "public, max-age=…, stale-while-revalidate=…"), ("Last-Modified" = String, description = "When the resource last changed"))),
+        (status = 200, description = "The author", body = Item<PublicAuthor>, headers(("ETag" = String, description = "Strong validator of this response"), ("Cache-Control" = String, description = "public, max-age=…, stale-while-revalidate=…"), ("Last-Modified" = String, description = "When the resource last changed"))),
         (status = 404, description = "No author with published work has this slug", body = Problem, content_type = "application/problem+json"),
     )
 )]

@@ -3,11 +3,12 @@
 use std::collections::HashMap;
 
 use chrono::NaiveDateTime;
+use diesel::dsl::count_star;
 use diesel::prelude::*;
 
 use super::model::{
-    Author, AuthorSummary, Byline, CreateAuthor, MAX_BIO_CHARS, MAX_NAME_CHARS, NewAccount, NewAuthor, UpdateAuthor,
-    UpdateProfile, is_plausible_email, normalize_email,
+    Author, AuthorSummary, Byline, CreateAuthor, MAX_BIO_CHARS, MAX_NAME_CHARS, NewAccount, NewAuthor, PublicAuthor,
+    UpdateAuthor, UpdateProfile, is_plausible_email, normalize_email,
 };
 use crate::articles::store::is_public;
 use crate::auth::password::{HashParams, MAX_PASSWORD_CHARS, MIN_PASSWORD_CHARS, hash_password};
@@ -15,6 +16,7 @@ use crate::auth::{Role, sessions};
 use crate::db::{self, DbConnection, write_transaction};
 use crate::error::{ApiError, Validator};
 use crate::pagination::PageRequest;
+use crate::responses::DirectorySort;
 use crate::schema::{article_authors, articles, authors};
 use crate::slugs;
 
@@ -328,19 +330,36 @@ fn public_authors(now: NaiveDateTime) -> authors::BoxedQuery<'static, db::DbBack
     authors::table.filter(authors::id.eq_any(with_public_work)).into_boxed()
 }
 
+/// A page of the public authors, with how many published articles each has.
 pub fn list_public(
     conn: &mut DbConnection,
     now: NaiveDateTime,
+    sort: DirectorySort,
     page: PageRequest,
-) -> Result<(Vec<AuthorSummary>, i64), ApiError> {
+) -> Result<(Vec<PublicAuthor>, i64), ApiError> {
     let total = public_authors(now).count().get_result(conn)?;
-    let rows = public_authors(now)
-        .order((authors::name.asc(), authors::id.asc()))
-        .limit(page.per_page)
-        .offset(page.offset())
-        .select(AuthorSummary::as_select())
-        .load(conn)?;
-    Ok((rows, total))
+    let counted = authors::table
+        .inner_join(article_authors::table.inner_join(articles::table))
+        .filter(is_public(now))
+        .group_by(authors::id)
+        .select((AuthorSummary::as_select(), count_star()))
+        .into_boxed();
+    let ordered = match sort {
+        DirectorySort::Name => counted.order((authors::name.asc(), authors::id.asc())),
+        DirectorySort::MostArticles => counted.order((count_star().desc(), authors::name.asc(), authors::id.asc())),
+    };
+    let rows: Vec<(AuthorSummary, i64)> = ordered.limit(page.per_page).offset(page.offset()).load(conn)?;
+    Ok((rows.into_iter().map(|(author, article_count)| PublicAuthor { author, article_count }).collect(), total))
+}
+
+/// How many public articles an author has.
+fn public_article_count(conn: &mut DbConnection, now: NaiveDateTime, author_id: i64) -> Result<i64, ApiError> {
+    Ok(article_authors::table
+        .inner_join(articles::table)
+        .filter(is_public(now))
+        .filter(article_authors::author_id.eq(author_id))
+        .count()
+        .get_result(conn)?)
 }
 
 /// One author with published work, and when their profile last changed.
@@ -348,16 +367,21 @@ pub fn find_public(
     conn: &mut DbConnection,
     now: NaiveDateTime,
     slug: &str,
-) -> Result<Option<(AuthorSummary, NaiveDateTime)>, ApiError> {
+) -> Result<Option<(PublicAuthor, NaiveDateTime)>, ApiError> {
     // Not a slug at all (or with bytes PostgreSQL cannot compare, such as NUL): nothing to look up.
     if !slugs::is_valid_slug(slug) {
         return Ok(None);
     }
-    Ok(public_authors(now)
+    let found: Option<(i64, AuthorSummary, NaiveDateTime)> = public_authors(now)
         .filter(authors::slug.eq(slug.to_string()))
-        .select((AuthorSummary::as_select(), authors::updated_at))
+        .select((authors::id, AuthorSummary::as_select(), authors::updated_at))
         .first(conn)
-        .optional()?)
+        .optional()?;
+    found
+        .map(|(id, author, updated_at)| {
+            Ok((PublicAuthor { author, article_count: public_article_count(conn, now, id)? }, updated_at))
+        })
+        .transpose()
 }
 
 /// The ordered bylines of many articles in one query (no N+1), keyed by article id.

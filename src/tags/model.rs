@@ -43,6 +43,16 @@ pub struct PublicTag {
     pub description: Option<String>,
 }
 
+/// A tag on the public tags routes, with its published work.
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct TagWithCount {
+    #[serde(flatten)]
+    pub tag: PublicTag,
+    /// Published articles with this tag.
+    #[schema(example = 12)]
+    pub article_count: i64,
+}
+
 #[derive(Debug, Insertable)]
 #[diesel(table_name = tags)]
 pub struct NewTag<'a> {

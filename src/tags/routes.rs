@@ -3,7 +3,7 @@
 use actix_web::http::StatusCode;
 use actix_web::{HttpRequest, HttpResponse, delete, get, patch, post, web};
 
-use super::model::{CreateTag, PublicTag, Tag, UpdateTag};
+use super::model::{CreateTag, Tag, TagWithCount, UpdateTag};
 use super::store;
 use crate::AppState;
 use crate::auth::{AuthUser, Role};
@@ -11,19 +11,19 @@ use crate::error::{ApiError, Problem};
 use crate::extract::{JsonBody, QueryParams};
 use crate::openapi::{BadRequest, PayloadTooLarge, Unauthorized, UnsupportedMediaType, ValidationFailed};
 use crate::pagination::{Item, PageRequest, Paginated};
-use crate::responses::{PageQuery, private_json, public_json};
+use crate::responses::{DirectoryQuery, PageQuery, private_json, public_json};
 
 /// Tags on at least one published article, by name.
 #[utoipa::path(
     tag = "Content",
     operation_id = "listTags",
     params(
-        PageQuery,
+        DirectoryQuery,
         ("If-None-Match" = Option<String>, Header, description = "An ETag from an earlier response: 304 when it still matches"),
     ),
     responses(
         (status = 304, description = "Not modified: the cached copy is current (no body)"),
-        (status = 200, description = "A page of tags", body = Paginated<PublicTag>, headers(("ETag" = String, description = "Strong validator of this response"), ("Cache-Control" = String, description = "public, max-age=…, stale-while-revalidate=…"))),
+        (status = 200, description = "A page of tags", body = Paginated<TagWithCount>, headers(("ETag" = String, description = "Strong validator of this response"), ("Cache-Control" = String, description = "public, max-age=…, stale-while-revalidate=…"))),
         (status = 400, response = BadRequest),
         (status = 422, response = ValidationFailed),
     )
@@ -32,11 +32,12 @@ use crate::responses::{PageQuery, private_json, public_json};
 pub async fn list_tags(
     req: HttpRequest,
     state: web::Data<AppState>,
-    QueryParams(query): QueryParams<PageQuery>,
+    QueryParams(query): QueryParams<DirectoryQuery>,
 ) -> Result<HttpResponse, ApiError> {
     let page = PageRequest::new(query.page, query.per_page)?;
     let now = crate::db::now();
-    let (data, total) = state.db.run(move |conn| store::list_public(conn, now, page)).await?;
+    let sort = query.sort.unwrap_or_default();
+    let (data, total) = state.db.run(move |conn| store::list_public(conn, now, sort, page)).await?;
     public_json(&req, &state, &Paginated { data, meta: page.meta(total) }, None)
 }
 
@@ -51,7 +52,7 @@ pub async fn list_tags(
     ),
     responses(
         (status = 304, description = "Not modified: the cached copy is current (no body)"),
-        (status = 200, description = "The tag", body = Item<PublicTag>, headers(("ETag" = String, description = "Strong validator of this response"), ("Cache-Control" = String, description = "public, max-age=…, stale-while-revalidate=…"), ("Last-Modified" = String, description = "When the resource last changed"))),
+        (status = 200, description = "The tag", body = Item<TagWithCount>, headers(("ETag" = String, description = "Strong validator of this response"), ("Cache-Control" = String, description = "public, max-age=…, stale-while-revalidate=…"), ("Last-Modified" = String, description = "When the resource last changed"))),
         (status = 404, description = "No tag on a published article has this slug", body = Problem, content_type = "application/problem+json"),
     )
 )]

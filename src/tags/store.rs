@@ -4,13 +4,17 @@
 use std::collections::HashMap;
 
 use chrono::NaiveDateTime;
+use diesel::dsl::count_star;
 use diesel::prelude::*;
 
-use super::model::{CreateTag, MAX_TAG_DESCRIPTION_CHARS, MAX_TAG_NAME_CHARS, NewTag, PublicTag, Tag, UpdateTag};
+use super::model::{
+    CreateTag, MAX_TAG_DESCRIPTION_CHARS, MAX_TAG_NAME_CHARS, NewTag, PublicTag, Tag, TagWithCount, UpdateTag,
+};
 use crate::articles::store::is_public;
 use crate::db::{self, DbConnection, write_transaction};
 use crate::error::{ApiError, Validator};
 use crate::pagination::PageRequest;
+use crate::responses::DirectorySort;
 use crate::schema::{article_tags, articles, tags};
 use crate::slugs;
 
@@ -119,19 +123,26 @@ fn public_tags(now: NaiveDateTime) -> tags::BoxedQuery<'static, db::DbBackend> {
     tags::table.filter(tags::id.eq_any(on_public_articles)).into_boxed()
 }
 
+/// A page of the public tags, with how many published articles carry each.
 pub fn list_public(
     conn: &mut DbConnection,
     now: NaiveDateTime,
+    sort: DirectorySort,
     page: PageRequest,
-) -> Result<(Vec<PublicTag>, i64), ApiError> {
+) -> Result<(Vec<TagWithCount>, i64), ApiError> {
     let total = public_tags(now).count().get_result(conn)?;
-    let rows = public_tags(now)
-        .order((tags::name.asc(), tags::id.asc()))
-        .limit(page.per_page)
-        .offset(page.offset())
-        .select(PublicTag::as_select())
-        .load(conn)?;
-    Ok((rows, total))
+    let counted = tags::table
+        .inner_join(article_tags::table.inner_join(articles::table))
+        .filter(is_public(now))
+        .group_by(tags::id)
+        .select((PublicTag::as_select(), count_star()))
+        .into_boxed();
+    let ordered = match sort {
+        DirectorySort::Name => counted.order((tags::name.asc(), tags::id.asc())),
+        DirectorySort::MostArticles => counted.order((count_star().desc(), tags::name.asc(), tags::id.asc())),
+    };
+    let rows: Vec<(PublicTag, i64)> = ordered.limit(page.per_page).offset(page.offset()).load(conn)?;
+    Ok((rows.into_iter().map(|(tag, article_count)| TagWithCount { tag, article_count }).collect(), total))
 }
 
 /// One tag on published articles, and when it last changed.
@@ -139,16 +150,27 @@ pub fn find_public(
     conn: &mut DbConnection,
     now: NaiveDateTime,
     slug: &str,
-) -> Result<Option<(PublicTag, NaiveDateTime)>, ApiError> {
+) -> Result<Option<(TagWithCount, NaiveDateTime)>, ApiError> {
     // Not a slug at all (or with bytes PostgreSQL cannot compare, such as NUL): nothing to look up.
     if !slugs::is_valid_slug(slug) {
         return Ok(None);
     }
-    Ok(public_tags(now)
+    let found: Option<(i64, PublicTag, NaiveDateTime)> = public_tags(now)
         .filter(tags::slug.eq(slug.to_string()))
-        .select((PublicTag::as_select(), tags::updated_at))
+        .select((tags::id, PublicTag::as_select(), tags::updated_at))
         .first(conn)
-        .optional()?)
+        .optional()?;
+    found
+        .map(|(id, tag, updated_at)| {
+            let article_count = article_tags::table
+                .inner_join(articles::table)
+                .filter(is_public(now))
+                .filter(article_tags::tag_id.eq(id))
+                .count()
+                .get_result(conn)?;
+            Ok((TagWithCount { tag, article_count }, updated_at))
+        })
+        .transpose()
 }
 
 pub fn list_all(conn: &mut DbConnection, page: PageRequest) -> Result<(Vec<Tag>, i64), ApiError> {

@@ -272,7 +272,8 @@ async fn list_parameters_are_checked(backend: Backend) {
     assert!(problem["detail"].as_str().unwrap().contains("colour"), "{problem}");
     app.get("/api/v1/articles?per_page=100&page=1").await.assert_status(200);
     app.get("/api/v1/authors?per_page=101").await.assert_problem(422);
-    app.get("/api/v1/tags?sort=name").await.assert_problem(400);
+    app.get("/api/v1/tags?order=name").await.assert_problem(400);
+    app.get("/api/v1/tags?sort=popularity").await.assert_problem(400);
 }
 
 async fn patch_changes_only_what_is_sent(backend: Backend) {

@@ -6,6 +6,7 @@ use serde_json::json;
 use crate::harness::{Backend, spawn};
 
 backend_tests!(
+    counts_sort_and_related_articles,
     public_authors_are_those_with_published_work,
     no_public_route_reveals_an_email,
     public_tags_are_those_on_published_articles,
@@ -26,7 +27,7 @@ async fn public_authors_are_those_with_published_work(backend: Backend) {
     assert_eq!(
         list.json(),
         json!({
-            "data": [{"slug": "ada-lovelace", "name": "Ada Lovelace", "bio": null, "avatar_url": null}],
+            "data": [{"slug": "ada-lovelace", "name": "Ada Lovelace", "bio": null, "avatar_url": null, "article_count": 1}],
             "meta": {"page": 1, "per_page": 20, "total": 1, "total_pages": 1}
         })
     );
@@ -70,8 +71,8 @@ async fn public_tags_are_those_on_published_articles(backend: Backend) {
         list.json(),
         json!({
             "data": [
-                {"slug": "alpha", "name": "Alpha", "description": null},
-                {"slug": "zeta", "name": "Zeta", "description": null}
+                {"slug": "alpha", "name": "Alpha", "description": null, "article_count": 1},
+                {"slug": "zeta", "name": "Zeta", "description": null, "article_count": 1}
             ],
             "meta": {"page": 1, "per_page": 20, "total": 2, "total_pages": 1}
         })
@@ -125,4 +126,48 @@ async fn editors_manage_tags(backend: Backend) {
     app.patch_as(&editor, &path, json!({"name": "x"})).await.assert_problem(404);
     let article = app.get_as(&editor, &format!("/api/v1/admin/articles/{}", article["data"]["id"])).await.json();
     assert_eq!(article["data"]["tags"], json!([]));
+}
+
+async fn counts_sort_and_related_articles(backend: Backend) {
+    let app = spawn(backend).await;
+    let ada = app.user(Role::Author, "Ada").await;
+    let zed = app.user(Role::Author, "Zed").await;
+    app.published(&ada, json!({"title": "A", "slug": "a", "body_markdown": "", "tags": ["x", "y", "z"]})).await;
+    app.published(&zed, json!({"title": "B", "slug": "b", "body_markdown": "", "tags": ["x", "y"]})).await;
+    app.published(&zed, json!({"title": "C", "slug": "c", "body_markdown": "", "tags": ["z"]})).await;
+    app.published(&zed, json!({"title": "D", "slug": "d", "body_markdown": "", "tags": ["other"]})).await;
+    app.draft(&ada, json!({"title": "E", "slug": "e", "body_markdown": "", "tags": ["x", "y", "z"]})).await;
+
+    let names = |body: serde_json::Value, key: &str| -> Vec<(String, i64)> {
+        body["data"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|i| (i[key].as_str().unwrap().to_string(), i["article_count"].as_i64().unwrap()))
+            .collect()
+    };
+    let by_name = app.get("/api/v1/authors").await.json();
+    assert_eq!(names(by_name, "name"), [("Ada".to_string(), 1), ("Zed".to_string(), 3)]);
+    let by_count = app.get("/api/v1/authors?sort=-article_count").await.json();
+    assert_eq!(names(by_count, "name")[0], ("Zed".to_string(), 3));
+    let tags = app.get("/api/v1/tags?sort=-article_count").await.json();
+    assert_eq!(
+        names(tags, "slug"),
+        [("x".to_string(), 2), ("y".to_string(), 2), ("z".to_string(), 2), ("other".to_string(), 1)]
+    );
+    assert_eq!(app.get("/api/v1/tags/x").await.json()["data"]["article_count"], 2, "drafts do not count");
+    assert_eq!(app.get("/api/v1/authors/ada").await.json()["data"]["article_count"], 1);
+
+    // Related: most shared tags first (B shares two with A, C one), never itself, never drafts.
+    let related = app.get("/api/v1/articles/a/related").await;
+    related.assert_status(200);
+    let related_body = related.json();
+    let slugs: Vec<&str> =
+        related_body["data"].as_array().unwrap().iter().map(|i| i["slug"].as_str().unwrap()).collect();
+    assert_eq!(slugs, ["b", "c"]);
+    assert!(related.header("etag").is_some());
+    assert_eq!(app.get("/api/v1/articles/a/related?limit=1").await.json()["data"].as_array().unwrap().len(), 1);
+    assert_eq!(app.get("/api/v1/articles/d/related").await.json()["data"], json!([]));
+    app.get("/api/v1/articles/e/related").await.assert_problem(404);
+    app.get("/api/v1/articles/a/related?limit=21").await.assert_problem(422);
 }
