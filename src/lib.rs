@@ -63,6 +63,7 @@ pub fn configure_routes(cfg: &mut ServiceConfig) {
             .service(articles::routes::list_articles)
             .service(articles::routes::get_article)
             .service(articles::routes::related_articles)
+            .service(articles::feed::feed)
             .service(authors::routes::list_authors)
             .service(authors::routes::get_author)
             .service(tags::routes::list_tags)

@@ -92,6 +92,17 @@ pub fn public_json<T: Serialize>(
 ) -> Result<HttpResponse, ApiError> {
     let bytes =
         serde_json::to_vec(body).map_err(|e| ApiError::Internal(format!("cannot serialise a response: {e}")))?;
+    Ok(public_bytes(req, state, bytes, "application/json", last_modified))
+}
+
+/// [`public_json`] for bytes already made (an Atom feed).
+pub fn public_bytes(
+    req: &HttpRequest,
+    state: &AppState,
+    bytes: Vec<u8>,
+    content_type: &'static str,
+    last_modified: Option<DateTime<Utc>>,
+) -> HttpResponse {
     let digest = Sha256::digest(&bytes);
     let etag = EntityTag::new_strong(digest[..16].iter().map(|b| format!("{b:02x}")).collect());
     let last_modified = last_modified.map(http_date);
@@ -102,9 +113,9 @@ pub fn public_json<T: Serialize>(
         response.insert_header((LAST_MODIFIED, last_modified));
     }
     if status == StatusCode::NOT_MODIFIED {
-        return Ok(response.finish());
+        return response.finish();
     }
-    Ok(response.insert_header((CONTENT_TYPE, HeaderValue::from_static("application/json"))).body(bytes))
+    response.insert_header((CONTENT_TYPE, HeaderValue::from_static(content_type))).body(bytes)
 }
 
 /// HTTP dates have whole seconds: drop the rest, or a resource would always look newer than the

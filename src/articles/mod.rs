@@ -3,6 +3,7 @@
 //! `store` holds every query (including the one visibility rule of public content, [`store::is_public`]),
 //! `policy` who may do what to an article, `routes` the HTTP surface (public and editor).
 
+pub mod feed;
 pub mod listing;
 pub mod model;
 pub mod policy;

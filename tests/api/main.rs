@@ -34,6 +34,7 @@ mod authors_and_tags;
 mod cli;
 mod concurrency;
 mod errors;
+mod feed;
 mod harness;
 mod http;
 mod lifecycle;

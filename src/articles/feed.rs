@@ -1,0 +1,132 @@
+//! The Atom feed (RFC 4287) of published articles: the newest 50, optionally for one tag or one
+//! author. Built with `atom_syndication`, so escaping and structure are the crate's, not ours.
+
+use actix_web::{HttpRequest, HttpResponse, get, web};
+use atom_syndication::{Category, Content, Entry, Feed, Link, Person, Text};
+use chrono::{DateTime, Utc};
+use serde::Deserialize;
+use utoipa::IntoParams;
+
+use super::listing::{ListRequest, Sort, Window};
+use super::store::{self, PublicFilter};
+use crate::AppState;
+use crate::error::ApiError;
+use crate::extract::QueryParams;
+use crate::openapi::BadRequest;
+use crate::pagination::PageRequest;
+use crate::responses::public_bytes;
+
+/// Entries in a feed.
+const FEED_ENTRIES: i64 = 50;
+
+/// `GET /api/v1/feed.atom` parameters.
+#[derive(Debug, Deserialize, IntoParams)]
+#[serde(deny_unknown_fields)]
+#[into_params(parameter_in = Query)]
+pub struct FeedQuery {
+    /// Only articles with this tag (a slug).
+    pub tag: Option<String>,
+    /// Only articles by this author (a slug).
+    pub author: Option<String>,
+}
+
+/// The newest 50 published articles as an Atom feed, with their bodies as HTML.
+#[utoipa::path(
+    tag = "Content",
+    operation_id = "getFeed",
+    params(
+        FeedQuery,
+        ("If-None-Match" = Option<String>, Header, description = "An ETag from an earlier response: 304 when it still matches"),
+    ),
+    responses(
+        (status = 200, description = "An Atom 1.0 feed", body = String, content_type = "application/atom+xml",
+            headers(
+                ("ETag" = String, description = "Strong validator of this response"),
+                ("Cache-Control" = String, description = "public, max-age=…, stale-while-revalidate=…"),
+            )),
+        (status = 304, description = "Not modified: the cached copy is current (no body)"),
+        (status = 400, response = BadRequest),
+    )
+)]
+#[get("/feed.atom")]
+pub async fn feed(
+    req: HttpRequest,
+    state: web::Data<AppState>,
+    QueryParams(query): QueryParams<FeedQuery>,
+) -> Result<HttpResponse, ApiError> {
+    let request = ListRequest {
+        filter: PublicFilter {
+            any_tags: query.tag.clone().into_iter().collect(),
+            author: query.author.clone(),
+            ..Default::default()
+        },
+        search: None,
+        sort: Sort::NewestFirst,
+        window: Window::Page(PageRequest::new(Some(1), Some(FEED_ENTRIES))?),
+        include_body: true,
+        fields: None,
+    };
+    let now = crate::db::now();
+    let listed = state.db.run(move |conn| store::list_public(conn, now, &request)).await?;
+
+    let info = req.connection_info();
+    let base = format!("{}://{}", info.scheme(), info.host());
+    let self_url = format!("{base}{}", req.uri());
+    let mut title = "Masthead".to_string();
+    if let Some(tag) = &query.tag {
+        title.push_str(&format!(" — tag {tag}"));
+    }
+    if let Some(author) = &query.author {
+        title.push_str(&format!(" — by {author}"));
+    }
+    let entries: Vec<Entry> = listed
+        .items
+        .into_iter()
+        .map(|article| {
+            let url = format!("{base}/api/v1/articles/{}", article.slug);
+            Entry {
+                // The article's API address: permanent as long as its slug and the host are.
+                id: url.clone(),
+                title: Text::plain(article.title),
+                updated: article.updated_at.fixed_offset(),
+                published: Some(article.published_at.fixed_offset()),
+                authors: article.authors.into_iter().map(|a| Person { name: a.name, ..Default::default() }).collect(),
+                categories: article
+                    .tags
+                    .into_iter()
+                    .map(|t| Category { term: t.slug, label: Some(t.name), ..Default::default() })
+                    .collect(),
+                links: vec![Link {
+                    href: url,
+                    rel: "alternate".into(),
+                    mime_type: Some("application/json".into()),
+                    ..Default::default()
+                }],
+                summary: Some(Text::plain(article.excerpt)),
+                content: article.body_html.map(|html| Content {
+                    value: Some(html),
+                    content_type: Some("html".into()),
+                    ..Default::default()
+                }),
+                ..Default::default()
+            }
+        })
+        .collect();
+    let updated: DateTime<Utc> = entries.iter().map(|e| e.updated.with_timezone(&Utc)).max().unwrap_or_else(Utc::now);
+    let feed = Feed {
+        title: Text::plain(title),
+        id: self_url.clone(),
+        updated: updated.fixed_offset(),
+        links: vec![Link {
+            href: self_url,
+            rel: "self".into(),
+            mime_type: Some("application/atom+xml".into()),
+            ..Default::default()
+        }],
+        generator: Some(atom_syndication::Generator { value: "Masthead".into(), ..Default::default() }),
+        entries,
+        ..Default::default()
+    };
+    let bytes = feed.write_to(Vec::new()).map_err(|e| ApiError::Internal(format!("cannot write the feed: {e}")))?;
+    Ok(public_bytes(&req, &state, bytes, "application/atom+xml; charset=utf-8", None))
+}

@@ -1,0 +1,42 @@
+//! The Atom feed, checked by a feed parser nobody on this project wrote (feed-rs).
+
+use masthead::auth::Role;
+use serde_json::json;
+
+use crate::harness::{Backend, spawn};
+
+backend_tests!(the_atom_feed_is_valid_and_filterable);
+
+async fn the_atom_feed_is_valid_and_filterable(backend: Backend) {
+    let app = spawn(backend).await;
+    let ada = app.user(Role::Author, "Ada & Co").await;
+    let grace = app.user(Role::Author, "Grace").await;
+    app.published(&ada, json!({"title": "Fish & <Chips> — “quoted”", "body_markdown": "A *body* with <b>raw</b> & more.", "tags": ["Food"]})).await;
+    app.published(&grace, json!({"title": "Compilers", "body_markdown": "Text.", "tags": ["Code"]})).await;
+    app.draft(&grace, json!({"title": "Unpublished", "body_markdown": ""})).await;
+
+    let response = app.get("/api/v1/feed.atom").await;
+    response.assert_status(200);
+    assert_eq!(response.header("content-type"), Some("application/atom+xml; charset=utf-8"));
+    assert!(response.header("etag").is_some());
+    let feed = feed_rs::parser::parse(response.body.as_ref()).expect("a valid feed");
+    assert_eq!(feed.feed_type, feed_rs::model::FeedType::Atom);
+    assert_eq!(feed.entries.len(), 2, "drafts stay out");
+    let newest = &feed.entries[0];
+    assert_eq!(newest.title.as_ref().unwrap().content, "Compilers");
+    let fish = &feed.entries[1];
+    assert_eq!(fish.title.as_ref().unwrap().content, "Fish & <Chips> — “quoted”");
+    assert_eq!(fish.authors[0].name.as_deref(), Some("Ada & Co"));
+    assert_eq!(fish.categories[0].term, "food");
+    let content = fish.content.as_ref().unwrap().body.as_deref().unwrap();
+    assert!(content.contains("<em>body</em>") && !content.contains("<b>"), "{content}");
+    assert!(fish.links[0].href.ends_with("/api/v1/articles/fish-chips-quoted"), "{:?}", fish.links);
+    assert!(fish.published.is_some() && !fish.id.is_empty());
+
+    let by_tag = feed_rs::parser::parse(app.get("/api/v1/feed.atom?tag=code").await.body.as_ref()).unwrap();
+    assert_eq!(by_tag.entries.len(), 1);
+    assert_eq!(by_tag.entries[0].title.as_ref().unwrap().content, "Compilers");
+    let by_author = feed_rs::parser::parse(app.get("/api/v1/feed.atom?author=ada-co").await.body.as_ref()).unwrap();
+    assert_eq!(by_author.entries.len(), 1);
+    app.get("/api/v1/feed.atom?format=rss").await.assert_problem(400);
+}
