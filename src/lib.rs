@@ -40,6 +40,8 @@ pub struct AppState {
     pub jwt: JwtKeys,
     /// A hash to verify against when an e-mail is unknown, so a login takes as long either way.
     pub dummy_password_hash: String,
+    /// Signs and checks draft preview links.
+    pub previews: articles::preview::PreviewSigner,
     /// `Cache-Control` of public responses, built once from the configuration.
     pub public_cache_control: actix_web::http::header::HeaderValue,
 }
@@ -49,9 +51,10 @@ impl AppState {
     pub fn new(config: Config, db: Db) -> Result<Self, String> {
         let secret = config.jwt_secret.clone().ok_or("the JWT secret is not configured")?;
         let jwt = JwtKeys::new(&secret, config.access_ttl);
+        let previews = articles::preview::PreviewSigner::new(&secret);
         let dummy_password_hash = auth::password::hash_password(&auth::random_token(16), &config.password_hashing)?;
         let public_cache_control = config.public_cache.header_value();
-        Ok(Self { db, config: Arc::new(config), jwt, dummy_password_hash, public_cache_control })
+        Ok(Self { db, config: Arc::new(config), jwt, previews, dummy_password_hash, public_cache_control })
     }
 }
 
@@ -64,6 +67,7 @@ pub fn configure_routes(cfg: &mut ServiceConfig) {
             .service(articles::routes::get_article)
             .service(articles::routes::related_articles)
             .service(articles::feed::feed)
+            .service(articles::preview::get_preview)
             .service(authors::routes::list_authors)
             .service(authors::routes::get_author)
             .service(tags::routes::list_tags)
@@ -90,6 +94,7 @@ pub fn configure_routes(cfg: &mut ServiceConfig) {
                     .service(articles::routes::admin_list_revisions)
                     .service(articles::routes::admin_get_revision)
                     .service(articles::routes::admin_restore_revision)
+                    .service(articles::preview::create_preview)
                     .service(tags::routes::admin_list_tags)
                     .service(tags::routes::admin_create_tag)
                     .service(tags::routes::admin_update_tag)

@@ -7,6 +7,7 @@ pub mod feed;
 pub mod listing;
 pub mod model;
 pub mod policy;
+pub mod preview;
 pub mod render;
 pub mod revisions;
 pub mod routes;

@@ -293,6 +293,17 @@ pub fn find_public(conn: &mut DbConnection, now: NaiveDateTime, slug: &str) -> R
     row.map(|row| Ok(with_embeds(conn, vec![row], PublicArticle::new)?.remove(0))).transpose()
 }
 
+/// Any article not in the trash, in the public shape: what a preview link shows.
+pub fn find_preview(conn: &mut DbConnection, id: i64) -> Result<Option<PublicArticle>, ApiError> {
+    let row: Option<ArticleRow> = articles::table
+        .find(id)
+        .filter(articles::deleted_at.is_null())
+        .select(ArticleRow::as_select())
+        .first(conn)
+        .optional()?;
+    row.map(|row| Ok(with_embeds(conn, vec![row], PublicArticle::new)?.remove(0))).transpose()
+}
+
 /// Published articles sharing the most tags with the public article `slug` (most shared first,
 /// then newest); `None` when `slug` is not public.
 pub fn related(

@@ -41,6 +41,7 @@ mod lifecycle;
 mod migrations;
 mod openapi;
 mod ops;
+mod previews;
 mod querying;
 mod roles;
 mod search;
