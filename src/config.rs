@@ -41,6 +41,8 @@ pub struct Config {
     pub max_body_bytes: usize,
     /// How long CDNs and browsers may keep public responses.
     pub public_cache: CachePolicy,
+    /// Memory for the in-process cache of public responses, in bytes; 0 turns it off.
+    pub cache_bytes: usize,
     /// Origins of front ends allowed to call the API from a browser (CORS); none by default.
     pub cors_origins: Vec<String>,
 }
@@ -105,6 +107,7 @@ impl Config {
                 stale_while_revalidate: parse_var("MASTHEAD_CACHE_STALE_WHILE_REVALIDATE", 300, 0..=31_536_000)? as u32,
             },
             cors_origins: parse_origins(&var_or("MASTHEAD_CORS_ORIGINS", ""))?,
+            cache_bytes: parse_var("MASTHEAD_CACHE_BYTES", 16 * 1024 * 1024, 0..=4 * 1024 * 1024 * 1024)? as usize,
         })
     }
 
@@ -124,6 +127,7 @@ impl Config {
             max_body_bytes: 64 * 1024,
             public_cache: CachePolicy { max_age: 60, stale_while_revalidate: 300 },
             cors_origins: vec!["https://front.example.com".into()],
+            cache_bytes: 4 * 1024 * 1024,
         }
     }
 

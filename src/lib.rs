@@ -6,6 +6,7 @@
 pub mod articles;
 pub mod auth;
 pub mod authors;
+pub mod cache;
 pub mod config;
 pub mod db;
 pub mod error;
@@ -42,6 +43,8 @@ pub struct AppState {
     pub dummy_password_hash: String,
     /// Signs and checks draft preview links.
     pub previews: articles::preview::PreviewSigner,
+    /// Public responses already made (see `cache`).
+    pub cache: Arc<cache::ResponseCache>,
     /// `Cache-Control` of public responses, built once from the configuration.
     pub public_cache_control: actix_web::http::header::HeaderValue,
 }
@@ -54,7 +57,9 @@ impl AppState {
         let previews = articles::preview::PreviewSigner::new(&secret);
         let dummy_password_hash = auth::password::hash_password(&auth::random_token(16), &config.password_hashing)?;
         let public_cache_control = config.public_cache.header_value();
-        Ok(Self { db, config: Arc::new(config), jwt, previews, dummy_password_hash, public_cache_control })
+        let cache = Arc::new(cache::ResponseCache::new(config.cache_bytes));
+        cache::watch_other_writers(&cache, config.database_url.clone());
+        Ok(Self { db, config: Arc::new(config), jwt, previews, dummy_password_hash, cache, public_cache_control })
     }
 }
 
@@ -139,6 +144,7 @@ pub fn build_app(
         )
         .default_service(web::to(move |req: actix_web::HttpRequest| no_route(req, methods.clone())))
         .wrap(actix_web::middleware::ErrorHandlers::new().default_handler(error::problem_for_bare_errors))
+        .wrap(cache::PublicCache)
         .wrap(actix_web::middleware::Condition::new(!cors_origins.is_empty(), cors(&cors_origins)))
         .wrap(actix_web::middleware::Compress::default())
         .wrap(request_log::RequestLog)

@@ -125,6 +125,14 @@ fn http_date(time: DateTime<Utc>) -> HttpDate {
     HttpDate::from(std::time::UNIX_EPOCH + std::time::Duration::from_secs(seconds))
 }
 
+/// Whether a stored response (its `ETag` and `Last-Modified` as sent) is still fresh for this
+/// request's validators, i.e. whether to answer 304.
+pub fn still_fresh(req: &HttpRequest, etag: Option<&str>, last_modified: Option<&str>) -> bool {
+    let Some(etag) = etag.and_then(|e| e.parse::<EntityTag>().ok()) else { return false };
+    let last_modified = last_modified.and_then(|v| v.parse::<HttpDate>().ok());
+    not_modified(req, &etag, last_modified)
+}
+
 /// RFC 9110 §13.1: `If-None-Match` (weak comparison) wins; `If-Modified-Since` counts only
 /// without it. Unparseable validators are ignored, as the RFC asks.
 fn not_modified(req: &HttpRequest, etag: &EntityTag, last_modified: Option<HttpDate>) -> bool {

@@ -172,8 +172,8 @@ impl TestResponse {
 pub struct TestApp<S> {
     service: S,
     pub state: web::Data<AppState>,
-    // Dropped last: the database outlives the pool that uses it.
-    _db: TestDb,
+    // Dropped last: the database outlives the pool that uses it. `None` for extra nodes.
+    _db: Option<TestDb>,
 }
 
 pub async fn spawn(
@@ -186,11 +186,20 @@ pub async fn spawn(
 pub async fn spawn_on(
     db: TestDb,
 ) -> TestApp<impl Service<Request, Response = ServiceResponse<impl MessageBody>, Error = actix_web::Error>> {
-    let config = Config::for_tests(db.url.clone());
+    let app = spawn_node(db.url.clone()).await;
+    TestApp { service: app.service, state: app.state, _db: Some(db) }
+}
+
+/// Another application node on the same database (as behind a load balancer); the database
+/// belongs to the test's first app.
+pub async fn spawn_node(
+    url: DatabaseUrl,
+) -> TestApp<impl Service<Request, Response = ServiceResponse<impl MessageBody>, Error = actix_web::Error>> {
+    let config = Config::for_tests(url);
     let pool = Db::open(&config.database_url, config.db_pool_size).expect("the test database opens and migrates");
     let state = web::Data::new(AppState::new(config, pool).expect("application state"));
     let service = actix_test::init_service(build_app(state.clone())).await;
-    TestApp { service, state, _db: db }
+    TestApp { service, state, _db: None }
 }
 
 /// A signed-in account of the test.

@@ -1,0 +1,323 @@
+//! An in-process cache of public responses: the bytes, content type and validators of each
+//! public GET, keyed by path and query, so that a hit costs no database work at all.
+//!
+//! Correctness rules, all in this file:
+//! - **Every write invalidates.** A successful non-GET under `/api/v1/admin/` bumps the
+//!   generation (and, on PostgreSQL, sends `NOTIFY masthead_cache`).
+//! - **Other nodes and processes invalidate too.** A background thread bumps the generation when
+//!   another node writes: `LISTEN masthead_cache` on PostgreSQL, `PRAGMA data_version` on SQLite
+//!   (which changes when any other connection commits), within about 100 ms.
+//! - **Nothing outlives the next scheduled publication.** Per generation, the cache learns the
+//!   earliest future `published_at`, and empties itself when that time comes.
+//! - **Bounded memory.** Past `MASTHEAD_CACHE_BYTES` it starts over (0 turns it off).
+
+use std::collections::HashMap;
+use std::future::{Future, Ready, ready};
+use std::pin::Pin;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, Mutex, Weak};
+use std::time::Duration;
+
+use actix_web::body::{BoxBody, MessageBody};
+use actix_web::dev::{Service, ServiceRequest, ServiceResponse, Transform, forward_ready};
+use actix_web::http::header::{self, HeaderValue};
+use actix_web::http::{Method, StatusCode};
+use actix_web::web::Bytes;
+use actix_web::{Error, HttpResponse, web};
+use chrono::NaiveDateTime;
+use diesel::prelude::*;
+
+use crate::AppState;
+use crate::db::{DatabaseUrl, DbConnection};
+use crate::error::ApiError;
+use crate::schema::articles;
+
+const CHANNEL: &str = "masthead_cache";
+
+/// `hit` or `miss` on cacheable responses: for operators and benchmarks.
+static CACHE_STATUS: header::HeaderName = header::HeaderName::from_static("x-masthead-cache");
+
+/// A cached public response.
+struct Entry {
+    body: Bytes,
+    headers: Vec<(header::HeaderName, HeaderValue)>,
+}
+
+struct Entries {
+    generation: u64,
+    /// The earliest future publication time, once known for this generation (`Some(None)`: none).
+    valid_until: Option<Option<NaiveDateTime>>,
+    map: HashMap<String, Arc<Entry>>,
+    bytes: usize,
+}
+
+/// The cache; one per process, shared by every worker.
+pub struct ResponseCache {
+    generation: AtomicU64,
+    entries: Mutex<Entries>,
+    budget_bytes: usize,
+}
+
+impl ResponseCache {
+    pub fn new(budget_bytes: usize) -> Self {
+        Self {
+            generation: AtomicU64::new(0),
+            entries: Mutex::new(Entries { generation: 0, valid_until: None, map: HashMap::new(), bytes: 0 }),
+            budget_bytes,
+        }
+    }
+
+    pub fn enabled(&self) -> bool {
+        self.budget_bytes > 0
+    }
+
+    /// Forgets everything cached so far (a write happened here or elsewhere).
+    pub fn invalidate(&self) {
+        self.generation.fetch_add(1, Ordering::SeqCst);
+    }
+
+    fn lock(&self) -> std::sync::MutexGuard<'_, Entries> {
+        // A panic while holding the lock cannot leave the map inconsistent: recover it.
+        self.entries.lock().unwrap_or_else(|poisoned| poisoned.into_inner())
+    }
+
+    fn get(&self, key: &str, now: NaiveDateTime) -> Option<Arc<Entry>> {
+        let generation = self.generation.load(Ordering::SeqCst);
+        let mut entries = self.lock();
+        let expired = matches!(entries.valid_until, Some(Some(until)) if now >= until);
+        if entries.generation != generation || expired {
+            entries.generation = generation;
+            entries.valid_until = None;
+            entries.map.clear();
+            entries.bytes = 0;
+            return None;
+        }
+        entries.valid_until?;
+        entries.map.get(key).cloned()
+    }
+
+    fn put(&self, key: String, entry: Entry, generation: u64, valid_until: Option<NaiveDateTime>) {
+        let size = key.len() + entry.body.len() + 256;
+        let mut entries = self.lock();
+        if entries.generation != generation || self.generation.load(Ordering::SeqCst) != generation {
+            return; // a write happened while this response was made: it may be stale already
+        }
+        if entries.bytes + size > self.budget_bytes {
+            entries.map.clear();
+            entries.bytes = 0;
+        }
+        entries.valid_until = Some(valid_until);
+        entries.bytes += size;
+        entries.map.insert(key, Arc::new(entry));
+    }
+}
+
+/// The earliest publication time still to come: until then, public content cannot change without
+/// a write.
+fn next_publication(conn: &mut DbConnection, now: NaiveDateTime) -> Result<Option<NaiveDateTime>, ApiError> {
+    Ok(articles::table
+        .filter(articles::status.eq(crate::articles::model::STATUS_PUBLISHED))
+        .filter(articles::deleted_at.is_null())
+        .filter(articles::published_at.gt(now))
+        .select(diesel::dsl::min(articles::published_at))
+        .first::<Option<NaiveDateTime>>(conn)?)
+}
+
+/// Routes whose answers are the same for everyone and may be cached.
+fn cacheable(req: &ServiceRequest) -> bool {
+    let path = req.path();
+    req.method() == Method::GET
+        && path.starts_with("/api/v1/")
+        && !path.starts_with("/api/v1/admin")
+        && !path.starts_with("/api/v1/auth")
+        && !path.starts_with("/api/v1/previews")
+}
+
+/// Writes that change what the public sees.
+fn invalidating(req: &ServiceRequest) -> bool {
+    !matches!(*req.method(), Method::GET | Method::HEAD | Method::OPTIONS) && req.path().starts_with("/api/v1/admin/")
+}
+
+/// The caching middleware (see the module comment).
+pub struct PublicCache;
+
+impl<S, B> Transform<S, ServiceRequest> for PublicCache
+where
+    S: Service<ServiceRequest, Response = ServiceResponse<B>, Error = Error> + 'static,
+    B: MessageBody + 'static,
+{
+    type Response = ServiceResponse<BoxBody>;
+    type Error = Error;
+    type Transform = PublicCacheService<S>;
+    type InitError = ();
+    type Future = Ready<Result<Self::Transform, Self::InitError>>;
+
+    fn new_transform(&self, service: S) -> Self::Future {
+        ready(Ok(PublicCacheService { service: std::rc::Rc::new(service) }))
+    }
+}
+
+pub struct PublicCacheService<S> {
+    service: std::rc::Rc<S>,
+}
+
+impl<S, B> Service<ServiceRequest> for PublicCacheService<S>
+where
+    S: Service<ServiceRequest, Response = ServiceResponse<B>, Error = Error> + 'static,
+    B: MessageBody + 'static,
+{
+    type Response = ServiceResponse<BoxBody>;
+    type Error = Error;
+    type Future = Pin<Box<dyn Future<Output = Result<Self::Response, Self::Error>>>>;
+
+    forward_ready!(service);
+
+    fn call(&self, req: ServiceRequest) -> Self::Future {
+        let service = self.service.clone();
+        let Some(state) = req.app_data::<web::Data<AppState>>().cloned().filter(|s| s.cache.enabled()) else {
+            return Box::pin(async move { Ok(service.call(req).await?.map_into_boxed_body()) });
+        };
+        if invalidating(&req) {
+            return Box::pin(async move {
+                let response = service.call(req).await?;
+                if response.status().is_success() {
+                    state.cache.invalidate();
+                    notify_other_nodes(&state);
+                }
+                Ok(response.map_into_boxed_body())
+            });
+        }
+        if !cacheable(&req) {
+            return Box::pin(async move { Ok(service.call(req).await?.map_into_boxed_body()) });
+        }
+        let key = req.uri().to_string();
+        let now = crate::db::now();
+        if let Some(entry) = state.cache.get(&key, now) {
+            let mut response = respond(req.request(), &entry);
+            response.headers_mut().insert(CACHE_STATUS.clone(), HeaderValue::from_static("hit"));
+            return Box::pin(async move { Ok(req.into_response(response)) });
+        }
+        // A miss: a full 200 is kept (a 304 to a revalidating client is not, having no body).
+        let generation = state.cache.generation.load(Ordering::SeqCst);
+        Box::pin(async move {
+            let response = service.call(req).await?;
+            let public =
+                response.headers().get(header::CACHE_CONTROL).is_some_and(|v| v.as_bytes().starts_with(b"public"));
+            if response.status() != StatusCode::OK || !public {
+                return Ok(response.map_into_boxed_body());
+            }
+            let (request, response) = response.into_parts();
+            let headers: Vec<_> = response.headers().iter().map(|(n, v)| (n.clone(), v.clone())).collect();
+            let body = actix_web::body::to_bytes(response.into_body())
+                .await
+                .map_err(|_| ApiError::Internal("cannot read a response to cache".into()))?;
+            let entry = Entry { body, headers };
+            let until = state.db.run(move |conn| next_publication(conn, now)).await?;
+            let mut answer = respond(&request, &entry);
+            answer.headers_mut().insert(CACHE_STATUS.clone(), HeaderValue::from_static("miss"));
+            state.cache.put(key, entry, generation, until);
+            Ok(ServiceResponse::new(request, answer))
+        })
+    }
+}
+
+/// A cached response for this request: 304 when its validators match, else the stored 200.
+fn respond(req: &actix_web::HttpRequest, entry: &Entry) -> HttpResponse {
+    let header_of = |name: &header::HeaderName| entry.headers.iter().find(|(n, _)| n == name).map(|(_, v)| v);
+    let fresh = crate::responses::still_fresh(
+        req,
+        header_of(&header::ETAG).and_then(|v| v.to_str().ok()),
+        header_of(&header::LAST_MODIFIED).and_then(|v| v.to_str().ok()),
+    );
+    let mut response = HttpResponse::build(if fresh { StatusCode::NOT_MODIFIED } else { StatusCode::OK });
+    for (name, value) in &entry.headers {
+        if !(fresh && (name == header::CONTENT_TYPE || name == header::CONTENT_LENGTH)) {
+            response.insert_header((name.clone(), value.clone()));
+        }
+    }
+    if fresh { response.finish() } else { response.body(entry.body.clone()) }
+}
+
+/// Tells the other nodes (PostgreSQL only; SQLite processes notice through `data_version`).
+fn notify_other_nodes(state: &web::Data<AppState>) {
+    if !matches!(state.config.database_url, DatabaseUrl::Postgres(_)) {
+        return;
+    }
+    let db = state.db.clone();
+    actix_web::rt::spawn(async move {
+        let sent = db
+            .run(|conn| {
+                diesel::sql_query(format!("NOTIFY {CHANNEL}")).execute(conn)?;
+                Ok(())
+            })
+            .await;
+        if let Err(error) = sent {
+            tracing::warn!(%error, "cannot notify the other nodes of a write");
+        }
+    });
+}
+
+/// Watches for writes made by other nodes or processes and invalidates the cache, until the cache
+/// is dropped. Runs on its own thread with its own connection.
+pub fn watch_other_writers(cache: &Arc<ResponseCache>, url: DatabaseUrl) {
+    if !cache.enabled() {
+        return;
+    }
+    let cache = Arc::downgrade(cache);
+    let spawned = std::thread::Builder::new().name("masthead-cache-watch".into()).spawn(move || {
+        while cache.strong_count() > 0 {
+            if let Err(error) = watch(&cache, &url) {
+                tracing::warn!(%error, "cache invalidation watcher lost its connection; retrying");
+            }
+            std::thread::sleep(Duration::from_secs(1));
+        }
+    });
+    if let Err(error) = spawned {
+        tracing::error!(%error, "cannot start the cache invalidation watcher");
+    }
+}
+
+fn watch(cache: &Weak<ResponseCache>, url: &DatabaseUrl) -> Result<(), String> {
+    use diesel::connection::SimpleConnection;
+    let tick = Duration::from_millis(100);
+    match url {
+        DatabaseUrl::Postgres(url) => {
+            let mut conn = diesel::PgConnection::establish(url).map_err(|e| e.to_string())?;
+            conn.batch_execute(&format!("LISTEN {CHANNEL}")).map_err(|e| e.to_string())?;
+            while let Some(cache) = cache.upgrade() {
+                let mut changed = false;
+                for notification in conn.notifications_iter() {
+                    notification.map_err(|e| e.to_string())?;
+                    changed = true;
+                }
+                if changed {
+                    cache.invalidate();
+                }
+                drop(cache);
+                std::thread::sleep(tick);
+            }
+        }
+        DatabaseUrl::Sqlite(path) => {
+            #[derive(QueryableByName)]
+            struct DataVersion {
+                #[diesel(sql_type = diesel::sql_types::BigInt)]
+                data_version: i64,
+            }
+            let mut conn = diesel::SqliteConnection::establish(path).map_err(|e| e.to_string())?;
+            let version = |conn: &mut diesel::SqliteConnection| {
+                diesel::sql_query("PRAGMA data_version").get_result::<DataVersion>(conn).map(|v| v.data_version)
+            };
+            let mut seen = version(&mut conn).map_err(|e| e.to_string())?;
+            while let Some(cache) = cache.upgrade() {
+                let now = version(&mut conn).map_err(|e| e.to_string())?;
+                if now != seen {
+                    seen = now;
+                    cache.invalidate();
+                }
+                drop(cache);
+                std::thread::sleep(tick);
+            }
+        }
+    }
+    Ok(())
+}
