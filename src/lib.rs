@@ -9,6 +9,7 @@ pub mod authors;
 pub mod cache;
 pub mod config;
 pub mod db;
+pub mod demo;
 pub mod error;
 pub mod extract;
 pub mod openapi;

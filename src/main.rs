@@ -32,6 +32,12 @@ enum Command {
     },
     /// Print the OpenAPI document (JSON) on standard output.
     Openapi,
+    /// Fill the database with demo content: 20 authors, 30 tags and N published articles.
+    Demo {
+        /// How many articles.
+        #[arg(long, default_value_t = 1000)]
+        articles: usize,
+    },
 }
 
 #[derive(Subcommand)]
@@ -83,6 +89,7 @@ fn main() -> ExitCode {
         Command::Users { command: UsersCommand::Add { email, name, role, password_stdin: _ } } => {
             add_user(&config, email, name, role)
         }
+        Command::Demo { articles } => demo(&config, articles),
         Command::Openapi => unreachable!("handled above"),
     };
     match result {
@@ -117,6 +124,38 @@ fn migrate(config: &Config) -> Result<(), String> {
     Ok(())
 }
 
+/// An error for the terminal, with field errors spelled out.
+fn describe(error: masthead::error::ApiError) -> String {
+    match error {
+        masthead::error::ApiError::Validation(errors) => {
+            errors.iter().map(|e| format!("{}: {}", e.field, e.message)).collect::<Vec<_>>().join("; ")
+        }
+        other => other.to_string(),
+    }
+}
+
+fn demo(config: &Config, articles: usize) -> Result<(), String> {
+    let db = Db::open(&config.database_url, 1).map_err(|e| e.to_string())?;
+    let mut conn = db.conn().map_err(|e| e.to_string())?;
+    let bar = indicatif::ProgressBar::new(articles as u64).with_style(
+        indicatif::ProgressStyle::with_template("{bar:40} {pos}/{len} articles, {per_sec}, {eta} left")
+            .unwrap_or_else(|_| indicatif::ProgressStyle::default_bar()),
+    );
+    let started = std::time::Instant::now();
+    let summary =
+        masthead::demo::generate(&mut conn, articles, &config.password_hashing, |done| bar.set_position(done as u64))
+            .map_err(|e| format!("cannot write the demo content: {}", describe(e)))?;
+    bar.finish_and_clear();
+    println!(
+        "wrote {} articles by {} authors under {} tags in {:.1} s (demo login: ada.lovelace@demo.masthead / demo-password-0)",
+        summary.articles,
+        summary.authors,
+        summary.tags,
+        started.elapsed().as_secs_f64()
+    );
+    Ok(())
+}
+
 fn add_user(config: &Config, email: String, name: String, role: Role) -> Result<(), String> {
     let mut password = String::new();
     std::io::stdin().lock().read_line(&mut password).map_err(|e| format!("cannot read the password: {e}"))?;
@@ -124,14 +163,8 @@ fn add_user(config: &Config, email: String, name: String, role: Role) -> Result<
     let db = Db::open(&config.database_url, 1).map_err(|e| e.to_string())?;
     let mut conn = db.conn().map_err(|e| e.to_string())?;
     let account = NewAccount { email, name, role, password };
-    let author = masthead::authors::store::create_account(&mut conn, &account, &config.password_hashing).map_err(
-        |e| match e {
-            masthead::error::ApiError::Validation(errors) => {
-                errors.iter().map(|e| format!("{}: {}", e.field, e.message)).collect::<Vec<_>>().join("; ")
-            }
-            other => other.to_string(),
-        },
-    )?;
+    let author =
+        masthead::authors::store::create_account(&mut conn, &account, &config.password_hashing).map_err(describe)?;
     println!(
         "created {} account {} <{}> (id {}, slug {})",
         role.as_str(),

@@ -76,6 +76,7 @@ pub struct NewArticle<'a> {
     pub body_html: &'a str,
     pub body_text: &'a str,
     pub status: &'a str,
+    pub published_at: Option<NaiveDateTime>,
     pub featured: bool,
     pub cover_image_url: Option<&'a str>,
     pub cover_image_alt: Option<&'a str>,

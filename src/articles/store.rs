@@ -727,6 +727,7 @@ pub fn create(conn: &mut DbConnection, writer: Writer, prepared: Prepared) -> Re
                         body_html: &rendered.html,
                         body_text: &rendered.text,
                         status: STATUS_DRAFT,
+                        published_at: None,
                         featured: fields.featured.unwrap_or(false),
                         cover_image_url: cover_url.as_deref(),
                         cover_image_alt: cover_alt.as_deref(),

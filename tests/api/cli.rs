@@ -5,7 +5,7 @@ use std::process::{Command, Output, Stdio};
 
 use crate::harness::{Backend, TestDb, spawn_on};
 
-backend_tests!(users_add_creates_an_account_that_can_log_in, migrate_is_idempotent);
+backend_tests!(users_add_creates_an_account_that_can_log_in, migrate_is_idempotent, demo_fills_a_site);
 
 fn masthead(db: &TestDb, args: &[&str], stdin: &str) -> Output {
     let mut child = Command::new(env!("CARGO_BIN_EXE_masthead"))
@@ -97,4 +97,20 @@ fn serve_refuses_a_missing_or_weak_jwt_secret() {
     let bad_addr = run("localhost", Some(&"x".repeat(40)));
     assert!(!bad_addr.status.success());
     assert!(String::from_utf8_lossy(&bad_addr.stderr).contains("MASTHEAD_ADDR"));
+}
+
+async fn demo_fills_a_site(backend: Backend) {
+    let db = TestDb::create(backend);
+    let output = masthead(&db, &["demo", "--articles", "120"], "");
+    assert!(output.status.success(), "{}", String::from_utf8_lossy(&output.stderr));
+    assert!(String::from_utf8_lossy(&output.stdout).contains("wrote 120 articles by 20 authors under 30 tags"));
+    let app = spawn_on(db).await;
+    let list = app.get("/api/v1/articles?per_page=1").await.json();
+    assert_eq!(list["meta"]["total"], 120);
+    assert_eq!(app.get("/api/v1/tags").await.json()["meta"]["total"], 30);
+    // About 1 % mention the benchmark's search term.
+    let rare = app.get(&format!("/api/v1/articles?q={}", masthead::demo::RARE_WORD)).await.json();
+    assert_eq!(rare["meta"]["total"], 1);
+    let login = app.login("ada.lovelace@demo.masthead", "demo-password-0").await;
+    login.assert_status(200);
 }
