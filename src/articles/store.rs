@@ -5,7 +5,6 @@
 use std::collections::HashMap;
 
 use chrono::NaiveDateTime;
-use diesel::IntoSql;
 use diesel::prelude::*;
 
 use super::listing::{Cursor, CursorKey, ListRequest, Sort, Window};
@@ -196,25 +195,43 @@ fn ordered(
 
 /// Only the rows after the cursor, in the cursor's order: `(key, id)` past `(cursor key, cursor id)`.
 fn after(query: articles::BoxedQuery<'static, DbBackend>, cursor: &Cursor) -> articles::BoxedQuery<'static, DbBackend> {
+    use diesel::sql_types::{BigInt, Bool, Text, Timestamp};
+    // Row-value comparisons, `(key, id) < (?, ?)`: both databases seek them in the index of the
+    // order, where the equivalent `key < ? OR (key = ? AND id < ?)` would scan.
+    let seek = |columns: &str, op: &str| diesel::dsl::sql::<Bool>(&format!("({columns}) {op} ("));
     let id = cursor.id;
     match (&cursor.key, cursor.sort) {
-        (CursorKey::Time(t), Sort::NewestFirst) => {
-            query.filter(articles::published_at.lt(*t).or(articles::published_at.eq(*t).and(articles::id.lt(id))))
-        }
-        (CursorKey::Time(t), Sort::OldestFirst) => {
-            query.filter(articles::published_at.gt(*t).or(articles::published_at.eq(*t).and(articles::id.gt(id))))
-        }
-        (CursorKey::Time(t), _) => {
-            query.filter(articles::updated_at.lt(*t).or(articles::updated_at.eq(*t).and(articles::id.lt(id))))
-        }
+        (CursorKey::Time(t), Sort::NewestFirst) => query.filter(
+            seek("articles.published_at, articles.id", "<")
+                .bind::<Timestamp, _>(*t)
+                .sql(", ")
+                .bind::<BigInt, _>(id)
+                .sql(")"),
+        ),
+        (CursorKey::Time(t), Sort::OldestFirst) => query.filter(
+            seek("articles.published_at, articles.id", ">")
+                .bind::<Timestamp, _>(*t)
+                .sql(", ")
+                .bind::<BigInt, _>(id)
+                .sql(")"),
+        ),
+        (CursorKey::Time(t), _) => query.filter(
+            seek("articles.updated_at, articles.id", "<")
+                .bind::<Timestamp, _>(*t)
+                .sql(", ")
+                .bind::<BigInt, _>(id)
+                .sql(")"),
+        ),
         (CursorKey::Offset(offset), _) => query.offset(*offset),
         // Lowered by the database on both sides, so the bound compares exactly as ORDER BY does.
-        (CursorKey::Text(title), _) => {
-            let bound = || lower(title.clone().into_sql::<diesel::sql_types::Text>());
-            query.filter(
-                lower(articles::title).gt(bound()).or(lower(articles::title).eq(bound()).and(articles::id.gt(id))),
-            )
-        }
+        (CursorKey::Text(title), _) => query.filter(
+            seek("lower(articles.title), articles.id", ">")
+                .sql("lower(")
+                .bind::<Text, _>(title.clone())
+                .sql("), ")
+                .bind::<BigInt, _>(id)
+                .sql(")"),
+        ),
     }
 }
 
