@@ -56,6 +56,10 @@ pub struct ResponseCache {
     generation: AtomicU64,
     entries: Mutex<Entries>,
     budget_bytes: usize,
+    /// One lock per key being made: when many requests miss the same key at once (a cold cache
+    /// under load), one makes the response and the others wait for it, instead of all of them
+    /// queueing for database connections.
+    in_flight: Mutex<HashMap<String, Arc<tokio::sync::Mutex<()>>>>,
 }
 
 impl ResponseCache {
@@ -64,6 +68,7 @@ impl ResponseCache {
             generation: AtomicU64::new(0),
             entries: Mutex::new(Entries { generation: 0, valid_until: None, map: HashMap::new(), bytes: 0 }),
             budget_bytes,
+            in_flight: Mutex::new(HashMap::new()),
         }
     }
 
@@ -94,6 +99,21 @@ impl ResponseCache {
         }
         entries.valid_until?;
         entries.map.get(key).cloned()
+    }
+
+    /// The lock for making `key`'s response.
+    fn flight(&self, key: &str) -> Arc<tokio::sync::Mutex<()>> {
+        let mut in_flight = self.in_flight.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
+        in_flight.entry(key.to_string()).or_default().clone()
+    }
+
+    /// Forgets `key`'s lock once nobody holds or waits for it.
+    fn land(&self, key: &str, flight: Arc<tokio::sync::Mutex<()>>) {
+        let mut in_flight = self.in_flight.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
+        drop(flight);
+        if in_flight.get(key).is_some_and(|f| Arc::strong_count(f) == 1) {
+            in_flight.remove(key);
+        }
     }
 
     fn put(&self, key: String, entry: Entry, generation: u64, valid_until: Option<NaiveDateTime>) {
@@ -197,28 +217,56 @@ where
             response.headers_mut().insert(CACHE_STATUS.clone(), HeaderValue::from_static("hit"));
             return Box::pin(async move { Ok(req.into_response(response)) });
         }
-        // A miss: a full 200 is kept (a 304 to a revalidating client is not, having no body).
-        let generation = state.cache.generation.load(Ordering::SeqCst);
+        // A miss: one request per key makes the response, the others wait and take it from the
+        // cache. A full 200 is kept (a 304 to a revalidating client is not, having no body).
         Box::pin(async move {
-            let response = service.call(req).await?;
-            let public =
-                response.headers().get(header::CACHE_CONTROL).is_some_and(|v| v.as_bytes().starts_with(b"public"));
-            if response.status() != StatusCode::OK || !public {
-                return Ok(response.map_into_boxed_body());
+            let flight = state.cache.flight(&key);
+            let guard = flight.clone().lock_owned().await;
+            if let Some(entry) = state.cache.get(&key, crate::db::now()) {
+                drop(guard);
+                state.cache.land(&key, flight);
+                let mut response = respond(req.request(), &entry);
+                response.headers_mut().insert(CACHE_STATUS.clone(), HeaderValue::from_static("hit"));
+                return Ok(req.into_response(response));
             }
-            let (request, response) = response.into_parts();
-            let headers: Vec<_> = response.headers().iter().map(|(n, v)| (n.clone(), v.clone())).collect();
-            let body = actix_web::body::to_bytes(response.into_body())
-                .await
-                .map_err(|_| ApiError::Internal("cannot read a response to cache".into()))?;
-            let entry = Entry { body, headers };
-            let until = state.db.run(move |conn| next_publication(conn, now)).await?;
-            let mut answer = respond(&request, &entry);
-            answer.headers_mut().insert(CACHE_STATUS.clone(), HeaderValue::from_static("miss"));
-            state.cache.put(key, entry, generation, until);
-            Ok(ServiceResponse::new(request, answer))
+            let generation = state.cache.generation.load(Ordering::SeqCst);
+            let made = make(service, req, &state, key.clone(), now, generation).await;
+            drop(guard);
+            state.cache.land(&key, flight);
+            made
         })
     }
+}
+
+/// Makes a response for a cacheable request and keeps it when it is a public 200.
+async fn make<S, B>(
+    service: std::rc::Rc<S>,
+    req: ServiceRequest,
+    state: &web::Data<AppState>,
+    key: String,
+    now: NaiveDateTime,
+    generation: u64,
+) -> Result<ServiceResponse<BoxBody>, Error>
+where
+    S: Service<ServiceRequest, Response = ServiceResponse<B>, Error = Error> + 'static,
+    B: MessageBody + 'static,
+{
+    let response = service.call(req).await?;
+    let public = response.headers().get(header::CACHE_CONTROL).is_some_and(|v| v.as_bytes().starts_with(b"public"));
+    if response.status() != StatusCode::OK || !public {
+        return Ok(response.map_into_boxed_body());
+    }
+    let (request, response) = response.into_parts();
+    let headers: Vec<_> = response.headers().iter().map(|(n, v)| (n.clone(), v.clone())).collect();
+    let body = actix_web::body::to_bytes(response.into_body())
+        .await
+        .map_err(|_| ApiError::Internal("cannot read a response to cache".into()))?;
+    let entry = Entry { body, headers };
+    let until = state.db.run(move |conn| next_publication(conn, now)).await?;
+    let mut answer = respond(&request, &entry);
+    answer.headers_mut().insert(CACHE_STATUS.clone(), HeaderValue::from_static("miss"));
+    state.cache.put(key, entry, generation, until);
+    Ok(ServiceResponse::new(request, answer))
 }
 
 /// A cached response for this request: 304 when its validators match, else the stored 200.

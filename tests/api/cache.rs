@@ -6,7 +6,11 @@ use serde_json::json;
 
 use crate::harness::{Backend, TestDb, spawn_node, spawn_on};
 
-backend_tests!(cached_responses_follow_every_write, other_nodes_see_writes_within_a_moment);
+backend_tests!(
+    cached_responses_follow_every_write,
+    other_nodes_see_writes_within_a_moment,
+    a_cold_key_is_made_once_however_many_ask,
+);
 
 async fn cached_responses_follow_every_write(backend: Backend) {
     let app = spawn_on(TestDb::create(backend)).await;
@@ -66,4 +70,15 @@ async fn other_nodes_see_writes_within_a_moment(backend: Backend) {
         assert!(started.elapsed() < std::time::Duration::from_secs(3), "the other node never saw the write");
         actix_web::rt::time::sleep(std::time::Duration::from_millis(50)).await;
     }
+}
+
+async fn a_cold_key_is_made_once_however_many_ask(backend: Backend) {
+    let app = spawn_on(TestDb::create(backend)).await;
+    let author = app.user(Role::Author, "Arthur").await;
+    app.published(&author, json!({"title": "First", "body_markdown": "x", "tags": ["t"]})).await;
+    let responses =
+        futures_util::future::join_all((0..12).map(|_| app.get("/api/v1/articles?tag=t&include=body"))).await;
+    let misses = responses.iter().filter(|r| r.header("x-masthead-cache") == Some("miss")).count();
+    assert_eq!(misses, 1, "one request makes the response, the others wait for it");
+    assert!(responses.iter().all(|r| r.status == 200 && r.body == responses[0].body));
 }
