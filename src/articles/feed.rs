@@ -64,6 +64,7 @@ pub async fn feed(
         sort: Sort::NewestFirst,
         window: Window::Page(PageRequest::new(Some(1), Some(FEED_ENTRIES))?),
         include_body: true,
+        include_text: false,
         fields: None,
     };
     let now = crate::db::now();

@@ -52,7 +52,8 @@ pub struct ArticleListQuery {
     /// The order; newest first by default.
     #[param(inline)]
     pub sort: Option<Sort>,
-    /// `body` adds `body_html` and `body_text` to every item (lists are light by default).
+    /// `body` adds `body_html` to every item (lists are light by default; `fields=` can ask for
+    /// `body_text` too).
     #[param(inline)]
     pub include: Option<Include>,
     /// Comma-separated fields to return for each item, e.g. `slug,title,published_at`.
@@ -185,7 +186,10 @@ pub struct ListRequest {
     pub search: Option<Vec<String>>,
     pub sort: Sort,
     pub window: Window,
+    /// Add `body_html` to each item.
     pub include_body: bool,
+    /// Add `body_text` to each item (asked for through `fields=`).
+    pub include_text: bool,
     /// The fields to keep in each item; `None`: all.
     pub fields: Option<Vec<String>>,
 }
@@ -259,7 +263,8 @@ impl ListRequest {
             (None, cursor @ Some(_)) => Window::After { per_page: page.per_page, cursor },
             _ => Window::Page(page),
         };
-        let wants_body = fields.as_ref().is_some_and(|f| f.iter().any(|f| f == "body_html" || f == "body_text"));
+        let wants_text = fields.as_ref().is_some_and(|f| f.iter().any(|f| f == "body_text"));
+        let wants_html = fields.as_ref().is_some_and(|f| f.iter().any(|f| f == "body_html"));
         Ok(Self {
             filter: PublicFilter {
                 // Something that is not a slug matches nothing; keep it so the result is empty.
@@ -276,7 +281,8 @@ impl ListRequest {
             search,
             sort,
             window,
-            include_body: query.include == Some(Include::Body) || wants_body,
+            include_body: query.include == Some(Include::Body) || wants_html,
+            include_text: wants_text,
             fields,
         })
     }

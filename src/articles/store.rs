@@ -271,24 +271,25 @@ pub fn list_public(conn: &mut DbConnection, now: NaiveDateTime, request: &ListRe
     } else {
         None
     };
-    let mut bodies: HashMap<i64, (String, String)> = if request.include_body && !rows.is_empty() {
-        let ids: Vec<i64> = rows.iter().map(|r| r.id).collect();
-        articles::table
-            .filter(articles::id.eq_any(ids))
-            .select((articles::id, articles::body_html, articles::body_text))
-            .load::<(i64, String, String)>(conn)?
-            .into_iter()
-            .map(|(id, html, text)| (id, (html, text)))
-            .collect()
-    } else {
-        HashMap::new()
-    };
+    let mut bodies: HashMap<i64, (String, String)> =
+        if (request.include_body || request.include_text) && !rows.is_empty() {
+            let ids: Vec<i64> = rows.iter().map(|r| r.id).collect();
+            articles::table
+                .filter(articles::id.eq_any(ids))
+                .select((articles::id, articles::body_html, articles::body_text))
+                .load::<(i64, String, String)>(conn)?
+                .into_iter()
+                .map(|(id, html, text)| (id, (html, text)))
+                .collect()
+        } else {
+            HashMap::new()
+        };
     let items = with_embeds(conn, rows, |row, bylines, tags| {
         let body = bodies.remove(&row.id);
         let mut item = ArticleSummary::new(row, bylines, tags);
         if let Some((html, text)) = body {
-            item.body_html = Some(html);
-            item.body_text = Some(text);
+            item.body_html = request.include_body.then_some(html);
+            item.body_text = request.include_text.then_some(text);
         }
         item
     })?;

@@ -36,7 +36,7 @@ pub struct ArticleSummary {
     /// With `include=body` only: the body as sanitized HTML.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub body_html: Option<String>,
-    /// With `include=body` only: the body as plain text.
+    /// With `fields=…,body_text` only: the body as plain text.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub body_text: Option<String>,
 }
