@@ -60,6 +60,15 @@ if errors:
 print("%.0f %.2f %.2f" % (rps, p50, p99))' "$1"
 }
 
+# Lines of "name|path" on stdin: one table row each. $1 base URL, $2 nginx req/s, $3 name suffix.
+measure_routes() {
+  local name target rps p50 p99
+  while IFS='|' read -r name target; do
+    read -r rps p50 p99 < <(measure "$1/$target")
+    printf '%-34s %10s %9s %9s %9s\n' "$name$3" "$rps" "$p50" "$p99" "$(python3 -c "print('%.2f' % ($rps / $2))")"
+  done
+}
+
 start_nginx() {
   cat > "$WORK/nginx.conf" <<EOF
 worker_processes 2;
@@ -117,17 +126,12 @@ PY
   read -r nginx_rps nginx_p50 nginx_p99 < <(measure "http://127.0.0.1:$NGINX_PORT/article.json")
   printf '%-34s %10s %9s %9s %9s\n' "route ($backend)" "req/s" "p50 ms" "p99 ms" "÷ nginx"
   printf '%-34s %10s %9s %9s %9s\n' "nginx, same bytes as by slug" "$nginx_rps" "$nginx_p50" "$nginx_p99" "1.00"
-  local name target rps p50 p99
-  while IFS='|' read -r name target; do
-    read -r rps p50 p99 < <(measure "$base/$target")
-    printf '%-34s %10s %9s %9s %9s\n' "$name" "$rps" "$p50" "$p99" "$(python3 -c "print('%.2f' % ($rps / $nginx_rps))")"
-  done <<EOF
-article by slug|articles/$slug
+  local routes="article by slug|articles/$slug
 list page 1 with bodies|articles?per_page=20&include=body
 list page 2000 by cursor|articles?per_page=20&cursor=$cursor
 tag filter|articles?tag=$tag
-search (~1 %)|articles?q=zephyr
-EOF
+search (~1 %)|articles?q=zephyr"
+  measure_routes "$base" "$nginx_rps" "" <<<"$routes"
   echo "peak resident memory while serving: $(awk '/VmHWM/ {printf "%.1f MiB", $2/1024}' "/proc/$pid/status")"
   # The same routes uncached, to show what the database path costs.
   kill "$pid"; wait "$pid" 2>/dev/null || true
@@ -135,16 +139,7 @@ EOF
     MASTHEAD_JWT_SECRET="bench-secret-bench-secret-bench-secret-42" "$BIN" serve &
   pid=$!
   for _ in $(seq 1 100); do curl -sf "http://127.0.0.1:$PORT/readyz" >/dev/null && break; sleep 0.1; done
-  while IFS='|' read -r name target; do
-    read -r rps p50 p99 < <(measure "$base/$target")
-    printf '%-34s %10s %9s %9s %9s\n' "$name (no cache)" "$rps" "$p50" "$p99" "$(python3 -c "print('%.2f' % ($rps / $nginx_rps))")"
-  done <<EOF
-article by slug|articles/$slug
-list page 1 with bodies|articles?per_page=20&include=body
-list page 2000 by cursor|articles?per_page=20&cursor=$cursor
-tag filter|articles?tag=$tag
-search (~1 %)|articles?q=zephyr
-EOF
+  measure_routes "$base" "$nginx_rps" " (no cache)" <<<"$routes"
   echo "peak resident memory without the cache: $(awk '/VmHWM/ {printf "%.1f MiB", $2/1024}' "/proc/$pid/status")"
   kill "$pid"; wait "$pid" 2>/dev/null || true
 }
