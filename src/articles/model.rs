@@ -65,6 +65,45 @@ pub struct SummaryRow {
     pub updated_at: NaiveDateTime,
 }
 
+/// The public columns of an [`ArticleRow`] that a [`SummaryRow`] does not have.
+pub struct ArticleDetails {
+    pub body_html: String,
+    pub body_text: String,
+    pub seo_title: Option<String>,
+    pub seo_description: Option<String>,
+    pub canonical_url: Option<String>,
+}
+
+impl ArticleRow {
+    /// Splits the row without copying, so that full views are built on the summary's code.
+    pub fn split_summary(self) -> (SummaryRow, ArticleDetails) {
+        let summary = SummaryRow {
+            id: self.id,
+            slug: self.slug,
+            title: self.title,
+            excerpt: self.excerpt,
+            derived_excerpt: self.derived_excerpt,
+            status: self.status,
+            published_at: self.published_at,
+            deleted_at: self.deleted_at,
+            featured: self.featured,
+            cover_image_url: self.cover_image_url,
+            cover_image_alt: self.cover_image_alt,
+            word_count: self.word_count,
+            version: self.version,
+            updated_at: self.updated_at,
+        };
+        let details = ArticleDetails {
+            body_html: self.body_html,
+            body_text: self.body_text,
+            seo_title: self.seo_title,
+            seo_description: self.seo_description,
+            canonical_url: self.canonical_url,
+        };
+        (summary, details)
+    }
+}
+
 #[derive(Debug, Insertable)]
 #[diesel(table_name = articles)]
 pub struct NewArticle<'a> {

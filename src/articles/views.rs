@@ -68,7 +68,7 @@ impl ArticleSummary {
     pub fn new(row: SummaryRow, bylines: Vec<Byline>, tags: Vec<PublicTag>) -> Self {
         let authors = public_bylines(bylines);
         Self {
-            excerpt: display_excerpt(&row.excerpt, &row.derived_excerpt),
+            excerpt: row.excerpt.unwrap_or(row.derived_excerpt),
             slug: row.slug,
             title: row.title,
             published_at: row.published_at.unwrap_or(row.updated_at).and_utc(),
@@ -89,24 +89,8 @@ impl ArticleSummary {
 
 impl PublicArticle {
     pub fn new(row: ArticleRow, bylines: Vec<Byline>, tags: Vec<PublicTag>) -> Self {
-        let authors = public_bylines(bylines);
-        let summary = ArticleSummary {
-            excerpt: display_excerpt(&row.excerpt, &row.derived_excerpt),
-            slug: row.slug,
-            title: row.title,
-            published_at: row.published_at.unwrap_or(row.updated_at).and_utc(),
-            updated_at: row.updated_at.and_utc(),
-            featured: row.featured,
-            cover_image_url: row.cover_image_url,
-            cover_image_alt: row.cover_image_alt,
-            word_count: row.word_count,
-            reading_time_minutes: reading_time_minutes(row.word_count),
-            author: authors.first().cloned(),
-            authors,
-            tags,
-            body_html: None,
-            body_text: None,
-        };
+        let (summary_row, row) = row.split_summary();
+        let summary = ArticleSummary::new(summary_row, bylines, tags);
         Self {
             summary,
             body_html: row.body_html,

@@ -195,15 +195,7 @@ pub async fn admin_update_author(
 ) -> Result<HttpResponse, ApiError> {
     user.require(Role::Editor)?;
     let id = id.into_inner();
-    let params = state.config.password_hashing;
-    let author = state
-        .db
-        .run(move |conn| {
-            store::update_author(conn, id, input, &params, |current, to| {
-                authorize_change(&user, store::effective_role(current), to)
-            })
-        })
-        .await?;
+    let author = update_as(user, &state, id, input).await?;
     Ok(private_json(StatusCode::OK, &Item { data: AccountView::from_row(author) }))
 }
 
@@ -230,15 +222,25 @@ pub async fn admin_deactivate_author(
 ) -> Result<HttpResponse, ApiError> {
     user.require(Role::Editor)?;
     let id = id.into_inner();
-    let params = state.config.password_hashing;
     let deactivate = UpdateAuthor { active: Some(false), ..Default::default() };
+    update_as(user, &state, id, deactivate).await?;
+    Ok(HttpResponse::NoContent().insert_header(("Cache-Control", "private, no-store")).finish())
+}
+
+/// Changes an author on behalf of `user`, who must be allowed to manage them before and after.
+async fn update_as(
+    user: AuthUser,
+    state: &web::Data<AppState>,
+    id: i64,
+    input: UpdateAuthor,
+) -> Result<super::model::Author, ApiError> {
+    let params = state.config.password_hashing;
     state
         .db
         .run(move |conn| {
-            store::update_author(conn, id, deactivate, &params, |current, to| {
+            store::update_author(conn, id, input, &params, |current, to| {
                 authorize_change(&user, store::effective_role(current), to)
             })
         })
-        .await?;
-    Ok(HttpResponse::NoContent().insert_header(("Cache-Control", "private, no-store")).finish())
+        .await
 }
