@@ -3,7 +3,8 @@
 //!
 //! Correctness rules, all in this file:
 //! - **Every write invalidates.** A successful non-GET under `/api/v1/admin/` bumps the
-//!   generation (and, on PostgreSQL, sends `NOTIFY masthead_cache`).
+//!   generation (and, on PostgreSQL, sends `NOTIFY masthead_cache`), and so does any response a
+//!   route marks with [`PublicContentChanged`] (a reader's comment approved at once).
 //! - **Other nodes and processes invalidate too.** A background thread bumps the generation when
 //!   another node writes: `LISTEN masthead_cache` on PostgreSQL, `PRAGMA data_version` on SQLite
 //!   (which changes when any other connection commits), within about 100 ms.
@@ -36,6 +37,10 @@ const CHANNEL: &str = "masthead_cache";
 
 /// `hit` or `miss` on cacheable responses: for operators and benchmarks.
 static CACHE_STATUS: header::HeaderName = header::HeaderName::from_static("x-masthead-cache");
+
+/// Put in a response's extensions by a route outside `/api/v1/admin/` whose write changed public
+/// content, so that the cache is invalidated as for an editor's write.
+pub struct PublicContentChanged;
 
 /// A cached public response.
 struct Entry {
@@ -197,18 +202,17 @@ where
         let Some(state) = req.app_data::<web::Data<AppState>>().cloned().filter(|s| s.cache.enabled()) else {
             return Box::pin(async move { Ok(service.call(req).await?.map_into_boxed_body()) });
         };
-        if invalidating(&req) {
+        if invalidating(&req) || !cacheable(&req) {
+            let editor_write = invalidating(&req);
             return Box::pin(async move {
                 let response = service.call(req).await?;
-                if response.status().is_success() {
+                let changed = editor_write || response.response().extensions().contains::<PublicContentChanged>();
+                if changed && response.status().is_success() {
                     state.cache.invalidate();
                     notify_other_nodes(&state);
                 }
                 Ok(response.map_into_boxed_body())
             });
-        }
-        if !cacheable(&req) {
-            return Box::pin(async move { Ok(service.call(req).await?.map_into_boxed_body()) });
         }
         let key = req.uri().to_string();
         let now = crate::db::now();

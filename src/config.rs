@@ -11,6 +11,7 @@ use std::time::Duration;
 
 use crate::auth::password::HashParams;
 use crate::auth::throttle::LoginLimits;
+use crate::comments::CommentSettings;
 use crate::db::DatabaseUrl;
 use crate::responses::CachePolicy;
 
@@ -45,6 +46,8 @@ pub struct Config {
     pub cache_bytes: usize,
     /// Origins of front ends allowed to call the API from a browser (CORS); none by default.
     pub cors_origins: Vec<String>,
+    /// Moderation and abuse rules of reader comments.
+    pub comments: CommentSettings,
 }
 
 /// A string that never prints, so that secrets cannot leak through `Debug` into logs.
@@ -108,6 +111,18 @@ impl Config {
             },
             cors_origins: parse_origins(&var_or("MASTHEAD_CORS_ORIGINS", ""))?,
             cache_bytes: parse_var("MASTHEAD_CACHE_BYTES", 16 * 1024 * 1024, 0..=4 * 1024 * 1024 * 1024)? as usize,
+            comments: CommentSettings {
+                auto_approve: parse_bool("MASTHEAD_COMMENTS_AUTO_APPROVE", false)?,
+                trust_approved_emails: parse_bool("MASTHEAD_COMMENTS_TRUST_APPROVED", true)?,
+                max_depth: parse_var("MASTHEAD_COMMENTS_MAX_DEPTH", 3, 1..=10)? as usize,
+                close_after_days: match parse_var("MASTHEAD_COMMENTS_CLOSE_AFTER_DAYS", 0, 0..=36_500)? {
+                    0 => None,
+                    days => Some(days as i64),
+                },
+                per_minute: parse_var("MASTHEAD_COMMENTS_PER_MINUTE", 5, 1..=10_000)? as i64,
+                blocked_words: parse_words(&var_or("MASTHEAD_COMMENTS_BLOCKED_WORDS", "")),
+                max_links: parse_var("MASTHEAD_COMMENTS_MAX_LINKS", 2, 0..=100)? as usize,
+            },
         })
     }
 
@@ -128,6 +143,15 @@ impl Config {
             public_cache: CachePolicy { max_age: 60, stale_while_revalidate: 300 },
             cors_origins: vec!["https://front.example.com".into()],
             cache_bytes: 4 * 1024 * 1024,
+            comments: CommentSettings {
+                auto_approve: false,
+                trust_approved_emails: true,
+                max_depth: 3,
+                close_after_days: None,
+                per_minute: 5,
+                blocked_words: vec!["casino".into()],
+                max_links: 2,
+            },
         }
     }
 
@@ -225,6 +249,11 @@ fn parse_origins(raw: &str) -> Result<Vec<String>, ConfigError> {
             }
         })
         .collect()
+}
+
+/// `Casino, cheap pills` → `["casino", "cheap pills"]`: matched case-insensitively.
+fn parse_words(raw: &str) -> Vec<String> {
+    raw.split(',').map(|word| word.trim().to_lowercase()).filter(|word| !word.is_empty()).collect()
 }
 
 fn parse_bool(name: &str, default: bool) -> Result<bool, ConfigError> {

@@ -325,6 +325,7 @@ pub fn generate(
                         seo_title: None,
                         seo_description: None,
                         canonical_url: None,
+                        comments_enabled: true,
                         word_count: rendered.word_count,
                         version: 1,
                         created_at: published,

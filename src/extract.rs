@@ -276,6 +276,15 @@ where
     serde::Deserialize::deserialize(deserializer).map(Some)
 }
 
+/// The client's address for throttling and rate limits: the peer, or (behind a trusted proxy
+/// only) the address the proxy reports.
+pub fn client_address(req: &actix_web::HttpRequest, trust_proxy: bool) -> String {
+    if trust_proxy && let Some(address) = req.connection_info().realip_remote_addr() {
+        return address.to_string();
+    }
+    req.peer_addr().map_or_else(|| "unknown".to_string(), |peer| peer.ip().to_string())
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -34,6 +34,7 @@ and show published content only; editor routes (`/api/v1/admin/...`) and account
         (name = "Articles", description = "Writing, publishing and deleting articles (editor routes)."),
         (name = "Tags", description = "Managing tags (editor routes)."),
         (name = "Authors", description = "Managing authors and accounts (editor routes)."),
+        (name = "Comments", description = "Reader comments: posting and reading threads (public), moderating them (editor routes)."),
         (name = "Operations", description = "Liveness and readiness probes."),
     )
 )]

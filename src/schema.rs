@@ -39,6 +39,7 @@ diesel::table! {
         seo_description -> Nullable<Text>,
         canonical_url -> Nullable<Text>,
         comments_enabled -> Bool,
+        comments_changed_at -> Nullable<Timestamp>,
         word_count -> Integer,
         version -> Integer,
         created_at -> Timestamp,
@@ -112,6 +113,7 @@ diesel::table! {
         client_hash -> Nullable<Text>,
         created_at -> Timestamp,
         updated_at -> Timestamp,
+        removed_at -> Nullable<Timestamp>,
     }
 }
 

@@ -39,6 +39,8 @@ pub struct ArticleRow {
     pub seo_title: Option<String>,
     pub seo_description: Option<String>,
     pub canonical_url: Option<String>,
+    pub comments_enabled: bool,
+    pub comments_changed_at: Option<NaiveDateTime>,
     pub word_count: i32,
     pub version: i32,
     pub created_at: NaiveDateTime,
@@ -72,6 +74,7 @@ pub struct ArticleDetails {
     pub seo_title: Option<String>,
     pub seo_description: Option<String>,
     pub canonical_url: Option<String>,
+    pub comments_enabled: bool,
 }
 
 impl ArticleRow {
@@ -99,6 +102,7 @@ impl ArticleRow {
             seo_title: self.seo_title,
             seo_description: self.seo_description,
             canonical_url: self.canonical_url,
+            comments_enabled: self.comments_enabled,
         };
         (summary, details)
     }
@@ -122,6 +126,7 @@ pub struct NewArticle<'a> {
     pub seo_title: Option<&'a str>,
     pub seo_description: Option<&'a str>,
     pub canonical_url: Option<&'a str>,
+    pub comments_enabled: bool,
     pub word_count: i32,
     pub version: i32,
     pub created_at: NaiveDateTime,
@@ -170,6 +175,8 @@ pub struct CreateArticle {
     /// An absolute http(s) URL: where the article first appeared, if elsewhere.
     #[schema(max_length = 2048)]
     pub canonical_url: Option<String>,
+    /// Whether readers may comment (default `true`).
+    pub comments_enabled: Option<bool>,
 }
 
 /// `PATCH /api/v1/admin/articles/{id}`: only the fields present change; `null` clears an optional
@@ -214,6 +221,9 @@ pub struct UpdateArticle {
     #[serde(default, deserialize_with = "crate::extract::present")]
     #[schema(value_type = Option<String>, max_length = 2048)]
     pub canonical_url: Option<Option<String>>,
+    #[serde(default, deserialize_with = "crate::extract::non_null")]
+    #[schema(nullable = false)]
+    pub comments_enabled: Option<bool>,
 }
 
 /// `POST /api/v1/admin/articles/{id}/publish`, body optional.

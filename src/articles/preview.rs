@@ -152,6 +152,7 @@ pub async fn get_preview(state: web::Data<AppState>, token: web::Path<String>) -
         .db
         .run(move |conn| store::find_preview(conn, id))
         .await?
-        .ok_or_else(|| ApiError::NotFound("the previewed article no longer exists".into()))?;
+        .ok_or_else(|| ApiError::NotFound("the previewed article no longer exists".into()))?
+        .with_comment_closing(state.config.comments.close_after_days);
     Ok(private_json(StatusCode::OK, &Item { data: article }))
 }

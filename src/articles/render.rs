@@ -29,7 +29,8 @@ fn options() -> Options {
 }
 
 /// The Markdown's events without raw HTML, nor the text inside raw `<script>` or `<style>` tags.
-fn events(markdown: &str) -> impl Iterator<Item = Event<'_>> {
+/// Shared with comments, whose light Markdown must drop raw HTML the same way.
+pub fn markdown_events(markdown: &str) -> impl Iterator<Item = Event<'_>> {
     let mut inside_script = false;
     Parser::new_ext(markdown, options()).filter(move |event| match event {
         Event::Html(_) => false,
@@ -65,7 +66,7 @@ pub fn nesting_depth(markdown: &str) -> usize {
 
 pub fn render(markdown: &str) -> Rendered {
     let mut unsafe_html = String::with_capacity(markdown.len() * 3 / 2);
-    pulldown_cmark::html::push_html(&mut unsafe_html, events(markdown));
+    pulldown_cmark::html::push_html(&mut unsafe_html, markdown_events(markdown));
     let html = ammonia::clean(&unsafe_html);
     let (text, first_paragraph) = plain_text(markdown);
     let derived_excerpt =
@@ -81,7 +82,7 @@ pub fn render(markdown: &str) -> Rendered {
 fn plain_text(markdown: &str) -> (String, Option<String>) {
     let mut text = String::with_capacity(markdown.len());
     let mut first_paragraph: Option<(usize, Option<usize>)> = None;
-    for event in events(markdown) {
+    for event in markdown_events(markdown) {
         match &event {
             Event::Start(Tag::Paragraph) if first_paragraph.is_none() => first_paragraph = Some((text.len(), None)),
             Event::End(TagEnd::Paragraph) => {

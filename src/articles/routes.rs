@@ -132,13 +132,13 @@ pub async fn get_article(
 ) -> Result<HttpResponse, ApiError> {
     let slug = slug.into_inner();
     let now = crate::db::now();
-    let article = state
+    let (article, last_modified) = state
         .db
         .run(move |conn| store::find_public(conn, now, &slug))
         .await?
         .ok_or_else(|| ApiError::NotFound("no article has this slug".into()))?;
-    let last_modified = article.summary.updated_at;
-    public_json(&req, &state, &Item { data: article }, Some(last_modified))
+    let article = article.with_comment_closing(state.config.comments.close_after_days);
+    public_json(&req, &state, &Item { data: article }, Some(last_modified.and_utc()))
 }
 
 /// `GET /api/v1/articles/{slug}/related` parameters.

@@ -16,28 +16,37 @@ use super::model::{
 use super::policy::ArticleAccess;
 use super::render::{MAX_NESTING, Rendered, nesting_depth, render};
 use super::revisions;
-use super::views::{AdminArticle, AdminArticleSummary, ArticleState, ArticleSummary, PublicArticle};
-use crate::authors::model::Byline;
+use super::views::{AdminArticle, AdminArticleSummary, ArticleState, ArticleSummary, Embeds, PublicArticle};
 use crate::authors::store::{bylines_for, existing_ids};
-use crate::db::{self, DbBackend, DbConnection, DbKind, write_transaction};
+use crate::comments::store as comment_store;
+use crate::db::{self, DbBackend, DbConnection, DbKind, lower, write_transaction};
 use crate::error::{ApiError, Validator};
 use crate::pagination::PageRequest;
 use crate::schema::{article_authors, article_tags, articles, authors, tags};
 use crate::slugs;
-use crate::tags::model::PublicTag;
 use crate::tags::store as tag_store;
-
-diesel::define_sql_function! {
-    /// SQL `lower()`, the same on both backends, for case-insensitive text search.
-    fn lower(text: diesel::sql_types::Text) -> diesel::sql_types::Text;
-}
 
 /// The one visibility rule of public content: published, publication time reached, not deleted.
 /// A future `published_at` is a scheduled article; it appears on its own, no job needed.
 #[diesel::dsl::auto_type(no_type_alias)]
 pub fn is_public(now: NaiveDateTime) -> _ {
+    is_listed().and(articles::published_at.le(now))
+}
+
+/// The rule of [`is_public`] without its time bound, for a keyset page whose cursor already bounds
+/// `published_at` below `now` (see [`cursor_bounds_time`]). Only the list may use it.
+#[diesel::dsl::auto_type]
+fn is_listed() -> _ {
     let published: &'static str = STATUS_PUBLISHED;
-    articles::status.eq(published).and(articles::published_at.le(now)).and(articles::deleted_at.is_null())
+    articles::status.eq(published).and(articles::deleted_at.is_null())
+}
+
+/// Whether rows after `cursor` all have `published_at <= now` already: newest first from a
+/// publication time in the past. Dropping the redundant bound matters on SQLite, which seeks the
+/// index from only one upper bound: with both, it starts at `now` and filters its way down to the
+/// cursor, so page 2,000 cost as much as reading 2,000 pages.
+fn cursor_bounds_time(cursor: &Cursor, now: NaiveDateTime) -> bool {
+    matches!((cursor.sort, &cursor.key), (Sort::NewestFirst, CursorKey::Time(key)) if *key <= now)
 }
 
 /// Filters of the public list (see `listing` for the query parameters).
@@ -129,12 +138,17 @@ impl Search {
     }
 }
 
+/// The public list's rows. `now` is `None` only where a cursor bounds the time instead (see
+/// [`cursor_bounds_time`]).
 fn public_articles(
-    now: NaiveDateTime,
+    now: Option<NaiveDateTime>,
     filter: &PublicFilter,
     search: Option<&Search>,
 ) -> articles::BoxedQuery<'static, DbBackend> {
-    let mut query = articles::table.filter(is_public(now)).into_boxed();
+    let mut query = match now {
+        Some(now) => articles::table.filter(is_public(now)).into_boxed(),
+        None => articles::table.filter(is_listed()).into_boxed(),
+    };
     if let Some(search) = search {
         query = query.filter(search.matches());
     }
@@ -251,7 +265,7 @@ pub fn list_public(conn: &mut DbConnection, now: NaiveDateTime, request: &ListRe
     let per_page = request.window.per_page();
     let search = request.search.as_deref().map(|words| Search::new(conn.kind(), words));
     let search = search.as_ref();
-    let base = || public_articles(now, &request.filter, search);
+    let base = || public_articles(Some(now), &request.filter, search);
     let (query, total, start) = match &request.window {
         Window::Page(page) => {
             let total = base().count().get_result(conn)?;
@@ -259,7 +273,9 @@ pub fn list_public(conn: &mut DbConnection, now: NaiveDateTime, request: &ListRe
         }
         Window::After { cursor: Some(cursor), .. } => {
             let start = if let CursorKey::Offset(offset) = cursor.key { offset } else { 0 };
-            (ordered(after(base(), cursor), request.sort, search), None, start)
+            let bounded = (!cursor_bounds_time(cursor, now)).then_some(now);
+            let rows = public_articles(bounded, &request.filter, search);
+            (ordered(after(rows, cursor), request.sort, search), None, start)
         }
         Window::After { cursor: None, .. } => (ordered(base(), request.sort, search), None, 0),
     };
@@ -284,9 +300,9 @@ pub fn list_public(conn: &mut DbConnection, now: NaiveDateTime, request: &ListRe
         } else {
             HashMap::new()
         };
-    let items = with_embeds(conn, rows, |row, bylines, tags| {
+    let items = with_embeds(conn, rows, |row, embeds| {
         let body = bodies.remove(&row.id);
-        let mut item = ArticleSummary::new(row, bylines, tags);
+        let mut item = ArticleSummary::new(row, embeds);
         if let Some((html, text)) = body {
             item.body_html = request.include_body.then_some(html);
             item.body_text = request.include_text.then_some(text);
@@ -296,8 +312,13 @@ pub fn list_public(conn: &mut DbConnection, now: NaiveDateTime, request: &ListRe
     Ok(ListPage { items, total, next })
 }
 
-/// One public article by slug.
-pub fn find_public(conn: &mut DbConnection, now: NaiveDateTime, slug: &str) -> Result<Option<PublicArticle>, ApiError> {
+/// One public article by slug, and when it last changed: its content or its comments (whose count
+/// it carries).
+pub fn find_public(
+    conn: &mut DbConnection,
+    now: NaiveDateTime,
+    slug: &str,
+) -> Result<Option<(PublicArticle, NaiveDateTime)>, ApiError> {
     // Not a slug at all (or with bytes PostgreSQL cannot compare, such as NUL): nothing to look up.
     if !slugs::is_valid_slug(slug) {
         return Ok(None);
@@ -308,7 +329,11 @@ pub fn find_public(conn: &mut DbConnection, now: NaiveDateTime, slug: &str) -> R
         .select(ArticleRow::as_select())
         .first(conn)
         .optional()?;
-    row.map(|row| Ok(with_embeds(conn, vec![row], PublicArticle::new)?.remove(0))).transpose()
+    let Some(row) = row else {
+        return Ok(None);
+    };
+    let last_modified = row.comments_changed_at.map_or(row.updated_at, |at| at.max(row.updated_at));
+    Ok(Some((with_embeds(conn, vec![row], PublicArticle::new)?.remove(0), last_modified)))
 }
 
 /// Any article not in the trash, in the public shape: what a preview link shows.
@@ -365,11 +390,12 @@ pub fn related(
     Ok(Some(with_embeds(conn, rows, ArticleSummary::new)?))
 }
 
-/// Rows of articles, each turned into a view with its bylines and tags, loaded for all at once.
+/// Rows of articles, each turned into a view with its bylines, tags and comment count, loaded for
+/// all at once (three queries whatever the number of rows).
 fn with_embeds<R: HasId, V>(
     conn: &mut DbConnection,
     rows: Vec<R>,
-    mut view: impl FnMut(R, Vec<Byline>, Vec<PublicTag>) -> V,
+    mut view: impl FnMut(R, Embeds) -> V,
 ) -> Result<Vec<V>, ApiError> {
     if rows.is_empty() {
         return Ok(Vec::new());
@@ -377,11 +403,17 @@ fn with_embeds<R: HasId, V>(
     let ids: Vec<i64> = rows.iter().map(HasId::id).collect();
     let mut bylines = bylines_for(conn, &ids)?;
     let mut tags = tag_store::tags_for(conn, &ids)?;
+    let comment_counts = comment_store::counts_for(conn, &ids)?;
     Ok(rows
         .into_iter()
         .map(|row| {
             let id = row.id();
-            view(row, bylines.remove(&id).unwrap_or_default(), tags.remove(&id).unwrap_or_default())
+            let embeds = Embeds {
+                bylines: bylines.remove(&id).unwrap_or_default(),
+                tags: tags.remove(&id).unwrap_or_default(),
+                comment_count: comment_counts.get(&id).copied().unwrap_or(0),
+            };
+            view(row, embeds)
         })
         .collect())
 }
@@ -440,8 +472,7 @@ fn admin_articles(filter: &AdminFilter) -> articles::BoxedQuery<'static, DbBacke
         query = query.filter(articles::id.eq_any(with_tag(tag.clone())));
     }
     if let Some(text) = &filter.text {
-        let escaped = text.to_lowercase().replace('\\', "\\\\").replace('%', "\\%").replace('_', "\\_");
-        let pattern = format!("%{escaped}%");
+        let pattern = db::contains_pattern(text);
         query = query.filter(
             lower(articles::title)
                 .like(pattern.clone())
@@ -466,8 +497,7 @@ pub fn list_admin(
         .select(SummaryRow::as_select())
         .load(conn)?;
     let now = filter.now;
-    with_embeds(conn, rows, |row, bylines, tags| AdminArticleSummary::new(row, bylines, tags, now))
-        .map(|items| (items, total))
+    with_embeds(conn, rows, |row, embeds| AdminArticleSummary::new(row, embeds, now)).map(|items| (items, total))
 }
 
 /// One article as editors see it (from the trash too).
@@ -475,7 +505,7 @@ pub fn load_admin(conn: &mut DbConnection, id: i64) -> Result<AdminArticle, ApiE
     let row: ArticleRow =
         articles::table.find(id).select(ArticleRow::as_select()).first(conn).optional()?.ok_or_else(not_found)?;
     let now = db::now();
-    Ok(with_embeds(conn, vec![row], |row, bylines, tags| AdminArticle::new(row, bylines, tags, now))?.remove(0))
+    Ok(with_embeds(conn, vec![row], |row, embeds| AdminArticle::new(row, embeds, now))?.remove(0))
 }
 
 /// What the policy and preconditions need to decide about an article; 404 when there is none.
@@ -545,6 +575,7 @@ struct Fields {
     seo_title: Option<Option<String>>,
     seo_description: Option<Option<String>>,
     canonical_url: Option<Option<String>>,
+    comments_enabled: Option<bool>,
 }
 
 impl Fields {
@@ -565,6 +596,7 @@ impl Fields {
             seo_title: optional(input.seo_title),
             seo_description: optional(input.seo_description),
             canonical_url: optional(input.canonical_url),
+            comments_enabled: input.comments_enabled,
         };
         if let Some(title) = &fields.title {
             v.chars("title", title, 1, MAX_TITLE_CHARS);
@@ -678,6 +710,7 @@ impl Prepared {
             && f.seo_title.is_none()
             && f.seo_description.is_none()
             && f.canonical_url.is_none()
+            && f.comments_enabled.is_none()
     }
 }
 
@@ -696,6 +729,7 @@ pub fn prepare_new(input: CreateArticle) -> Result<Prepared, ApiError> {
         seo_title: Some(input.seo_title),
         seo_description: Some(input.seo_description),
         canonical_url: Some(input.canonical_url),
+        comments_enabled: input.comments_enabled,
     })
     .map(Prepared::new)
 }
@@ -752,6 +786,7 @@ pub fn create(conn: &mut DbConnection, writer: Writer, prepared: Prepared) -> Re
                         seo_title: seo_title.as_deref(),
                         seo_description: seo_description.as_deref(),
                         canonical_url: canonical.as_deref(),
+                        comments_enabled: fields.comments_enabled.unwrap_or(true),
                         word_count: rendered.word_count,
                         version: 1,
                         created_at: now,
@@ -795,6 +830,7 @@ struct ArticleChanges<'a> {
     seo_title: Option<Option<&'a str>>,
     seo_description: Option<Option<&'a str>>,
     canonical_url: Option<Option<&'a str>>,
+    comments_enabled: Option<bool>,
     updated_at: NaiveDateTime,
 }
 
@@ -849,6 +885,7 @@ fn apply(
         seo_title: text(&fields.seo_title),
         seo_description: text(&fields.seo_description),
         canonical_url: text(&fields.canonical_url),
+        comments_enabled: fields.comments_enabled,
         updated_at: db::now(),
     };
     diesel::update(articles::table.find(id))

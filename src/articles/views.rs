@@ -33,6 +33,9 @@ pub struct ArticleSummary {
     /// Every byline, in order.
     pub authors: Vec<AuthorSummary>,
     pub tags: Vec<PublicTag>,
+    /// Approved comments, replies included.
+    #[schema(example = 4)]
+    pub comment_count: i64,
     /// With `include=body` only: the body as sanitized HTML.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub body_html: Option<String>,
@@ -54,6 +57,19 @@ pub struct PublicArticle {
     pub seo_title: Option<String>,
     pub seo_description: Option<String>,
     pub canonical_url: Option<String>,
+    /// Whether the article takes comments at all (see also `comments_close_at`).
+    pub comments_enabled: bool,
+    /// When comments close, when the site closes them some days after publication; `null`: they
+    /// stay open. Posting is open while `comments_enabled` and this time is not reached.
+    pub comments_close_at: Option<DateTime<Utc>>,
+}
+
+/// What every article view gets besides its row, loaded for a whole page at once.
+pub struct Embeds {
+    pub bylines: Vec<Byline>,
+    pub tags: Vec<PublicTag>,
+    /// Approved comments, replies included.
+    pub comment_count: i64,
 }
 
 fn public_bylines(bylines: Vec<Byline>) -> Vec<AuthorSummary> {
@@ -65,8 +81,8 @@ fn display_excerpt(written: &Option<String>, derived: &str) -> String {
 }
 
 impl ArticleSummary {
-    pub fn new(row: SummaryRow, bylines: Vec<Byline>, tags: Vec<PublicTag>) -> Self {
-        let authors = public_bylines(bylines);
+    pub fn new(row: SummaryRow, embeds: Embeds) -> Self {
+        let authors = public_bylines(embeds.bylines);
         Self {
             excerpt: row.excerpt.unwrap_or(row.derived_excerpt),
             slug: row.slug,
@@ -80,7 +96,8 @@ impl ArticleSummary {
             reading_time_minutes: reading_time_minutes(row.word_count),
             author: authors.first().cloned(),
             authors,
-            tags,
+            tags: embeds.tags,
+            comment_count: embeds.comment_count,
             body_html: None,
             body_text: None,
         }
@@ -88,9 +105,9 @@ impl ArticleSummary {
 }
 
 impl PublicArticle {
-    pub fn new(row: ArticleRow, bylines: Vec<Byline>, tags: Vec<PublicTag>) -> Self {
+    pub fn new(row: ArticleRow, embeds: Embeds) -> Self {
         let (summary_row, row) = row.split_summary();
-        let summary = ArticleSummary::new(summary_row, bylines, tags);
+        let summary = ArticleSummary::new(summary_row, embeds);
         Self {
             summary,
             body_html: row.body_html,
@@ -98,7 +115,15 @@ impl PublicArticle {
             seo_title: row.seo_title,
             seo_description: row.seo_description,
             canonical_url: row.canonical_url,
+            comments_enabled: row.comments_enabled,
+            comments_close_at: None,
         }
+    }
+
+    /// Sets `comments_close_at` from the site's rule (`MASTHEAD_COMMENTS_CLOSE_AFTER_DAYS`).
+    pub fn with_comment_closing(mut self, close_after_days: Option<i64>) -> Self {
+        self.comments_close_at = close_after_days.map(|days| self.summary.published_at + chrono::Duration::days(days));
+        self
     }
 }
 
@@ -153,6 +178,10 @@ pub struct AdminArticle {
     pub seo_title: Option<String>,
     pub seo_description: Option<String>,
     pub canonical_url: Option<String>,
+    /// Whether readers may comment.
+    pub comments_enabled: bool,
+    /// Approved comments, replies included.
+    pub comment_count: i64,
     /// When it is (or was, or will be) public; kept through unpublishing.
     pub published_at: Option<DateTime<Utc>>,
     /// When it was moved to the trash.
@@ -168,7 +197,7 @@ pub struct AdminArticle {
 }
 
 impl AdminArticle {
-    pub fn new(row: ArticleRow, authors: Vec<Byline>, tags: Vec<PublicTag>, now: NaiveDateTime) -> Self {
+    pub fn new(row: ArticleRow, embeds: Embeds, now: NaiveDateTime) -> Self {
         Self {
             id: row.id,
             display_excerpt: display_excerpt(&row.excerpt, &row.derived_excerpt),
@@ -186,13 +215,15 @@ impl AdminArticle {
             seo_title: row.seo_title,
             seo_description: row.seo_description,
             canonical_url: row.canonical_url,
+            comments_enabled: row.comments_enabled,
+            comment_count: embeds.comment_count,
             published_at: row.published_at.map(|t| t.and_utc()),
             deleted_at: row.deleted_at.map(|t| t.and_utc()),
             created_at: row.created_at.and_utc(),
             updated_at: row.updated_at.and_utc(),
             version: row.version,
-            authors,
-            tags,
+            authors: embeds.bylines,
+            tags: embeds.tags,
         }
     }
 }
@@ -211,12 +242,14 @@ pub struct AdminArticleSummary {
     pub deleted_at: Option<DateTime<Utc>>,
     pub updated_at: DateTime<Utc>,
     pub version: i32,
+    /// Approved comments, replies included.
+    pub comment_count: i64,
     pub authors: Vec<Byline>,
     pub tags: Vec<PublicTag>,
 }
 
 impl AdminArticleSummary {
-    pub fn new(row: SummaryRow, authors: Vec<Byline>, tags: Vec<PublicTag>, now: NaiveDateTime) -> Self {
+    pub fn new(row: SummaryRow, embeds: Embeds, now: NaiveDateTime) -> Self {
         Self {
             id: row.id,
             display_excerpt: display_excerpt(&row.excerpt, &row.derived_excerpt),
@@ -229,8 +262,9 @@ impl AdminArticleSummary {
             deleted_at: row.deleted_at.map(|t| t.and_utc()),
             updated_at: row.updated_at.and_utc(),
             version: row.version,
-            authors,
-            tags,
+            comment_count: embeds.comment_count,
+            authors: embeds.bylines,
+            tags: embeds.tags,
         }
     }
 }

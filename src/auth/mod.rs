@@ -124,6 +124,24 @@ impl FromRequest for AuthUser {
     }
 }
 
+/// The caller on routes open to everyone that do more for staff (posting a comment): nobody when
+/// the request has no `Authorization` header, else the account of its token. A token that is sent
+/// but invalid is a 401, never quietly treated as anonymous.
+pub struct MaybeAuthUser(pub Option<AuthUser>);
+
+impl FromRequest for MaybeAuthUser {
+    type Error = ApiError;
+    type Future = Pin<Box<dyn Future<Output = Result<Self, ApiError>>>>;
+
+    fn from_request(req: &HttpRequest, payload: &mut Payload) -> Self::Future {
+        if !req.headers().contains_key(header::AUTHORIZATION) {
+            return Box::pin(std::future::ready(Ok(Self(None))));
+        }
+        let user = AuthUser::from_request(req, payload);
+        Box::pin(async move { Ok(Self(Some(user.await?))) })
+    }
+}
+
 fn bearer_token(req: &HttpRequest) -> Result<String, ApiError> {
     let value = req
         .headers()

@@ -58,15 +58,6 @@ pub struct PasswordChange {
     pub new_password: String,
 }
 
-/// The client's address for throttling: the peer, or (behind a trusted proxy only) the address
-/// the proxy reports.
-fn client_address(req: &HttpRequest, trust_proxy: bool) -> String {
-    if trust_proxy && let Some(address) = req.connection_info().realip_remote_addr() {
-        return address.to_string();
-    }
-    req.peer_addr().map_or_else(|| "unknown".to_string(), |peer| peer.ip().to_string())
-}
-
 /// Checks a password off the async threads. Without an account, a dummy hash is checked instead,
 /// so that the time taken does not tell which e-mails exist.
 async fn password_matches(
@@ -130,7 +121,7 @@ pub async fn login(
     state: web::Data<AppState>,
     JsonBody(input): JsonBody<LoginRequest>,
 ) -> Result<HttpResponse, ApiError> {
-    let keys = LoginKeys::new(&client_address(&req, state.config.trust_proxy), &input.email);
+    let keys = LoginKeys::new(&crate::extract::client_address(&req, state.config.trust_proxy), &input.email);
     let limits = state.config.login_limits;
     let email = input.email;
     let (keys, account) = state
@@ -294,7 +285,7 @@ pub async fn change_password(
         )
         .finish()?;
     let id = user.id;
-    let address = client_address(&req, state.config.trust_proxy);
+    let address = crate::extract::client_address(&req, state.config.trust_proxy);
     let limits = state.config.login_limits;
     let (keys, account) = state
         .db

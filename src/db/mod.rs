@@ -224,6 +224,18 @@ pub fn lock_key(conn: &mut DbConnection, key: &str) -> Result<(), ApiError> {
     Ok(())
 }
 
+diesel::define_sql_function! {
+    /// SQL `lower()`, the same on both backends, for case-insensitive matching and ordering.
+    fn lower(text: diesel::sql_types::Text) -> diesel::sql_types::Text;
+}
+
+/// A `LIKE` pattern (escape character `\`) matching text that contains `text`, lower-cased for
+/// use against `lower(column)`; `%` and `_` in `text` match only themselves.
+pub fn contains_pattern(text: &str) -> String {
+    let escaped = text.to_lowercase().replace('\\', "\\\\").replace('%', "\\%").replace('_', "\\_");
+    format!("%{escaped}%")
+}
+
 /// The current time as stored: UTC, truncated to microseconds (PostgreSQL's precision), so that
 /// what a write returns equals what a later read returns on both backends.
 pub fn now() -> NaiveDateTime {

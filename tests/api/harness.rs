@@ -195,7 +195,24 @@ pub async fn spawn_on(
 pub async fn spawn_node(
     url: DatabaseUrl,
 ) -> TestApp<impl Service<Request, Response = ServiceResponse<impl MessageBody>, Error = actix_web::Error>> {
-    let config = Config::for_tests(url);
+    start(Config::for_tests(url)).await
+}
+
+/// The application with the test configuration as `adjust` changes it (comment rules, say).
+pub async fn spawn_with(
+    backend: Backend,
+    adjust: impl FnOnce(&mut Config),
+) -> TestApp<impl Service<Request, Response = ServiceResponse<impl MessageBody>, Error = actix_web::Error>> {
+    let db = TestDb::create(backend);
+    let mut config = Config::for_tests(db.url.clone());
+    adjust(&mut config);
+    let app = start(config).await;
+    TestApp { service: app.service, state: app.state, _db: Some(db) }
+}
+
+async fn start(
+    config: Config,
+) -> TestApp<impl Service<Request, Response = ServiceResponse<impl MessageBody>, Error = actix_web::Error>> {
     let pool = Db::open(&config.database_url, config.db_pool_size).expect("the test database opens and migrates");
     let state = web::Data::new(AppState::new(config, pool).expect("application state"));
     let service = actix_test::init_service(build_app(state.clone())).await;
@@ -248,6 +265,17 @@ where
     /// A JSON POST without credentials.
     pub async fn post(&self, path: &str, body: Value) -> TestResponse {
         self.send(TestRequest::post().uri(path).set_json(body)).await
+    }
+
+    /// A reader's comment on the article `slug`, from a client address.
+    pub async fn comment_from(&self, address: &str, slug: &str, body: Value) -> TestResponse {
+        self.send(
+            TestRequest::post()
+                .uri(&format!("/api/v1/articles/{slug}/comments"))
+                .peer_addr(format!("{address}:40000").parse().expect("an IP address"))
+                .set_json(body),
+        )
+        .await
     }
 
     pub async fn delete_as(&self, user: &User, path: &str) -> TestResponse {

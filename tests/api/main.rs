@@ -33,6 +33,7 @@ mod auth;
 mod authors_and_tags;
 mod cache;
 mod cli;
+mod comments;
 mod concurrency;
 mod errors;
 mod feed;

@@ -1,0 +1,2 @@
+-- Nothing was changed on SQLite by this migration (see up.sql).
+SELECT 1;
