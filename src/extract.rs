@@ -277,12 +277,35 @@ where
 }
 
 /// The client's address for throttling and rate limits: the peer, or (behind a trusted proxy
-/// only) the address the proxy reports.
+/// only) the address the proxy reports. An IPv6 client counts as its /64, the block one host
+/// usually holds, so that it cannot dodge a limit by changing addresses within it.
 pub fn client_address(req: &actix_web::HttpRequest, trust_proxy: bool) -> String {
-    if trust_proxy && let Some(address) = req.connection_info().realip_remote_addr() {
-        return address.to_string();
+    let peer = || req.peer_addr().map(|peer| peer.ip());
+    let address = if trust_proxy {
+        // A proxy appends the address it saw to `X-Forwarded-For`: the last entry is the one it
+        // vouches for, the ones before are whatever the client sent.
+        let forwarded = req.headers().get("x-forwarded-for").and_then(|v| v.to_str().ok()).and_then(|v| {
+            v.rsplit(',').map(str::trim).find(|a| !a.is_empty()).and_then(|a| a.parse::<std::net::IpAddr>().ok())
+        });
+        forwarded
+            .or_else(|| {
+                let info = req.connection_info();
+                let real = info.realip_remote_addr()?;
+                real.parse().ok().or_else(|| real.parse::<std::net::SocketAddr>().ok().map(|s| s.ip()))
+            })
+            .or_else(peer)
+    } else {
+        peer()
+    };
+    match address {
+        Some(std::net::IpAddr::V6(v6)) if v6.to_ipv4_mapped().is_none() => {
+            let s = v6.segments();
+            format!("{:x}:{:x}:{:x}:{:x}::/64", s[0], s[1], s[2], s[3])
+        }
+        Some(std::net::IpAddr::V6(v6)) => v6.to_ipv4_mapped().map_or_else(|| v6.to_string(), |v4| v4.to_string()),
+        Some(ip) => ip.to_string(),
+        None => "unknown".to_string(),
     }
-    req.peer_addr().map_or_else(|| "unknown".to_string(), |peer| peer.ip().to_string())
 }
 
 #[cfg(test)]

@@ -221,6 +221,6 @@ pub fn is_plausible_email(email: &str) -> bool {
         && !domain.starts_with('.')
         && !domain.ends_with('.')
         && !domain.contains('@')
-        && email.len() <= 254
+        && email.chars().count() <= 254
         && !email.chars().any(|c| c.is_whitespace() || c.is_control())
 }

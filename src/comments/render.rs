@@ -17,6 +17,8 @@ static SANITIZER: LazyLock<ammonia::Builder<'static>> = LazyLock::new(|| {
         .tags(HashSet::from(ALLOWED_TAGS))
         .tag_attributes([("a", HashSet::from(["href"]))].into())
         .url_schemes(HashSet::from(["http", "https", "mailto"]))
+        // `//host/path` would be an off-site link that the link limit does not count.
+        .url_relative(ammonia::UrlRelative::Deny)
         .link_rel(Some("nofollow ugc noopener noreferrer"))
         .clean_content_tags(HashSet::from(["script", "style"]));
     builder
@@ -46,5 +48,7 @@ mod tests {
         let html = render_comment("# Big\n\n![x](https://example.com/x.png)\n\n- item");
         assert!(!html.contains("<h1") && !html.contains("<img") && !html.contains("<li"), "{html}");
         assert!(html.contains("Big") && html.contains("item"), "{html}");
+        let html = render_comment("[x](//spam.example) [y](/local)");
+        assert!(!html.contains("href"), "{html}");
     }
 }

@@ -146,7 +146,7 @@ fn client_hash(state: &AppState, address: &str) -> String {
 /// moderation (`pending`) unless the site approves comments at once, its author has an approved
 /// comment already, or the abuse rules send it to `spam`. With a staff member's bearer token the
 /// comment is theirs (their account's name and e-mail are used), marked as staff and approved at
-/// once. The e-mail is never shown publicly.
+/// once (authors and above). The e-mail is never shown publicly.
 #[utoipa::path(
     tag = "Comments",
     operation_id = "postComment",
@@ -157,7 +157,7 @@ fn client_hash(state: &AppState, address: &str) -> String {
         (status = 202, description = "Received; `status` says whether it is public yet", body = Item<CommentReceipt>),
         (status = 400, response = BadRequest),
         (status = 401, description = "A bearer token was sent but is invalid or expired", body = Problem, content_type = "application/problem+json"),
-        (status = 403, description = "Comments are closed on this article", body = Problem, content_type = "application/problem+json"),
+        (status = 403, description = "Comments are closed on this article, or a contributor's token was sent", body = Problem, content_type = "application/problem+json"),
         (status = 404, description = "No published article has this slug", body = Problem, content_type = "application/problem+json"),
         (status = 413, response = PayloadTooLarge),
         (status = 415, response = UnsupportedMediaType),
@@ -185,6 +185,12 @@ pub async fn post_comment(
     };
     let poster = match user {
         Some(user) => {
+            // Staff comments skip moderation: only roles that may publish get that.
+            user.require(Role::Author).map_err(|_| {
+                ApiError::Forbidden(
+                    "contributors cannot comment as staff; post without a token to comment as a reader".into(),
+                )
+            })?;
             submission.spam_reason = None;
             Poster::Staff { author_id: user.id }
         }
@@ -334,7 +340,6 @@ pub async fn admin_moderate_comments(
             "ids",
             format!("must hold 1 to {MAX_MODERATED_AT_ONCE} ids"),
         )
-        .check(input.ids.iter().all(|id| *id >= 1), "ids", "must be comment ids (1 or more)")
         .finish()?;
     let status = input.status.into();
     let mut ids = Vec::with_capacity(input.ids.len());

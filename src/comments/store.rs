@@ -4,7 +4,7 @@
 use std::collections::HashMap;
 
 use chrono::{Duration, NaiveDateTime};
-use diesel::dsl::{count_star, exists, min};
+use diesel::dsl::{count_star, exists};
 use diesel::prelude::*;
 
 use super::CommentSettings;
@@ -115,6 +115,8 @@ pub fn post(
             }
         };
         if let Some(parent_id) = submission.parent_id {
+            // Serialised with removals in this thread, so the parent cannot vanish before the insert.
+            db::lock_key(conn, &thread_key(target.id))?;
             check_parent(conn, target.id, parent_id, settings.max_depth)?;
         }
         let status = match poster {
@@ -161,13 +163,16 @@ pub fn post(
 fn check_rate(conn: &mut DbConnection, client_hash: &str, now: NaiveDateTime, per_minute: i64) -> Result<(), ApiError> {
     db::lock_key(conn, &format!("comments:{client_hash}"))?;
     let window = Duration::seconds(RATE_WINDOW_SECONDS);
-    let (recent, oldest): (i64, Option<NaiveDateTime>) = comments::table
+    let recent: Vec<NaiveDateTime> = comments::table
         .filter(comments::client_hash.eq(client_hash))
         .filter(comments::created_at.gt(now - window))
-        .select((count_star(), min(comments::created_at)))
-        .first(conn)?;
-    if recent >= per_minute {
-        let retry_after = oldest.map_or(window, |oldest| oldest + window - now);
+        .order(comments::created_at.asc())
+        .select(comments::created_at)
+        .load(conn)?;
+    if recent.len() as i64 >= per_minute {
+        // Room for one more once all but `per_minute - 1` of them have left the window.
+        let leaving = recent.len() - per_minute as usize;
+        let retry_after = recent.get(leaving).map_or(window, |at| *at + window - now);
         return Err(ApiError::TooManyRequests {
             detail: format!("at most {per_minute} comments a minute from one address; wait before posting again"),
             retry_after_seconds: retry_after.num_seconds().max(1) as u64,
@@ -206,10 +211,12 @@ fn check_parent(conn: &mut DbConnection, article_id: i64, parent_id: i64, max_de
     Ok(())
 }
 
-/// Whether this e-mail (compared case-insensitively) already has an approved comment.
+/// Whether this e-mail (compared case-insensitively) already has an approved reader's comment.
+/// Staff comments do not count: a reader typing an editor's (guessable) address must not pass.
 fn has_approved_comment(conn: &mut DbConnection, email: &str) -> Result<bool, ApiError> {
     let approved = comments::table
         .filter(comments::author_email.eq(email.trim().to_lowercase()))
+        .filter(comments::author_id.is_null())
         .filter(is_visible())
         .filter(comments::removed_at.is_null());
     Ok(diesel::select(exists(approved)).get_result(conn)?)
@@ -245,26 +252,34 @@ pub fn thread(
         if level.is_empty() {
             break;
         }
-        let children: Vec<CommentRow> = comments::table
-            .filter(comments::parent_id.eq_any(&level))
-            .filter(is_visible())
-            .order((comments::created_at.asc(), comments::id.asc()))
-            .select(CommentRow::as_select())
-            .load(conn)?;
+        let mut children: Vec<CommentRow> = Vec::new();
+        // In chunks: SQLite binds each id of `IN (…)` as its own parameter, and has a limit.
+        for parents in level.chunks(10_000) {
+            children.extend(
+                comments::table
+                    .filter(comments::parent_id.eq_any(parents))
+                    .filter(is_visible())
+                    .order((comments::created_at.asc(), comments::id.asc()))
+                    .select(CommentRow::as_select())
+                    .load::<CommentRow>(conn)?,
+            );
+        }
         level = children.iter().map(|c| c.id).collect();
         for child in children {
             replies.entry(child.parent_id.unwrap_or_default()).or_default().push(child);
         }
     }
-    let items = roots.into_iter().map(|root| nest(root, &mut replies)).collect();
+    let items = roots.into_iter().filter_map(|root| nest(root, &mut replies)).collect();
     Ok((items, total))
 }
 
-fn nest(row: CommentRow, replies: &mut HashMap<i64, Vec<CommentRow>>) -> PublicComment {
+/// A comment with its replies under it; `None` for a removed comment left with no reply to show
+/// (its replies are still waiting for moderation, or were rejected).
+fn nest(row: CommentRow, replies: &mut HashMap<i64, Vec<CommentRow>>) -> Option<PublicComment> {
     let children = replies.remove(&row.id).unwrap_or_default();
     let mut comment = PublicComment::new(row);
-    comment.replies = children.into_iter().map(|child| nest(child, replies)).collect();
-    comment
+    comment.replies = children.into_iter().filter_map(|child| nest(child, replies)).collect();
+    (!comment.removed || !comment.replies.is_empty()).then_some(comment)
 }
 
 /// Approved comments (replies included, removed ones not) of each of these articles.
@@ -398,12 +413,18 @@ pub fn delete(conn: &mut DbConnection, id: i64, now: NaiveDateTime) -> Result<()
             .first(conn)
             .optional()?
             .ok_or_else(comment_not_found)?;
+        db::lock_key(conn, &thread_key(article_id))?;
         comments_changed(conn, &[article_id], now)?;
         if has_replies(conn, id)? {
+            // The placeholder is approved whatever the comment was, so that its approved replies
+            // show; it keeps nothing of its author.
+            let approved: &'static str = CommentStatus::Approved.as_str();
             diesel::update(comments::table.find(id))
                 .set((
+                    comments::status.eq(approved),
                     comments::author_name.eq(""),
                     comments::author_email.eq(""),
+                    comments::author_id.eq(None::<i64>),
                     comments::body.eq(""),
                     comments::body_html.eq(""),
                     comments::client_hash.eq(None::<String>),
@@ -440,6 +461,11 @@ fn comments_changed(conn: &mut DbConnection, article_ids: &[i64], now: NaiveDate
         .set(articles::comments_changed_at.eq(now))
         .execute(conn)?;
     Ok(())
+}
+
+/// The lock that serialises replies and removals within one article's thread.
+fn thread_key(article_id: i64) -> String {
+    format!("comment-thread:{article_id}")
 }
 
 fn has_replies(conn: &mut DbConnection, id: i64) -> Result<bool, ApiError> {

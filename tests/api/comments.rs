@@ -293,6 +293,27 @@ async fn abuse_rules_hold_or_refuse(backend: Backend) {
     for _ in 0..6 {
         app.post_as(&editor, "/api/v1/articles/busy/comments", comment("Edna", "Staff note")).await.assert_status(202);
     }
+    // One IPv6 host (its /64) is one client, whatever address it takes.
+    for i in 1..=5 {
+        app.comment_from(&format!("[2001:db8:1:2::{i}]"), "busy", comment("Six", "Hi")).await.assert_status(202);
+    }
+    app.comment_from("[2001:db8:1:2::99]", "busy", comment("Six", "Hi")).await.assert_problem(429);
+    app.comment_from("[2001:db8:1:3::1]", "busy", comment("Six", "Hi")).await.assert_status(202);
+
+    // Behind a trusted proxy, the address it appends counts, not what the client wrote before it.
+    let proxied = spawn_with(backend, |config| config.trust_proxy = true).await;
+    let editor = proxied.user(Role::Editor, "Edna").await;
+    proxied.published(&editor, json!({"title": "Busy", "body_markdown": "Hi"})).await;
+    let via_proxy = |claimed: String| {
+        TestRequest::post()
+            .uri("/api/v1/articles/busy/comments")
+            .insert_header(("X-Forwarded-For", format!("{claimed}, 203.0.113.7")))
+            .set_json(comment("Rotating", "Hi"))
+    };
+    for i in 0..5 {
+        proxied.send(via_proxy(format!("198.51.100.{i}"))).await.assert_status(202);
+    }
+    proxied.send(via_proxy("198.51.100.200".into())).await.assert_problem(429);
 }
 
 async fn approval_rules_and_staff_comments(backend: Backend) {
@@ -353,6 +374,18 @@ async fn approval_rules_and_staff_comments(backend: Backend) {
     let staff_row = queue["data"].as_array().unwrap().iter().find(|c| c["staff"] == true).unwrap().clone();
     assert_eq!(staff_row["author_id"], author.id);
     assert_eq!(staff_row["author_email"], author.email);
+    // Staff comments do not make their e-mail trusted for readers who type it.
+    let posing = app
+        .comment_from(
+            "10.3.0.9",
+            "trust",
+            json!({"author_name": "Arthur", "author_email": author.email, "body": "Me!"}),
+        )
+        .await;
+    assert_eq!(posing.json()["data"]["status"], "pending");
+    // Contributors cannot skip moderation.
+    let contributor = app.user(Role::Contributor, "Connie").await;
+    app.post_as(&contributor, "/api/v1/articles/trust/comments", comment("Connie", "Hi")).await.assert_problem(403);
     // A token that is sent must be valid: no silent fallback to an anonymous comment.
     let forged = TestRequest::post()
         .uri("/api/v1/articles/trust/comments")
@@ -500,6 +533,26 @@ async fn moderators_list_approve_and_remove(backend: Backend) {
     assert_eq!(ids(&app.get("/api/v1/articles/mine/comments").await.json()), [bob]);
     app.delete_as(&editor, &format!("/api/v1/admin/comments/{cy}")).await.assert_status(204);
     assert_eq!(app.get_as(&editor, "/api/v1/admin/comments").await.json()["meta"]["total"], 1);
+
+    // A removed comment whose only reply still waits for moderation shows nothing.
+    let eve = app.comment_from("10.5.2.1", "mine", comment("Eve", "Top")).await.json()["data"]["id"].as_i64().unwrap();
+    app.patch_as(&editor, &format!("/api/v1/admin/comments/{eve}"), json!({"status": "approved"}))
+        .await
+        .assert_status(200);
+    let mut waiting = comment("Fay", "Pending reply");
+    waiting["parent_id"] = json!(eve);
+    let fay = app.comment_from("10.5.2.2", "mine", waiting).await.json()["data"]["id"].as_i64().unwrap();
+    app.delete_as(&editor, &format!("/api/v1/admin/comments/{eve}")).await.assert_status(204);
+    assert_eq!(ids(&app.get("/api/v1/articles/mine/comments").await.json()), [bob]);
+    // Approved later, the reply appears under the placeholder.
+    app.patch_as(&editor, &format!("/api/v1/admin/comments/{fay}"), json!({"status": "approved"}))
+        .await
+        .assert_status(200);
+    let thread = app.get("/api/v1/articles/mine/comments").await.json();
+    assert_eq!(ids(&thread), [bob, eve]);
+    assert_eq!(thread["data"][1]["removed"], true);
+    assert_eq!(thread["data"][1]["staff"], false);
+    assert_eq!(thread["data"][1]["replies"][0]["id"], fay);
 }
 
 async fn comment_input_is_checked(backend: Backend) {
