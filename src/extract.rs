@@ -128,6 +128,22 @@ fn parse_if_match(req: &HttpRequest) -> Result<Option<IfMatch>, ApiError> {
     Ok(Some(IfMatch::Items(tags)))
 }
 
+/// The `If-Match` header as the OpenAPI document describes it on every versioned write: one or
+/// more entity tags, or `*`; the pattern is what [`Precondition`] parses (anything else is a 400).
+#[derive(utoipa::IntoParams)]
+#[into_params(parameter_in = Header)]
+pub struct IfMatchHeader {
+    /// The ETag read before this write (e.g. `"v3"`), or `*`: the write is refused with 412 when the
+    /// resource changed in between. Without it, the write goes ahead.
+    #[param(
+        rename = "If-Match",
+        pattern = r#"^(\*|(W/)?"[!#-+\--~]*"( ?, ?(W/)?"[!#-+\--~]*")*)$"#,
+        example = "\"v3\""
+    )]
+    #[allow(dead_code)]
+    if_match: Option<String>,
+}
+
 /// The strong ETag of a versioned resource: `"v<version>"`.
 pub fn version_etag(version: i32) -> EntityTag {
     EntityTag::new_strong(format!("v{version}"))

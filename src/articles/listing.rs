@@ -1,8 +1,6 @@
 //! The public article list's query language: filters, sort orders, page-number and keyset
 //! (cursor) pagination, light or full items, field selection, and the RFC 8288 `Link` header.
 
-use base64::Engine;
-use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use chrono::{DateTime, NaiveDateTime, Utc};
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
@@ -29,12 +27,14 @@ pub struct ArticleListQuery {
     #[serde(default, deserialize_with = "crate::pagination::page_number")]
     pub per_page: Option<i64>,
     /// Keyset pagination: `meta.next_cursor` of the previous page (opaque). Its cost does not grow
-    /// with depth. Not with `page`; keep the same `sort`.
+    /// with depth. A cursor carries its sort order, which wins over `sort`, and replaces `page`.
+    #[param(pattern = r"^([nou]\.-?[0-9]{1,17}\.[0-9]{1,18}|t\.([0-9a-f]{2}){0,800}\.[0-9]{1,18}|r\.[0-9]{1,10})$")]
     pub cursor: Option<String>,
-    /// Tag slugs, comma-separated: articles with any of them.
-    #[param(example = "open-source,rust")]
+    /// Tag slugs, comma-separated (at most 10): articles with any of them.
+    #[param(pattern = "^[^,]*(,[^,]*){0,9}$", example = "open-source,rust")]
     pub tag: Option<String>,
-    /// Tag slugs, comma-separated: articles with all of them.
+    /// Tag slugs, comma-separated (at most 10): articles with all of them.
+    #[param(pattern = "^[^,]*(,[^,]*){0,9}$")]
     pub tag_all: Option<String>,
     /// An author slug.
     #[param(example = "ada-lovelace")]
@@ -46,7 +46,8 @@ pub struct ArticleListQuery {
     /// Published before this time (RFC 3339).
     pub published_before: Option<DateTime<Utc>>,
     /// Words to find in the title, excerpt or body (all of them; case and accents ignored on
-    /// SQLite, case on PostgreSQL). Pair with `sort=relevance` for the best matches first.
+    /// SQLite, case on PostgreSQL). Pair with `sort=relevance` for the best matches first. Text
+    /// without a letter or digit finds nothing.
     #[param(max_length = 200, example = "analytical engine")]
     pub q: Option<String>,
     /// The order; newest first by default.
@@ -57,7 +58,10 @@ pub struct ArticleListQuery {
     #[param(inline)]
     pub include: Option<Include>,
     /// Comma-separated fields to return for each item, e.g. `slug,title,published_at`.
-    #[param(example = "slug,title,published_at")]
+    #[param(
+        pattern = "^(slug|title|excerpt|published_at|updated_at|featured|cover_image_url|cover_image_alt|word_count|reading_time_minutes|comment_count|author|authors|tags|body_html|body_text)(,(slug|title|excerpt|published_at|updated_at|featured|cover_image_url|cover_image_alt|word_count|reading_time_minutes|comment_count|author|authors|tags|body_html|body_text))*$",
+        example = "slug,title,published_at"
+    )]
     pub fields: Option<String>,
 }
 
@@ -72,21 +76,9 @@ pub enum Sort {
     Title,
     #[serde(rename = "-updated_at")]
     RecentlyUpdated,
-    /// Best matches of `q` first (only with `q`).
+    /// Best matches of `q` first (without `q`: newest first).
     #[serde(rename = "relevance")]
     Relevance,
-}
-
-impl Sort {
-    fn as_str(self) -> &'static str {
-        match self {
-            Self::NewestFirst => "-published_at",
-            Self::OldestFirst => "published_at",
-            Self::Title => "title",
-            Self::RecentlyUpdated => "-updated_at",
-            Self::Relevance => "relevance",
-        }
-    }
 }
 
 /// What list items include beyond the summary.
@@ -112,51 +104,70 @@ pub enum CursorKey {
     Offset(i64),
 }
 
-#[derive(Serialize, Deserialize)]
-struct CursorWire {
-    s: Sort,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    t: Option<i64>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    k: Option<String>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    o: Option<i64>,
-    i: i64,
-}
-
 impl Cursor {
+    /// `<order>.<key>.<id>`: `n`, `o` or `u` (newest, oldest, recently updated) with the key in
+    /// microseconds since 1970; `t` (title) with the title's UTF-8 in hex; `r.<offset>` for
+    /// relevance. Any text of that shape is a valid position, so that the pattern in the OpenAPI
+    /// document and the server agree exactly; clients are to treat it as opaque all the same.
     pub fn encode(&self) -> String {
-        let (t, k, o) = match &self.key {
-            CursorKey::Time(time) => (Some(time.and_utc().timestamp_micros()), None, None),
-            CursorKey::Text(text) => (None, Some(text.clone()), None),
-            CursorKey::Offset(offset) => (None, None, Some(*offset)),
-        };
-        let json = serde_json::to_vec(&CursorWire { s: self.sort, t, k, o, i: self.id }).unwrap_or_default();
-        URL_SAFE_NO_PAD.encode(json)
+        match (&self.key, self.sort) {
+            (CursorKey::Offset(offset), _) => format!("r.{offset}"),
+            (CursorKey::Text(title), _) => {
+                let hex: String = title.bytes().map(|b| format!("{b:02x}")).collect();
+                format!("t.{hex}.{}", self.id)
+            }
+            (CursorKey::Time(time), sort) => {
+                let code = match sort {
+                    Sort::OldestFirst => 'o',
+                    Sort::RecentlyUpdated => 'u',
+                    _ => 'n',
+                };
+                format!("{code}.{}.{}", time.and_utc().timestamp_micros(), self.id)
+            }
+        }
     }
 
     pub fn decode(text: &str) -> Result<Self, ApiError> {
         let malformed =
             || ApiError::BadRequest("the `cursor` parameter is malformed: use a `next_cursor` as given".into());
-        let bytes = URL_SAFE_NO_PAD.decode(text).map_err(|_| malformed())?;
-        let wire: CursorWire = serde_json::from_slice(&bytes).map_err(|_| malformed())?;
-        let key = match (wire.t, wire.k, wire.o) {
-            (Some(micros), None, None) => {
-                CursorKey::Time(DateTime::from_timestamp_micros(micros).ok_or_else(malformed)?.naive_utc())
+        // At most `max_digits` ASCII digits, after an optional minus sign when `signed`.
+        let number = |text: &str, max_digits: usize, signed: bool| -> Result<i64, ApiError> {
+            let digits = if signed { text.strip_prefix('-').unwrap_or(text) } else { text };
+            if digits.is_empty() || digits.len() > max_digits || !digits.bytes().all(|b| b.is_ascii_digit()) {
+                return Err(malformed());
             }
-            (None, Some(text), None) => CursorKey::Text(text),
-            (None, None, Some(offset)) if offset >= 0 => CursorKey::Offset(offset),
-            _ => return Err(malformed()),
+            text.parse().map_err(|_| malformed())
         };
-        let fits = match wire.s {
-            Sort::Title => matches!(key, CursorKey::Text(_)),
-            Sort::Relevance => matches!(key, CursorKey::Offset(_)),
-            _ => matches!(key, CursorKey::Time(_)),
-        };
-        if !fits {
-            return Err(malformed());
+        let parts: Vec<&str> = text.split('.').collect();
+        match parts[..] {
+            ["r", offset] => {
+                Ok(Self { sort: Sort::Relevance, key: CursorKey::Offset(number(offset, 10, false)?), id: 0 })
+            }
+            ["t", hex, id] if hex.len() % 2 == 0 && hex.len() <= 1600 => {
+                let bytes = hex
+                    .as_bytes()
+                    .chunks(2)
+                    .map(|pair| {
+                        let lower_hex = pair.iter().all(|b| b.is_ascii_digit() || (b'a'..=b'f').contains(b));
+                        let pair = std::str::from_utf8(pair).ok().filter(|_| lower_hex).ok_or_else(malformed)?;
+                        u8::from_str_radix(pair, 16).map_err(|_| malformed())
+                    })
+                    .collect::<Result<Vec<u8>, ApiError>>()?;
+                let title = String::from_utf8_lossy(&bytes).into_owned();
+                Ok(Self { sort: Sort::Title, key: CursorKey::Text(title), id: number(id, 18, false)? })
+            }
+            [code @ ("n" | "o" | "u"), micros, id] => {
+                let sort = match code {
+                    "o" => Sort::OldestFirst,
+                    "u" => Sort::RecentlyUpdated,
+                    _ => Sort::NewestFirst,
+                };
+                let time =
+                    DateTime::from_timestamp_micros(number(micros, 17, true)?).ok_or_else(malformed)?.naive_utc();
+                Ok(Self { sort, key: CursorKey::Time(time), id: number(id, 18, false)? })
+            }
+            _ => Err(malformed()),
         }
-        Ok(Self { sort: wire.s, key, id: wire.i })
     }
 }
 
@@ -206,6 +217,7 @@ pub const ITEM_FIELDS: &[&str] = &[
     "cover_image_alt",
     "word_count",
     "reading_time_minutes",
+    "comment_count",
     "author",
     "authors",
     "tags",
@@ -213,55 +225,39 @@ pub const ITEM_FIELDS: &[&str] = &[
     "body_text",
 ];
 
+/// Comma-separated slugs; at most [`MAX_FILTER_TAGS`] entries, counted as the pattern in the
+/// document counts them (empty ones included, then dropped).
 fn slug_list(field: &str, raw: Option<String>, v: &mut Validator) -> Vec<String> {
-    let list: Vec<String> =
-        raw.unwrap_or_default().split(',').map(|s| s.trim().to_string()).filter(|s| !s.is_empty()).collect();
-    v.check(list.len() <= MAX_FILTER_TAGS, field, format!("at most {MAX_FILTER_TAGS} tags"));
-    list
+    let raw = raw.unwrap_or_default();
+    v.check(raw.split(',').count() <= MAX_FILTER_TAGS, field, format!("at most {MAX_FILTER_TAGS} tags"));
+    raw.split(',').map(|s| s.trim().to_string()).filter(|s| !s.is_empty()).collect()
 }
 
 impl ListRequest {
     pub fn from_query(query: ArticleListQuery) -> Result<Self, ApiError> {
-        if query.page.is_some() && query.cursor.is_some() {
-            return Err(ApiError::BadRequest("use either `page` or `cursor`, not both".into()));
-        }
-        let fields = query
-            .fields
-            .map(|raw| raw.split(',').map(|f| f.trim().to_string()).filter(|f| !f.is_empty()).collect::<Vec<_>>());
+        let fields = query.fields.map(|raw| raw.split(',').map(str::to_string).collect::<Vec<_>>());
         if let Some(unknown) = fields.iter().flatten().find(|f| !ITEM_FIELDS.contains(&f.as_str())) {
             return Err(ApiError::BadRequest(format!(
                 "unknown field `{unknown}` in `fields`; expected some of {}",
                 ITEM_FIELDS.join(", ")
             )));
         }
-        let sort = query.sort.unwrap_or(Sort::NewestFirst);
+        let cursor = query.cursor.as_deref().map(Cursor::decode).transpose()?;
+        // A cursor carries its order.
+        let sort = cursor.as_ref().map(|c| c.sort).or(query.sort).unwrap_or(Sort::NewestFirst);
         let mut v = Validator::new();
         let any_tags = slug_list("tag", query.tag, &mut v);
         let all_tags = slug_list("tag_all", query.tag_all, &mut v);
-        let search = query.q.as_deref().map(str::trim).filter(|q| !q.is_empty()).map(|q| {
-            v.chars("q", q, 1, 200);
-            let words = search_words(q);
-            v.check(!words.is_empty(), "q", "must contain a word");
-            v.check(words.len() <= 20, "q", "at most 20 words");
-            words
-        });
-        if sort == Sort::Relevance && search.is_none() {
-            return Err(ApiError::BadRequest("`sort=relevance` needs a `q` to be relevant to".into()));
+        if let Some(q) = &query.q {
+            v.chars("q", q, 0, 200);
         }
+        // Text without words searches for nothing: an empty result, not an error.
+        let search = query.q.as_deref().map(str::trim).filter(|q| !q.is_empty()).map(search_words);
         let page = PageRequest::new(query.page, query.per_page)?;
         v.finish()?;
-        let cursor = query.cursor.as_deref().map(Cursor::decode).transpose()?;
-        if let Some(cursor) = &cursor
-            && cursor.sort != sort
-        {
-            return Err(ApiError::BadRequest(format!(
-                "this cursor belongs to `sort={}`; keep the sort of the page it came from",
-                cursor.sort.as_str()
-            )));
-        }
-        let window = match (query.page, cursor) {
-            (None, cursor @ Some(_)) => Window::After { per_page: page.per_page, cursor },
-            _ => Window::Page(page),
+        let window = match cursor {
+            Some(cursor) => Window::After { per_page: page.per_page, cursor: Some(cursor) },
+            None => Window::Page(page),
         };
         let wants_text = fields.as_ref().is_some_and(|f| f.iter().any(|f| f == "body_text"));
         let wants_html = fields.as_ref().is_some_and(|f| f.iter().any(|f| f == "body_html"));
@@ -353,11 +349,24 @@ mod tests {
         for cursor in [
             Cursor { sort: Sort::NewestFirst, key: CursorKey::Time(time), id: 42 },
             Cursor { sort: Sort::Title, key: CursorKey::Text("Ünïcode, “quotes”".into()), id: 7 },
-            Cursor { sort: Sort::Relevance, key: CursorKey::Offset(20), id: 3 },
+            Cursor { sort: Sort::Relevance, key: CursorKey::Offset(20), id: 0 },
+            Cursor { sort: Sort::OldestFirst, key: CursorKey::Time(time - chrono::Duration::days(30_000)), id: 1 },
         ] {
             assert_eq!(Cursor::decode(&cursor.encode()).unwrap(), cursor);
         }
-        for garbage in ["", "!!!", "e30", &URL_SAFE_NO_PAD.encode(br#"{"s":"title","t":1,"i":1}"#)] {
+        for garbage in [
+            "",
+            "!!!",
+            "e30",
+            "n.1",
+            "n.1.2.3",
+            "t.abc.1",
+            "t.ZZ.1",
+            "r.-1",
+            "n.1.-2",
+            "x.1.2",
+            "n.123456789012345678.1",
+        ] {
             assert!(Cursor::decode(garbage).is_err(), "{garbage}");
         }
     }

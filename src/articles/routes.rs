@@ -22,7 +22,7 @@ use super::views::{
 use crate::AppState;
 use crate::auth::{AuthUser, Role};
 use crate::error::{ApiError, Problem};
-use crate::extract::{JsonBody, OptionalJsonBody, Precondition, QueryParams, version_etag};
+use crate::extract::{IfMatchHeader, JsonBody, OptionalJsonBody, Precondition, QueryParams, version_etag};
 use crate::openapi::{
     BadRequest, PayloadTooLarge, PreconditionFailed, Unauthorized, UnsupportedMediaType, ValidationFailed,
 };
@@ -364,7 +364,7 @@ pub async fn admin_get_article(
     operation_id = "adminUpdateArticle",
     params(
         ("id" = i64, Path, description = "The article's id"),
-        ("If-Match" = Option<String>, Header, description = "The ETag read before editing (e.g. `\"v3\"`): refuses the write with 412 if someone saved in between"),
+        IfMatchHeader,
     ),
     request_body = UpdateArticle,
     security(("bearer" = [])),
@@ -423,7 +423,7 @@ pub struct DeleteQuery {
     params(
         ("id" = i64, Path, description = "The article's id"),
         DeleteQuery,
-        ("If-Match" = Option<String>, Header, description = "The ETag read before deleting; 412 if it is stale"),
+        IfMatchHeader,
     ),
     security(("bearer" = [])),
     responses(
@@ -464,7 +464,7 @@ pub async fn admin_delete_article(
     operation_id = "adminRestoreArticle",
     params(
         ("id" = i64, Path, description = "The article's id"),
-        ("If-Match" = Option<String>, Header, description = "The ETag read before restoring; 412 if it is stale"),
+        IfMatchHeader,
     ),
     security(("bearer" = [])),
     responses(
@@ -504,7 +504,7 @@ pub async fn admin_restore_article(
     operation_id = "adminPublishArticle",
     params(
         ("id" = i64, Path, description = "The article's id"),
-        ("If-Match" = Option<String>, Header, description = "The ETag read before publishing; 412 if it is stale"),
+        IfMatchHeader,
     ),
     request_body(content = Option<PublishRequest>, description = "Optional: when to publish"),
     security(("bearer" = [])),
@@ -540,7 +540,7 @@ pub async fn admin_publish_article(
     operation_id = "adminUnpublishArticle",
     params(
         ("id" = i64, Path, description = "The article's id"),
-        ("If-Match" = Option<String>, Header, description = "The ETag read before unpublishing; 412 if it is stale"),
+        IfMatchHeader,
     ),
     security(("bearer" = [])),
     responses(
@@ -654,7 +654,7 @@ pub async fn admin_get_revision(
     params(
         ("id" = i64, Path, description = "The article's id"),
         ("number" = i32, Path, description = "The revision to bring back"),
-        ("If-Match" = Option<String>, Header, description = "The ETag read before restoring; 412 if it is stale"),
+        IfMatchHeader,
     ),
     security(("bearer" = [])),
     responses(

@@ -263,6 +263,11 @@ fn cursor_of(row: &SummaryRow, sort: Sort, position: i64) -> Cursor {
 /// queries whatever the page size. Keyset pages cost the same at any depth.
 pub fn list_public(conn: &mut DbConnection, now: NaiveDateTime, request: &ListRequest) -> Result<ListPage, ApiError> {
     let per_page = request.window.per_page();
+    // A search without words matches nothing (and an empty MATCH is a syntax error in FTS5).
+    if request.search.as_ref().is_some_and(|words| words.is_empty()) {
+        let total = matches!(request.window, Window::Page(_)).then_some(0);
+        return Ok(ListPage { items: Vec::new(), total, next: None });
+    }
     let search = request.search.as_deref().map(|words| Search::new(conn.kind(), words));
     let search = search.as_ref();
     let base = || public_articles(Some(now), &request.filter, search);
