@@ -234,7 +234,7 @@ impl Validator {
     /// An absolute `http` or `https` URL of at most 2048 characters, without spaces.
     pub fn http_url(&mut self, field: &str, value: &str) -> &mut Self {
         let rest = value.strip_prefix("https://").or_else(|| value.strip_prefix("http://"));
-        let ok = value.len() <= 2048
+        let ok = value.chars().count() <= 2048
             && rest.is_some_and(|rest| {
                 let host = rest.split(['/', '?', '#']).next().unwrap_or("");
                 !host.is_empty() && !rest.chars().any(|c| c.is_whitespace() || c.is_control())

@@ -168,12 +168,48 @@ impl Precondition {
 }
 
 /// Parses a JSON body. Malformed JSON (syntax, a duplicate or unknown field, a body that is not
-/// an object, a NUL character, which PostgreSQL cannot store) is a 400; a missing field or a value
-/// of the wrong type is a 422 naming the field.
+/// an object) is a 400; a missing field or a value of the wrong type is a 422 naming the field.
+/// A NUL character in a string, which PostgreSQL cannot store, becomes U+FFFD (the replacement
+/// character); a number with a zero fraction (`3.0`) is a valid integer, as JSON Schema says.
 pub fn parse_json<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, ApiError> {
-    if contains_escaped_nul(bytes) {
-        return Err(ApiError::BadRequest("JSON strings must not contain NUL characters (\\u0000)".into()));
+    let replaced;
+    let bytes = if escaped_nul_positions(bytes).next().is_some() {
+        replaced = replace_escaped_nul(bytes);
+        replaced.as_slice()
+    } else {
+        bytes
+    };
+    match parse_json_strictly(bytes) {
+        Err(ApiError::Validation(errors))
+            if errors.iter().any(|e| e.message.starts_with("invalid type: floating point")) =>
+        {
+            let mut value: serde_json::Value =
+                serde_json::from_slice(bytes).map_err(|e| ApiError::BadRequest(format!("malformed JSON: {e}")))?;
+            whole_floats_to_integers(&mut value);
+            parse_json_strictly(&serde_json::to_vec(&value).unwrap_or_default())
+        }
+        parsed => parsed,
     }
+}
+
+/// `3.0` → `3` everywhere in a JSON value, for integer fields that a client wrote as floats.
+fn whole_floats_to_integers(value: &mut serde_json::Value) {
+    match value {
+        serde_json::Value::Number(number) => {
+            if let Some(float) = number.as_f64().filter(|f| number.is_f64() && f.fract() == 0.0)
+                && float >= i64::MIN as f64
+                && float < i64::MAX as f64
+            {
+                *number = serde_json::Number::from(float as i64);
+            }
+        }
+        serde_json::Value::Array(items) => items.iter_mut().for_each(whole_floats_to_integers),
+        serde_json::Value::Object(fields) => fields.values_mut().for_each(whole_floats_to_integers),
+        _ => {}
+    }
+}
+
+fn parse_json_strictly<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, ApiError> {
     let mut deserializer = serde_json::Deserializer::from_slice(bytes);
     let parsed: T = serde_path_to_error::deserialize(&mut deserializer).map_err(|error| {
         let path = error.path().to_string();
@@ -198,24 +234,36 @@ pub fn parse_json<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, ApiError> {
     Ok(parsed)
 }
 
-/// Whether a JSON text has a `\u0000` escape inside a string (a raw NUL is a syntax error anyway).
-fn contains_escaped_nul(json: &[u8]) -> bool {
+/// The JSON text with every `\u0000` escape in a string turned into `\ufffd` (the same length).
+fn replace_escaped_nul(json: &[u8]) -> Vec<u8> {
+    let mut replaced = json.to_vec();
+    for at in escaped_nul_positions(json).collect::<Vec<_>>() {
+        replaced[at + 2..at + 6].copy_from_slice(b"fffd");
+    }
+    replaced
+}
+
+/// Where the `\u0000` escapes inside strings start (a raw NUL is a syntax error anyway).
+fn escaped_nul_positions(json: &[u8]) -> impl Iterator<Item = usize> + '_ {
     let mut in_string = false;
     let mut i = 0;
-    while i < json.len() {
-        match (in_string, json[i]) {
-            (true, b'\\') => {
-                if json.get(i + 1) == Some(&b'u') && json.get(i + 2..i + 6) == Some(b"0000".as_slice()) {
-                    return true;
+    std::iter::from_fn(move || {
+        while i < json.len() {
+            let at = i;
+            i += 1;
+            match (in_string, json[at]) {
+                (true, b'\\') => {
+                    i += 1;
+                    if json.get(at + 1) == Some(&b'u') && json.get(at + 2..at + 6) == Some(b"0000".as_slice()) {
+                        return Some(at);
+                    }
                 }
-                i += 1;
+                (_, b'"') => in_string = !in_string,
+                _ => {}
             }
-            (_, b'"') => in_string = !in_string,
-            _ => {}
         }
-        i += 1;
-    }
-    false
+        None
+    })
 }
 
 /// Query-string parameters, parsed into `T`. A malformed value is a 400 naming the parameter.
@@ -231,11 +279,19 @@ impl<T: DeserializeOwned> FromRequest for QueryParams<T> {
 }
 
 pub fn parse_query<T: DeserializeOwned>(query: &str) -> Result<T, ApiError> {
-    if let Some((name, _)) =
-        form_urlencoded::parse(query.as_bytes()).find(|(k, v)| k.contains('\0') || v.contains('\0'))
-    {
-        return Err(ApiError::BadRequest(format!("the query parameter `{name}` contains a NUL character")));
-    }
+    // NUL, which PostgreSQL cannot store or compare, becomes U+FFFD as in JSON bodies.
+    let rewritten;
+    let query = if form_urlencoded::parse(query.as_bytes()).any(|(k, v)| k.contains('\0') || v.contains('\0')) {
+        rewritten = form_urlencoded::Serializer::new(String::new())
+            .extend_pairs(
+                form_urlencoded::parse(query.as_bytes())
+                    .map(|(k, v)| (k.replace('\0', "\u{FFFD}"), v.replace('\0', "\u{FFFD}"))),
+            )
+            .finish();
+        rewritten.as_str()
+    } else {
+        query
+    };
     let deserializer = serde_urlencoded::Deserializer::new(form_urlencoded::parse(query.as_bytes()));
     serde_path_to_error::deserialize(deserializer).map_err(|error| {
         let path = error.path().to_string();
@@ -253,8 +309,19 @@ pub fn parse_query<T: DeserializeOwned>(query: &str) -> Result<T, ApiError> {
 }
 
 /// Path segments that do not parse (a non-numeric id) are a 404: no such resource can exist.
+/// Except on a literal path that a template route caught with another method (`PATCH
+/// /comments/moderate` reaching `/comments/{id}`): that path exists, so it is a 405 with `Allow`.
 pub fn path_config() -> PathConfig {
-    PathConfig::default().error_handler(|error, _| ApiError::NotFound(format!("no such resource ({error})")).into())
+    PathConfig::default().error_handler(|error, req| {
+        let allowed =
+            req.app_data::<actix_web::web::Data<crate::openapi::MethodTable>>().and_then(|t| t.allowed(req.path()));
+        match allowed {
+            Some(allowed) if !allowed.split(", ").any(|m| m == req.method().as_str()) => {
+                ApiError::MethodNotAllowed { allowed }.into()
+            }
+            _ => ApiError::NotFound(format!("no such resource ({error})")).into(),
+        }
+    })
 }
 
 /// `missing field `x`` → `x`.

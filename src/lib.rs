@@ -143,6 +143,7 @@ pub fn build_app(
     // Captured by the default service, which does not see app data.
     let methods = Arc::new(openapi::MethodTable::from_document(&api));
     app.app_data(state)
+        .app_data(web::Data::from(methods.clone()))
         .app_data(web::PayloadConfig::new(max_body))
         .app_data(extract::path_config())
         .service(SwaggerUi::new("/docs/{_:.*}").url("/openapi.json", api))

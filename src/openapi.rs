@@ -164,9 +164,12 @@ impl MethodTable {
         Self { routes }
     }
 
-    /// The `Allow` value for a path that exists, `None` for one that does not.
+    /// The `Allow` value for a path that exists, `None` for one that does not. A literal path
+    /// (`/comments/moderate`) wins over a template that also matches it (`/comments/{id}`).
     pub fn allowed(&self, path: &str) -> Option<String> {
-        self.routes.iter().find(|(def, _)| def.is_match(path)).map(|(_, methods)| methods.clone())
+        let literal = |def: &actix_web::dev::ResourceDef| !def.pattern().unwrap_or_default().contains('{');
+        let found = self.routes.iter().find(|(def, _)| literal(def) && def.is_match(path));
+        found.or_else(|| self.routes.iter().find(|(def, _)| def.is_match(path))).map(|(_, methods)| methods.clone())
     }
 }
 

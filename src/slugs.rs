@@ -16,6 +16,15 @@ pub fn slugify(text: &str, fallback: &str) -> String {
     if slug.is_empty() { fallback.to_string() } else { slug }
 }
 
+/// The slug of a name, or for a name with nothing to transliterate (`!!!`), `prefix-` and a short
+/// hash of the name in lower case: different names keep different slugs, the same name the same.
+pub fn slugify_name(name: &str, prefix: &str) -> String {
+    use sha2::{Digest, Sha256};
+    let digest = Sha256::digest(name.to_lowercase().as_bytes());
+    let hash: String = digest.iter().take(4).map(|b| format!("{b:02x}")).collect();
+    slugify(name, &format!("{prefix}-{hash}"))
+}
+
 /// Lowercase ASCII letters and digits in groups joined by single hyphens.
 pub fn is_valid_slug(slug: &str) -> bool {
     !slug.is_empty()

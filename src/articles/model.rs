@@ -164,7 +164,10 @@ pub struct CreateArticle {
     /// Highlighted by front ends (e.g. `?featured=true` lists).
     pub featured: Option<bool>,
     /// An absolute http(s) URL.
-    #[schema(max_length = 2048)]
+    #[schema(
+        pattern = r"^\s*(https?://[^\s\x00-\x1f\x7f-\x9f/?#]+([/?#][^\s\x00-\x1f\x7f-\x9f]*)?)?\s*$",
+        max_length = 2048
+    )]
     pub cover_image_url: Option<String>,
     #[schema(max_length = 300)]
     pub cover_image_alt: Option<String>,
@@ -173,7 +176,10 @@ pub struct CreateArticle {
     #[schema(max_length = 500)]
     pub seo_description: Option<String>,
     /// An absolute http(s) URL: where the article first appeared, if elsewhere.
-    #[schema(max_length = 2048)]
+    #[schema(
+        pattern = r"^\s*(https?://[^\s\x00-\x1f\x7f-\x9f/?#]+([/?#][^\s\x00-\x1f\x7f-\x9f]*)?)?\s*$",
+        max_length = 2048
+    )]
     pub canonical_url: Option<String>,
     /// Whether readers may comment (default `true`).
     pub comments_enabled: Option<bool>,
@@ -207,7 +213,7 @@ pub struct UpdateArticle {
     #[schema(nullable = false)]
     pub featured: Option<bool>,
     #[serde(default, deserialize_with = "crate::extract::present")]
-    #[schema(value_type = Option<String>, max_length = 2048)]
+    #[schema(value_type = Option<String>, pattern = r"^\s*(https?://[^\s\x00-\x1f\x7f-\x9f/?#]+([/?#][^\s\x00-\x1f\x7f-\x9f]*)?)?\s*$", max_length = 2048)]
     pub cover_image_url: Option<Option<String>>,
     #[serde(default, deserialize_with = "crate::extract::present")]
     #[schema(value_type = Option<String>, max_length = 300)]
@@ -219,7 +225,7 @@ pub struct UpdateArticle {
     #[schema(value_type = Option<String>, max_length = 500)]
     pub seo_description: Option<Option<String>>,
     #[serde(default, deserialize_with = "crate::extract::present")]
-    #[schema(value_type = Option<String>, max_length = 2048)]
+    #[schema(value_type = Option<String>, pattern = r"^\s*(https?://[^\s\x00-\x1f\x7f-\x9f/?#]+([/?#][^\s\x00-\x1f\x7f-\x9f]*)?)?\s*$", max_length = 2048)]
     pub canonical_url: Option<Option<String>>,
     #[serde(default, deserialize_with = "crate::extract::non_null")]
     #[schema(nullable = false)]

@@ -619,16 +619,22 @@ impl Fields {
         if let Some(slug) = &fields.slug {
             v.check(slugs::is_valid_slug(slug), "slug", slugs::SLUG_RULE);
         }
-        if let Some(ids) = &fields.authors {
+        if let Some(ids) = &mut fields.authors {
             v.check(
                 (1..=MAX_AUTHORS_PER_ARTICLE).contains(&ids.len()),
                 "authors",
                 format!("must list 1 to {MAX_AUTHORS_PER_ARTICLE} author ids"),
             );
-            let mut unique = ids.clone();
-            unique.sort_unstable();
-            unique.dedup();
-            v.check(unique.len() == ids.len(), "authors", "must not list an author twice");
+            // An author named twice is on the byline once, at the first place.
+            let mut seen = Vec::with_capacity(ids.len());
+            ids.retain(|id| {
+                if seen.contains(id) {
+                    false
+                } else {
+                    seen.push(*id);
+                    true
+                }
+            });
         }
         for (field, value, max) in [
             ("excerpt", &fields.excerpt, MAX_EXCERPT_CHARS),
@@ -665,7 +671,8 @@ fn slug_conflict(slug: &str) -> ApiError {
 fn set_bylines(conn: &mut DbConnection, article_id: i64, author_ids: &[i64]) -> Result<(), ApiError> {
     let existing = existing_ids(conn, author_ids)?;
     if let Some(missing) = author_ids.iter().find(|id| !existing.contains(id)) {
-        return Err(ApiError::invalid("authors", format!("no author has the id {missing}")));
+        // A reference to nothing: 404, like a path to nothing (the id itself is well-formed).
+        return Err(ApiError::NotFound(format!("`authors`: no author has the id {missing}")));
     }
     diesel::delete(article_authors::table.filter(article_authors::article_id.eq(article_id))).execute(conn)?;
     for (position, author_id) in author_ids.iter().enumerate() {

@@ -128,7 +128,7 @@ impl AccountView {
 pub struct CreateAuthor {
     #[schema(min_length = 1, max_length = 100)]
     pub name: String,
-    #[schema(max_length = 254)]
+    #[schema(format = Email, min_length = 3, max_length = 254)]
     pub email: Option<String>,
     /// 8 to 256 characters; required with `email`.
     #[schema(min_length = 8, max_length = 256, format = Password)]
@@ -138,7 +138,10 @@ pub struct CreateAuthor {
     #[schema(max_length = 2000)]
     pub bio: Option<String>,
     /// An absolute http(s) URL.
-    #[schema(max_length = 2048)]
+    #[schema(
+        pattern = r"^\s*(https?://[^\s\x00-\x1f\x7f-\x9f/?#]+([/?#][^\s\x00-\x1f\x7f-\x9f]*)?)?\s*$",
+        max_length = 2048
+    )]
     pub avatar_url: Option<String>,
     /// Derived from the name when absent.
     #[schema(pattern = "^[a-z0-9]+(-[a-z0-9]+)*$", max_length = 120)]
@@ -156,7 +159,7 @@ pub struct UpdateAuthor {
     pub name: Option<String>,
     /// Giving a byline-only author an e-mail needs a `password` too.
     #[serde(default, deserialize_with = "crate::extract::non_null")]
-    #[schema(nullable = false, max_length = 254)]
+    #[schema(nullable = false, format = Email, min_length = 3, max_length = 254)]
     pub email: Option<String>,
     #[serde(default, deserialize_with = "crate::extract::non_null")]
     #[schema(nullable = false, min_length = 8, max_length = 256, format = Password)]
@@ -171,7 +174,7 @@ pub struct UpdateAuthor {
     #[schema(value_type = Option<String>, max_length = 2000)]
     pub bio: Option<Option<String>>,
     #[serde(default, deserialize_with = "crate::extract::present")]
-    #[schema(value_type = Option<String>, max_length = 2048)]
+    #[schema(value_type = Option<String>, pattern = r"^\s*(https?://[^\s\x00-\x1f\x7f-\x9f/?#]+([/?#][^\s\x00-\x1f\x7f-\x9f]*)?)?\s*$", max_length = 2048)]
     pub avatar_url: Option<Option<String>>,
     #[serde(default, deserialize_with = "crate::extract::non_null")]
     #[schema(nullable = false, pattern = "^[a-z0-9]+(-[a-z0-9]+)*$", max_length = 120)]
@@ -190,7 +193,7 @@ pub struct UpdateProfile {
     #[schema(value_type = Option<String>, max_length = 2000)]
     pub bio: Option<Option<String>>,
     #[serde(default, deserialize_with = "crate::extract::present")]
-    #[schema(value_type = Option<String>, max_length = 2048)]
+    #[schema(value_type = Option<String>, pattern = r"^\s*(https?://[^\s\x00-\x1f\x7f-\x9f/?#]+([/?#][^\s\x00-\x1f\x7f-\x9f]*)?)?\s*$", max_length = 2048)]
     pub avatar_url: Option<Option<String>>,
 }
 

@@ -158,7 +158,8 @@ fn client_hash(state: &AppState, address: &str) -> String {
         (status = 400, response = BadRequest),
         (status = 401, description = "A bearer token was sent but is invalid or expired", body = Problem, content_type = "application/problem+json"),
         (status = 403, description = "Comments are closed on this article, or a contributor's token was sent", body = Problem, content_type = "application/problem+json"),
-        (status = 404, description = "No published article has this slug", body = Problem, content_type = "application/problem+json"),
+        (status = 404, description = "No published article has this slug, or `parent_id` is not an approved comment of it", body = Problem, content_type = "application/problem+json"),
+        (status = 409, description = "`parent_id` is at the deepest level threads may reach", body = Problem, content_type = "application/problem+json"),
         (status = 413, response = PayloadTooLarge),
         (status = 415, response = UnsupportedMediaType),
         (status = 422, response = ValidationFailed),
@@ -218,7 +219,6 @@ pub struct AdminCommentQuery {
     pub status: Option<CommentStatus>,
     /// Only comments on this article (its id).
     #[param(minimum = 1)]
-    #[serde(default, deserialize_with = "crate::pagination::page_number")]
     pub article: Option<i64>,
     /// Words in the body, the name or the e-mail (case-insensitive).
     #[param(max_length = 200)]

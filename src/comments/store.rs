@@ -184,7 +184,7 @@ fn check_rate(conn: &mut DbConnection, client_hash: &str, now: NaiveDateTime, pe
 /// A reply's parent must be a visible comment of the same article, not already at the deepest
 /// level threads may reach.
 fn check_parent(conn: &mut DbConnection, article_id: i64, parent_id: i64, max_depth: usize) -> Result<(), ApiError> {
-    let unknown = || ApiError::invalid("parent_id", "no approved comment with this id on this article");
+    let unknown = || ApiError::NotFound(format!("`parent_id`: no approved comment {parent_id} on this article"));
     let parent: Option<Option<i64>> = comments::table
         .find(parent_id)
         .filter(comments::article_id.eq(article_id))
@@ -203,10 +203,10 @@ fn check_parent(conn: &mut DbConnection, article_id: i64, parent_id: i64, max_de
         above = comments::table.find(id).select(comments::parent_id).first(conn).optional()?.flatten();
     }
     if depth >= max_depth {
-        return Err(ApiError::invalid(
-            "parent_id",
-            format!("replies nest at most {max_depth} levels deep; reply to a comment higher up the thread"),
-        ));
+        // Well-formed, but this thread has no room below that comment: a conflict with its state.
+        return Err(ApiError::Conflict(format!(
+            "`parent_id`: replies nest at most {max_depth} levels deep; reply to a comment higher up the thread"
+        )));
     }
     Ok(())
 }

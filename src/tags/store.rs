@@ -32,8 +32,7 @@ pub fn check_tag_names(names: &[String], v: &mut Validator) -> Vec<(String, Stri
         let name = raw.trim();
         let field = format!("tags[{i}]");
         v.chars(&field, name, 1, MAX_TAG_NAME_CHARS);
-        let slug = slugs::slugify(name, "");
-        v.check(name.is_empty() || !slug.is_empty(), &field, "must contain a letter or a digit");
+        let slug = if name.is_empty() { String::new() } else { slugs::slugify_name(name, "tag") };
         let same_slug = seen.iter().find(|(s, _): &&(String, String)| *s == slug);
         match same_slug {
             _ if slug.is_empty() => {}
@@ -187,7 +186,6 @@ pub fn list_all(conn: &mut DbConnection, page: PageRequest) -> Result<(Vec<Tag>,
 fn check_fields(v: &mut Validator, name: Option<&str>, slug: Option<&str>, description: Option<&str>) {
     if let Some(name) = name {
         v.chars("name", name, 1, MAX_TAG_NAME_CHARS);
-        v.check(name.is_empty() || !slugs::slugify(name, "").is_empty(), "name", "must contain a letter or a digit");
     }
     if let Some(slug) = slug {
         v.check(slugs::is_valid_slug(slug), "slug", slugs::SLUG_RULE);
@@ -209,7 +207,7 @@ pub fn create(conn: &mut DbConnection, input: CreateTag) -> Result<Tag, ApiError
     let mut v = Validator::new();
     check_fields(&mut v, Some(name), input.slug.as_deref(), description);
     v.finish()?;
-    let slug = input.slug.clone().unwrap_or_else(|| slugs::slugify(name, ""));
+    let slug = input.slug.clone().unwrap_or_else(|| slugs::slugify_name(name, "tag"));
     write_transaction(conn, |conn| {
         if slug_taken(conn, &slug, None)? {
             return Err(ApiError::Conflict(format!("a tag with the slug `{slug}` already exists")));
