@@ -289,7 +289,7 @@ pub fn generate(
     for chunk in TAGS.chunks(crate::tags::store::MAX_TAGS_PER_ARTICLE) {
         let names: Vec<String> = chunk.iter().map(|t| t.to_string()).collect();
         let mut v = crate::error::Validator::new();
-        let checked = crate::tags::store::check_tag_names(&names, &mut v);
+        let checked = crate::tags::store::check_tag_names(&names, &mut v)?;
         v.finish()?;
         tag_ids.extend(write_transaction(conn, |conn| crate::tags::store::resolve(conn, &checked, true))?);
     }

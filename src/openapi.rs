@@ -132,7 +132,70 @@ pub fn complete(api: &mut utoipa::openapi::OpenApi) {
                 responses.entry("503".into()).or_insert_with(|| RefOr::Ref(Ref::from_response_name("Unavailable")));
             }
             responses.entry("500".into()).or_insert_with(|| RefOr::Ref(Ref::from_response_name("InternalError")));
+            for parameter in operation.parameters.iter_mut().flatten() {
+                if let RefOr::T(parameter) = parameter {
+                    never_null(parameter);
+                }
+            }
         }
+    }
+    if let Some(components) = api.components.as_mut() {
+        list_items_may_be_partial(components);
+        accounts_need_both_credentials(components);
+    }
+}
+
+/// An optional parameter is absent or a value, never JSON `null` (a query string or a header has
+/// no such thing), though utoipa types an optional header as `["string", "null"]`.
+fn never_null(parameter: &mut utoipa::openapi::path::Parameter) {
+    use utoipa::openapi::RefOr;
+    use utoipa::openapi::schema::{Schema, SchemaType, Type};
+    if let Some(RefOr::T(Schema::Object(object))) = parameter.schema.as_mut()
+        && let SchemaType::Array(types) = &object.schema_type
+    {
+        let types: Vec<Type> = types.iter().filter(|t| **t != Type::Null).cloned().collect();
+        object.schema_type = match &types[..] {
+            [one] => SchemaType::Type(one.clone()),
+            _ => SchemaType::Array(types),
+        };
+    }
+}
+
+/// The items of `GET /api/v1/articles`: every field of an `ArticleSummary`, except that with
+/// `fields=` only the fields asked for are present, so the list's items require none.
+fn list_items_may_be_partial(components: &mut utoipa::openapi::Components) {
+    use utoipa::openapi::schema::{ArrayItems, Schema};
+    use utoipa::openapi::{Ref, RefOr};
+    let Some(RefOr::T(Schema::Object(summary))) = components.schemas.get("ArticleSummary") else {
+        return;
+    };
+    let mut item = summary.clone();
+    item.required.clear();
+    item.description = Some(
+        "An article in the public list: every field of `ArticleSummary`, or with `fields=` only the \
+         fields asked for."
+            .into(),
+    );
+    components.schemas.insert("ArticleListItem".into(), RefOr::T(Schema::Object(item)));
+    if let Some(RefOr::T(Schema::Object(list))) = components.schemas.get_mut("ArticleList")
+        && let Some(RefOr::T(Schema::Array(data))) = list.properties.get_mut("data")
+    {
+        data.items = ArrayItems::RefOrSchema(Box::new(RefOr::Ref(Ref::from_schema_name("ArticleListItem"))));
+    }
+}
+
+/// A new author is an account with an e-mail *and* a password (and then may have a role), or a
+/// byline without any of the three (JSON Schema `dependentRequired`).
+fn accounts_need_both_credentials(components: &mut utoipa::openapi::Components) {
+    use utoipa::openapi::RefOr;
+    use utoipa::openapi::schema::Schema;
+    if let Some(RefOr::T(Schema::Object(create))) = components.schemas.get_mut("CreateAuthor") {
+        let dependent = serde_json::json!({
+            "email": ["password"],
+            "password": ["email"],
+            "role": ["email", "password"],
+        });
+        create.extensions.get_or_insert_with(Default::default).insert("dependentRequired".into(), dependent);
     }
 }
 

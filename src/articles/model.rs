@@ -6,6 +6,8 @@ use serde::Deserialize;
 use utoipa::ToSchema;
 
 use crate::schema::articles;
+#[allow(unused_imports)] // Named by the `#[schema(value_type)]` of `tags`.
+use crate::tags::model::TagName;
 
 pub const STATUS_DRAFT: &str = "draft";
 pub const STATUS_PUBLISHED: &str = "published";
@@ -155,7 +157,7 @@ pub struct CreateArticle {
     #[schema(pattern = "^[a-z0-9]+(-[a-z0-9]+)*$", max_length = 120)]
     pub slug: Option<String>,
     /// Tag names, in order; missing tags are created (by authors and above).
-    #[schema(max_items = 20)]
+    #[schema(value_type = Option<Vec<TagName>>, max_items = 20)]
     pub tags: Option<Vec<String>>,
     /// Author ids for the byline, in order (the first is the primary byline). Defaults to the
     /// caller; authors and contributors must stay on the byline of what they write.
@@ -204,7 +206,7 @@ pub struct UpdateArticle {
     #[schema(nullable = false, pattern = "^[a-z0-9]+(-[a-z0-9]+)*$", max_length = 120)]
     pub slug: Option<String>,
     #[serde(default, deserialize_with = "crate::extract::non_null")]
-    #[schema(nullable = false, max_items = 20)]
+    #[schema(value_type = Option<Vec<TagName>>, nullable = false, max_items = 20)]
     pub tags: Option<Vec<String>>,
     #[serde(default, deserialize_with = "crate::extract::non_null")]
     #[schema(nullable = false, min_items = 1, max_items = 10)]

@@ -651,7 +651,7 @@ impl Fields {
                 v.http_url(field, url);
             }
         }
-        fields.tags = tag_names.map(|names| tag_store::check_tag_names(&names, &mut v));
+        fields.tags = tag_names.map(|names| tag_store::check_tag_names(&names, &mut v)).transpose()?;
         v.finish()?;
         Ok(fields)
     }
@@ -1001,7 +1001,7 @@ pub fn restore_revision(
         let still_authors = existing_ids(conn, &snapshot.authors)?;
         let authors: Vec<i64> = snapshot.authors.iter().copied().filter(|a| still_authors.contains(a)).collect();
         let mut v = Validator::new();
-        let tags = tag_store::check_tag_names(&snapshot.tags, &mut v);
+        let tags = tag_store::check_tag_names(&snapshot.tags, &mut v)?;
         let fields = Fields {
             title: Some(snapshot.title),
             excerpt: Some(snapshot.excerpt),

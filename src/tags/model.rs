@@ -9,6 +9,26 @@ use crate::responses::utc;
 use crate::schema::tags;
 
 pub const MAX_TAG_NAME_CHARS: usize = 50;
+
+/// A tag name in an article's `tags` list: only its schema, for the OpenAPI document (the server
+/// trims the name, then wants 1 to 50 characters).
+pub struct TagName;
+
+impl utoipa::PartialSchema for TagName {
+    fn schema() -> utoipa::openapi::RefOr<utoipa::openapi::schema::Schema> {
+        use utoipa::openapi::schema::{ObjectBuilder, Type};
+        ObjectBuilder::new()
+            .schema_type(Type::String)
+            .min_length(Some(1))
+            .max_length(Some(MAX_TAG_NAME_CHARS))
+            // Something besides whitespace.
+            .pattern(Some(r"\S"))
+            .examples(["Open source"])
+            .into()
+    }
+}
+
+impl utoipa::ToSchema for TagName {}
 pub const MAX_TAG_DESCRIPTION_CHARS: usize = 500;
 
 /// A tag as editors see it.

@@ -23,9 +23,10 @@ pub const MAX_TAGS_PER_ARTICLE: usize = 20;
 
 /// Checks a list of tag names from an article input (trimmed). Names that differ only in case or
 /// spacing are one tag (the first spelling is kept); different names with the same slug
-/// (`C++` and `C#` are both `c`) are a 422 rather than a silent merge. Returns `(slug, name)`
-/// pairs in order. Field errors are reported as `tags[i]`.
-pub fn check_tag_names(names: &[String], v: &mut Validator) -> Vec<(String, String)> {
+/// (`C++` and `C#` are both `c`) are a 409 rather than a silent merge: each name is fine alone,
+/// together they conflict. Returns `(slug, name)` pairs in order. Field errors are reported as
+/// `tags[i]`.
+pub fn check_tag_names(names: &[String], v: &mut Validator) -> Result<Vec<(String, String)>, ApiError> {
     v.check(names.len() <= MAX_TAGS_PER_ARTICLE, "tags", format!("at most {MAX_TAGS_PER_ARTICLE} tags"));
     let mut seen = Vec::with_capacity(names.len());
     for (i, raw) in names.iter().enumerate() {
@@ -38,12 +39,14 @@ pub fn check_tag_names(names: &[String], v: &mut Validator) -> Vec<(String, Stri
             _ if slug.is_empty() => {}
             None => seen.push((slug, name.to_string())),
             Some((_, earlier)) if earlier.to_lowercase() != name.to_lowercase() => {
-                v.check(false, &field, format!("has the same slug (`{slug}`) as `{earlier}`; name it differently"));
+                return Err(ApiError::Conflict(format!(
+                    "`{field}` ({name}) has the same slug (`{slug}`) as `{earlier}`; name one of them differently"
+                )));
             }
             Some(_) => {}
         }
     }
-    seen
+    Ok(seen)
 }
 
 /// The ids of the named tags, creating the missing ones when `may_create`; otherwise a missing
