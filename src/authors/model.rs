@@ -128,12 +128,17 @@ impl AccountView {
 pub struct CreateAuthor {
     #[schema(min_length = 1, max_length = 100)]
     pub name: String,
-    #[schema(format = Email, min_length = 3, max_length = 254)]
+    /// With `password`: an account that can log in. Not `null`.
+    #[serde(default, deserialize_with = "crate::extract::non_null")]
+    #[schema(nullable = false, format = Email, min_length = 3, max_length = 254)]
     pub email: Option<String>,
-    /// 8 to 256 characters; required with `email`.
-    #[schema(min_length = 8, max_length = 256, format = Password)]
+    /// 8 to 256 characters; required with `email`. Not `null`.
+    #[serde(default, deserialize_with = "crate::extract::non_null")]
+    #[schema(nullable = false, min_length = 8, max_length = 256, format = Password)]
     pub password: Option<String>,
     /// Defaults to `author` for accounts. Editors may give only `author` or `contributor`.
+    #[serde(default, deserialize_with = "crate::extract::non_null")]
+    #[schema(nullable = false)]
     pub role: Option<Role>,
     #[schema(max_length = 2000)]
     pub bio: Option<String>,
