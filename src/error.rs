@@ -231,6 +231,14 @@ impl Validator {
         )
     }
 
+    /// For text that is trimmed before its own checks: its `maxLength` in the OpenAPI document counts
+    /// the text as sent, so spaces around it count too. Reports only what the trimmed check will
+    /// not (a text too long even trimmed is reported there, once).
+    pub fn untrimmed_max(&mut self, field: &str, raw: Option<&str>, max: usize) -> &mut Self {
+        let too_long = raw.is_some_and(|raw| raw.chars().count() > max && raw.trim().chars().count() <= max);
+        self.check(!too_long, field, format!("must be at most {max} characters, counting the spaces around it"))
+    }
+
     /// An absolute `http` or `https` URL of at most 2048 characters, without spaces.
     pub fn http_url(&mut self, field: &str, value: &str) -> &mut Self {
         let rest = value.strip_prefix("https://").or_else(|| value.strip_prefix("http://"));

@@ -145,7 +145,11 @@ pub struct NewArticle<'a> {
 }))]
 pub struct CreateArticle {
     /// 1 to 200 characters.
-    #[schema(min_length = 1, max_length = 200)]
+    #[schema(
+        pattern = r"[^\t\n\x0b\x0c\r \x85\xa0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000]",
+        min_length = 1,
+        max_length = 200
+    )]
     pub title: String,
     /// Markdown (CommonMark with tables, strikethrough and footnotes); raw HTML is removed on rendering.
     #[schema(max_length = 200000)]
@@ -194,7 +198,12 @@ pub struct CreateArticle {
 #[schema(example = json!({"title": "A better title", "tags": ["Rust"]}))]
 pub struct UpdateArticle {
     #[serde(default, deserialize_with = "crate::extract::non_null")]
-    #[schema(nullable = false, min_length = 1, max_length = 200)]
+    #[schema(
+        nullable = false,
+        pattern = r"[^\t\n\x0b\x0c\r \x85\xa0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000]",
+        min_length = 1,
+        max_length = 200
+    )]
     pub title: Option<String>,
     #[serde(default, deserialize_with = "crate::extract::non_null")]
     #[schema(nullable = false, max_length = 200000)]

@@ -586,6 +586,18 @@ struct Fields {
 impl Fields {
     fn check(input: UpdateArticle) -> Result<Self, ApiError> {
         let mut v = Validator::new();
+        let raw = |value: &Option<Option<String>>| value.as_ref().and_then(|v| v.as_deref()).map(str::to_string);
+        for (field, text, max) in [
+            ("title", input.title.clone(), MAX_TITLE_CHARS),
+            ("excerpt", raw(&input.excerpt), MAX_EXCERPT_CHARS),
+            ("cover_image_alt", raw(&input.cover_image_alt), MAX_ALT_CHARS),
+            ("seo_title", raw(&input.seo_title), MAX_SEO_TITLE_CHARS),
+            ("seo_description", raw(&input.seo_description), MAX_SEO_DESCRIPTION_CHARS),
+            ("cover_image_url", raw(&input.cover_image_url), 2048),
+            ("canonical_url", raw(&input.canonical_url), 2048),
+        ] {
+            v.untrimmed_max(field, text.as_deref(), max);
+        }
         let optional = |value: Option<Option<String>>| value.map(|v| trimmed(v.as_deref()));
         let tag_names = input.tags;
         let mut fields = Fields {

@@ -126,7 +126,11 @@ impl AccountView {
 #[serde(deny_unknown_fields)]
 #[schema(example = json!({"name": "Grace Hopper", "email": "grace@example.com", "role": "author", "password": "a long passphrase"}))]
 pub struct CreateAuthor {
-    #[schema(min_length = 1, max_length = 100)]
+    #[schema(
+        pattern = r"[^\t\n\x0b\x0c\r \x85\xa0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000]",
+        min_length = 1,
+        max_length = 100
+    )]
     pub name: String,
     /// With `password`: an account that can log in. Not `null`.
     #[serde(default, deserialize_with = "crate::extract::non_null")]
@@ -160,7 +164,12 @@ pub struct CreateAuthor {
 #[schema(example = json!({"role": "editor"}))]
 pub struct UpdateAuthor {
     #[serde(default, deserialize_with = "crate::extract::non_null")]
-    #[schema(nullable = false, min_length = 1, max_length = 100)]
+    #[schema(
+        nullable = false,
+        pattern = r"[^\t\n\x0b\x0c\r \x85\xa0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000]",
+        min_length = 1,
+        max_length = 100
+    )]
     pub name: Option<String>,
     /// Giving a byline-only author an e-mail needs a `password` too.
     #[serde(default, deserialize_with = "crate::extract::non_null")]
@@ -192,7 +201,12 @@ pub struct UpdateAuthor {
 #[schema(example = json!({"bio": "Writes about engines."}))]
 pub struct UpdateProfile {
     #[serde(default, deserialize_with = "crate::extract::non_null")]
-    #[schema(nullable = false, min_length = 1, max_length = 100)]
+    #[schema(
+        nullable = false,
+        pattern = r"[^\t\n\x0b\x0c\r \x85\xa0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000]",
+        min_length = 1,
+        max_length = 100
+    )]
     pub name: Option<String>,
     #[serde(default, deserialize_with = "crate::extract::present")]
     #[schema(value_type = Option<String>, max_length = 2000)]

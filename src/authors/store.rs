@@ -51,6 +51,14 @@ fn trimmed(value: Option<&str>) -> Option<String> {
     value.map(str::trim).filter(|v| !v.is_empty()).map(str::to_string)
 }
 
+/// The maximum lengths of the profile texts as sent, before trimming (see `Validator::untrimmed_max`).
+fn check_untrimmed(v: &mut Validator, name: Option<&str>, email: Option<&str>, bio: Option<&str>, url: Option<&str>) {
+    v.untrimmed_max("name", name, MAX_NAME_CHARS)
+        .untrimmed_max("email", email, 254)
+        .untrimmed_max("bio", bio, MAX_BIO_CHARS)
+        .untrimmed_max("avatar_url", url, 2048);
+}
+
 fn check_profile(v: &mut Validator, name: Option<&str>, bio: Option<&str>, avatar_url: Option<&str>) {
     if let Some(name) = name {
         v.chars("name", name, 1, MAX_NAME_CHARS);
@@ -103,6 +111,13 @@ pub fn create_author(
     let bio = trimmed(input.bio.as_deref());
     let avatar_url = trimmed(input.avatar_url.as_deref());
     let mut v = Validator::new();
+    check_untrimmed(
+        &mut v,
+        Some(&input.name),
+        input.email.as_deref(),
+        input.bio.as_deref(),
+        input.avatar_url.as_deref(),
+    );
     check_profile(&mut v, Some(&name), bio.as_deref(), avatar_url.as_deref());
     check_login(&mut v, email.as_deref(), input.password.as_deref());
     v.check(email.is_some() || input.password.is_none(), "email", "is required with a password");
@@ -207,6 +222,13 @@ pub fn update_author(
     let bio = input.bio.as_ref().map(|b| trimmed(b.as_deref()));
     let avatar_url = input.avatar_url.as_ref().map(|u| trimmed(u.as_deref()));
     let mut v = Validator::new();
+    check_untrimmed(
+        &mut v,
+        input.name.as_deref(),
+        input.email.as_deref(),
+        input.bio.as_ref().and_then(|b| b.as_deref()),
+        input.avatar_url.as_ref().and_then(|u| u.as_deref()),
+    );
     check_profile(&mut v, name, bio.clone().flatten().as_deref(), avatar_url.clone().flatten().as_deref());
     check_login(&mut v, email.as_deref(), input.password.as_deref());
     if let Some(slug) = &input.slug {

@@ -91,14 +91,22 @@ pub struct NewComment<'a> {
 }))]
 pub struct PostComment {
     /// Shown with the comment; 1 to 100 characters.
-    #[schema(min_length = 1, max_length = 100)]
+    #[schema(
+        pattern = r"^[^\x00-\x1f\x7f-\x9f]*[^\x00-\x20\x7f-\xa0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000][^\x00-\x1f\x7f-\x9f]*$",
+        min_length = 1,
+        max_length = 100
+    )]
     pub author_name: String,
     /// Never shown on any public route; used for moderation only.
     #[schema(format = Email, min_length = 3, max_length = 254)]
     pub author_email: String,
     /// Plain text with light Markdown: `*emphasis*`, `**strong**`, `[links](https://…)`, `` `code` ``.
     /// Raw HTML is removed. 1 to 5,000 characters.
-    #[schema(min_length = 1, max_length = 5000)]
+    #[schema(
+        pattern = r"[^\t\n\x0b\x0c\r \x85\xa0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000]",
+        min_length = 1,
+        max_length = 5000
+    )]
     pub body: String,
     /// The approved comment this one replies to, on the same article.
     #[schema(minimum = 1)]

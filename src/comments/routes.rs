@@ -106,6 +106,9 @@ fn submission(input: &PostComment) -> Result<Submission, ApiError> {
     let email = normalize_email(&input.author_email);
     let body = input.body.trim();
     let mut v = Validator::new();
+    v.untrimmed_max("author_name", Some(&input.author_name), MAX_NAME_CHARS)
+        .untrimmed_max("author_email", Some(&input.author_email), MAX_EMAIL_CHARS)
+        .untrimmed_max("body", Some(&input.body), MAX_BODY_CHARS);
     v.chars("author_name", name, 1, MAX_NAME_CHARS)
         .check(!name.chars().any(char::is_control), "author_name", "must not contain control characters")
         .check(

@@ -21,8 +21,8 @@ impl utoipa::PartialSchema for TagName {
             .schema_type(Type::String)
             .min_length(Some(1))
             .max_length(Some(MAX_TAG_NAME_CHARS))
-            // Something besides whitespace.
-            .pattern(Some(r"\S"))
+            // Something besides whitespace (what Rust's `trim` removes).
+            .pattern(Some(r"[^\t\n\x0b\x0c\r \x85\xa0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000]"))
             .examples(["Open source"])
             .into()
     }
@@ -88,7 +88,12 @@ pub struct NewTag<'a> {
 #[serde(deny_unknown_fields)]
 pub struct CreateTag {
     /// 1 to 50 characters.
-    #[schema(example = "Open source", min_length = 1, max_length = 50)]
+    #[schema(
+        example = "Open source",
+        pattern = r"[^\t\n\x0b\x0c\r \x85\xa0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000]",
+        min_length = 1,
+        max_length = 50
+    )]
     pub name: String,
     /// Derived from the name when absent.
     #[schema(example = "open-source", pattern = "^[a-z0-9]+(-[a-z0-9]+)*$", max_length = 120)]
@@ -102,7 +107,12 @@ pub struct CreateTag {
 #[serde(deny_unknown_fields)]
 pub struct UpdateTag {
     #[serde(default, deserialize_with = "crate::extract::non_null")]
-    #[schema(nullable = false, min_length = 1, max_length = 50)]
+    #[schema(
+        nullable = false,
+        pattern = r"[^\t\n\x0b\x0c\r \x85\xa0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000]",
+        min_length = 1,
+        max_length = 50
+    )]
     pub name: Option<String>,
     #[serde(default, deserialize_with = "crate::extract::non_null")]
     #[schema(nullable = false, pattern = "^[a-z0-9]+(-[a-z0-9]+)*$", max_length = 120)]

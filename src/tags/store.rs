@@ -32,6 +32,7 @@ pub fn check_tag_names(names: &[String], v: &mut Validator) -> Result<Vec<(Strin
     for (i, raw) in names.iter().enumerate() {
         let name = raw.trim();
         let field = format!("tags[{i}]");
+        v.untrimmed_max(&field, Some(raw), MAX_TAG_NAME_CHARS);
         v.chars(&field, name, 1, MAX_TAG_NAME_CHARS);
         let slug = if name.is_empty() { String::new() } else { slugs::slugify_name(name, "tag") };
         let same_slug = seen.iter().find(|(s, _): &&(String, String)| *s == slug);
@@ -208,6 +209,11 @@ pub fn create(conn: &mut DbConnection, input: CreateTag) -> Result<Tag, ApiError
     let name = input.name.trim();
     let description = input.description.as_deref().map(str::trim).filter(|d| !d.is_empty());
     let mut v = Validator::new();
+    v.untrimmed_max("name", Some(&input.name), MAX_TAG_NAME_CHARS).untrimmed_max(
+        "description",
+        input.description.as_deref(),
+        MAX_TAG_DESCRIPTION_CHARS,
+    );
     check_fields(&mut v, Some(name), input.slug.as_deref(), description);
     v.finish()?;
     let slug = input.slug.clone().unwrap_or_else(|| slugs::slugify_name(name, "tag"));
@@ -227,6 +233,11 @@ pub fn update(conn: &mut DbConnection, id: i64, input: UpdateTag) -> Result<Tag,
     let name = input.name.as_deref().map(str::trim);
     let description = input.description.as_ref().map(|d| d.as_deref().map(str::trim).filter(|d| !d.is_empty()));
     let mut v = Validator::new();
+    v.untrimmed_max("name", input.name.as_deref(), MAX_TAG_NAME_CHARS).untrimmed_max(
+        "description",
+        input.description.as_ref().and_then(|d| d.as_deref()),
+        MAX_TAG_DESCRIPTION_CHARS,
+    );
     check_fields(&mut v, name, input.slug.as_deref(), description.flatten());
     v.finish()?;
     write_transaction(conn, |conn| {

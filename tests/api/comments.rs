@@ -583,6 +583,13 @@ async fn comment_input_is_checked(backend: Backend) {
         .assert_problem(422);
     let nested = format!("{}deep", "> ".repeat(40));
     post(json!({"author_name": "A", "author_email": "a@b.example", "body": nested})).await.assert_problem(422);
+    // Limits count the text as sent, spaces around it included (as the document's maxLength).
+    let padded = format!(" {}", "N".repeat(100));
+    let problem =
+        post(json!({"author_name": padded, "author_email": "a@b.example", "body": "Hi"})).await.assert_problem(422);
+    assert_eq!(problem["errors"][0]["field"], "author_name");
+    // Control characters are not part of a name.
+    post(json!({"author_name": "A\u{7}B", "author_email": "a@b.example", "body": "Hi"})).await.assert_problem(422);
     // Nothing of the refused ones was kept.
     assert_eq!(app.get_as(&editor, "/api/v1/admin/comments").await.json()["meta"]["total"], 0);
 }
