@@ -241,10 +241,17 @@ pub fn update_author(
         let had_login = effective_role(&current).is_some();
         let gets_login = !had_login && email.is_some();
         if gets_login && password_hash.is_none() {
-            return Err(ApiError::invalid("password", "is required to give a byline-only author a login"));
+            // Valid in itself, but not for what this author is now: a conflict with its state.
+            return Err(ApiError::Conflict(
+                "this author has no login: give `password` with `email` to create one".into(),
+            ));
         }
         if !had_login && !gets_login && (input.password.is_some() || input.role.is_some()) {
-            return Err(ApiError::invalid("email", "is required: byline-only authors have no password or role"));
+            return Err(ApiError::Conflict(
+                "this author has no login: give `email` and `password` together to create one; \
+                 byline-only authors have no password or role"
+                    .into(),
+            ));
         }
         let new_role = if had_login || gets_login {
             Some(input.role.or(Role::parse(&current.role).filter(|_| had_login)).unwrap_or(Role::Author))

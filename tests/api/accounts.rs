@@ -172,8 +172,10 @@ async fn byline_only_authors_have_no_login(backend: Backend) {
     app.post_as(&editor, "/api/v1/admin/authors", json!({"name": "X", "password": "long enough"}))
         .await
         .assert_problem(422);
-    let problem = app.patch_as(&editor, &path, json!({"email": "wire@example.com"})).await.assert_problem(422);
-    assert_eq!(problem["errors"][0]["field"], "password");
+    // Valid alone, but this author has no login yet: a conflict with its state.
+    let problem = app.patch_as(&editor, &path, json!({"email": "wire@example.com"})).await.assert_problem(409);
+    assert!(problem["detail"].as_str().unwrap().contains("`password`"));
+    app.patch_as(&editor, &path, json!({"role": "editor"})).await.assert_problem(409);
     let with_login =
         app.patch_as(&editor, &path, json!({"email": "wire@example.com", "password": "long enough"})).await;
     with_login.assert_status(200);
