@@ -137,11 +137,43 @@ pub fn complete(api: &mut utoipa::openapi::OpenApi) {
                     never_null(parameter);
                 }
             }
+            // Public: say so (`security: []`) rather than leave it unsaid.
+            operation.security.get_or_insert_with(Vec::new);
         }
     }
     if let Some(components) = api.components.as_mut() {
         list_items_may_be_partial(components);
         accounts_need_both_credentials(components);
+    }
+    drop_unused_schemas(api);
+}
+
+/// utoipa registers a component for every type named in a response, also when it only appears
+/// inlined in a generic wrapper (`Item<AdminArticle>`); keep the ones something refers to.
+fn drop_unused_schemas(api: &mut utoipa::openapi::OpenApi) {
+    let Some(mut components) = api.components.take() else {
+        return;
+    };
+    let mut schemas = std::mem::take(&mut components.schemas);
+    api.components = Some(components);
+    // Everything outside the schemas, then each schema found to be used, until nothing new is.
+    let mut pending = vec![serde_json::to_string(&*api).unwrap_or_default()];
+    let mut kept = std::collections::BTreeMap::new();
+    while let Some(text) = pending.pop() {
+        let used: Vec<String> = schemas
+            .keys()
+            .filter(|name| text.contains(&format!("\"#/components/schemas/{name}\"")))
+            .cloned()
+            .collect();
+        for name in used {
+            if let Some(schema) = schemas.remove(&name) {
+                pending.push(serde_json::to_string(&schema).unwrap_or_default());
+                kept.insert(name, schema);
+            }
+        }
+    }
+    if let Some(components) = api.components.as_mut() {
+        components.schemas = kept;
     }
 }
 
