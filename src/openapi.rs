@@ -146,6 +146,92 @@ pub fn complete(api: &mut utoipa::openapi::OpenApi) {
         accounts_need_both_credentials(components);
     }
     drop_unused_schemas(api);
+    response_examples(api);
+}
+
+/// Gives every JSON success response an example, composed from the examples of its fields (and
+/// plain placeholders where a field has none), so that integrators and tools see a whole response
+/// for every operation without a second, hand-written copy of it that could drift.
+fn response_examples(api: &mut utoipa::openapi::OpenApi) {
+    use utoipa::openapi::RefOr;
+    let document = serde_json::to_value(&*api).unwrap_or_default();
+    let schemas = document["components"]["schemas"].clone();
+    for item in api.paths.paths.values_mut() {
+        let operations = [&mut item.get, &mut item.post, &mut item.put, &mut item.patch, &mut item.delete];
+        for operation in operations.into_iter().flatten() {
+            for (status, response) in operation.responses.responses.iter_mut() {
+                let RefOr::T(response) = response else { continue };
+                if !status.starts_with('2') {
+                    continue;
+                }
+                for (content_type, content) in response.content.iter_mut() {
+                    let RefOr::T(content) = content else { continue };
+                    if content_type != "application/json" || content.example.is_some() {
+                        continue;
+                    }
+                    let schema = serde_json::to_value(&content.schema).unwrap_or_default();
+                    content.example = Some(example_of(&schema, &schemas, 0));
+                }
+            }
+        }
+    }
+}
+
+/// An example value for a JSON schema (a document fragment), resolving `$ref`s in `schemas`.
+/// `refs` counts the references followed: past a few, lists are shown empty, which ends recursive
+/// shapes (replies of replies) with a value that still fits the schema.
+fn example_of(schema: &serde_json::Value, schemas: &serde_json::Value, refs: usize) -> serde_json::Value {
+    use serde_json::{Value, json};
+    if let Some(example) = schema.get("example").or_else(|| schema.get("examples").and_then(|e| e.get(0))) {
+        return example.clone();
+    }
+    if let Some(name) = schema.get("$ref").and_then(Value::as_str).and_then(|r| r.rsplit('/').next()) {
+        // A shape that refers to itself other than through a list would never end.
+        return if refs > 16 { Value::Null } else { example_of(&schemas[name], schemas, refs + 1) };
+    }
+    if let Some(parts) = schema.get("allOf").and_then(Value::as_array) {
+        let mut merged = serde_json::Map::new();
+        for part in parts {
+            if let Value::Object(fields) = example_of(part, schemas, refs) {
+                merged.extend(fields);
+            }
+        }
+        return Value::Object(merged);
+    }
+    if let Some(variants) = schema.get("oneOf").or_else(|| schema.get("anyOf")).and_then(Value::as_array) {
+        let chosen = variants.iter().find(|v| v.get("type") != Some(&json!("null"))).unwrap_or(&Value::Null);
+        return example_of(chosen, schemas, refs);
+    }
+    if let Some(first) = schema.get("enum").and_then(|e| e.get(0)) {
+        return first.clone();
+    }
+    let kind = match schema.get("type") {
+        Some(Value::Array(kinds)) => kinds.iter().find(|k| *k != "null").cloned().unwrap_or(Value::Null),
+        Some(kind) => kind.clone(),
+        None if schema.get("properties").is_some() => json!("object"),
+        None => Value::Null,
+    };
+    match kind.as_str() {
+        Some("object") => {
+            let fields = schema.get("properties").and_then(Value::as_object).into_iter().flatten();
+            Value::Object(fields.map(|(name, property)| (name.clone(), example_of(property, schemas, refs))).collect())
+        }
+        Some("array") if refs > 4 => json!([]),
+        Some("array") => {
+            let item = schema.get("items").map_or(Value::Null, |items| example_of(items, schemas, refs));
+            if item.is_null() { json!([]) } else { json!([item]) }
+        }
+        Some("string") => match schema.get("format").and_then(Value::as_str) {
+            Some("date-time") => json!("2026-11-25T08:00:00Z"),
+            Some("email") => json!("ada@example.com"),
+            Some("uri") => json!("https://example.com/"),
+            _ => json!("string"),
+        },
+        Some("integer") => schema.get("minimum").cloned().unwrap_or(json!(1)),
+        Some("number") => json!(1.0),
+        Some("boolean") => json!(true),
+        _ => Value::Null,
+    }
 }
 
 /// utoipa registers a component for every type named in a response, also when it only appears
@@ -160,11 +246,8 @@ fn drop_unused_schemas(api: &mut utoipa::openapi::OpenApi) {
     let mut pending = vec![serde_json::to_string(&*api).unwrap_or_default()];
     let mut kept = std::collections::BTreeMap::new();
     while let Some(text) = pending.pop() {
-        let used: Vec<String> = schemas
-            .keys()
-            .filter(|name| text.contains(&format!("\"#/components/schemas/{name}\"")))
-            .cloned()
-            .collect();
+        let used: Vec<String> =
+            schemas.keys().filter(|name| text.contains(&format!("\"#/components/schemas/{name}\""))).cloned().collect();
         for name in used {
             if let Some(schema) = schemas.remove(&name) {
                 pending.push(serde_json::to_string(&schema).unwrap_or_default());

@@ -76,6 +76,7 @@ impl PreviewSigner {
 /// `POST …/preview`, body optional.
 #[derive(Debug, Default, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
+#[schema(example = json!({"expires_in": 3600}))]
 pub struct PreviewRequest {
     /// Seconds the link works (60 to 604800); an hour by default.
     #[schema(minimum = 60, maximum = 604800, default = 3600)]
@@ -98,7 +99,7 @@ pub struct PreviewLink {
     tag = "Articles",
     operation_id = "adminCreatePreview",
     params(("id" = i64, Path, description = "The article's id")),
-    request_body(content = Option<PreviewRequest>, description = "Optional: how long the link works"),
+    request_body(content = Option<PreviewRequest>, description = "Optional: how long the link works", example = json!({"expires_in": 3600})),
     security(("bearer" = [])),
     responses(
         (status = 201, description = "A preview link", body = Item<PreviewLink>),

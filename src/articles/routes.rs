@@ -507,7 +507,7 @@ pub async fn admin_restore_article(
         ("id" = i64, Path, description = "The article's id"),
         IfMatchHeader,
     ),
-    request_body(content = Option<PublishRequest>, description = "Optional: when to publish"),
+    request_body(content = Option<PublishRequest>, description = "Optional: when to publish", example = json!({"published_at": "2030-01-01T08:00:00Z"})),
     security(("bearer" = [])),
     responses(
         (status = 200, description = "The published (or scheduled) article", body = Item<AdminArticle>,

@@ -86,6 +86,7 @@ pub struct NewTag<'a> {
 /// `POST /api/v1/admin/tags`.
 #[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
+#[schema(example = json!({"name": "Open source", "description": "Software anyone may read, change and share."}))]
 pub struct CreateTag {
     /// 1 to 50 characters.
     #[schema(
@@ -105,6 +106,7 @@ pub struct CreateTag {
 /// `PATCH /api/v1/admin/tags/{id}`: only the fields present change; `"description": null` clears it.
 #[derive(Debug, Default, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
+#[schema(example = json!({"description": "Software anyone may read, change and share."}))]
 pub struct UpdateTag {
     #[serde(default, deserialize_with = "crate::extract::non_null")]
     #[schema(
