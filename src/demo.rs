@@ -261,6 +261,48 @@ pub struct DemoSummary {
 /// Fills the database with `articles` published articles by 20 authors under 30 tags, calling
 /// `progress` with the number written so far. Article slugs are `demo-<n>`, so a second run adds
 /// nothing twice (it is refused by the unique slugs instead).
+/// A short thread under one article: an approved comment with an approved reply, and a comment
+/// still waiting for moderation, so that threads, counts and the moderation queue have content.
+fn demo_comments(
+    conn: &mut DbConnection,
+    rng: &mut Seeded,
+    article_id: i64,
+    published: NaiveDateTime,
+) -> Result<(), ApiError> {
+    use crate::comments::model::{CommentStatus, NewComment};
+    use crate::schema::comments;
+    let mut parent = None;
+    for (i, status) in
+        [CommentStatus::Approved, CommentStatus::Approved, CommentStatus::Pending].into_iter().enumerate()
+    {
+        let name = NAMES[rng.below(NAMES.len())];
+        let email = format!("reader.{}@example.com", name.to_lowercase().replace([' ', '-'], "."));
+        let words = 6 + rng.below(10);
+        let sentence = rng.sentence(words);
+        let body = format!("{sentence} *{}*.", rng.word());
+        let body_html = crate::comments::render::render_comment(&body);
+        let at = published + Duration::hours(1 + i as i64);
+        let id: i64 = diesel::insert_into(comments::table)
+            .values(NewComment {
+                article_id,
+                parent_id: if i == 1 { parent } else { None },
+                author_name: name,
+                author_email: &email,
+                author_id: None,
+                body: &body,
+                body_html: &body_html,
+                status: status.as_str(),
+                client_hash: None,
+                created_at: at,
+                updated_at: at,
+            })
+            .returning(comments::id)
+            .get_result(conn)?;
+        parent = parent.or(Some(id));
+    }
+    Ok(())
+}
+
 pub fn generate(
     conn: &mut DbConnection,
     articles_wanted: usize,
@@ -350,6 +392,9 @@ pub fn generate(
                             article_tags::position.eq(position as i32),
                         ))
                         .execute(conn)?;
+                }
+                if n % 10 == 3 {
+                    demo_comments(conn, &mut rng, id, published)?;
                 }
             }
             Ok(())
