@@ -147,6 +147,49 @@ pub fn complete(api: &mut utoipa::openapi::OpenApi) {
     }
     drop_unused_schemas(api);
     response_examples(api);
+    links(api);
+}
+
+/// OpenAPI links from what creates a resource to what acts on it, by the id in the answer: client
+/// generators and Schemathesis' stateful phase follow them (create, then read, change, delete).
+fn links(api: &mut utoipa::openapi::OpenApi) {
+    use utoipa::openapi::RefOr;
+    use utoipa::openapi::link::LinkBuilder;
+    const ARTICLE: &[&str] = &[
+        "adminGetArticle",
+        "adminUpdateArticle",
+        "adminPublishArticle",
+        "adminUnpublishArticle",
+        "adminCreatePreview",
+        "adminListRevisions",
+        "adminDeleteArticle",
+        "adminRestoreArticle",
+    ];
+    let table: [(&str, &str, &str, &[&str]); 4] = [
+        ("/api/v1/admin/articles", "201", "id", ARTICLE),
+        ("/api/v1/admin/authors", "201", "id", &["adminGetAuthor", "adminUpdateAuthor", "adminDeactivateAuthor"]),
+        ("/api/v1/admin/tags", "201", "id", &["adminUpdateTag", "adminDeleteTag"]),
+        ("/api/v1/articles/{slug}/comments", "202", "id", &["adminModerateComment", "adminDeleteComment"]),
+    ];
+    for (path, status, parameter, targets) in table {
+        let Some(RefOr::T(response)) = api
+            .paths
+            .paths
+            .get_mut(path)
+            .and_then(|item| item.post.as_mut())
+            .and_then(|operation| operation.responses.responses.get_mut(status))
+        else {
+            continue;
+        };
+        for target in targets {
+            let link = LinkBuilder::new()
+                .operation_id(*target)
+                .parameter(parameter, format!("$response.body#/data/{parameter}"))
+                .description(format!("`{parameter}` of the created resource"))
+                .build();
+            response.links.insert((*target).to_string(), RefOr::T(link));
+        }
+    }
 }
 
 /// Gives every JSON success response an example, composed from the examples of its fields (and

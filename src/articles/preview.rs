@@ -102,7 +102,8 @@ pub struct PreviewLink {
     request_body(content = Option<PreviewRequest>, description = "Optional: how long the link works", example = json!({"expires_in": 3600})),
     security(("bearer" = [])),
     responses(
-        (status = 201, description = "A preview link", body = Item<PreviewLink>),
+        (status = 201, description = "A preview link", body = Item<PreviewLink>,
+            headers(("Location" = String, description = "The preview link itself (as `data.url`)"))),
         (status = 400, response = BadRequest),
         (status = 401, response = Unauthorized),
         (status = 404, description = "No article has this id", body = Problem, content_type = "application/problem+json"),
@@ -128,7 +129,11 @@ pub async fn create_preview(
     let token = state.previews.sign(id, expires_at)?;
     let info = req.connection_info();
     let url = format!("{}://{}/api/v1/previews/{token}", info.scheme(), info.host());
-    Ok(private_json(StatusCode::CREATED, &Item { data: PreviewLink { url, expires_at } }))
+    let mut response = private_json(StatusCode::CREATED, &Item { data: PreviewLink { url: url.clone(), expires_at } });
+    if let Ok(location) = actix_web::http::header::HeaderValue::from_str(&url) {
+        response.headers_mut().insert(actix_web::http::header::LOCATION, location);
+    }
+    Ok(response)
 }
 
 /// The article a preview link was made for, as the public will see it (even as a draft). Never

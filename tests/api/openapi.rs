@@ -60,6 +60,20 @@ fn every_operation_is_documented_for_code_generators() {
             }
         }
     }
+    // Links name operations that exist, and creations link to what acts on them.
+    let mut linked = 0;
+    for item in document["paths"].as_object().unwrap().values() {
+        for operation in item.as_object().unwrap().values() {
+            for response in operation["responses"].as_object().unwrap().values() {
+                for link in response["links"].as_object().into_iter().flatten().map(|(_, link)| link) {
+                    let target = link["operationId"].as_str().unwrap();
+                    assert!(operation_ids.iter().any(|id| id == target), "a link to {target}, which does not exist");
+                    linked += 1;
+                }
+            }
+        }
+    }
+    assert!(linked >= 15, "creations link to their follow-up operations ({linked})");
     let count = operation_ids.len();
     operation_ids.sort();
     operation_ids.dedup();
