@@ -110,6 +110,7 @@ pub fn configure_routes(cfg: &mut ServiceConfig) {
                     .service(comments::routes::admin_delete_comment)
                     .service(tags::routes::admin_list_tags)
                     .service(tags::routes::admin_create_tag)
+                    .service(tags::routes::admin_get_tag)
                     .service(tags::routes::admin_update_tag)
                     .service(tags::routes::admin_delete_tag)
                     .service(authors::routes::admin_list_authors)

@@ -168,7 +168,7 @@ fn links(api: &mut utoipa::openapi::OpenApi) {
     let table: [(&str, &str, &str, &[&str]); 4] = [
         ("/api/v1/admin/articles", "201", "id", ARTICLE),
         ("/api/v1/admin/authors", "201", "id", &["adminGetAuthor", "adminUpdateAuthor", "adminDeactivateAuthor"]),
-        ("/api/v1/admin/tags", "201", "id", &["adminUpdateTag", "adminDeleteTag"]),
+        ("/api/v1/admin/tags", "201", "id", &["adminGetTag", "adminUpdateTag", "adminDeleteTag"]),
         ("/api/v1/articles/{slug}/comments", "202", "id", &["adminModerateComment", "adminDeleteComment"]),
     ];
     for (path, status, parameter, targets) in table {

@@ -105,7 +105,8 @@ pub async fn admin_list_tags(
     request_body = CreateTag,
     security(("bearer" = [])),
     responses(
-        (status = 201, description = "The tag was created", body = Item<Tag>),
+        (status = 201, description = "The tag was created", body = Item<Tag>,
+            headers(("Location" = String, description = "The new tag's editor URL"))),
         (status = 400, response = BadRequest),
         (status = 401, response = Unauthorized),
         (status = 403, description = "Contributors cannot create tags", body = Problem, content_type = "application/problem+json"),
@@ -123,7 +124,36 @@ pub async fn admin_create_tag(
 ) -> Result<HttpResponse, ApiError> {
     user.require(Role::Author)?;
     let tag = state.db.run(move |conn| store::create(conn, input)).await?;
-    Ok(private_json(StatusCode::CREATED, &Item { data: tag }))
+    let location = format!("/api/v1/admin/tags/{}", tag.id);
+    let mut response = private_json(StatusCode::CREATED, &Item { data: tag });
+    if let Ok(location) = actix_web::http::header::HeaderValue::from_str(&location) {
+        response.headers_mut().insert(actix_web::http::header::LOCATION, location);
+    }
+    Ok(response)
+}
+
+/// One tag, used or not. Any signed-in role.
+#[utoipa::path(
+    tag = "Tags",
+    operation_id = "adminGetTag",
+    params(("id" = i64, Path, description = "The tag's id")),
+    security(("bearer" = [])),
+    responses(
+        (status = 200, description = "The tag", body = Item<Tag>),
+        (status = 401, response = Unauthorized),
+        (status = 404, description = "No tag has this id", body = Problem, content_type = "application/problem+json"),
+    )
+)]
+#[get("/tags/{id}")]
+pub async fn admin_get_tag(
+    user: AuthUser,
+    state: web::Data<AppState>,
+    id: web::Path<i64>,
+) -> Result<HttpResponse, ApiError> {
+    user.require(Role::Contributor)?;
+    let id = id.into_inner();
+    let tag = state.db.run(move |conn| store::find(conn, id)).await?;
+    Ok(private_json(StatusCode::OK, &Item { data: tag }))
 }
 
 /// Renames a tag, changes its slug or description. Editors and admins.

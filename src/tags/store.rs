@@ -269,6 +269,11 @@ pub fn delete(conn: &mut DbConnection, id: i64) -> Result<(), ApiError> {
     if deleted == 0 { Err(not_found()) } else { Ok(()) }
 }
 
+/// One tag by id, used or not.
+pub fn find(conn: &mut DbConnection, id: i64) -> Result<Tag, ApiError> {
+    tags::table.find(id).select(Tag::as_select()).first(conn).optional()?.ok_or_else(not_found)
+}
+
 fn not_found() -> ApiError {
     ApiError::NotFound("no tag has this id".into())
 }

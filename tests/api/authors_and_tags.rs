@@ -97,6 +97,11 @@ async fn editors_manage_tags(backend: Backend) {
     assert_eq!(tag["description"], "Code to share.");
     assert!(tag["created_at"].as_str().unwrap().ends_with('Z'));
     let path = format!("/api/v1/admin/tags/{}", tag["id"]);
+    assert_eq!(created.header("location"), Some(path.as_str()));
+    let read = app.get_as(&editor, &path).await;
+    read.assert_status(200);
+    assert_eq!(read.json()["data"], tag);
+    app.get_as(&editor, "/api/v1/admin/tags/999999").await.assert_problem(404);
 
     // An article naming the tag by any spelling of its slug reuses it.
     let article = app.draft(&editor, json!({"title": "T", "body_markdown": "", "tags": ["open source"]})).await;
