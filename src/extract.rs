@@ -58,8 +58,9 @@ fn read_json<T: DeserializeOwned + 'static>(
             Some(PayloadError::Overflow) => ApiError::PayloadTooLarge("the request body is too large".into()),
             _ => ApiError::BadRequest(format!("the request body could not be read: {error}")),
         })?;
+        // No body, or JSON `null`: the optional body is absent. Whitespace alone is not JSON.
         if let Some(empty) = empty
-            && matches!(bytes.trim_ascii(), b"" | b"null")
+            && (bytes.is_empty() || bytes.trim_ascii() == b"null")
         {
             return Ok(empty());
         }

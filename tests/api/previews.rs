@@ -15,6 +15,13 @@ async fn preview_links_show_drafts_to_anyone_holding_them(backend: Backend) {
     let draft = app.draft(&author, json!({"title": "Coming soon", "body_markdown": "Not *yet*."})).await;
     let path = format!("/api/v1/admin/articles/{}", draft["id"]);
 
+    // The body is optional, but whitespace alone is not JSON.
+    let blank = actix_web::test::TestRequest::post()
+        .uri(&format!("{path}/preview"))
+        .insert_header(("Authorization", format!("Bearer {}", author.token)))
+        .insert_header(("Content-Type", "application/json"))
+        .set_payload(" ");
+    app.send(blank).await.assert_problem(400);
     let created = app.post_as(&author, &format!("{path}/preview"), Value::Null).await;
     created.assert_status(201);
     assert_eq!(created.header("cache-control"), Some("private, no-store"));
