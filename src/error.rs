@@ -245,7 +245,10 @@ impl Validator {
         let ok = value.chars().count() <= 2048
             && rest.is_some_and(|rest| {
                 let host = rest.split(['/', '?', '#']).next().unwrap_or("");
-                !host.is_empty() && !rest.chars().any(|c| c.is_whitespace() || c.is_control())
+                // No bracketed (IPv6 literal) hosts: a stray bracket makes a URL that parsers refuse.
+                !host.is_empty()
+                    && !host.contains(['[', ']'])
+                    && !rest.chars().any(|c| c.is_whitespace() || c.is_control())
             });
         self.check(ok, field, "must be an absolute http(s) URL of at most 2048 characters")
     }

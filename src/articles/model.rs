@@ -171,7 +171,7 @@ pub struct CreateArticle {
     pub featured: Option<bool>,
     /// An absolute http(s) URL.
     #[schema(
-        pattern = r"^\s*(https?://[^\s\x00-\x1f\x7f-\x9f/?#]+([/?#][^\s\x00-\x1f\x7f-\x9f]*)?)?\s*$",
+        pattern = r"^\s*(https?://[^\s\x00-\x1f\x7f-\x9f/?#\[\]]+([/?#][^\s\x00-\x1f\x7f-\x9f]*)?)?\s*$",
         max_length = 2048
     )]
     pub cover_image_url: Option<String>,
@@ -183,7 +183,7 @@ pub struct CreateArticle {
     pub seo_description: Option<String>,
     /// An absolute http(s) URL: where the article first appeared, if elsewhere.
     #[schema(
-        pattern = r"^\s*(https?://[^\s\x00-\x1f\x7f-\x9f/?#]+([/?#][^\s\x00-\x1f\x7f-\x9f]*)?)?\s*$",
+        pattern = r"^\s*(https?://[^\s\x00-\x1f\x7f-\x9f/?#\[\]]+([/?#][^\s\x00-\x1f\x7f-\x9f]*)?)?\s*$",
         max_length = 2048
     )]
     pub canonical_url: Option<String>,
@@ -224,7 +224,7 @@ pub struct UpdateArticle {
     #[schema(nullable = false)]
     pub featured: Option<bool>,
     #[serde(default, deserialize_with = "crate::extract::present")]
-    #[schema(value_type = Option<String>, pattern = r"^\s*(https?://[^\s\x00-\x1f\x7f-\x9f/?#]+([/?#][^\s\x00-\x1f\x7f-\x9f]*)?)?\s*$", max_length = 2048)]
+    #[schema(value_type = Option<String>, pattern = r"^\s*(https?://[^\s\x00-\x1f\x7f-\x9f/?#\[\]]+([/?#][^\s\x00-\x1f\x7f-\x9f]*)?)?\s*$", max_length = 2048)]
     pub cover_image_url: Option<Option<String>>,
     #[serde(default, deserialize_with = "crate::extract::present")]
     #[schema(value_type = Option<String>, max_length = 300)]
@@ -236,7 +236,7 @@ pub struct UpdateArticle {
     #[schema(value_type = Option<String>, max_length = 500)]
     pub seo_description: Option<Option<String>>,
     #[serde(default, deserialize_with = "crate::extract::present")]
-    #[schema(value_type = Option<String>, pattern = r"^\s*(https?://[^\s\x00-\x1f\x7f-\x9f/?#]+([/?#][^\s\x00-\x1f\x7f-\x9f]*)?)?\s*$", max_length = 2048)]
+    #[schema(value_type = Option<String>, pattern = r"^\s*(https?://[^\s\x00-\x1f\x7f-\x9f/?#\[\]]+([/?#][^\s\x00-\x1f\x7f-\x9f]*)?)?\s*$", max_length = 2048)]
     pub canonical_url: Option<Option<String>>,
     #[serde(default, deserialize_with = "crate::extract::non_null")]
     #[schema(nullable = false)]

@@ -148,7 +148,7 @@ pub struct CreateAuthor {
     pub bio: Option<String>,
     /// An absolute http(s) URL.
     #[schema(
-        pattern = r"^\s*(https?://[^\s\x00-\x1f\x7f-\x9f/?#]+([/?#][^\s\x00-\x1f\x7f-\x9f]*)?)?\s*$",
+        pattern = r"^\s*(https?://[^\s\x00-\x1f\x7f-\x9f/?#\[\]]+([/?#][^\s\x00-\x1f\x7f-\x9f]*)?)?\s*$",
         max_length = 2048
     )]
     pub avatar_url: Option<String>,
@@ -188,7 +188,7 @@ pub struct UpdateAuthor {
     #[schema(value_type = Option<String>, max_length = 2000)]
     pub bio: Option<Option<String>>,
     #[serde(default, deserialize_with = "crate::extract::present")]
-    #[schema(value_type = Option<String>, pattern = r"^\s*(https?://[^\s\x00-\x1f\x7f-\x9f/?#]+([/?#][^\s\x00-\x1f\x7f-\x9f]*)?)?\s*$", max_length = 2048)]
+    #[schema(value_type = Option<String>, pattern = r"^\s*(https?://[^\s\x00-\x1f\x7f-\x9f/?#\[\]]+([/?#][^\s\x00-\x1f\x7f-\x9f]*)?)?\s*$", max_length = 2048)]
     pub avatar_url: Option<Option<String>>,
     #[serde(default, deserialize_with = "crate::extract::non_null")]
     #[schema(nullable = false, pattern = "^[a-z0-9]+(-[a-z0-9]+)*$", max_length = 120)]
@@ -212,7 +212,7 @@ pub struct UpdateProfile {
     #[schema(value_type = Option<String>, max_length = 2000)]
     pub bio: Option<Option<String>>,
     #[serde(default, deserialize_with = "crate::extract::present")]
-    #[schema(value_type = Option<String>, pattern = r"^\s*(https?://[^\s\x00-\x1f\x7f-\x9f/?#]+([/?#][^\s\x00-\x1f\x7f-\x9f]*)?)?\s*$", max_length = 2048)]
+    #[schema(value_type = Option<String>, pattern = r"^\s*(https?://[^\s\x00-\x1f\x7f-\x9f/?#\[\]]+([/?#][^\s\x00-\x1f\x7f-\x9f]*)?)?\s*$", max_length = 2048)]
     pub avatar_url: Option<Option<String>>,
 }
 
