@@ -117,7 +117,7 @@ pub fn configure_routes(cfg: &mut ServiceConfig) {
                     .service(authors::routes::admin_create_author)
                     .service(authors::routes::admin_get_author)
                     .service(authors::routes::admin_update_author)
-                    .service(authors::routes::admin_deactivate_author),
+                    .service(authors::routes::admin_delete_author),
             ),
     )
     .service(ops::healthz)

@@ -167,9 +167,7 @@ fn links(api: &mut utoipa::openapi::OpenApi) {
     ];
     let table: [(&str, &str, &str, &[&str]); 4] = [
         ("/api/v1/admin/articles", "201", "id", ARTICLE),
-        // Not to adminDeactivateAuthor: its DELETE keeps the author (deactivated, readable), which
-        // a follow-up GET would show; see the README on deactivation.
-        ("/api/v1/admin/authors", "201", "id", &["adminGetAuthor", "adminUpdateAuthor"]),
+        ("/api/v1/admin/authors", "201", "id", &["adminGetAuthor", "adminUpdateAuthor", "adminDeleteAuthor"]),
         ("/api/v1/admin/tags", "201", "id", &["adminGetTag", "adminUpdateTag", "adminDeleteTag"]),
         ("/api/v1/articles/{slug}/comments", "202", "id", &["adminModerateComment", "adminDeleteComment"]),
     ];

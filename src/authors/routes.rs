@@ -199,31 +199,39 @@ pub async fn admin_update_author(
     Ok(private_json(StatusCode::OK, &Item { data: AccountView::from_row(author) }))
 }
 
-/// Deactivates an author (as `PATCH {"active": false}`): no more logins, every session ends at
-/// once, bylines stay.
+/// Deletes an author for good: only one without bylines, staff comments or revisions (a mistake,
+/// say). Anyone with a history is deactivated instead, with `PATCH {"active": false}`: no more
+/// logins, every session ends at once, bylines stay.
 #[utoipa::path(
     tag = "Authors",
-    operation_id = "adminDeactivateAuthor",
+    operation_id = "adminDeleteAuthor",
     params(("id" = i64, Path, description = "The author's id")),
     security(("bearer" = [])),
     responses(
-        (status = 204, description = "The author is deactivated"),
+        (status = 204, description = "The author is deleted"),
         (status = 401, response = Unauthorized),
         (status = 403, description = "The caller may not manage this author", body = Problem, content_type = "application/problem+json"),
         (status = 404, description = "No author has this id", body = Problem, content_type = "application/problem+json"),
-        (status = 409, description = "This is the last active admin", body = Problem, content_type = "application/problem+json"),
+        (status = 409, description = "The author has bylines, comments or revisions (deactivate them instead), or is the last active admin", body = Problem, content_type = "application/problem+json"),
     )
 )]
 #[delete("/authors/{id}")]
-pub async fn admin_deactivate_author(
+pub async fn admin_delete_author(
     user: AuthUser,
     state: web::Data<AppState>,
     id: web::Path<i64>,
 ) -> Result<HttpResponse, ApiError> {
     user.require(Role::Editor)?;
     let id = id.into_inner();
-    let deactivate = UpdateAuthor { active: Some(false), ..Default::default() };
-    update_as(user, &state, id, deactivate).await?;
+    state
+        .db
+        .run(move |conn| {
+            store::delete_author(conn, id, |current| {
+                let role = store::effective_role(current);
+                authorize_change(&user, role, role)
+            })
+        })
+        .await?;
     Ok(HttpResponse::NoContent().insert_header(("Cache-Control", "private, no-store")).finish())
 }
 

@@ -298,6 +298,38 @@ pub fn update_author(
     })
 }
 
+/// Deletes an author for good, after `guard` accepts them. Only an author without a trace
+/// (no byline, no staff comment, no revision) can go: with one, deleting would rewrite history,
+/// so it is a 409 pointing to deactivation (`PATCH {"active": false}`). Never the last active admin.
+pub fn delete_author(
+    conn: &mut DbConnection,
+    id: i64,
+    guard: impl FnOnce(&Author) -> Result<(), ApiError>,
+) -> Result<(), ApiError> {
+    use crate::schema::{article_authors, article_revisions, comments};
+    use diesel::dsl::exists;
+    write_transaction(conn, |conn| {
+        let current: Author = find_account(conn, id)?.ok_or_else(author_not_found)?;
+        guard(&current)?;
+        if current.active && effective_role(&current) == Some(Role::Admin) && active_admins(conn)? <= 1 {
+            return Err(ApiError::Conflict("this is the last active admin; make another admin first".into()));
+        }
+        let has_history = diesel::select(exists(article_authors::table.filter(article_authors::author_id.eq(id))))
+            .get_result::<bool>(conn)?
+            || diesel::select(exists(comments::table.filter(comments::author_id.eq(id)))).get_result::<bool>(conn)?
+            || diesel::select(exists(article_revisions::table.filter(article_revisions::editor_id.eq(id))))
+                .get_result::<bool>(conn)?;
+        if has_history {
+            return Err(ApiError::Conflict(
+                "this author has bylines, comments or revisions; deactivate them with PATCH {\"active\": false} instead"
+                    .into(),
+            ));
+        }
+        diesel::delete(authors::table.find(id)).execute(conn)?;
+        Ok(())
+    })
+}
+
 fn active_admins(conn: &mut DbConnection) -> Result<i64, ApiError> {
     Ok(authors::table
         .filter(authors::role.eq(Role::Admin.as_str()))

@@ -12,6 +12,7 @@ backend_tests!(
     role_changes_bite_at_once,
     the_last_admin_stays,
     byline_only_authors_have_no_login,
+    only_authors_without_history_are_deleted,
 );
 
 async fn editors_and_admins_manage_accounts(backend: Backend) {
@@ -110,7 +111,9 @@ async fn deactivation_ends_sessions_and_keeps_bylines(backend: Backend) {
     let article = app.published(&author, json!({"title": "Towels", "body_markdown": "Always bring one."})).await;
     let path = format!("/api/v1/admin/authors/{}", author.id);
 
-    app.delete_as(&admin, &path).await.assert_status(204);
+    // An author with a byline cannot be deleted; deactivation is a PATCH.
+    app.delete_as(&admin, &path).await.assert_problem(409);
+    app.patch_as(&admin, &path, json!({"active": false})).await.assert_status(200);
     app.get_as(&author, "/api/v1/auth/me").await.assert_problem(401);
     app.post("/api/v1/auth/refresh", json!({"refresh_token": author.refresh_token})).await.assert_problem(401);
     app.login(&author.email, &author.password).await.assert_problem(401);
@@ -152,6 +155,28 @@ async fn the_last_admin_stays(backend: Backend) {
     let second = app.user(Role::Admin, "Second").await;
     app.patch_as(&second, &path, json!({"role": "editor"})).await.assert_status(200);
     app.delete_as(&second, &format!("/api/v1/admin/authors/{}", second.id)).await.assert_problem(409);
+}
+
+async fn only_authors_without_history_are_deleted(backend: Backend) {
+    let app = spawn(backend).await;
+    let editor = app.user(Role::Editor, "Edna").await;
+    // A byline-only author created by mistake goes for good.
+    let mistake = app.post_as(&editor, "/api/v1/admin/authors", json!({"name": "Typo"})).await.json()["data"].clone();
+    let path = format!("/api/v1/admin/authors/{}", mistake["id"]);
+    let deleted = app.delete_as(&editor, &path).await;
+    deleted.assert_status(204);
+    app.get_as(&editor, &path).await.assert_problem(404);
+    app.delete_as(&editor, &path).await.assert_problem(404);
+    // One with a byline is deactivated instead (PATCH), never deleted.
+    let writer = app.user(Role::Author, "Wren").await;
+    app.draft(&writer, json!({"title": "Mine", "body_markdown": ""})).await;
+    let path = format!("/api/v1/admin/authors/{}", writer.id);
+    let problem = app.delete_as(&editor, &path).await.assert_problem(409);
+    assert!(problem["detail"].as_str().unwrap().contains("\"active\": false"));
+    app.get_as(&editor, &path).await.assert_status(200);
+    let deactivated = app.patch_as(&editor, &path, json!({"active": false})).await;
+    deactivated.assert_status(200);
+    assert_eq!(deactivated.json()["data"]["active"], false);
 }
 
 async fn byline_only_authors_have_no_login(backend: Backend) {
