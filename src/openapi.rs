@@ -162,8 +162,8 @@ fn links(api: &mut utoipa::openapi::OpenApi) {
         "adminUnpublishArticle",
         "adminCreatePreview",
         "adminListRevisions",
-        "adminDeleteArticle",
-        "adminRestoreArticle",
+        // Not to adminDeleteArticle: DELETE moves an article to the trash, where editors still
+        // read it (and restore it), which a use-after-free check takes for a failed delete.
     ];
     let table: [(&str, &str, &str, &[&str]); 4] = [
         ("/api/v1/admin/articles", "201", "id", ARTICLE),
