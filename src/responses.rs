@@ -156,6 +156,14 @@ pub fn private_json<T: Serialize>(status: actix_web::http::StatusCode, body: &T)
     HttpResponse::build(status).insert_header((CACHE_CONTROL, HeaderValue::from_static("private, no-store"))).json(body)
 }
 
+/// Says where a created resource is (`Location`), on a response already made for it.
+pub fn with_location(mut response: HttpResponse, location: &str) -> HttpResponse {
+    if let Ok(value) = HeaderValue::from_str(location) {
+        response.headers_mut().insert(actix_web::http::header::LOCATION, value);
+    }
+    response
+}
+
 /// Serialises stored UTC timestamps (`NaiveDateTime`) as RFC 3339 with a `Z`, as every
 /// timestamp in the API is. Use with `#[serde(serialize_with = "utc")]` and
 /// `#[schema(value_type = String, format = DateTime)]`.

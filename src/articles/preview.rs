@@ -129,11 +129,8 @@ pub async fn create_preview(
     let token = state.previews.sign(id, expires_at)?;
     let info = req.connection_info();
     let url = format!("{}://{}/api/v1/previews/{token}", info.scheme(), info.host());
-    let mut response = private_json(StatusCode::CREATED, &Item { data: PreviewLink { url: url.clone(), expires_at } });
-    if let Ok(location) = actix_web::http::header::HeaderValue::from_str(&url) {
-        response.headers_mut().insert(actix_web::http::header::LOCATION, location);
-    }
-    Ok(response)
+    let response = private_json(StatusCode::CREATED, &Item { data: PreviewLink { url: url.clone(), expires_at } });
+    Ok(crate::responses::with_location(response, &url))
 }
 
 /// The article a preview link was made for, as the public will see it (even as a draft). Never

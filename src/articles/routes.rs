@@ -5,7 +5,7 @@
 //! so two editors saving from the same version cannot silently overwrite each other.
 
 use actix_web::http::StatusCode;
-use actix_web::http::header::{ETAG, LINK, LOCATION};
+use actix_web::http::header::{ETAG, LINK};
 use actix_web::{HttpRequest, HttpResponse, delete, get, patch, post, web};
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
@@ -27,7 +27,7 @@ use crate::openapi::{
     BadRequest, PayloadTooLarge, PreconditionFailed, Unauthorized, UnsupportedMediaType, ValidationFailed,
 };
 use crate::pagination::{Item, PageRequest, Paginated};
-use crate::responses::{PageQuery, private_json, public_json};
+use crate::responses::{PageQuery, private_json, public_json, with_location};
 
 /// Published articles, newest first by default. Filters combine (AND); pages by number (with
 /// totals) or by cursor (keyset: as fast at any depth). Every page with more after it carries
@@ -320,11 +320,8 @@ pub async fn admin_create_article(
             store::load_admin(conn, id)
         })
         .await?;
-    let mut response = article_response(StatusCode::CREATED, &article);
-    if let Ok(location) = format!("/api/v1/admin/articles/{}", article.id).parse() {
-        response.headers_mut().insert(LOCATION, location);
-    }
-    Ok(response)
+    let response = article_response(StatusCode::CREATED, &article);
+    Ok(with_location(response, &format!("/api/v1/admin/articles/{}", article.id)))
 }
 
 /// One article, drafts and trash included.

@@ -1,7 +1,6 @@
 //! Author routes: public (bylines with published work, never e-mails) and editor (accounts).
 
 use actix_web::http::StatusCode;
-use actix_web::http::header::LOCATION;
 use actix_web::{HttpRequest, HttpResponse, delete, get, patch, post, web};
 
 use super::model::{AccountView, CreateAuthor, PublicAuthor, UpdateAuthor};
@@ -13,7 +12,7 @@ use crate::error::{ApiError, Problem};
 use crate::extract::{JsonBody, QueryParams};
 use crate::openapi::{BadRequest, PayloadTooLarge, Unauthorized, UnsupportedMediaType, ValidationFailed};
 use crate::pagination::{Item, PageRequest, Paginated};
-use crate::responses::{DirectoryQuery, PageQuery, private_json, public_json};
+use crate::responses::{DirectoryQuery, PageQuery, private_json, public_json, with_location};
 
 /// Authors with at least one published article, by name.
 #[utoipa::path(
@@ -134,11 +133,8 @@ pub async fn admin_create_author(
         .run(move |conn| store::create_author(conn, input, &params, |role| authorize_change(&user, role, role)))
         .await?;
     let view = AccountView::from_row(author);
-    let mut response = private_json(StatusCode::CREATED, &Item { data: &view });
-    if let Ok(location) = format!("/api/v1/admin/authors/{}", view.id).parse() {
-        response.headers_mut().insert(LOCATION, location);
-    }
-    Ok(response)
+    let response = private_json(StatusCode::CREATED, &Item { data: &view });
+    Ok(with_location(response, &format!("/api/v1/admin/authors/{}", view.id)))
 }
 
 /// One author, account details included. Editors and admins.

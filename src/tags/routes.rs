@@ -125,11 +125,7 @@ pub async fn admin_create_tag(
     user.require(Role::Author)?;
     let tag = state.db.run(move |conn| store::create(conn, input)).await?;
     let location = format!("/api/v1/admin/tags/{}", tag.id);
-    let mut response = private_json(StatusCode::CREATED, &Item { data: tag });
-    if let Ok(location) = actix_web::http::header::HeaderValue::from_str(&location) {
-        response.headers_mut().insert(actix_web::http::header::LOCATION, location);
-    }
-    Ok(response)
+    Ok(crate::responses::with_location(private_json(StatusCode::CREATED, &Item { data: tag }), &location))
 }
 
 /// One tag, used or not. Any signed-in role.
