@@ -107,6 +107,17 @@ impl Modify for BearerAuth {
     }
 }
 
+/// `pattern` of required texts that the server trims: something besides whitespace (the characters
+/// Rust's `trim` removes, listed because regex engines disagree on `\s`). utoipa's attributes take
+/// only literals, so the fields repeat it; a test holds every copy in the document to this one.
+pub const NOT_BLANK: &str = r"[^\t\n\x0b\x0c\r \x85\xa0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000]";
+
+/// `pattern` of optional URL fields, as `Validator::http_url` checks them after trimming (blank
+/// clears the field): absolute http(s), a host without spaces, controls or brackets. Repeated in
+/// the fields' attributes like [`NOT_BLANK`], and held to this one by the same test.
+pub const OPTIONAL_HTTP_URL: &str =
+    r"^\s*(https?://[^\s\x00-\x1f\x7f-\x9f/?#\[\]]+([/?#][^\s\x00-\x1f\x7f-\x9f]*)?)?\s*$";
+
 /// The base document (info, tags, security schemes) that the route table fills in.
 pub fn base() -> utoipa::openapi::OpenApi {
     ApiDoc::openapi()

@@ -22,7 +22,7 @@ impl utoipa::PartialSchema for TagName {
             .min_length(Some(1))
             .max_length(Some(MAX_TAG_NAME_CHARS))
             // Something besides whitespace (what Rust's `trim` removes).
-            .pattern(Some(r"[^\t\n\x0b\x0c\r \x85\xa0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000]"))
+            .pattern(Some(crate::openapi::NOT_BLANK))
             .examples(["Open source"])
             .into()
     }

@@ -90,3 +90,28 @@ fn list_bounds_are_in_the_document() {
     assert_eq!(per_page["schema"]["maximum"], 100);
     assert_eq!(per_page["schema"]["default"], 20);
 }
+
+/// utoipa's attributes take only literals, so the shared patterns are repeated on each field: every
+/// copy in the document must be the one the server's checks were written against.
+#[test]
+fn shared_patterns_are_the_same_everywhere() {
+    fn patterns(value: &Value, found: &mut Vec<String>) {
+        match value {
+            Value::Object(fields) => {
+                if let Some(Value::String(pattern)) = fields.get("pattern") {
+                    found.push(pattern.clone());
+                }
+                fields.values().for_each(|v| patterns(v, found));
+            }
+            Value::Array(items) => items.iter().for_each(|v| patterns(v, found)),
+            _ => {}
+        }
+    }
+    let mut found = Vec::new();
+    patterns(&serde_json::to_value(masthead::openapi::document()).unwrap(), &mut found);
+    let not_blank: Vec<&String> = found.iter().filter(|p| p.contains("\\u1680") && !p.starts_with('^')).collect();
+    let urls: Vec<&String> = found.iter().filter(|p| p.contains("https?://")).collect();
+    assert!(not_blank.len() >= 8 && urls.len() >= 7, "{} and {}", not_blank.len(), urls.len());
+    assert!(not_blank.iter().all(|p| *p == masthead::openapi::NOT_BLANK), "{not_blank:?}");
+    assert!(urls.iter().all(|p| *p == masthead::openapi::OPTIONAL_HTTP_URL), "{urls:?}");
+}
