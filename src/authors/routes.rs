@@ -195,20 +195,21 @@ pub async fn admin_update_author(
     Ok(private_json(StatusCode::OK, &Item { data: AccountView::from_row(author) }))
 }
 
-/// Deletes an author for good: only one without bylines, staff comments or revisions (a mistake,
-/// say). Anyone with a history is deactivated instead, with `PATCH {"active": false}`: no more
-/// logins, every session ends at once, bylines stay.
+/// Removes an author. One with bylines, staff comments or revisions is deactivated, as by
+/// `PATCH {"active": false}`: no more logins, every session ends at once, bylines stay (200 with
+/// the author). One without any (a byline-only author made by mistake, say) is deleted for good (204).
 #[utoipa::path(
     tag = "Authors",
     operation_id = "adminDeleteAuthor",
     params(("id" = i64, Path, description = "The author's id")),
     security(("bearer" = [])),
     responses(
-        (status = 204, description = "The author is deleted"),
+        (status = 200, description = "The author has a history and is deactivated, bylines kept", body = Item<AccountView>),
+        (status = 204, description = "The author had no history and is deleted for good"),
         (status = 401, response = Unauthorized),
         (status = 403, description = "The caller may not manage this author", body = Problem, content_type = "application/problem+json"),
         (status = 404, description = "No author has this id", body = Problem, content_type = "application/problem+json"),
-        (status = 409, description = "The author has bylines, comments or revisions (deactivate them instead), or is the last active admin", body = Problem, content_type = "application/problem+json"),
+        (status = 409, description = "This is the last active admin", body = Problem, content_type = "application/problem+json"),
     )
 )]
 #[delete("/authors/{id}")]
@@ -219,16 +220,26 @@ pub async fn admin_delete_author(
 ) -> Result<HttpResponse, ApiError> {
     user.require(Role::Editor)?;
     let id = id.into_inner();
-    state
+    let caller = user.clone();
+    let removal = state
         .db
         .run(move |conn| {
             store::delete_author(conn, id, |current| {
                 let role = store::effective_role(current);
-                authorize_change(&user, role, role)
+                authorize_change(&caller, role, role)
             })
         })
         .await?;
-    Ok(HttpResponse::NoContent().insert_header(("Cache-Control", "private, no-store")).finish())
+    match removal {
+        store::Removal::Deleted => {
+            Ok(HttpResponse::NoContent().insert_header(("Cache-Control", "private, no-store")).finish())
+        }
+        store::Removal::HasHistory => {
+            let deactivate = UpdateAuthor { active: Some(false), ..Default::default() };
+            let author = update_as(user, &state, id, deactivate).await?;
+            Ok(private_json(StatusCode::OK, &Item { data: AccountView::from_row(author) }))
+        }
+    }
 }
 
 /// Changes an author on behalf of `user`, who must be allowed to manage them before and after.

@@ -298,14 +298,24 @@ pub fn update_author(
     })
 }
 
-/// Deletes an author for good, after `guard` accepts them. Only an author without a trace
-/// (no byline, no staff comment, no revision) can go: with one, deleting would rewrite history,
-/// so it is a 409 pointing to deactivation (`PATCH {"active": false}`). Never the last active admin.
+/// What `DELETE /api/v1/admin/authors/{id}` did, or has left to do.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Removal {
+    /// The author had no trace and is gone for good.
+    Deleted,
+    /// The author has bylines, staff comments or revisions, so deleting them would rewrite
+    /// history: nothing was changed, and the caller deactivates them instead.
+    HasHistory,
+}
+
+/// Deletes an author for good, after `guard` accepts them, if they left no trace (no byline, no
+/// staff comment, no revision): a byline-only author made by mistake, say. Anyone with a history
+/// is left untouched and reported, to be deactivated. Never the last active admin.
 pub fn delete_author(
     conn: &mut DbConnection,
     id: i64,
     guard: impl FnOnce(&Author) -> Result<(), ApiError>,
-) -> Result<(), ApiError> {
+) -> Result<Removal, ApiError> {
     use crate::schema::{article_authors, article_revisions, comments};
     use diesel::dsl::exists;
     write_transaction(conn, |conn| {
@@ -320,13 +330,10 @@ pub fn delete_author(
             || diesel::select(exists(article_revisions::table.filter(article_revisions::editor_id.eq(id))))
                 .get_result::<bool>(conn)?;
         if has_history {
-            return Err(ApiError::Conflict(
-                "this author has bylines, comments or revisions; deactivate them with PATCH {\"active\": false} instead"
-                    .into(),
-            ));
+            return Ok(Removal::HasHistory);
         }
         diesel::delete(authors::table.find(id)).execute(conn)?;
-        Ok(())
+        Ok(Removal::Deleted)
     })
 }
 

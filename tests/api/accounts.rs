@@ -12,7 +12,7 @@ backend_tests!(
     role_changes_bite_at_once,
     the_last_admin_stays,
     byline_only_authors_have_no_login,
-    only_authors_without_history_are_deleted,
+    delete_removes_an_author_without_history_and_deactivates_the_rest,
 );
 
 async fn editors_and_admins_manage_accounts(backend: Backend) {
@@ -111,9 +111,10 @@ async fn deactivation_ends_sessions_and_keeps_bylines(backend: Backend) {
     let article = app.published(&author, json!({"title": "Towels", "body_markdown": "Always bring one."})).await;
     let path = format!("/api/v1/admin/authors/{}", author.id);
 
-    // An author with a byline cannot be deleted; deactivation is a PATCH.
-    app.delete_as(&admin, &path).await.assert_problem(409);
-    app.patch_as(&admin, &path, json!({"active": false})).await.assert_status(200);
+    // DELETE on an author with a byline deactivates them (as PATCH {"active": false} does, below).
+    let deactivated = app.delete_as(&admin, &path).await;
+    deactivated.assert_status(200);
+    assert_eq!(deactivated.json()["data"]["active"], false);
     app.get_as(&author, "/api/v1/auth/me").await.assert_problem(401);
     app.post("/api/v1/auth/refresh", json!({"refresh_token": author.refresh_token})).await.assert_problem(401);
     app.login(&author.email, &author.password).await.assert_problem(401);
@@ -157,26 +158,39 @@ async fn the_last_admin_stays(backend: Backend) {
     app.delete_as(&second, &format!("/api/v1/admin/authors/{}", second.id)).await.assert_problem(409);
 }
 
-async fn only_authors_without_history_are_deleted(backend: Backend) {
+async fn delete_removes_an_author_without_history_and_deactivates_the_rest(backend: Backend) {
     let app = spawn(backend).await;
     let editor = app.user(Role::Editor, "Edna").await;
     // A byline-only author created by mistake goes for good.
     let mistake = app.post_as(&editor, "/api/v1/admin/authors", json!({"name": "Typo"})).await.json()["data"].clone();
     let path = format!("/api/v1/admin/authors/{}", mistake["id"]);
-    let deleted = app.delete_as(&editor, &path).await;
-    deleted.assert_status(204);
+    app.delete_as(&editor, &path).await.assert_status(204);
     app.get_as(&editor, &path).await.assert_problem(404);
     app.delete_as(&editor, &path).await.assert_problem(404);
-    // One with a byline is deactivated instead (PATCH), never deleted.
+    // One with a byline, a staff comment or a revision is deactivated and kept, every time.
     let writer = app.user(Role::Author, "Wren").await;
     app.draft(&writer, json!({"title": "Mine", "body_markdown": ""})).await;
     let path = format!("/api/v1/admin/authors/{}", writer.id);
-    let problem = app.delete_as(&editor, &path).await.assert_problem(409);
-    assert!(problem["detail"].as_str().unwrap().contains("\"active\": false"));
+    for _ in 0..2 {
+        let deactivated = app.delete_as(&editor, &path).await;
+        deactivated.assert_status(200);
+        assert_eq!(deactivated.json()["data"]["id"], writer.id);
+        assert_eq!(deactivated.json()["data"]["active"], false);
+    }
+    assert_eq!(app.get_as(&editor, &path).await.json()["data"]["active"], false);
+    let commenter = app.user(Role::Author, "Cole").await;
+    let article = app.published(&editor, json!({"title": "Open", "body_markdown": ""})).await;
+    let slug = article["slug"].as_str().unwrap();
+    app.post_as(
+        &commenter,
+        &format!("/api/v1/articles/{slug}/comments"),
+        json!({"author_name": "Cole", "author_email": "cole@example.org", "body": "Staff note"}),
+    )
+    .await
+    .assert_status(202);
+    let path = format!("/api/v1/admin/authors/{}", commenter.id);
+    app.delete_as(&editor, &path).await.assert_status(200);
     app.get_as(&editor, &path).await.assert_status(200);
-    let deactivated = app.patch_as(&editor, &path, json!({"active": false})).await;
-    deactivated.assert_status(200);
-    assert_eq!(deactivated.json()["data"]["active"], false);
 }
 
 async fn byline_only_authors_have_no_login(backend: Backend) {
