@@ -107,7 +107,15 @@ async fn the_trash_hides_and_restores(backend: Backend) {
     // Only editors delete for good.
     app.delete_as(&author, &format!("{path}?permanent=true")).await.assert_problem(403);
     app.delete_as(&editor, &format!("{path}?permanent=true")).await.assert_status(204);
+    // Gone for good: every route on it is a 404, as a use-after-free check expects.
     app.get_as(&editor, &path).await.assert_problem(404);
+    app.patch_as(&editor, &path, json!({"title": "Back?"})).await.assert_problem(404);
+    app.get_as(&editor, &format!("{path}/revisions")).await.assert_problem(404);
+    app.get_as(&editor, &format!("{path}/revisions/1")).await.assert_problem(404);
+    for action in ["publish", "unpublish", "restore", "preview", "revisions/1/restore"] {
+        app.post_as(&editor, &format!("{path}/{action}"), json!(null)).await.assert_problem(404);
+    }
+    app.delete_as(&editor, &path).await.assert_problem(404);
     app.delete_as(&editor, &format!("{path}?permanent=maybe")).await.assert_problem(400);
 }
 

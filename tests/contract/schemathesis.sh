@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# Fuzzes the live API against openapi/openapi.json with Schemathesis: every operation, all checks,
+# Fuzzes the live API against openapi/openapi.json with Schemathesis: every operation, all checks
+# (Schemathesis' default; `--checks all` would override schemathesis.toml's one narrowing),
 # with an editor's (admin's) token, including the stateful (links) phase. Zero failures or exit 1;
 # each failure prints the request that reproduces it.
 #
@@ -10,7 +11,6 @@
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 
-MAX_EXAMPLES="${MAX_EXAMPLES:-40}"
 PORT="${PORT:-18095}"
 WORK="$(mktemp -d /tmp/masthead-schemathesis.XXXXXX)"
 VENV="target/contract-venv"
@@ -32,11 +32,12 @@ TOKEN=$(curl -sf -X POST "http://127.0.0.1:$PORT/api/v1/auth/login" -H 'Content-
   -d '{"email": "ada.lovelace@demo.masthead", "password": "demo-password-0"}' |
   python3 -c 'import json, sys; print(json.load(sys.stdin)["access_token"])')
 
+# One worker: with two, Hypothesis describing its strategies in threads on Python 3.11 can crash in
+# `ast.parse` ("AST constructor recursion depth mismatch"), a tool error that would fail CI at random.
 "$VENV/bin/schemathesis" --config-file tests/contract/schemathesis.toml run \
   "http://127.0.0.1:$PORT/openapi.json" \
-  --checks all \
   --header "Authorization: Bearer $TOKEN" \
-  --max-examples "$MAX_EXAMPLES" \
-  --workers 2 \
+  ${MAX_EXAMPLES:+--max-examples "$MAX_EXAMPLES"} \
+  --workers 1 \
   --seed "${SEED:-1}" \
   --no-color
