@@ -368,7 +368,8 @@ fn accounts_need_both_credentials(components: &mut utoipa::openapi::Components) 
     }
 }
 
-/// The methods each documented path supports, to answer 405 with `Allow` rather than 404.
+/// The methods each documented path supports, to answer 405 with `Allow` rather than 404. HEAD
+/// goes with GET (see `head_as_get`), as OpenAPI leaves it implicit.
 pub struct MethodTable {
     routes: Vec<(actix_web::dev::ResourceDef, String)>,
 }
@@ -382,6 +383,7 @@ impl MethodTable {
             .map(|(path, item)| {
                 let methods: Vec<&str> = [
                     ("GET", item.get.is_some()),
+                    ("HEAD", item.get.is_some()),
                     ("POST", item.post.is_some()),
                     ("PUT", item.put.is_some()),
                     ("PATCH", item.patch.is_some()),

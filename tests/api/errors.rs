@@ -142,13 +142,13 @@ mod review {
         let put = app.send(TestRequest::put().uri("/api/v1/articles")).await;
         let problem = put.assert_problem(405);
         assert_eq!(problem["type"], "urn:masthead:problem:method-not-allowed");
-        assert_eq!(put.header("allow"), Some("GET"));
+        assert_eq!(put.header("allow"), Some("GET, HEAD"));
         let delete = app.send(TestRequest::delete().uri("/api/v1/articles/some-slug")).await;
         delete.assert_problem(405);
-        assert_eq!(delete.header("allow"), Some("GET"));
+        assert_eq!(delete.header("allow"), Some("GET, HEAD"));
         let patch = app.send(TestRequest::patch().uri("/api/v1/admin/articles")).await;
         patch.assert_problem(405);
-        assert_eq!(patch.header("allow"), Some("GET, POST"));
+        assert_eq!(patch.header("allow"), Some("GET, HEAD, POST"));
         app.send(TestRequest::post().uri("/docs")).await.assert_problem(405);
         app.get("/docs/no-such-asset.js").await.assert_problem(404);
         app.get("/api/v1/articles/a/b/c").await.assert_problem(404);

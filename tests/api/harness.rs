@@ -219,6 +219,38 @@ async fn start(
     TestApp { service, state, _db: None }
 }
 
+/// The test's application behind a real HTTP/1.1 listener on loopback, for what only the wire
+/// shows (that a HEAD answer has no body, say). Stops when dropped.
+pub struct Listener {
+    pub addr: std::net::SocketAddr,
+    handle: actix_web::dev::ServerHandle,
+}
+
+impl Listener {
+    /// Sends one whole request (say it with `Connection: close`) and reads the answer to its end.
+    pub async fn exchange(&self, request: &str) -> String {
+        use std::io::Read;
+        let (addr, request) = (self.addr, request.to_owned());
+        web::block(move || {
+            let mut stream = std::net::TcpStream::connect(addr)?;
+            stream.write_all(request.as_bytes())?;
+            let mut answer = String::new();
+            stream.read_to_string(&mut answer)?;
+            Ok::<_, std::io::Error>(answer)
+        })
+        .await
+        .expect("the blocking pool runs")
+        .expect("the listener answers")
+    }
+}
+
+impl Drop for Listener {
+    fn drop(&mut self) {
+        let handle = self.handle.clone();
+        actix_web::rt::spawn(async move { handle.stop(false).await });
+    }
+}
+
 /// A signed-in account of the test.
 #[derive(Debug, Clone)]
 pub struct User {
@@ -234,6 +266,21 @@ where
     S: Service<Request, Response = ServiceResponse<B>, Error = actix_web::Error>,
     B: MessageBody,
 {
+    /// The same application and database, served by `actix_web::HttpServer` on a free port.
+    pub fn listen(&self) -> Listener {
+        let state = self.state.clone();
+        let server = actix_web::HttpServer::new(move || build_app(state.clone()))
+            .workers(1)
+            .disable_signals()
+            .bind(("127.0.0.1", 0))
+            .expect("a free loopback port");
+        let addr = server.addrs()[0];
+        let server = server.run();
+        let handle = server.handle();
+        actix_web::rt::spawn(server);
+        Listener { addr, handle }
+    }
+
     pub async fn send(&self, request: TestRequest) -> TestResponse {
         let response = actix_test::call_service(&self.service, request.to_request()).await;
         let status = response.status();

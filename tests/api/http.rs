@@ -11,6 +11,7 @@ backend_tests!(
     single_resources_answer_if_modified_since,
     responses_are_compressed_on_request,
     cors_serves_the_configured_front_ends_only,
+    head_answers_as_get_does_without_the_body,
 );
 
 async fn public_responses_are_cacheable_and_revalidate(backend: Backend) {
@@ -127,4 +128,47 @@ async fn cors_serves_the_configured_front_ends_only(backend: Backend) {
     let stranger =
         app.send(TestRequest::get().uri("/api/v1/articles").insert_header(("Origin", "https://evil.example"))).await;
     assert!(stranger.header("access-control-allow-origin").is_none());
+}
+
+async fn head_answers_as_get_does_without_the_body(backend: Backend) {
+    use actix_web::http::Method;
+    let app = spawn(backend).await;
+    let author = app.user(Role::Author, "Arthur").await;
+    app.published(&author, json!({"title": "One", "body_markdown": "x"})).await;
+    for path in ["/api/v1/articles", "/api/v1/articles/one", "/api/v1/feed.atom", "/openapi.json", "/healthz"] {
+        let get = app.get(path).await;
+        get.assert_status(200);
+        let head = app.send(TestRequest::default().method(Method::HEAD).uri(path)).await;
+        head.assert_status(200);
+        for name in ["content-type", "etag", "cache-control", "last-modified", "link"] {
+            assert_eq!(head.header(name), get.header(name), "{name} of HEAD {path}");
+        }
+        if let Some(etag) = get.header("etag") {
+            let revalidated = app
+                .send(TestRequest::default().method(Method::HEAD).uri(path).insert_header(("If-None-Match", etag)))
+                .await;
+            revalidated.assert_status(304);
+        }
+    }
+    // Where there is no GET, HEAD is a 405 like any other method, and every GET path allows it.
+    let login = app.send(TestRequest::default().method(Method::HEAD).uri("/api/v1/auth/login")).await;
+    login.assert_status(405);
+    assert_eq!(login.header("allow"), Some("POST"));
+    let missing = app.send(TestRequest::default().method(Method::HEAD).uri("/api/v1/articles/none")).await;
+    missing.assert_status(404);
+
+    // On the wire: the GET's status line and Content-Length, and no body at all.
+    let listener = app.listen();
+    let request =
+        |method: &str| format!("{method} /api/v1/articles/one HTTP/1.1\r\nHost: test\r\nConnection: close\r\n\r\n");
+    let get = listener.exchange(&request("GET")).await;
+    let head = listener.exchange(&request("HEAD")).await;
+    let (get_head, get_body) = get.split_once("\r\n\r\n").expect("a GET answer");
+    let (head_head, head_body) = head.split_once("\r\n\r\n").expect("a HEAD answer");
+    assert!(get_head.starts_with("HTTP/1.1 200") && head_head.starts_with("HTTP/1.1 200"), "{head_head}");
+    assert!(!get_body.is_empty());
+    assert_eq!(head_body, "", "a HEAD answer has no body");
+    let length = format!("content-length: {}", get_body.len());
+    assert!(get_head.lines().any(|line| line.eq_ignore_ascii_case(&length)), "{get_head}");
+    assert!(head_head.lines().any(|line| line.eq_ignore_ascii_case(&length)), "HEAD has the GET's length: {head_head}");
 }
