@@ -161,8 +161,9 @@ pub fn complete(api: &mut utoipa::openapi::OpenApi) {
     links(api);
 }
 
-/// OpenAPI links from what creates a resource to what acts on it, by the id in the answer: client
-/// generators and Schemathesis' stateful phase follow them (create, then read, change, delete).
+/// OpenAPI links from what creates (or publishes) a resource to what acts on it, by the id, slug
+/// or token in the answer: client generators and Schemathesis' stateful phase follow them
+/// (create, then read, change, publish, comment, trash, delete).
 fn links(api: &mut utoipa::openapi::OpenApi) {
     use utoipa::openapi::RefOr;
     use utoipa::openapi::link::LinkBuilder;
@@ -176,8 +177,16 @@ fn links(api: &mut utoipa::openapi::OpenApi) {
         "adminDeleteArticle",
         "adminRestoreArticle",
     ];
-    let table: [(&str, &str, &str, &[&str]); 4] = [
+    let table: [(&str, &str, &str, &[&str]); 6] = [
         ("/api/v1/admin/articles", "201", "id", ARTICLE),
+        // A published article is public by its slug (at once, unless scheduled): read it, comment.
+        (
+            "/api/v1/admin/articles/{id}/publish",
+            "200",
+            "slug",
+            &["getArticle", "listComments", "postComment", "listRelatedArticles"],
+        ),
+        ("/api/v1/admin/articles/{id}/preview", "201", "token", &["getPreview"]),
         ("/api/v1/admin/authors", "201", "id", &["adminGetAuthor", "adminUpdateAuthor", "adminDeleteAuthor"]),
         ("/api/v1/admin/tags", "201", "id", &["adminGetTag", "adminUpdateTag", "adminDeleteTag"]),
         ("/api/v1/articles/{slug}/comments", "202", "id", &["adminModerateComment", "adminDeleteComment"]),

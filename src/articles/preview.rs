@@ -90,6 +90,10 @@ pub struct PreviewLink {
     /// it once published.
     #[schema(example = "https://cms.example.com/api/v1/previews/eyJhbGciOiJIUzI1NiJ9.eyJzdWIiOiI0MiJ9.c2ln")]
     pub url: String,
+    /// The token alone, for a front end that serves previews under its own address and fetches
+    /// `GET /api/v1/previews/{token}` itself.
+    #[schema(example = "eyJhbGciOiJIUzI1NiJ9.eyJzdWIiOiI0MiJ9.c2ln")]
+    pub token: String,
     pub expires_at: DateTime<Utc>,
 }
 
@@ -129,7 +133,8 @@ pub async fn create_preview(
     let token = state.previews.sign(id, expires_at)?;
     let info = req.connection_info();
     let url = format!("{}://{}/api/v1/previews/{token}", info.scheme(), info.host());
-    let response = private_json(StatusCode::CREATED, &Item { data: PreviewLink { url: url.clone(), expires_at } });
+    let response =
+        private_json(StatusCode::CREATED, &Item { data: PreviewLink { url: url.clone(), token, expires_at } });
     Ok(crate::responses::with_location(response, &url))
 }
 

@@ -68,12 +68,30 @@ fn every_operation_is_documented_for_code_generators() {
                 for link in response["links"].as_object().into_iter().flatten().map(|(_, link)| link) {
                     let target = link["operationId"].as_str().unwrap();
                     assert!(operation_ids.iter().any(|id| id == target), "a link to {target}, which does not exist");
+                    // Each parameter comes from a field the response has (its example is composed
+                    // from the schema), and the target takes a parameter of that name.
+                    let parameters = link["parameters"].as_object().unwrap();
+                    for (name, expression) in parameters {
+                        let pointer = expression.as_str().unwrap().strip_prefix("$response.body#").unwrap();
+                        let example = &response["content"]["application/json"]["example"];
+                        assert!(example.pointer(pointer).is_some(), "{target}: `{pointer}` is not in the response");
+                        let takes = document["paths"]
+                            .as_object()
+                            .unwrap()
+                            .values()
+                            .flat_map(|i| i.as_object().unwrap().values());
+                        let takes = takes
+                            .filter(|op| op["operationId"] == target)
+                            .flat_map(|op| op["parameters"].as_array().into_iter().flatten())
+                            .any(|p| p["name"] == name.as_str());
+                        assert!(takes, "{target} takes no parameter `{name}`");
+                    }
                     linked += 1;
                 }
             }
         }
     }
-    assert!(linked >= 14, "creations link to their follow-up operations ({linked})");
+    assert!(linked >= 21, "creations link to their follow-up operations ({linked})");
     let count = operation_ids.len();
     operation_ids.sort();
     operation_ids.dedup();

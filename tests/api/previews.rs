@@ -29,6 +29,7 @@ async fn preview_links_show_drafts_to_anyone_holding_them(backend: Backend) {
     let url = link["url"].as_str().unwrap();
     assert_eq!(created.header("location"), Some(url), "Location is the link");
     let preview_path = &url[url.find("/api/v1/previews/").expect("a preview URL")..];
+    assert_eq!(preview_path, format!("/api/v1/previews/{}", link["token"].as_str().unwrap()), "the token alone");
     let expires_at: chrono::DateTime<chrono::Utc> = link["expires_at"].as_str().unwrap().parse().unwrap();
     let ttl = (expires_at - chrono::Utc::now()).num_seconds();
     assert!((3500..=3600).contains(&ttl), "{ttl}");
