@@ -109,6 +109,15 @@ mod review {
         let fractional =
             app.post_as(&user, &format!("/api/v1/admin/articles/{id}/preview"), json!({"expires_in": 600.5})).await;
         assert_eq!(fractional.assert_problem(422)["errors"][0]["field"], "expires_in");
+        // Read exactly: a large whole number with a `.0` (which an approximate parser turns into a
+        // fraction) is still an integer, here an author id that names nobody.
+        let large = TestRequest::patch()
+            .uri(&format!("/api/v1/admin/articles/{id}"))
+            .insert_header(("Authorization", format!("Bearer {}", user.token)))
+            .insert_header(("Content-Type", "application/json"))
+            .set_payload(r#"{"authors": [-2120030652074655.0]}"#);
+        let unknown = app.send(large).await.assert_problem(404);
+        assert!(unknown["detail"].as_str().unwrap().contains("-2120030652074655"), "{unknown}");
         // An escaped backslash before `u0000` is not a NUL.
         let fine = TestRequest::post()
             .uri("/api/v1/admin/articles")
