@@ -160,7 +160,8 @@ pub struct PublicComment {
     pub body_html: Option<String>,
     /// Posted by a signed-in member of staff.
     pub staff: bool,
-    /// Removed by a moderator: kept as a placeholder so that its replies stay in place.
+    /// A placeholder: removed by a moderator (or no longer approved), kept, with neither name
+    /// nor text, so that its approved replies stay in place.
     pub removed: bool,
     pub created_at: DateTime<Utc>,
     #[schema(no_recursion)]
@@ -169,7 +170,7 @@ pub struct PublicComment {
 
 impl PublicComment {
     pub fn new(row: CommentRow) -> Self {
-        let removed = row.removed_at.is_some();
+        let removed = row.removed_at.is_some() || CommentStatus::parse(&row.status) != CommentStatus::Approved;
         Self {
             id: row.id,
             parent_id: row.parent_id,

@@ -547,7 +547,9 @@ async fn moderators_list_approve_and_remove(backend: Backend) {
     waiting["parent_id"] = json!(eve);
     let fay = app.comment_from("10.5.2.2", "mine", waiting).await.json()["data"]["id"].as_i64().unwrap();
     app.delete_as(&editor, &format!("/api/v1/admin/comments/{eve}")).await.assert_status(204);
-    assert_eq!(ids(&app.get("/api/v1/articles/mine/comments").await.json()), [bob]);
+    let thread = app.get("/api/v1/articles/mine/comments").await.json();
+    assert_eq!(ids(&thread), [bob]);
+    assert_eq!(thread["meta"]["total"], 1, "the hidden placeholder is not counted either");
     // Approved later, the reply appears under the placeholder.
     app.patch_as(&editor, &format!("/api/v1/admin/comments/{fay}"), json!({"status": "approved"}))
         .await
@@ -557,6 +559,35 @@ async fn moderators_list_approve_and_remove(backend: Backend) {
     assert_eq!(thread["data"][1]["removed"], true);
     assert_eq!(thread["data"][1]["staff"], false);
     assert_eq!(thread["data"][1]["replies"][0]["id"], fay);
+    assert_eq!(thread["meta"]["total"], 2);
+
+    // Moderated away after it was answered, a comment becomes a placeholder too: its approved
+    // reply keeps its place, and the counts follow what the thread shows.
+    let mut answer = comment("Gus", "Reply to Bob");
+    answer["parent_id"] = json!(bob);
+    let gus = app.comment_from("10.5.3.1", "mine", answer).await.json()["data"]["id"].as_i64().unwrap();
+    app.patch_as(&editor, &format!("/api/v1/admin/comments/{gus}"), json!({"status": "approved"}))
+        .await
+        .assert_status(200);
+    app.patch_as(&editor, &format!("/api/v1/admin/comments/{bob}"), json!({"status": "spam"})).await.assert_status(200);
+    let thread = app.get("/api/v1/articles/mine/comments").await.json();
+    assert_eq!(ids(&thread), [bob, eve]);
+    assert_eq!(thread["meta"]["total"], 2);
+    let hidden = &thread["data"][0];
+    assert_eq!(hidden["removed"], true);
+    assert_eq!(hidden["author_name"], Value::Null);
+    assert_eq!(hidden["body_html"], Value::Null);
+    assert_eq!(hidden["replies"][0]["id"], gus);
+    assert_eq!(hidden["replies"][0]["removed"], false);
+    assert_eq!(app.get("/api/v1/articles/mine").await.json()["data"]["comment_count"], 2, "Gus and Fay");
+    // Without an answer that shows, a spam comment is not in the thread at all.
+    app.patch_as(&editor, &format!("/api/v1/admin/comments/{gus}"), json!({"status": "rejected"}))
+        .await
+        .assert_status(200);
+    let thread = app.get("/api/v1/articles/mine/comments").await.json();
+    assert_eq!(ids(&thread), [eve]);
+    assert_eq!(thread["meta"]["total"], 1);
+    assert_eq!(app.get("/api/v1/articles/mine").await.json()["data"]["comment_count"], 1, "Fay");
 }
 
 async fn comment_input_is_checked(backend: Backend) {
