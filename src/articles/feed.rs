@@ -72,6 +72,7 @@ pub async fn feed(
 
     let info = req.connection_info();
     let base = format!("{}://{}", info.scheme(), info.host());
+    let authority = entry_id_authority(info.host());
     let self_url = format!("{base}{}", req.uri());
     let mut title = "Masthead".to_string();
     if let Some(tag) = &query.tag {
@@ -86,8 +87,9 @@ pub async fn feed(
         .map(|article| {
             let url = format!("{base}/api/v1/articles/{}", article.slug);
             Entry {
-                // The article's API address: permanent as long as its slug and the host are.
-                id: url.clone(),
+                // Permanent, as Atom asks: feed readers show an entry with a new id as a new
+                // article, so the id follows the article's id, not its slug.
+                id: format!("tag:{authority},2026:articles/{}", article.id),
                 title: Text::plain(article.title),
                 updated: article.updated_at.fixed_offset(),
                 published: Some(article.published_at.fixed_offset()),
@@ -130,4 +132,32 @@ pub async fn feed(
     };
     let bytes = feed.write_to(Vec::new()).map_err(|e| ApiError::Internal(format!("cannot write the feed: {e}")))?;
     Ok(public_bytes(&req, &state, bytes, "application/atom+xml; charset=utf-8", None))
+}
+
+/// The authority of the feed's `tag:` entry ids (RFC 4151): the host the feed is served under,
+/// without a port, which a tag may not carry.
+fn entry_id_authority(host: &str) -> &str {
+    match host.rsplit_once(':') {
+        Some((name, port))
+            if !port.is_empty()
+                && port.bytes().all(|b| b.is_ascii_digit())
+                && (!name.contains(':') || name.ends_with(']')) =>
+        {
+            name
+        }
+        _ => host,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::entry_id_authority;
+
+    #[test]
+    fn entry_ids_name_the_host_without_its_port() {
+        assert_eq!(entry_id_authority("news.example.com"), "news.example.com");
+        assert_eq!(entry_id_authority("news.example.com:8080"), "news.example.com");
+        assert_eq!(entry_id_authority("[::1]:8080"), "[::1]");
+        assert_eq!(entry_id_authority("[::1]"), "[::1]");
+    }
 }

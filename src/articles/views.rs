@@ -13,6 +13,11 @@ use crate::tags::model::PublicTag;
 /// An article in a public list: everything but the body.
 #[derive(Debug, Serialize, ToSchema)]
 pub struct ArticleSummary {
+    /// Never sent (public views go by slug): what the server itself needs to name the article for
+    /// good, such as the Atom feed's entry ids, which must survive a change of slug.
+    #[serde(skip)]
+    #[schema(ignore)]
+    pub id: i64,
     #[schema(example = "hello-world-again")]
     pub slug: String,
     #[schema(example = "Hello, “world” — again")]
@@ -84,6 +89,7 @@ impl ArticleSummary {
     pub fn new(row: SummaryRow, embeds: Embeds) -> Self {
         let authors = public_bylines(embeds.bylines);
         Self {
+            id: row.id,
             excerpt: row.excerpt.unwrap_or(row.derived_excerpt),
             slug: row.slug,
             title: row.title,

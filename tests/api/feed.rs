@@ -31,7 +31,18 @@ async fn the_atom_feed_is_valid_and_filterable(backend: Backend) {
     let content = fish.content.as_ref().unwrap().body.as_deref().unwrap();
     assert!(content.contains("<em>body</em>") && !content.contains("<b>"), "{content}");
     assert!(fish.links[0].href.ends_with("/api/v1/articles/fish-chips-quoted"), "{:?}", fish.links);
-    assert!(fish.published.is_some() && !fish.id.is_empty());
+    assert!(fish.published.is_some());
+    assert!(fish.id.starts_with("tag:") && fish.id.contains(",2026:articles/"), "a tag URI: {}", fish.id);
+    assert_ne!(fish.id, newest.id);
+
+    // The entry id is permanent: a new slug is not a new entry to feed readers.
+    let fish_id = app.get_as(&ada, "/api/v1/admin/articles?q=fish").await.json()["data"][0]["id"].clone();
+    app.patch_as(&ada, &format!("/api/v1/admin/articles/{fish_id}"), json!({"slug": "fish-and-chips"}))
+        .await
+        .assert_status(200);
+    let renamed = feed_rs::parser::parse(app.get("/api/v1/feed.atom").await.body.as_ref()).unwrap();
+    assert!(renamed.entries[1].links[0].href.ends_with("/api/v1/articles/fish-and-chips"));
+    assert_eq!(renamed.entries[1].id, fish.id);
 
     let by_tag = feed_rs::parser::parse(app.get("/api/v1/feed.atom?tag=code").await.body.as_ref()).unwrap();
     assert_eq!(by_tag.entries.len(), 1);
