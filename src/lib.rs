@@ -21,6 +21,7 @@ pub mod schema;
 pub mod slugs;
 pub mod tags;
 
+mod head_requests;
 mod request_log;
 
 use std::sync::Arc;
@@ -157,22 +158,8 @@ pub fn build_app(
         .wrap(cache::PublicCache)
         .wrap(actix_web::middleware::Condition::new(!cors_origins.is_empty(), cors(&cors_origins)))
         .wrap(actix_web::middleware::Compress::default())
-        .wrap(actix_web::middleware::from_fn(head_as_get))
+        .wrap(head_requests::HeadAsGet)
         .wrap(request_log::RequestLog)
-}
-
-/// HEAD on every GET route, as RFC 9110 asks: link checkers, caches and `curl -I` get the GET's
-/// status and headers (`ETag`, `Content-Length`, `Cache-Control`, a 304 for a matching
-/// `If-None-Match`) without its body. Routed as the GET; the HTTP/1 encoder, which saw HEAD when it
-/// read the request, sends the headers and drops the body.
-async fn head_as_get(
-    mut req: ServiceRequest,
-    next: actix_web::middleware::Next<impl MessageBody>,
-) -> Result<ServiceResponse<impl MessageBody>, actix_web::Error> {
-    if req.method() == actix_web::http::Method::HEAD {
-        req.head_mut().method = actix_web::http::Method::GET;
-    }
-    next.call(req).await
 }
 
 /// Browsers on the configured front-end origins may call every route, send the headers the API

@@ -378,7 +378,7 @@ fn accounts_need_both_credentials(components: &mut utoipa::openapi::Components) 
 }
 
 /// The methods each documented path supports, to answer 405 with `Allow` rather than 404. HEAD
-/// goes with GET (see `head_as_get`), as OpenAPI leaves it implicit.
+/// goes with GET (see `head_requests`), as OpenAPI leaves it implicit.
 pub struct MethodTable {
     routes: Vec<(actix_web::dev::ResourceDef, String)>,
 }
