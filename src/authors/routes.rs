@@ -127,10 +127,10 @@ pub async fn admin_create_author(
     JsonBody(input): JsonBody<CreateAuthor>,
 ) -> Result<HttpResponse, ApiError> {
     user.require(Role::Editor)?;
-    let params = state.config.password_hashing;
+    let password_hash = hash_in_background(&state, input.password.clone()).await?;
     let author = state
         .db
-        .run(move |conn| store::create_author(conn, input, &params, |role| authorize_change(&user, role, role)))
+        .run(move |conn| store::create_author(conn, input, password_hash, |role| authorize_change(&user, role, role)))
         .await?;
     let view = AccountView::from_row(author);
     let response = private_json(StatusCode::CREATED, &Item { data: &view });
@@ -249,13 +249,22 @@ async fn update_as(
     id: i64,
     input: UpdateAuthor,
 ) -> Result<super::model::Author, ApiError> {
-    let params = state.config.password_hashing;
+    let password_hash = hash_in_background(state, input.password.clone()).await?;
     state
         .db
         .run(move |conn| {
-            store::update_author(conn, id, input, &params, |current, to| {
+            store::update_author(conn, id, input, password_hash, |current, to| {
                 authorize_change(&user, store::effective_role(current), to)
             })
         })
         .await
+}
+
+/// A password of a request, hashed on the blocking pool without holding a database connection.
+pub async fn hash_in_background(state: &AppState, password: Option<String>) -> Result<Option<String>, ApiError> {
+    if password.is_none() {
+        return Ok(None);
+    }
+    let params = state.config.password_hashing;
+    crate::cpu_bound(move || store::hash_given_password(password.as_deref(), &params)).await
 }

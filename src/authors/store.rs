@@ -34,6 +34,7 @@ pub fn find_by_email(conn: &mut DbConnection, email: &str) -> Result<Option<Auth
 
 /// Creates an account that can log in (`masthead users add`).
 pub fn create_account(conn: &mut DbConnection, account: &NewAccount, params: &HashParams) -> Result<Author, ApiError> {
+    let password_hash = hash_given_password(Some(&account.password), params)?;
     let input = CreateAuthor {
         name: account.name.clone(),
         email: Some(account.email.clone()),
@@ -43,7 +44,7 @@ pub fn create_account(conn: &mut DbConnection, account: &NewAccount, params: &Ha
         avatar_url: None,
         slug: None,
     };
-    create_author(conn, input, params, |_| Ok(()))
+    create_author(conn, input, password_hash, |_| Ok(()))
 }
 
 /// Trims optional text: an empty string means "none".
@@ -80,8 +81,24 @@ fn check_login(v: &mut Validator, email: Option<&str>, password: Option<&str>) {
     }
 }
 
-fn hash(password: Option<&str>, params: &HashParams) -> Result<Option<String>, ApiError> {
-    password.map(|p| hash_password(p, params).map_err(ApiError::Internal)).transpose()
+/// Hashes the password of a request, before any database work: argon2id takes tens of
+/// milliseconds of CPU, which must not be spent holding a pooled connection (the routes run this
+/// with `cpu_bound`). A password the validation will refuse is not hashed; `create_author` and
+/// `update_author` report it with the other fields.
+pub fn hash_given_password(password: Option<&str>, params: &HashParams) -> Result<Option<String>, ApiError> {
+    password
+        .filter(|p| (MIN_PASSWORD_CHARS..=MAX_PASSWORD_CHARS).contains(&p.chars().count()))
+        .map(|p| hash_password(p, params).map_err(ApiError::Internal))
+        .transpose()
+}
+
+/// The hash made by [`hash_given_password`] for a password that passed validation.
+fn hash_of(password: Option<&str>, password_hash: Option<String>) -> Result<Option<String>, ApiError> {
+    match (password, password_hash) {
+        (Some(_), None) => Err(ApiError::Internal("a valid password reached the store unhashed".into())),
+        (None, _) => Ok(None),
+        (Some(_), hash) => Ok(hash),
+    }
 }
 
 fn email_taken(conn: &mut DbConnection, email: &str, except_id: i64) -> Result<bool, ApiError> {
@@ -100,10 +117,11 @@ fn email_conflict(email: &str) -> ApiError {
 
 /// Creates an author: an account when `email` and `password` are given, otherwise byline-only.
 /// `guard` gets the role the new author would have (`None`: byline-only) and may refuse it.
+/// `password_hash` is `input.password` through [`hash_given_password`].
 pub fn create_author(
     conn: &mut DbConnection,
     input: CreateAuthor,
-    params: &HashParams,
+    password_hash: Option<String>,
     guard: impl FnOnce(Option<Role>) -> Result<(), ApiError>,
 ) -> Result<Author, ApiError> {
     let name = input.name.trim().to_string();
@@ -133,7 +151,7 @@ pub fn create_author(
     v.finish()?;
     let role = email.as_ref().map(|_| input.role.unwrap_or(Role::Author));
     guard(role)?;
-    let password_hash = hash(input.password.as_deref(), params)?;
+    let password_hash = hash_of(input.password.as_deref(), password_hash)?;
     write_transaction(conn, |conn| {
         if let Some(email) = &email
             && email_taken(conn, email, -1)?
@@ -209,12 +227,13 @@ struct AuthorChanges<'a> {
 
 /// Changes an author. `guard` gets the author as stored and the role they would have after the
 /// change, inside the transaction. Keeps at least one active admin; a new password or a
-/// deactivation ends every session of the account.
+/// deactivation ends every session of the account. `password_hash` is `input.password` through
+/// [`hash_given_password`].
 pub fn update_author(
     conn: &mut DbConnection,
     id: i64,
     input: UpdateAuthor,
-    params: &HashParams,
+    password_hash: Option<String>,
     guard: impl FnOnce(&Author, Option<Role>) -> Result<(), ApiError>,
 ) -> Result<Author, ApiError> {
     let name = input.name.as_deref().map(str::trim);
@@ -235,7 +254,7 @@ pub fn update_author(
         v.check(slugs::is_valid_slug(slug), "slug", slugs::SLUG_RULE);
     }
     v.finish()?;
-    let password_hash = hash(input.password.as_deref(), params)?;
+    let password_hash = hash_of(input.password.as_deref(), password_hash)?;
     write_transaction(conn, |conn| {
         let current: Author = find_account(conn, id)?.ok_or_else(author_not_found)?;
         let had_login = effective_role(&current).is_some();
@@ -350,19 +369,19 @@ fn active_admins(conn: &mut DbConnection) -> Result<i64, ApiError> {
 /// One's own profile: name, bio, avatar.
 pub fn update_profile(conn: &mut DbConnection, id: i64, input: UpdateProfile) -> Result<Author, ApiError> {
     let update = UpdateAuthor { name: input.name, bio: input.bio, avatar_url: input.avatar_url, ..Default::default() };
-    update_author(conn, id, update, &HashParams::default(), |_, _| Ok(()))
+    update_author(conn, id, update, None, |_, _| Ok(()))
 }
 
-/// Sets a new password (already checked against the current one by the caller) and ends every
-/// other session.
+/// Sets a new password (already checked against the current one by the caller, and hashed with
+/// [`hash_given_password`]) and ends every other session.
 pub fn set_password(
     conn: &mut DbConnection,
     id: i64,
     new_password: &str,
-    params: &HashParams,
+    password_hash: Option<String>,
 ) -> Result<Author, ApiError> {
     let update = UpdateAuthor { password: Some(new_password.to_string()), ..Default::default() };
-    update_author(conn, id, update, params, |_, _| Ok(()))
+    update_author(conn, id, update, password_hash, |_, _| Ok(()))
 }
 
 pub fn get(conn: &mut DbConnection, id: i64) -> Result<Author, ApiError> {
