@@ -45,9 +45,9 @@ pub struct ArticleListQuery {
     pub published_after: Option<DateTime<Utc>>,
     /// Published before this time (RFC 3339).
     pub published_before: Option<DateTime<Utc>>,
-    /// Words to find in the title, excerpt or body (all of them; case and accents ignored on
-    /// SQLite, case on PostgreSQL). Pair with `sort=relevance` for the best matches first. Text
-    /// without a letter or digit finds nothing.
+    /// Words to find in the title, excerpt or body (all of them; case and accents ignored). Pair
+    /// with `sort=relevance` for the best matches first. Text without a letter or digit finds
+    /// nothing.
     #[param(max_length = 200, example = "analytical engine")]
     pub q: Option<String>,
     /// The order; newest first by default.

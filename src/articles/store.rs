@@ -110,7 +110,7 @@ impl Search {
     > {
         let (before, after) = match self.kind {
             DbKind::Sqlite => ("articles.id IN (SELECT rowid FROM article_search WHERE article_search MATCH ", ")"),
-            DbKind::Postgres => ("articles.search @@ plainto_tsquery('simple', ", ")"),
+            DbKind::Postgres => ("articles.search @@ plainto_tsquery('masthead_search', ", ")"),
         };
         diesel::dsl::sql::<diesel::sql_types::Bool>(before)
             .bind::<diesel::sql_types::Text, _>(self.query_text())
@@ -130,7 +130,7 @@ impl Search {
                 "(SELECT bm25(article_search, 10.0, 4.0, 1.0) FROM article_search WHERE article_search MATCH ",
                 " AND article_search.rowid = articles.id)",
             ),
-            DbKind::Postgres => ("-ts_rank(articles.search, plainto_tsquery('simple', ", "))"),
+            DbKind::Postgres => ("-ts_rank(articles.search, plainto_tsquery('masthead_search', ", "))"),
         };
         diesel::dsl::sql::<diesel::sql_types::Double>(before)
             .bind::<diesel::sql_types::Text, _>(self.query_text())

@@ -25,6 +25,11 @@ async fn search_finds_ranks_and_follows_edits(backend: Backend) {
         json!({"title": "Gardening", "slug": "gardening", "body_markdown": "Nothing mechanical here."}),
     )
     .await;
+    app.published(
+        &author,
+        json!({"title": "Café society", "slug": "cafe", "body_markdown": "A naïve Zoë, über alles."}),
+    )
+    .await;
     let draft = app.draft(&author, json!({"title": "Secret engine", "body_markdown": "engine engine"})).await;
     let trashed = app.published(&author, json!({"title": "Old engine", "body_markdown": "engine"})).await;
     app.delete_as(&author, &format!("/api/v1/admin/articles/{}", trashed["id"])).await.assert_status(204);
@@ -45,6 +50,10 @@ async fn search_finds_ranks_and_follows_edits(backend: Backend) {
     // The title counts most.
     assert_eq!(search("q=engine&sort=relevance").await, ["engine", "looms"]);
     assert_eq!(search("q=ENGINE&sort=relevance").await, ["engine", "looms"]);
+    // Accents are ignored both ways, on both backends.
+    assert_eq!(search("q=cafe").await, ["cafe"]);
+    assert_eq!(search("q=caf%C3%A9%20naive%20zoe%20UBER").await, ["cafe"]);
+    assert_eq!(search("q=na%C3%AFve").await, ["cafe"]);
     // Every word must match.
     assert_eq!(search("q=engine%20cards").await, ["looms"]);
     assert_eq!(search("q=engine%20gardening").await, Vec::<String>::new());
