@@ -19,8 +19,18 @@ async fn cached_responses_follow_every_write(backend: Backend) {
 
     let miss = app.get("/api/v1/articles?tag=t").await;
     assert_eq!(miss.header("x-masthead-cache"), Some("miss"));
-    let hit = app.get("/api/v1/articles?tag=t").await;
-    assert_eq!(hit.header("x-masthead-cache"), Some("hit"));
+    // A repeat is a hit, once the watcher has seen the write above: its own notification (NOTIFY
+    // on PostgreSQL, data_version on SQLite) may arrive just after the first read on a loaded
+    // machine, and drop that first copy.
+    let started = std::time::Instant::now();
+    let hit = loop {
+        let again = app.get("/api/v1/articles?tag=t").await;
+        if again.header("x-masthead-cache") == Some("hit") {
+            break again;
+        }
+        assert!(started.elapsed() < std::time::Duration::from_secs(5), "the response is never cached");
+        actix_rt::time::sleep(std::time::Duration::from_millis(50)).await;
+    };
     assert_eq!(hit.body, miss.body);
     assert_eq!(hit.header("etag"), miss.header("etag"));
     assert_eq!(hit.header("cache-control"), miss.header("cache-control"));
