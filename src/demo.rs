@@ -354,6 +354,7 @@ pub fn generate(
                     .values(&NewArticle {
                         slug: &slug,
                         title: &title,
+                        title_key: &crate::slugs::sort_key(&title),
                         excerpt: None,
                         derived_excerpt: &rendered.derived_excerpt,
                         body_markdown: &body,

@@ -24,6 +24,7 @@ diesel::table! {
         id -> BigInt,
         slug -> Text,
         title -> Text,
+        title_key -> Text,
         excerpt -> Nullable<Text>,
         derived_excerpt -> Text,
         body_markdown -> Text,

@@ -25,6 +25,14 @@ pub fn slugify_name(name: &str, prefix: &str) -> String {
     slugify(name, &format!("{prefix}-{hash}"))
 }
 
+/// The key titles sort by, the same on both backends: transliterated to ASCII and lowercased
+/// (`Ábaco` → `abaco`, `Über` → `uber`), so `sort=title` ignores case and accents as search does.
+/// Text with nothing to transliterate keeps its own lowercase, so the key is never empty.
+pub fn sort_key(text: &str) -> String {
+    let key = deunicode::deunicode(text).to_lowercase();
+    if key.trim().is_empty() { text.to_lowercase() } else { key }
+}
+
 /// Lowercase ASCII letters and digits in groups joined by single hyphens.
 pub fn is_valid_slug(slug: &str) -> bool {
     !slug.is_empty()

@@ -50,7 +50,7 @@ pub struct ArticleListQuery {
     /// nothing.
     #[param(max_length = 200, example = "analytical engine")]
     pub q: Option<String>,
-    /// The order; newest first by default.
+    /// The order; newest first by default. `title` ignores case and accents.
     #[param(inline)]
     pub sort: Option<Sort>,
     /// `body` adds `body_html` to every item (lists are light by default; `fields=` can ask for
@@ -106,7 +106,7 @@ pub enum CursorKey {
 
 impl Cursor {
     /// `<order>.<key>.<id>`: `n`, `o` or `u` (newest, oldest, recently updated) with the key in
-    /// microseconds since 1970; `t` (title) with the title's UTF-8 in hex; `r.<offset>` for
+    /// microseconds since 1970; `t` (title) with the title's sort key in hex; `r.<offset>` for
     /// relevance. Any text of that shape is a valid position, so that the pattern in the OpenAPI
     /// document and the server agree exactly; clients are to treat it as opaque all the same.
     pub fn encode(&self) -> String {

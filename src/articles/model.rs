@@ -27,6 +27,8 @@ pub struct ArticleRow {
     pub id: i64,
     pub slug: String,
     pub title: String,
+    /// What `sort=title` orders by (see `slugs::sort_key`).
+    pub title_key: String,
     pub excerpt: Option<String>,
     pub derived_excerpt: String,
     pub body_markdown: String,
@@ -56,6 +58,8 @@ pub struct SummaryRow {
     pub id: i64,
     pub slug: String,
     pub title: String,
+    /// What `sort=title` orders by (see `slugs::sort_key`).
+    pub title_key: String,
     pub excerpt: Option<String>,
     pub derived_excerpt: String,
     pub status: String,
@@ -86,6 +90,7 @@ impl ArticleRow {
             id: self.id,
             slug: self.slug,
             title: self.title,
+            title_key: self.title_key,
             excerpt: self.excerpt,
             derived_excerpt: self.derived_excerpt,
             status: self.status,
@@ -115,6 +120,7 @@ impl ArticleRow {
 pub struct NewArticle<'a> {
     pub slug: &'a str,
     pub title: &'a str,
+    pub title_key: &'a str,
     pub excerpt: Option<&'a str>,
     pub derived_excerpt: &'a str,
     pub body_markdown: &'a str,

@@ -202,7 +202,7 @@ fn ordered(
         Sort::NewestFirst => query.order((articles::published_at.desc(), articles::id.desc())),
         Sort::OldestFirst => query.order((articles::published_at.asc(), articles::id.asc())),
         // Case-insensitive, and the same on both backends whatever the database's collation.
-        Sort::Title => query.order((lower(articles::title).asc(), articles::id.asc())),
+        Sort::Title => query.order((articles::title_key.asc(), articles::id.asc())),
         Sort::RecentlyUpdated => query.order((articles::updated_at.desc(), articles::id.desc())),
     }
 }
@@ -237,12 +237,11 @@ fn after(query: articles::BoxedQuery<'static, DbBackend>, cursor: &Cursor) -> ar
                 .sql(")"),
         ),
         (CursorKey::Offset(offset), _) => query.offset(*offset),
-        // Lowered by the database on both sides, so the bound compares exactly as ORDER BY does.
-        (CursorKey::Text(title), _) => query.filter(
-            seek("lower(articles.title), articles.id", ">")
-                .sql("lower(")
-                .bind::<Text, _>(title.clone())
-                .sql("), ")
+        // The cursor carries the row's sort key, compared exactly as ORDER BY compares it.
+        (CursorKey::Text(key), _) => query.filter(
+            seek("articles.title_key, articles.id", ">")
+                .bind::<Text, _>(key.clone())
+                .sql(", ")
                 .bind::<BigInt, _>(id)
                 .sql(")"),
         ),
@@ -254,7 +253,7 @@ fn cursor_of(row: &SummaryRow, sort: Sort, position: i64) -> Cursor {
         Sort::Relevance => CursorKey::Offset(position),
         Sort::NewestFirst | Sort::OldestFirst => CursorKey::Time(row.published_at.unwrap_or(row.updated_at)),
         Sort::RecentlyUpdated => CursorKey::Time(row.updated_at),
-        Sort::Title => CursorKey::Text(row.title.clone()),
+        Sort::Title => CursorKey::Text(row.title_key.clone()),
     };
     Cursor { sort, key, id: row.id }
 }
@@ -797,6 +796,7 @@ pub fn create(conn: &mut DbConnection, writer: Writer, prepared: Prepared) -> Re
                     .values(&NewArticle {
                         slug: &slug,
                         title: &title,
+                        title_key: &slugs::sort_key(&title),
                         excerpt: excerpt.as_deref(),
                         derived_excerpt: &rendered.derived_excerpt,
                         body_markdown: &body,
@@ -841,6 +841,7 @@ pub fn create(conn: &mut DbConnection, writer: Writer, prepared: Prepared) -> Re
 #[diesel(table_name = articles)]
 struct ArticleChanges<'a> {
     title: Option<&'a str>,
+    title_key: Option<String>,
     slug: Option<&'a str>,
     excerpt: Option<Option<&'a str>>,
     derived_excerpt: Option<&'a str>,
@@ -896,6 +897,7 @@ fn apply(
     }
     let changes = ArticleChanges {
         title: fields.title.as_deref(),
+        title_key: fields.title.as_deref().map(slugs::sort_key),
         slug: fields.slug.as_deref(),
         excerpt: text(&fields.excerpt),
         derived_excerpt: rendered.map(|r| r.derived_excerpt.as_str()),

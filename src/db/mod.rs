@@ -129,7 +129,9 @@ impl Db {
     /// Runs the pending migrations of the backend in use; returns the versions applied.
     pub fn migrate(&self) -> Result<Vec<String>, DbSetupError> {
         let mut conn = self.pool.get().map_err(|e| DbSetupError::Connect(e.to_string()))?;
-        run_migrations(&mut conn).map_err(DbSetupError::Migrate)
+        let applied = run_migrations(&mut conn).map_err(DbSetupError::Migrate)?;
+        fill_title_keys(&mut conn).map_err(|e| DbSetupError::Migrate(e.to_string()))?;
+        Ok(applied)
     }
 
     /// A pooled connection for synchronous callers (the CLI, tests).
@@ -170,6 +172,33 @@ fn run_migrations(conn: &mut DbConnection) -> Result<Vec<String>, String> {
         }
     };
     applied.map_err(|e| e.to_string())
+}
+
+/// Gives every article without a title sort key its key (`slugs::sort_key`): the rows written
+/// before migration 000008, which SQL could not compute it for. Idempotent; once they are filled,
+/// one index seek that finds nothing.
+fn fill_title_keys(conn: &mut DbConnection) -> Result<(), diesel::result::Error> {
+    use crate::schema::articles;
+    let mut after = 0;
+    loop {
+        let rows: Vec<(i64, String)> = articles::table
+            .filter(articles::title_key.eq(""))
+            .filter(articles::id.gt(after))
+            .order(articles::id)
+            .select((articles::id, articles::title))
+            .limit(1000)
+            .load(conn)?;
+        let Some(&(last, _)) = rows.last() else { return Ok(()) };
+        conn.transaction(|conn| {
+            for (id, title) in &rows {
+                diesel::update(articles::table.find(id))
+                    .set(articles::title_key.eq(crate::slugs::sort_key(title)))
+                    .execute(conn)?;
+            }
+            Ok::<_, diesel::result::Error>(())
+        })?;
+        after = last;
+    }
 }
 
 /// Runs `work` in a transaction that writes. On SQLite it starts with `BEGIN IMMEDIATE`, taking the
