@@ -302,7 +302,7 @@ pub async fn change_password(
         ApiError::Unauthorized(_) => ApiError::Unauthorized("the current password is wrong".into()),
         other => other,
     })?;
-    let password_hash = crate::authors::routes::hash_in_background(&state, Some(input.new_password.clone())).await?;
+    let password_hash = crate::auth::password::hash_in_background(&state, Some(input.new_password.clone())).await?;
     let account =
         state.db.run(move |conn| authors_store::set_password(conn, id, &input.new_password, password_hash)).await?;
     tracing::info!(author_id = id, "password changed; sessions revoked");

@@ -11,7 +11,7 @@ use super::model::{
     UpdateAuthor, UpdateProfile, is_plausible_email, normalize_email,
 };
 use crate::articles::store::is_public;
-use crate::auth::password::{HashParams, MAX_PASSWORD_CHARS, MIN_PASSWORD_CHARS, hash_password};
+use crate::auth::password::{HashParams, MAX_PASSWORD_CHARS, MIN_PASSWORD_CHARS, hash_given_password};
 use crate::auth::{Role, sessions};
 use crate::db::{self, DbConnection, write_transaction};
 use crate::error::{ApiError, Validator};
@@ -79,17 +79,6 @@ fn check_login(v: &mut Validator, email: Option<&str>, password: Option<&str>) {
     if let Some(password) = password {
         v.chars("password", password, MIN_PASSWORD_CHARS, MAX_PASSWORD_CHARS);
     }
-}
-
-/// Hashes the password of a request, before any database work: argon2id takes tens of
-/// milliseconds of CPU, which must not be spent holding a pooled connection (the routes run this
-/// with `cpu_bound`). A password the validation will refuse is not hashed; `create_author` and
-/// `update_author` report it with the other fields.
-pub fn hash_given_password(password: Option<&str>, params: &HashParams) -> Result<Option<String>, ApiError> {
-    password
-        .filter(|p| (MIN_PASSWORD_CHARS..=MAX_PASSWORD_CHARS).contains(&p.chars().count()))
-        .map(|p| hash_password(p, params).map_err(ApiError::Internal))
-        .transpose()
 }
 
 /// The hash made by [`hash_given_password`] for a password that passed validation.
