@@ -180,6 +180,7 @@ fn run_migrations(conn: &mut DbConnection) -> Result<Vec<String>, String> {
 fn fill_title_keys(conn: &mut DbConnection) -> Result<(), diesel::result::Error> {
     use crate::schema::articles;
     let mut after = 0;
+    let mut filled = 0;
     loop {
         let rows: Vec<(i64, String)> = articles::table
             .filter(articles::title_key.eq(""))
@@ -188,7 +189,14 @@ fn fill_title_keys(conn: &mut DbConnection) -> Result<(), diesel::result::Error>
             .select((articles::id, articles::title))
             .limit(1000)
             .load(conn)?;
-        let Some(&(last, _)) = rows.last() else { return Ok(()) };
+        let Some(&(last, _)) = rows.last() else {
+            if filled > 0 {
+                // Once, on the first start after migration 000008: say why the start took longer.
+                tracing::info!(filled, "gave existing articles their title sort keys");
+            }
+            return Ok(());
+        };
+        filled += rows.len();
         conn.transaction(|conn| {
             for (id, title) in &rows {
                 diesel::update(articles::table.find(id))
