@@ -2,22 +2,24 @@
 //! public GET, keyed by path and query, so that a hit costs no database work at all.
 //!
 //! Correctness rules, all in this file:
-//! - **Every write invalidates.** A successful non-GET under `/api/v1/admin/` bumps the
-//!   generation (and, on PostgreSQL, sends `NOTIFY masthead_cache`), and so does any response a
-//!   route marks with [`PublicContentChanged`] (a reader's comment approved at once).
-//! - **Other nodes and processes invalidate too.** A background thread bumps the generation when
-//!   another node writes: `LISTEN masthead_cache` on PostgreSQL, `PRAGMA data_version` on SQLite
-//!   (which changes when any other connection commits), within about 100 ms.
+//! - **Every write invalidates.** The cache observes the database (`db::ChangeObserver`): every
+//!   committed write to public content, whatever route or spelling of a URL led to it, bumps the
+//!   generation before its response leaves (see `db::write_transaction`).
+//! - **Other nodes and processes invalidate too**, through the database watcher (`LISTEN` on
+//!   PostgreSQL, `PRAGMA data_version` on SQLite), within about 100 ms. While the watcher has lost
+//!   its connection nothing is served from the cache or stored in it, and the cache starts empty
+//!   when it is back: a write made in between cannot be missed.
 //! - **Nothing outlives the next scheduled publication.** Per generation, the cache learns the
 //!   earliest future `published_at`, and empties itself when that time comes.
+//! - **Answers depend on nothing outside the key.** Public routes read no request header but the
+//!   validators, which every hit evaluates afresh; absolute URLs come from the configuration.
 //! - **Bounded memory.** Past `MASTHEAD_CACHE_BYTES` it starts over (0 turns it off).
 
 use std::collections::HashMap;
 use std::future::{Future, Ready, ready};
 use std::pin::Pin;
-use std::sync::atomic::{AtomicU64, Ordering};
-use std::sync::{Arc, Mutex, Weak};
-use std::time::Duration;
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::{Arc, Mutex};
 
 use actix_web::body::{BoxBody, MessageBody};
 use actix_web::dev::{Service, ServiceRequest, ServiceResponse, Transform, forward_ready};
@@ -29,18 +31,12 @@ use chrono::NaiveDateTime;
 use diesel::prelude::*;
 
 use crate::AppState;
-use crate::db::{DatabaseUrl, DbConnection};
+use crate::db::DbConnection;
 use crate::error::ApiError;
 use crate::schema::articles;
 
-const CHANNEL: &str = "masthead_cache";
-
 /// `hit` or `miss` on cacheable responses: for operators and benchmarks.
 static CACHE_STATUS: header::HeaderName = header::HeaderName::from_static("x-masthead-cache");
-
-/// Put in a response's extensions by a route outside `/api/v1/admin/` whose write changed public
-/// content, so that the cache is invalidated as for an editor's write.
-pub struct PublicContentChanged;
 
 /// A cached public response.
 struct Entry {
@@ -59,6 +55,8 @@ struct Entries {
 /// The cache; one per process, shared by every worker.
 pub struct ResponseCache {
     generation: AtomicU64,
+    /// Whether other nodes' writes can be seen (the database watcher is connected).
+    live: AtomicBool,
     entries: Mutex<Entries>,
     budget_bytes: usize,
     /// One lock per key being made: when many requests miss the same key at once (a cold cache
@@ -71,6 +69,7 @@ impl ResponseCache {
     pub fn new(budget_bytes: usize) -> Self {
         Self {
             generation: AtomicU64::new(0),
+            live: AtomicBool::new(false),
             entries: Mutex::new(Entries { generation: 0, valid_until: None, map: HashMap::new(), bytes: 0 }),
             budget_bytes,
             in_flight: Mutex::new(HashMap::new()),
@@ -92,6 +91,9 @@ impl ResponseCache {
     }
 
     fn get(&self, key: &str, now: NaiveDateTime) -> Option<Arc<Entry>> {
+        if !self.live.load(Ordering::SeqCst) {
+            return None;
+        }
         let generation = self.generation.load(Ordering::SeqCst);
         let mut entries = self.lock();
         let expired = matches!(entries.valid_until, Some(Some(until)) if now >= until);
@@ -124,7 +126,10 @@ impl ResponseCache {
     fn put(&self, key: String, entry: Entry, generation: u64, valid_until: Option<NaiveDateTime>) {
         let size = key.len() + entry.body.len() + 256;
         let mut entries = self.lock();
-        if entries.generation != generation || self.generation.load(Ordering::SeqCst) != generation {
+        if entries.generation != generation
+            || self.generation.load(Ordering::SeqCst) != generation
+            || !self.live.load(Ordering::SeqCst)
+        {
             return; // a write happened while this response was made: it may be stale already
         }
         if entries.bytes + size > self.budget_bytes {
@@ -134,6 +139,22 @@ impl ResponseCache {
         entries.valid_until = Some(valid_until);
         entries.bytes += size;
         entries.map.insert(key, Arc::new(entry));
+    }
+}
+
+impl crate::db::ChangeObserver for ResponseCache {
+    fn changed(&self) {
+        self.invalidate();
+    }
+
+    fn feed_lost(&self) {
+        self.live.store(false, Ordering::SeqCst);
+        self.invalidate();
+    }
+
+    fn feed_restored(&self) {
+        self.invalidate();
+        self.live.store(true, Ordering::SeqCst);
     }
 }
 
@@ -156,11 +177,6 @@ fn cacheable(req: &ServiceRequest) -> bool {
         && !path.starts_with("/api/v1/admin")
         && !path.starts_with("/api/v1/auth")
         && !path.starts_with("/api/v1/previews")
-}
-
-/// Writes that change what the public sees.
-fn invalidating(req: &ServiceRequest) -> bool {
-    !matches!(*req.method(), Method::GET | Method::HEAD | Method::OPTIONS) && req.path().starts_with("/api/v1/admin/")
 }
 
 /// The caching middleware (see the module comment).
@@ -202,17 +218,8 @@ where
         let Some(state) = req.app_data::<web::Data<AppState>>().cloned().filter(|s| s.cache.enabled()) else {
             return Box::pin(async move { Ok(service.call(req).await?.map_into_boxed_body()) });
         };
-        if invalidating(&req) || !cacheable(&req) {
-            let editor_write = invalidating(&req);
-            return Box::pin(async move {
-                let response = service.call(req).await?;
-                let changed = editor_write || response.response().extensions().contains::<PublicContentChanged>();
-                if changed && response.status().is_success() {
-                    state.cache.invalidate();
-                    notify_other_nodes(&state);
-                }
-                Ok(response.map_into_boxed_body())
-            });
+        if !cacheable(&req) {
+            return Box::pin(async move { Ok(service.call(req).await?.map_into_boxed_body()) });
         }
         let key = req.uri().to_string();
         let now = crate::db::now();
@@ -288,88 +295,4 @@ fn respond(req: &actix_web::HttpRequest, entry: &Entry) -> HttpResponse {
         }
     }
     if fresh { response.finish() } else { response.body(entry.body.clone()) }
-}
-
-/// Tells the other nodes (PostgreSQL only; SQLite processes notice through `data_version`).
-fn notify_other_nodes(state: &web::Data<AppState>) {
-    if !matches!(state.config.database_url, DatabaseUrl::Postgres(_)) {
-        return;
-    }
-    let db = state.db.clone();
-    actix_web::rt::spawn(async move {
-        let sent = db
-            .run(|conn| {
-                diesel::sql_query(format!("NOTIFY {CHANNEL}")).execute(conn)?;
-                Ok(())
-            })
-            .await;
-        if let Err(error) = sent {
-            tracing::warn!(%error, "cannot notify the other nodes of a write");
-        }
-    });
-}
-
-/// Watches for writes made by other nodes or processes and invalidates the cache, until the cache
-/// is dropped. Runs on its own thread with its own connection.
-pub fn watch_other_writers(cache: &Arc<ResponseCache>, url: DatabaseUrl) {
-    if !cache.enabled() {
-        return;
-    }
-    let cache = Arc::downgrade(cache);
-    let spawned = std::thread::Builder::new().name("masthead-cache-watch".into()).spawn(move || {
-        while cache.strong_count() > 0 {
-            if let Err(error) = watch(&cache, &url) {
-                tracing::warn!(%error, "cache invalidation watcher lost its connection; retrying");
-            }
-            std::thread::sleep(Duration::from_secs(1));
-        }
-    });
-    if let Err(error) = spawned {
-        tracing::error!(%error, "cannot start the cache invalidation watcher");
-    }
-}
-
-fn watch(cache: &Weak<ResponseCache>, url: &DatabaseUrl) -> Result<(), String> {
-    use diesel::connection::SimpleConnection;
-    let tick = Duration::from_millis(100);
-    match url {
-        DatabaseUrl::Postgres(url) => {
-            let mut conn = diesel::PgConnection::establish(url).map_err(|e| e.to_string())?;
-            conn.batch_execute(&format!("LISTEN {CHANNEL}")).map_err(|e| e.to_string())?;
-            while let Some(cache) = cache.upgrade() {
-                let mut changed = false;
-                for notification in conn.notifications_iter() {
-                    notification.map_err(|e| e.to_string())?;
-                    changed = true;
-                }
-                if changed {
-                    cache.invalidate();
-                }
-                drop(cache);
-                std::thread::sleep(tick);
-            }
-        }
-        DatabaseUrl::Sqlite(path) => {
-            #[derive(QueryableByName)]
-            struct DataVersion {
-                #[diesel(sql_type = diesel::sql_types::BigInt)]
-                data_version: i64,
-            }
-            let mut conn = diesel::SqliteConnection::establish(path).map_err(|e| e.to_string())?;
-            let version = |conn: &mut diesel::SqliteConnection| {
-                diesel::sql_query("PRAGMA data_version").get_result::<DataVersion>(conn).map(|v| v.data_version)
-            };
-            let mut seen = version(&mut conn).map_err(|e| e.to_string())?;
-            while let Some(cache) = cache.upgrade() {
-                let now = version(&mut conn).map_err(|e| e.to_string())?;
-                if now != seen {
-                    seen = now;
-                    cache.invalidate();
-                }
-                drop(cache);
-                std::thread::sleep(tick);
-            }
-        }
-    }
-    Ok(())
 }

@@ -12,7 +12,7 @@ use std::time::Duration;
 use crate::auth::password::HashParams;
 use crate::auth::throttle::LoginLimits;
 use crate::comments::CommentSettings;
-use crate::db::DatabaseUrl;
+use crate::db::{DatabaseUrl, DbSettings};
 use crate::responses::CachePolicy;
 
 /// The shortest JWT secret accepted: HS256 is only as strong as its key.
@@ -35,7 +35,17 @@ pub struct Config {
     /// anyone else can write those headers).
     pub trust_proxy: bool,
     pub log_filter: String,
-    pub db_pool_size: u32,
+    /// The pool, how long a request waits for a connection, and its database time budget.
+    pub db: DbSettings,
+    /// The API's public address (`https://cms.example.com`, perhaps with a path prefix) for the
+    /// absolute links the API writes (feeds, preview links); never taken from request headers.
+    pub public_url: Option<String>,
+    /// How long a request body may take to arrive (408 after).
+    pub body_timeout: Duration,
+    /// Password hashes computed at once (each takes about 19 MiB for a few tens of milliseconds).
+    pub password_hash_concurrency: usize,
+    /// Most client connections served at once; `None` to derive it from the open-file limit.
+    pub max_connections: Option<usize>,
     /// Argon2id cost; tests lower it, production keeps OWASP's minimum or more.
     pub password_hashing: HashParams,
     /// Largest request body accepted, in bytes (413 above it).
@@ -102,7 +112,22 @@ impl Config {
             },
             trust_proxy: parse_bool("MASTHEAD_TRUST_PROXY", false)?,
             log_filter: var_or("MASTHEAD_LOG", "info"),
-            db_pool_size: parse_var("MASTHEAD_DB_POOL_SIZE", 8, 1..=256)? as u32,
+            db: DbSettings {
+                pool_size: parse_var("MASTHEAD_DB_POOL_SIZE", 8, 1..=256)? as u32,
+                acquire_timeout: Duration::from_millis(parse_var("MASTHEAD_DB_ACQUIRE_TIMEOUT_MS", 1000, 10..=60_000)?),
+                query_timeout: Some(Duration::from_millis(parse_var("MASTHEAD_QUERY_TIMEOUT_MS", 2000, 50..=600_000)?)),
+            },
+            public_url: parse_public_url(&var_or("MASTHEAD_PUBLIC_URL", ""))?,
+            body_timeout: Duration::from_millis(parse_var("MASTHEAD_BODY_TIMEOUT_MS", 10_000, 100..=600_000)?),
+            password_hash_concurrency: parse_var(
+                "MASTHEAD_PASSWORD_HASH_CONCURRENCY",
+                default_hash_concurrency() as u64,
+                1..=256,
+            )? as usize,
+            max_connections: match parse_var("MASTHEAD_MAX_CONNECTIONS", 0, 0..=1_000_000)? {
+                0 => None,
+                n => Some(n as usize),
+            },
             password_hashing: HashParams::default(),
             max_body_bytes: parse_var("MASTHEAD_MAX_BODY_BYTES", 1024 * 1024, 1024..=64 * 1024 * 1024)? as usize,
             public_cache: CachePolicy {
@@ -137,7 +162,15 @@ impl Config {
             login_limits: LoginLimits { per_address: 10, per_account: 5, window: chrono::Duration::seconds(900) },
             trust_proxy: false,
             log_filter: "warn".into(),
-            db_pool_size: 4,
+            db: DbSettings {
+                pool_size: 4,
+                acquire_timeout: Duration::from_secs(5),
+                query_timeout: Some(Duration::from_secs(10)),
+            },
+            public_url: Some("https://news.example.com".into()),
+            body_timeout: Duration::from_secs(10),
+            password_hash_concurrency: 2,
+            max_connections: None,
             password_hashing: HashParams::cheap_for_tests(),
             max_body_bytes: 64 * 1024,
             public_cache: CachePolicy { max_age: 60, stale_while_revalidate: 300 },
@@ -191,6 +224,21 @@ impl Config {
         Ok(())
     }
 
+    /// The base of every absolute link the API writes: `MASTHEAD_PUBLIC_URL`, or else the listen
+    /// address (loopback when it listens on every interface). Never a request's `Host` or
+    /// forwarding headers, which anyone can write and which would end up in cached responses.
+    pub fn public_base(&self) -> String {
+        if let Some(url) = &self.public_url {
+            return url.clone();
+        }
+        let ip = match self.addr.ip() {
+            std::net::IpAddr::V4(ip) if ip.is_unspecified() => std::net::Ipv4Addr::LOCALHOST.into(),
+            std::net::IpAddr::V6(ip) if ip.is_unspecified() => std::net::Ipv6Addr::LOCALHOST.into(),
+            ip => ip,
+        };
+        format!("http://{}", SocketAddr::new(ip, self.addr.port()))
+    }
+
     /// Beside the SQLite database, or in the working directory when the database is PostgreSQL.
     fn dev_secret_path(&self) -> PathBuf {
         match &self.database_url {
@@ -231,6 +279,33 @@ fn parse_var(name: &str, default: u64, range: std::ops::RangeInclusive<u64>) -> 
             range.end()
         ))),
     }
+}
+
+/// One hash per core, at most four: enough to log in hundreds of people a second, and at most
+/// about 80 MiB of hashing memory.
+fn default_hash_concurrency() -> usize {
+    std::thread::available_parallelism().map_or(1, |n| n.get()).min(4)
+}
+
+/// `https://cms.example.com/` → `https://cms.example.com`: an absolute http(s) URL with a host,
+/// perhaps a path prefix, no query or fragment; kept without its trailing slash.
+fn parse_public_url(raw: &str) -> Result<Option<String>, ConfigError> {
+    let raw = raw.trim();
+    if raw.is_empty() {
+        return Ok(None);
+    }
+    let rest = raw.strip_prefix("https://").or_else(|| raw.strip_prefix("http://"));
+    let host = rest.map(|rest| rest.split('/').next().unwrap_or(""));
+    let valid = host.is_some_and(|host| !host.is_empty() && !host.contains('@'))
+        && !raw.contains(['?', '#'])
+        && !raw.chars().any(|c| c.is_whitespace() || c.is_control());
+    if !valid {
+        return Err(ConfigError(format!(
+            "MASTHEAD_PUBLIC_URL: `{raw}` is not a public address such as https://cms.example.com \
+             (http or https, a host, perhaps a path; no query)"
+        )));
+    }
+    Ok(Some(raw.trim_end_matches('/').to_string()))
 }
 
 /// `https://a.example, https://b.example` → the list; each must be an origin (scheme and host,

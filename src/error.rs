@@ -40,8 +40,22 @@ pub enum ApiError {
     UnsupportedMediaType(String),
     #[error("{detail}")]
     TooManyRequests { detail: String, retry_after_seconds: u64 },
+    /// The database is out of reach (the cause is logged, not sent).
     #[error("{0}")]
     Unavailable(String),
+    /// Every database connection (or password-hashing slot) stayed busy for longer than a request
+    /// may wait: shed load rather than queue without end.
+    #[error("{0}")]
+    Busy(String),
+    /// The request's database work ran past `MASTHEAD_QUERY_TIMEOUT_MS` and was cancelled.
+    #[error("{0}")]
+    QueryTimeout(String),
+    /// A write failed because the database's disk is full; reads still work.
+    #[error("{0}")]
+    StorageFull(String),
+    /// The request body did not arrive within `MASTHEAD_BODY_TIMEOUT_MS`.
+    #[error("{0}")]
+    RequestTimeout(String),
     #[error("{0}")]
     Internal(String),
 }
@@ -102,6 +116,10 @@ impl ApiError {
             Self::UnsupportedMediaType(_) => ("unsupported-media-type", "Unsupported media type"),
             Self::TooManyRequests { .. } => ("too-many-requests", "Too many requests"),
             Self::Unavailable(_) => ("unavailable", "Service unavailable"),
+            Self::Busy(_) => ("busy", "Server busy"),
+            Self::QueryTimeout(_) => ("query-timeout", "Query took too long"),
+            Self::StorageFull(_) => ("storage-full", "Storage full"),
+            Self::RequestTimeout(_) => ("request-timeout", "Request timeout"),
             Self::Internal(_) => ("internal", "Internal server error"),
         }
     }
@@ -112,6 +130,15 @@ impl ApiError {
             // The cause of a 500 is logged, never sent: it may hold SQL or paths.
             Self::Internal(_) => "the server failed to handle this request; it has been logged".to_string(),
             Self::Unavailable(_) => "the database is unavailable; retry shortly".to_string(),
+            Self::Busy(_) => "the server is at capacity; retry in a moment".to_string(),
+            Self::QueryTimeout(_) => {
+                "this request needed more database time than the server allows; narrow it, or retry later".to_string()
+            }
+            Self::StorageFull(_) => {
+                "the server's storage is full, so changes cannot be saved until an operator frees space; \
+                 reading still works"
+                    .to_string()
+            }
             other => other.to_string(),
         };
         Problem {
@@ -145,7 +172,10 @@ impl ResponseError for ApiError {
             Self::PayloadTooLarge(_) => StatusCode::PAYLOAD_TOO_LARGE,
             Self::UnsupportedMediaType(_) => StatusCode::UNSUPPORTED_MEDIA_TYPE,
             Self::TooManyRequests { .. } => StatusCode::TOO_MANY_REQUESTS,
-            Self::Unavailable(_) => StatusCode::SERVICE_UNAVAILABLE,
+            Self::Unavailable(_) | Self::Busy(_) | Self::QueryTimeout(_) | Self::StorageFull(_) => {
+                StatusCode::SERVICE_UNAVAILABLE
+            }
+            Self::RequestTimeout(_) => StatusCode::REQUEST_TIMEOUT,
             Self::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
         }
     }
@@ -154,6 +184,13 @@ impl ResponseError for ApiError {
         match self {
             Self::Internal(cause) => tracing::error!(%cause, "internal error"),
             Self::Unavailable(cause) => tracing::warn!(%cause, "database unavailable"),
+            Self::Busy(cause) => tracing::warn!(%cause, "shed a request: no capacity left"),
+            Self::QueryTimeout(cause) => {
+                tracing::warn!(%cause, "cancelled a request's database work: over its time budget")
+            }
+            Self::StorageFull(cause) => {
+                tracing::error!(%cause, "a write failed: the disk holding the database is full; free space to recover")
+            }
             _ => {}
         }
         let body = serde_json::to_vec(&self.problem()).unwrap_or_default();
@@ -164,8 +201,18 @@ impl ResponseError for ApiError {
             Self::Unauthorized(_) => {
                 response.insert_header((header::WWW_AUTHENTICATE, HeaderValue::from_static("Bearer")));
             }
-            Self::Unavailable(_) => {
+            Self::Unavailable(_) | Self::QueryTimeout(_) => {
                 response.insert_header((header::RETRY_AFTER, HeaderValue::from_static("5")));
+            }
+            Self::Busy(_) => {
+                response.insert_header((header::RETRY_AFTER, HeaderValue::from_static("1")));
+            }
+            Self::StorageFull(_) => {
+                response.insert_header((header::RETRY_AFTER, HeaderValue::from_static("60")));
+            }
+            // The rest of a slow body may still be on its way: this connection is done.
+            Self::RequestTimeout(_) => {
+                response.force_close();
             }
             Self::MethodNotAllowed { allowed } => {
                 if let Ok(value) = HeaderValue::from_str(allowed) {
@@ -192,6 +239,20 @@ impl From<DieselError> for ApiError {
             DieselError::DatabaseError(DatabaseErrorKind::ClosedConnection, _) => Self::Unavailable(error.to_string()),
             DieselError::DatabaseError(_, info) if info.message().contains("database is locked") => {
                 Self::Unavailable(error.to_string())
+            }
+            // SQLite interrupted by the time budget's progress handler (`db::budget`), or
+            // PostgreSQL's `statement_timeout`.
+            DieselError::DatabaseError(_, info)
+                if info.message() == "interrupted" || info.message().contains("statement timeout") =>
+            {
+                Self::QueryTimeout(error.to_string())
+            }
+            // SQLITE_FULL, and PostgreSQL's disk_full (53100) as its message says it.
+            DieselError::DatabaseError(_, info)
+                if info.message().contains("database or disk is full")
+                    || info.message().contains("No space left on device") =>
+            {
+                Self::StorageFull(error.to_string())
             }
             _ => Self::Internal(format!("database error: {error}")),
         }
@@ -299,4 +360,38 @@ pub fn problem_for_bare_errors<B>(
     };
     let (request, _) = response.into_parts();
     Ok(ErrorHandlerResponse::Response(actix_web::dev::ServiceResponse::new(request, problem).map_into_right_body()))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn database_error(message: &str) -> ApiError {
+        DieselError::DatabaseError(DatabaseErrorKind::Unknown, Box::new(message.to_string())).into()
+    }
+
+    /// What the databases say when they cancel or cannot write, as each backend words it.
+    #[test]
+    fn cancelled_and_full_databases_are_named_503s() {
+        let cases = [
+            ("interrupted", "query-timeout", "5"),
+            ("canceling statement due to statement timeout", "query-timeout", "5"),
+            ("database or disk is full", "storage-full", "60"),
+            ("could not extend file \"base/16384/16385\": No space left on device", "storage-full", "60"),
+        ];
+        for (message, kind, retry_after) in cases {
+            let response = database_error(message).error_response();
+            assert_eq!(response.status(), StatusCode::SERVICE_UNAVAILABLE, "{message}");
+            assert_eq!(response.headers().get(header::RETRY_AFTER).unwrap(), retry_after, "{message}");
+            let problem = database_error(message).problem();
+            assert_eq!(problem.problem_type, format!("urn:masthead:problem:{kind}"));
+            assert!(!problem.detail.contains(message), "the cause is logged, not sent");
+        }
+        let busy = ApiError::Busy("no connection came free".into()).error_response();
+        assert_eq!(busy.status(), StatusCode::SERVICE_UNAVAILABLE);
+        assert_eq!(busy.headers().get(header::RETRY_AFTER).unwrap(), "1");
+        let slow = ApiError::RequestTimeout("the body took too long".into()).error_response();
+        assert_eq!(slow.status(), StatusCode::REQUEST_TIMEOUT);
+        assert_eq!(slow.head().connection_type(), actix_web::http::ConnectionType::Close);
+    }
 }

@@ -15,6 +15,7 @@ pub mod error;
 pub mod extract;
 pub mod openapi;
 pub mod ops;
+pub mod os;
 pub mod pagination;
 pub mod responses;
 pub mod schema;
@@ -61,7 +62,11 @@ impl AppState {
         let dummy_password_hash = auth::password::hash_password(&auth::random_token(16), &config.password_hashing)?;
         let public_cache_control = config.public_cache.header_value();
         let cache = Arc::new(cache::ResponseCache::new(config.cache_bytes));
-        cache::watch_other_writers(&cache, config.database_url.clone());
+        if cache.enabled() {
+            let observer: Arc<dyn db::ChangeObserver> = cache.clone();
+            db.observe(Arc::downgrade(&observer));
+        }
+        db.watch();
         Ok(Self { db, config: Arc::new(config), jwt, previews, dummy_password_hash, cache, public_cache_control })
     }
 }
@@ -204,17 +209,35 @@ where
 /// Opens the database (migrating it), then serves until stopped.
 pub async fn serve(mut config: Config) -> Result<(), String> {
     config.resolve_jwt_secret().map_err(|e| e.to_string())?;
+    os::return_large_allocations();
     let addr = config.addr;
-    let db = Db::open(&config.database_url, config.db_pool_size).map_err(|e| e.to_string())?;
-    // Blocking work is mostly database work, which waits for one of the pool's connections anyway:
-    // each worker gets as many blocking threads as there are connections rather than actix's
-    // default of 512 / workers. Fewer threads also means fewer malloc arenas, which was most of
-    // the resident memory under load (about 120 MiB instead of 35 on SQLite without the cache).
-    let blocking_threads = config.db_pool_size as usize;
+    if config.public_url.is_none() && !addr.ip().is_loopback() {
+        tracing::warn!(
+            base = %config.public_base(),
+            "MASTHEAD_PUBLIC_URL is not set: feed and preview links use the listen address; set it to the API's public address"
+        );
+    }
+    let db = Db::open(&config.database_url, config.db).map_err(|e| e.to_string())?;
+    // Blocking work is mostly database work, which never has more tasks than the pool has
+    // connections (`Db::run` waits for one first), plus password hashes and Markdown rendering:
+    // each worker gets that many blocking threads rather than actix's default of 512 / workers.
+    // Fewer threads also means fewer malloc arenas, which was most of the resident memory under
+    // load (about 120 MiB instead of 35 on SQLite without the cache).
+    let blocking_threads = config.db.pool_size as usize + config.password_hash_concurrency + 2;
+    let workers = std::thread::available_parallelism().map_or(1, |n| n.get());
+    let connections = os::raise_open_file_limit(config.db.pool_size.into());
+    let connections = config.max_connections.map_or(connections, |n| n as u64).max(workers as u64);
+    let body_timeout = config.body_timeout;
     let state = web::Data::new(AppState::new(config, db)?);
-    tracing::info!(%addr, "Masthead is listening; API docs at http://{addr}/docs/");
+    tracing::info!(%addr, max_connections = connections, "Masthead is listening; API docs at http://{addr}/docs/");
     HttpServer::new(move || build_app(state.clone()))
+        .workers(workers)
         .worker_max_blocking_threads(blocking_threads)
+        .max_connections((connections as usize).div_ceil(workers))
+        // Request heads must arrive promptly too (bodies have `MASTHEAD_BODY_TIMEOUT_MS`).
+        .client_request_timeout(body_timeout.min(std::time::Duration::from_secs(5)))
+        // A client that closes its side is gone: stop working for it, and log it as such.
+        .h1_allow_half_closed(false)
         .bind(addr)
         .map_err(|e| format!("cannot listen on {addr}: {e}"))?
         .run()

@@ -13,7 +13,7 @@ use sha2::{Digest, Sha256};
 use super::jwt::JwtKeys;
 use super::routes::TokenResponse;
 use crate::authors::model::Author;
-use crate::db::{self, DbConnection, write_transaction};
+use crate::db::{self, DbConnection, bookkeeping_transaction};
 use crate::error::ApiError;
 use crate::schema::{authors, refresh_tokens};
 
@@ -56,7 +56,7 @@ pub fn start(
     refresh_ttl: Duration,
     author: &Author,
 ) -> Result<TokenResponse, ApiError> {
-    write_transaction(conn, |conn| issue(conn, keys, refresh_ttl, author, None))
+    bookkeeping_transaction(conn, |conn| issue(conn, keys, refresh_ttl, author, None))
 }
 
 fn invalid_refresh_token() -> ApiError {
@@ -83,7 +83,7 @@ pub fn refresh(
 ) -> Result<TokenResponse, ApiError> {
     let hash = token_hash(presented);
     // The reuse verdict must survive the refusal, so it is written in a transaction of its own.
-    write_transaction(conn, |conn| {
+    bookkeeping_transaction(conn, |conn| {
         let Some(row) = refresh_tokens::table
             .filter(refresh_tokens::token_hash.eq(&hash))
             .select(RefreshRow::as_select())
@@ -127,7 +127,7 @@ fn revoke_family(conn: &mut DbConnection, family_id: &str) -> Result<(), ApiErro
 /// Ends the session the token belongs to. Unknown tokens are ignored: logging out twice is fine.
 pub fn logout(conn: &mut DbConnection, presented: &str) -> Result<(), ApiError> {
     let hash = token_hash(presented);
-    write_transaction(conn, |conn| {
+    bookkeeping_transaction(conn, |conn| {
         let family: Option<String> = refresh_tokens::table
             .filter(refresh_tokens::token_hash.eq(&hash))
             .select(refresh_tokens::family_id)

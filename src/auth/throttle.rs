@@ -9,7 +9,7 @@ use chrono::{Duration, NaiveDateTime};
 use diesel::dsl::{count_star, min};
 use diesel::prelude::*;
 
-use crate::db::{self, DbConnection, write_transaction};
+use crate::db::{self, DbConnection, bookkeeping_transaction};
 use crate::error::ApiError;
 use crate::schema::login_failures;
 
@@ -57,7 +57,7 @@ pub fn check(conn: &mut DbConnection, keys: &LoginKeys, limits: &LoginLimits) ->
 /// Counts a failure against both keys, and forgets failures that have left the window.
 pub fn record_failure(conn: &mut DbConnection, keys: &LoginKeys, limits: &LoginLimits) -> Result<(), ApiError> {
     let now = db::now();
-    write_transaction(conn, |conn| {
+    bookkeeping_transaction(conn, |conn| {
         diesel::delete(login_failures::table.filter(login_failures::created_at.le(now - limits.window)))
             .execute(conn)?;
         for key in [&keys.address, &keys.account] {

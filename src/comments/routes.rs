@@ -16,7 +16,6 @@ use crate::AppState;
 use crate::articles::render::{MAX_NESTING, nesting_depth};
 use crate::auth::{AuthUser, MaybeAuthUser, Role};
 use crate::authors::model::{is_plausible_email, normalize_email};
-use crate::cache::PublicContentChanged;
 use crate::error::{ApiError, Problem, Validator};
 use crate::extract::{JsonBody, QueryParams, client_address};
 use crate::openapi::{
@@ -204,12 +203,7 @@ pub async fn post_comment(
     let now = db::now();
     let row = state.db.run(move |conn| store::post(conn, now, &slug, poster, submission, &settings)).await?;
     let receipt = CommentReceipt::new(row);
-    let approved = receipt.status == CommentStatus::Approved;
-    let mut response = crate::responses::private_json(StatusCode::ACCEPTED, &Item { data: receipt });
-    if approved {
-        response.extensions_mut().insert(PublicContentChanged);
-    }
-    Ok(response)
+    Ok(crate::responses::private_json(StatusCode::ACCEPTED, &Item { data: receipt }))
 }
 
 /// `?status=&article=&q=&page=&per_page=` of the moderation queue.

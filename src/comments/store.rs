@@ -11,7 +11,7 @@ use diesel::sql_types::Bool;
 use super::CommentSettings;
 use super::model::{AdminComment, CommentArticle, CommentRow, CommentStatus, NewComment, PublicComment};
 use crate::articles::store::is_public;
-use crate::db::{self, DbBackend, DbConnection, contains_pattern, lower, write_transaction};
+use crate::db::{self, DbBackend, DbConnection, bookkeeping_transaction, contains_pattern, lower, write_transaction};
 use crate::error::ApiError;
 use crate::pagination::PageRequest;
 use crate::schema::{article_authors, articles, authors, comments};
@@ -91,7 +91,7 @@ pub fn post(
     mut submission: Submission,
     settings: &CommentSettings,
 ) -> Result<CommentRow, ApiError> {
-    write_transaction(conn, |conn| {
+    bookkeeping_transaction(conn, |conn| {
         let target = find_target(conn, now, slug)?.ok_or_else(article_not_found)?;
         if !target.comments_enabled {
             return Err(ApiError::Forbidden("comments are closed on this article".into()));
@@ -148,7 +148,9 @@ pub fn post(
             .returning(comments::id)
             .get_result::<i64>(conn)?;
         let row = comments::table.find(id).select(CommentRow::as_select()).first(conn)?;
+        // Held comments are not public: only an approval at once changes what readers see.
         if status == CommentStatus::Approved {
+            db::mark_public_change();
             comments_changed(conn, &[target.id], now)?;
         }
         if let Some(reason) = submission.spam_reason {

@@ -1,22 +1,32 @@
 //! The database: one connection type over SQLite and PostgreSQL, its pool, its migrations, and the
-//! bridge that runs blocking Diesel work off the async threads.
+//! bridge that runs blocking Diesel work off the async threads, within bounds: a short wait for a
+//! connection, a time budget for the work, and a fast answer while the database is down.
 //!
 //! Store functions take `&mut DbConnection` and are written once for both backends; only SQL that
 //! differs between them (full-text search, `BEGIN IMMEDIATE`) matches on the variant, here or in one
 //! small function next to the feature.
 
+mod budget;
 mod pool;
+mod transactions;
+mod watch;
 
-use std::time::Duration;
+use std::sync::{Arc, Weak};
+use std::time::{Duration, Instant};
 
 use chrono::{NaiveDateTime, SubsecRound, Utc};
-use diesel::connection::{AnsiTransactionManager, TransactionManager};
 use diesel::prelude::*;
-use diesel::r2d2::{Pool, PooledConnection};
+use diesel::r2d2::{ManageConnection, Pool, PooledConnection};
 use diesel_migrations::{EmbeddedMigrations, MigrationHarness, embed_migrations};
+use tokio::sync::{OwnedSemaphorePermit, Semaphore};
 
 use crate::error::ApiError;
 pub use pool::ConnectionManager;
+pub use transactions::{
+    CHANGES_CHANNEL, bookkeeping_transaction, insert_unless_taken, lock_key, lock_keys, mark_public_change,
+    write_transaction,
+};
+pub use watch::{ChangeObserver, Readiness};
 
 /// A connection to either backend. Queries built with Diesel's DSL run on both.
 #[derive(diesel::MultiConnection)]
@@ -96,10 +106,38 @@ pub fn redact_password(url: &str) -> String {
     }
 }
 
+/// How the pool serves requests, from the configuration.
+#[derive(Clone, Copy, Debug)]
+pub struct DbSettings {
+    /// Connections in the pool.
+    pub pool_size: u32,
+    /// The longest a request waits for a connection before it is answered 503 (`Busy`).
+    pub acquire_timeout: Duration,
+    /// The longest a request's database work may run (`None`: no limit). PostgreSQL enforces it
+    /// per statement, SQLite for the whole of a request's work (see `budget`).
+    pub query_timeout: Option<Duration>,
+}
+
+impl DbSettings {
+    /// One connection and no time budget: the command line's imports and demo data may take long.
+    pub fn for_command_line() -> Self {
+        Self { pool_size: 1, acquire_timeout: Duration::from_secs(5), query_timeout: None }
+    }
+}
+
 /// The shared handle to the pool; cheap to clone into every request.
 #[derive(Clone)]
 pub struct Db {
     pool: Pool<ConnectionManager>,
+    url: DatabaseUrl,
+    settings: DbSettings,
+    /// One permit per connection: requests wait here, in order and for a bounded time, rather than
+    /// on blocking threads inside the pool.
+    slots: Arc<Semaphore>,
+    /// Expensive work (full-text searches) may use at most half the connections, so that cheap
+    /// reads always find one.
+    expensive_slots: Arc<Semaphore>,
+    watched: Arc<watch::Watched>,
 }
 
 /// Why the database could not be opened at start-up.
@@ -114,24 +152,52 @@ pub enum DbSetupError {
 impl Db {
     /// Opens the pool (failing fast when the database is unreachable) and brings the schema up to
     /// date, so that every command works on a brand-new database.
-    pub fn open(url: &DatabaseUrl, pool_size: u32) -> Result<Self, DbSetupError> {
+    pub fn open(url: &DatabaseUrl, settings: DbSettings) -> Result<Self, DbSetupError> {
         let pool = Pool::builder()
-            .max_size(pool_size)
+            .max_size(settings.pool_size)
             .min_idle(Some(1))
-            .connection_timeout(Duration::from_secs(5))
-            .build(ConnectionManager::new(url.clone()))
+            .connection_timeout(settings.acquire_timeout)
+            .build(ConnectionManager::new(url.clone(), settings.query_timeout))
             .map_err(|e| DbSetupError::Connect(e.to_string()))?;
-        let db = Self { pool };
+        let pool_size = settings.pool_size as usize;
+        let db = Self {
+            pool,
+            url: url.clone(),
+            settings,
+            slots: Arc::new(Semaphore::new(pool_size)),
+            expensive_slots: Arc::new(Semaphore::new(pool_size.div_ceil(2))),
+            watched: Arc::new(watch::Watched::new()),
+        };
         db.migrate()?;
         Ok(db)
     }
 
-    /// Runs the pending migrations of the backend in use; returns the versions applied.
+    /// Runs the pending migrations of the backend in use; returns the versions applied. On a
+    /// connection of its own, without the requests' time budget: a migration may take long.
     pub fn migrate(&self) -> Result<Vec<String>, DbSetupError> {
-        let mut conn = self.pool.get().map_err(|e| DbSetupError::Connect(e.to_string()))?;
+        let mut conn = ConnectionManager::new(self.url.clone(), None)
+            .connect()
+            .map_err(|e| DbSetupError::Connect(e.to_string()))?;
         let applied = run_migrations(&mut conn).map_err(DbSetupError::Migrate)?;
         fill_title_keys(&mut conn).map_err(|e| DbSetupError::Migrate(e.to_string()))?;
         Ok(applied)
+    }
+
+    /// Starts watching the database (health, and other nodes' writes; see `watch`). Serving needs
+    /// it; the command line does not.
+    pub fn watch(&self) {
+        watch::spawn(&self.watched, self.url.clone());
+    }
+
+    /// Tells `observer` about every change of public content, for as long as it lives.
+    pub fn observe(&self, observer: Weak<dyn ChangeObserver>) {
+        self.watched.observe(observer);
+    }
+
+    /// Whether this node should get traffic, from the watcher's last probe: at once, whatever the
+    /// load.
+    pub fn readiness(&self) -> Readiness {
+        self.watched.readiness()
     }
 
     /// A pooled connection for synchronous callers (the CLI, tests).
@@ -140,19 +206,102 @@ impl Db {
     }
 
     /// Runs blocking database work on actix's blocking thread pool, so that request threads never
-    /// wait on I/O. The closure gets a pooled connection.
+    /// wait on I/O. The closure gets a pooled connection, after a wait of at most the configured
+    /// acquire timeout (then 503, `Busy`), and has the configured time budget (then 503,
+    /// `QueryTimeout`). While the database is out of reach it answers 503 at once.
     pub async fn run<T, F>(&self, work: F) -> Result<T, ApiError>
     where
         F: FnOnce(&mut DbConnection) -> Result<T, ApiError> + Send + 'static,
         T: Send + 'static,
     {
+        self.run_in(false, work).await
+    }
+
+    /// [`Db::run`] for work that may be expensive for anyone to ask (a full-text search): it gets
+    /// at most half the pool, so that a burst of it cannot starve cheap reads.
+    pub async fn run_expensive<T, F>(&self, work: F) -> Result<T, ApiError>
+    where
+        F: FnOnce(&mut DbConnection) -> Result<T, ApiError> + Send + 'static,
+        T: Send + 'static,
+    {
+        self.run_in(true, work).await
+    }
+
+    async fn run_in<T, F>(&self, expensive: bool, work: F) -> Result<T, ApiError>
+    where
+        F: FnOnce(&mut DbConnection) -> Result<T, ApiError> + Send + 'static,
+        T: Send + 'static,
+    {
+        if let Some(problem) = self.watched.fail_fast() {
+            return Err(ApiError::Unavailable(format!("the database is out of reach: {problem}")));
+        }
+        let until = Instant::now() + self.settings.acquire_timeout;
+        let lane = match expensive {
+            true => Some(self.wait_for(&self.expensive_slots, until).await?),
+            false => None,
+        };
+        let slot = self.wait_for(&self.slots, until).await?;
         let db = self.clone();
         actix_web::web::block(move || {
-            let mut conn = db.conn()?;
-            work(&mut conn)
+            let permits = (slot, lane);
+            let result = db.work_on_connection(work);
+            drop(permits);
+            result
         })
         .await
         .map_err(|e| ApiError::Internal(format!("blocking database task failed: {e}")))?
+    }
+
+    async fn wait_for(&self, slots: &Arc<Semaphore>, until: Instant) -> Result<OwnedSemaphorePermit, ApiError> {
+        let waited = actix_web::rt::time::timeout(
+            until.saturating_duration_since(Instant::now()),
+            slots.clone().acquire_owned(),
+        );
+        match waited.await {
+            Ok(Ok(permit)) => Ok(permit),
+            Ok(Err(closed)) => Err(ApiError::Internal(format!("the connection slots are gone: {closed}"))),
+            Err(_) => Err(ApiError::Busy(format!(
+                "no database connection came free within {} ms",
+                self.settings.acquire_timeout.as_millis()
+            ))),
+        }
+    }
+
+    /// The blocking half of [`Db::run`]: a connection, the work within its budget, and what its
+    /// commits tell (changes to public content, a disk with room again).
+    fn work_on_connection<T>(
+        &self,
+        work: impl FnOnce(&mut DbConnection) -> Result<T, ApiError>,
+    ) -> Result<T, ApiError> {
+        let mut conn = match self.pool.get() {
+            Ok(conn) => conn,
+            Err(error) => {
+                let error = error.to_string();
+                // r2d2 appends the last connection error to its timeout message; without one, every
+                // connection was simply in use.
+                if error.contains(": ") {
+                    self.watched.connection_failed(&error);
+                    return Err(ApiError::Unavailable(format!("no database connection: {error}")));
+                }
+                return Err(ApiError::Busy(format!("no database connection: {error}")));
+            }
+        };
+        self.watched.connection_succeeded();
+        transactions::take_commits();
+        let result = {
+            let _deadline = budget::Deadline::start(self.settings.query_timeout);
+            work(&mut conn)
+        };
+        let commits = transactions::take_commits();
+        if commits.public {
+            self.watched.changed();
+        }
+        match &result {
+            Err(ApiError::StorageFull(_)) => self.watched.storage_full(true),
+            _ if commits.any => self.watched.storage_full(false),
+            _ => {}
+        }
+        result
     }
 }
 
@@ -207,58 +356,6 @@ fn fill_title_keys(conn: &mut DbConnection) -> Result<(), diesel::result::Error>
         })?;
         after = last;
     }
-}
-
-/// Runs `work` in a transaction that writes. On SQLite it starts with `BEGIN IMMEDIATE`, taking the
-/// write lock up front: a deferred transaction that reads and then writes can fail at once with
-/// SQLITE_BUSY when another writer got in between, whatever the busy timeout.
-pub fn write_transaction<T>(
-    conn: &mut DbConnection,
-    work: impl FnOnce(&mut DbConnection) -> Result<T, ApiError>,
-) -> Result<T, ApiError> {
-    match conn {
-        DbConnection::Sqlite(inner) => AnsiTransactionManager::begin_transaction_sql(inner, "BEGIN IMMEDIATE")?,
-        DbConnection::Postgres(inner) => AnsiTransactionManager::begin_transaction(inner)?,
-    }
-    match work(conn) {
-        Ok(value) => {
-            <DbConnection as Connection>::TransactionManager::commit_transaction(conn)?;
-            Ok(value)
-        }
-        Err(error) => {
-            // A failed rollback leaves the connection marked broken; the pool then discards it.
-            let _ = <DbConnection as Connection>::TransactionManager::rollback_transaction(conn);
-            Err(error)
-        }
-    }
-}
-
-/// Runs `insert` in a savepoint of the caller's transaction and answers `Ok(None)` when it hits a
-/// unique violation (someone else took the key first), so the caller can pick another key or use
-/// the existing row; the transaction goes on. Check-then-insert alone is not enough on PostgreSQL,
-/// where concurrent transactions do not see each other's rows until they commit.
-pub fn insert_unless_taken<T>(
-    conn: &mut DbConnection,
-    insert: impl FnOnce(&mut DbConnection) -> diesel::QueryResult<T>,
-) -> Result<Option<T>, ApiError> {
-    use diesel::result::{DatabaseErrorKind, Error};
-    match conn.transaction(insert) {
-        Ok(value) => Ok(Some(value)),
-        Err(Error::DatabaseError(DatabaseErrorKind::UniqueViolation, _)) => Ok(None),
-        Err(error) => Err(error.into()),
-    }
-}
-
-/// Serialises the write transactions that contend for `key` (a base slug, say) until each
-/// commits, so that check-then-insert is safe. SQLite write transactions are serial already
-/// (`BEGIN IMMEDIATE`); on PostgreSQL this takes a transaction-scoped advisory lock.
-pub fn lock_key(conn: &mut DbConnection, key: &str) -> Result<(), ApiError> {
-    if let DbConnection::Postgres(pg) = conn {
-        diesel::sql_query("SELECT pg_advisory_xact_lock(hashtext($1))")
-            .bind::<diesel::sql_types::Text, _>(key)
-            .execute(pg)?;
-    }
-    Ok(())
 }
 
 diesel::define_sql_function! {

@@ -10,6 +10,7 @@ backend_tests!(
     cached_responses_follow_every_write,
     other_nodes_see_writes_within_a_moment,
     a_cold_key_is_made_once_however_many_ask,
+    writes_invalidate_whatever_the_spelling_of_their_path,
 );
 
 async fn cached_responses_follow_every_write(backend: Backend) {
@@ -100,4 +101,97 @@ async fn a_cold_key_is_made_once_however_many_ask(backend: Backend) {
     let misses = responses.iter().filter(|r| r.header("x-masthead-cache") == Some("miss")).count();
     assert_eq!(misses, 1, "one request makes the response, the others wait for it");
     assert!(responses.iter().all(|r| r.status == 200 && r.body == responses[0].body));
+}
+
+/// The router decodes `%61` to `a` before matching, so this reaches the editors' DELETE (with its
+/// authentication); the cache must see the write all the same, from the write itself.
+async fn writes_invalidate_whatever_the_spelling_of_their_path(backend: Backend) {
+    let app = spawn_on(TestDb::create(backend)).await;
+    let editor = app.user(Role::Editor, "Edith").await;
+    let id = app.published(&editor, json!({"title": "Soon gone", "body_markdown": "x"})).await["id"].clone();
+    crate::harness::eventually("the article is served from the cache", || async {
+        (app.get("/api/v1/articles/soon-gone").await.header("x-masthead-cache") == Some("hit")).then_some(())
+    })
+    .await;
+    app.send(
+        actix_web::test::TestRequest::delete()
+            .uri(&format!("/api/v1/%61dmin/articles/{id}"))
+            .insert_header(("Authorization", format!("Bearer {}", editor.token))),
+    )
+    .await
+    .assert_status(204);
+    // At once, not when a watcher gets round to it.
+    app.get("/api/v1/articles/soon-gone").await.assert_problem(404);
+    assert_eq!(app.get("/api/v1/articles").await.json()["meta"]["total"], 0);
+}
+
+/// PostgreSQL only: its change feed is a connection that can be cut from outside. A write made
+/// while the watcher reconnects would otherwise never be seen by this node.
+#[actix_web::test]
+async fn postgres_a_cut_change_feed_never_hides_a_write() {
+    if !crate::harness::postgres_enabled() {
+        return;
+    }
+    let db = TestDb::create(Backend::Postgres);
+    let url = db.url.clone();
+    let reader = spawn_on(db).await;
+    let writer = spawn_node(url.clone()).await;
+    let editor = writer.user(Role::Editor, "Edith").await;
+    let id = writer.published(&editor, json!({"title": "Old title", "body_markdown": "x"})).await["id"].clone();
+    crate::harness::eventually("the reader caches the article", || async {
+        (reader.get("/api/v1/articles/old-title").await.header("x-masthead-cache") == Some("hit")).then_some(())
+    })
+    .await;
+
+    // Cut the watcher's connections (both nodes'), then write before they are back.
+    let watchers = |admin: &mut diesel::PgConnection| -> Vec<i32> {
+        use diesel::RunQueryDsl;
+        #[derive(diesel::QueryableByName)]
+        struct Pid {
+            #[diesel(sql_type = diesel::sql_types::Integer)]
+            pid: i32,
+        }
+        diesel::sql_query(
+            "SELECT pg_terminate_backend(pid)::int AS pid FROM pg_stat_activity \
+             WHERE application_name = 'masthead-db-watch' AND datname = current_database()",
+        )
+        .load::<Pid>(admin)
+        .expect("terminate the watchers")
+        .into_iter()
+        .map(|row| row.pid)
+        .collect()
+    };
+    let masthead::db::DatabaseUrl::Postgres(pg_url) = &url else { unreachable!() };
+    let admin =
+        std::cell::RefCell::new(<diesel::PgConnection as diesel::Connection>::establish(pg_url).expect("connect"));
+    assert_eq!(watchers(&mut admin.borrow_mut()).len(), 2, "both nodes' watchers were connected");
+    writer
+        .patch_as(&editor, &format!("/api/v1/admin/articles/{id}"), json!({"title": "New title"}))
+        .await
+        .assert_status(200);
+    // As soon as the reader's watcher notices that it was cut (its next look, within about 100 ms,
+    // as for any notification) it stops serving from the cache, and starts over empty once back:
+    // the write it could not hear of is never hidden for longer.
+    crate::harness::eventually("the new title is served and the watchers are back", || async {
+        let title = reader.get("/api/v1/articles/old-title").await.json()["data"]["title"].clone();
+        if title != "New title" {
+            return None;
+        }
+        use diesel::RunQueryDsl;
+        #[derive(diesel::QueryableByName)]
+        struct Count {
+            #[diesel(sql_type = diesel::sql_types::BigInt)]
+            n: i64,
+        }
+        let back = diesel::sql_query(
+            "SELECT count(*) AS n FROM pg_stat_activity \
+             WHERE application_name = 'masthead-db-watch' AND datname = current_database()",
+        )
+        .get_result::<Count>(&mut *admin.borrow_mut())
+        .expect("count the watchers");
+        (back.n == 2).then_some(())
+    })
+    .await;
+    let title = reader.get("/api/v1/articles/old-title").await.json()["data"]["title"].clone();
+    assert_eq!(title, "New title");
 }

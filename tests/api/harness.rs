@@ -198,6 +198,16 @@ pub async fn spawn_node(
     start(Config::for_tests(url)).await
 }
 
+/// [`spawn_node`] with the test configuration as `adjust` changes it.
+pub async fn spawn_node_with(
+    url: DatabaseUrl,
+    adjust: impl FnOnce(&mut Config),
+) -> TestApp<impl Service<Request, Response = ServiceResponse<impl MessageBody>, Error = actix_web::Error>> {
+    let mut config = Config::for_tests(url);
+    adjust(&mut config);
+    start(config).await
+}
+
 /// The application with the test configuration as `adjust` changes it (comment rules, say).
 pub async fn spawn_with(
     backend: Backend,
@@ -213,7 +223,7 @@ pub async fn spawn_with(
 async fn start(
     config: Config,
 ) -> TestApp<impl Service<Request, Response = ServiceResponse<impl MessageBody>, Error = actix_web::Error>> {
-    let pool = Db::open(&config.database_url, config.db_pool_size).expect("the test database opens and migrates");
+    let pool = Db::open(&config.database_url, config.db).expect("the test database opens and migrates");
     let state = web::Data::new(AppState::new(config, pool).expect("application state"));
     let service = actix_test::init_service(build_app(state.clone())).await;
     TestApp { service, state, _db: None }
@@ -385,6 +395,23 @@ where
     }
 }
 
+/// Waits for `check` to give a value, trying every 20 ms for up to 10 s: for what happens in the
+/// background (a watcher's probe, another node's notification), never a fixed sleep.
+pub async fn eventually<T, F, Fut>(what: &str, mut check: F) -> T
+where
+    F: FnMut() -> Fut,
+    Fut: std::future::Future<Output = Option<T>>,
+{
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
+    loop {
+        if let Some(value) = check().await {
+            return value;
+        }
+        assert!(std::time::Instant::now() < deadline, "timed out waiting until {what}");
+        actix_rt::time::sleep(std::time::Duration::from_millis(20)).await;
+    }
+}
+
 fn bearer(user: &User) -> (&'static str, String) {
     ("Authorization", format!("Bearer {}", user.token))
 }
@@ -394,4 +421,98 @@ fn database_names_replace_the_path_of_the_admin_url() {
     assert_eq!(with_database("postgres://root@127.0.0.1:5432/postgres", "x"), "postgres://root@127.0.0.1:5432/x");
     assert_eq!(with_database("postgres://root@h/db?sslmode=disable", "x"), "postgres://root@h/x?sslmode=disable");
     assert_eq!(with_database("postgresql://h:1", "x"), "postgresql://h:1/x");
+}
+
+/// A TCP proxy on loopback in front of the PostgreSQL server of `MASTHEAD_TEST_POSTGRES_URL`, that
+/// a test can cut (every forwarded connection closed, new ones refused) and restore: a database
+/// that goes away and comes back, as the application sees it.
+pub struct TcpProxy {
+    shared: std::sync::Arc<ProxyShared>,
+}
+
+struct ProxyShared {
+    port: u16,
+    target: String,
+    open: std::sync::atomic::AtomicBool,
+    stopped: std::sync::atomic::AtomicBool,
+    forwarded: std::sync::Mutex<Vec<std::net::TcpStream>>,
+}
+
+impl TcpProxy {
+    /// A proxy to the host and port of `url` (a `postgres://` URL).
+    pub fn start(url: &str) -> Self {
+        let authority = url.split_once("://").map_or(url, |(_, rest)| rest);
+        let authority = authority.split(['/', '?']).next().unwrap_or(authority);
+        let target = authority.rsplit_once('@').map_or(authority, |(_, host)| host).to_string();
+        let listener = std::net::TcpListener::bind("127.0.0.1:0").expect("a free loopback port");
+        let shared = std::sync::Arc::new(ProxyShared {
+            port: listener.local_addr().unwrap().port(),
+            target,
+            open: true.into(),
+            stopped: false.into(),
+            forwarded: Default::default(),
+        });
+        let accepting = shared.clone();
+        std::thread::spawn(move || accept(listener, accepting));
+        Self { shared }
+    }
+
+    /// `url` with its host and port replaced by the proxy's.
+    pub fn url(&self, url: &str) -> String {
+        url.replacen(&self.shared.target, &format!("127.0.0.1:{}", self.shared.port), 1)
+    }
+
+    /// Closes every forwarded connection and refuses new ones.
+    pub fn cut(&self) {
+        use std::sync::atomic::Ordering;
+        self.shared.open.store(false, Ordering::SeqCst);
+        // Refused from now on: connect to the listener so that it notices and closes.
+        let _ = std::net::TcpStream::connect(("127.0.0.1", self.shared.port));
+        for stream in self.shared.forwarded.lock().unwrap().drain(..) {
+            let _ = stream.shutdown(std::net::Shutdown::Both);
+        }
+    }
+
+    /// Accepts and forwards connections again.
+    pub fn restore(&self) {
+        self.shared.open.store(true, std::sync::atomic::Ordering::SeqCst);
+    }
+}
+
+impl Drop for TcpProxy {
+    fn drop(&mut self) {
+        self.shared.stopped.store(true, std::sync::atomic::Ordering::SeqCst);
+        self.cut();
+    }
+}
+
+/// Accepts and forwards while open; while cut, the port is closed (connections are refused) and
+/// reopened on restore.
+fn accept(listener: std::net::TcpListener, shared: std::sync::Arc<ProxyShared>) {
+    use std::sync::atomic::Ordering;
+    let mut listener = Some(listener);
+    while !shared.stopped.load(Ordering::SeqCst) {
+        let Some(open) = listener.as_ref() else {
+            if shared.open.load(Ordering::SeqCst) {
+                listener = std::net::TcpListener::bind(("127.0.0.1", shared.port)).ok();
+            }
+            std::thread::sleep(std::time::Duration::from_millis(5));
+            continue;
+        };
+        let Ok((client, _)) = open.accept() else { continue };
+        if !shared.open.load(Ordering::SeqCst) {
+            listener = None;
+            continue;
+        }
+        let Ok(server) = std::net::TcpStream::connect(&shared.target) else { continue };
+        let mut forwarded = shared.forwarded.lock().unwrap();
+        for (from, to) in [(&client, &server), (&server, &client)] {
+            let (mut from, mut to) = (from.try_clone().unwrap(), to.try_clone().unwrap());
+            std::thread::spawn(move || {
+                let _ = std::io::copy(&mut from, &mut to);
+                let _ = to.shutdown(std::net::Shutdown::Both);
+            });
+        }
+        forwarded.extend([client, server]);
+    }
 }

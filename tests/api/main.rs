@@ -45,5 +45,6 @@ mod openapi;
 mod ops;
 mod previews;
 mod querying;
+mod resilience;
 mod roles;
 mod search;

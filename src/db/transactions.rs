@@ -1,0 +1,149 @@
+//! Write transactions, and what their commits announce: which writes change what the public sees,
+//! so that response caches drop what they hold, on this node and on the others.
+//!
+//! A write transaction counts as a change of public content unless it says otherwise
+//! ([`bookkeeping_transaction`]: sessions, login throttling, comments held for moderation), so a
+//! forgotten distinction costs a cache refill, never a stale answer. Changes are announced by the
+//! writes themselves, whatever route or URL spelling led to them:
+//! - to this process: `Db::run` looks at what committed during the work (a per-thread record kept
+//!   here) and tells its observers, on the thread that did the work, right after the commit, so
+//!   that even a request whose client went away invalidates;
+//! - to other nodes: on PostgreSQL a `NOTIFY` inside the transaction, which PostgreSQL delivers
+//!   when, and only if, it commits; on SQLite, other processes see `PRAGMA data_version` move.
+
+use std::cell::Cell;
+
+use diesel::connection::{AnsiTransactionManager, TransactionManager};
+use diesel::prelude::*;
+
+use super::DbConnection;
+use crate::error::ApiError;
+
+/// The PostgreSQL channel on which commits that change public content are announced.
+pub const CHANGES_CHANNEL: &str = "masthead_cache";
+
+thread_local! {
+    /// Whether the transaction open on this thread changes public content.
+    static PUBLIC_CHANGE: Cell<bool> = const { Cell::new(false) };
+    /// What committed on this thread since [`take_commits`] was last called.
+    static COMMITS: Cell<Commits> = const { Cell::new(Commits { any: false, public: false }) };
+}
+
+/// What the transactions of one unit of work (a request's `Db::run`) committed.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct Commits {
+    /// Something was written: the database accepts writes (its disk has room).
+    pub any: bool,
+    /// Something the public may see changed.
+    pub public: bool,
+}
+
+/// Forgets what committed on this thread so far and returns it.
+pub(super) fn take_commits() -> Commits {
+    COMMITS.replace(Commits::default())
+}
+
+/// Runs `work` in a transaction that writes content the public may see: caches are told when it
+/// commits. On SQLite it starts with `BEGIN IMMEDIATE`, taking the write lock up front: a deferred
+/// transaction that reads and then writes can fail at once with SQLITE_BUSY when another writer
+/// got in between, whatever the busy timeout.
+pub fn write_transaction<T>(
+    conn: &mut DbConnection,
+    work: impl FnOnce(&mut DbConnection) -> Result<T, ApiError>,
+) -> Result<T, ApiError> {
+    transaction(conn, true, work)
+}
+
+/// [`write_transaction`] for writes the public never sees (sessions, throttling, held comments):
+/// caches keep what they hold. Call [`mark_public_change`] inside it when the write turns out to be
+/// public after all (a comment approved at once).
+pub fn bookkeeping_transaction<T>(
+    conn: &mut DbConnection,
+    work: impl FnOnce(&mut DbConnection) -> Result<T, ApiError>,
+) -> Result<T, ApiError> {
+    transaction(conn, false, work)
+}
+
+/// Says that the open transaction changes public content after all.
+pub fn mark_public_change() {
+    PUBLIC_CHANGE.set(true);
+}
+
+fn transaction<T>(
+    conn: &mut DbConnection,
+    public: bool,
+    work: impl FnOnce(&mut DbConnection) -> Result<T, ApiError>,
+) -> Result<T, ApiError> {
+    match conn {
+        DbConnection::Sqlite(inner) => AnsiTransactionManager::begin_transaction_sql(inner, "BEGIN IMMEDIATE")?,
+        DbConnection::Postgres(inner) => AnsiTransactionManager::begin_transaction(inner)?,
+    }
+    PUBLIC_CHANGE.set(public);
+    let committed = work(conn).and_then(|value| {
+        let public = PUBLIC_CHANGE.get();
+        if public && let DbConnection::Postgres(pg) = conn {
+            diesel::sql_query(format!("NOTIFY {CHANGES_CHANNEL}")).execute(pg)?;
+        }
+        <DbConnection as Connection>::TransactionManager::commit_transaction(conn)?;
+        COMMITS.set(Commits { any: true, public: public || COMMITS.get().public });
+        Ok(value)
+    });
+    PUBLIC_CHANGE.set(false);
+    if committed.is_err() {
+        // A failed rollback leaves the connection marked broken; the pool then discards it.
+        let _ = <DbConnection as Connection>::TransactionManager::rollback_transaction(conn);
+    }
+    committed
+}
+
+/// Runs `insert` in a savepoint of the caller's transaction and answers `Ok(None)` when it hits a
+/// unique violation (someone else took the key first), so the caller can pick another key or use
+/// the existing row; the transaction goes on. Check-then-insert alone is not enough on PostgreSQL,
+/// where concurrent transactions do not see each other's rows until they commit.
+pub fn insert_unless_taken<T>(
+    conn: &mut DbConnection,
+    insert: impl FnOnce(&mut DbConnection) -> diesel::QueryResult<T>,
+) -> Result<Option<T>, ApiError> {
+    use diesel::result::{DatabaseErrorKind, Error};
+    match conn.transaction(insert) {
+        Ok(value) => Ok(Some(value)),
+        Err(Error::DatabaseError(DatabaseErrorKind::UniqueViolation, _)) => Ok(None),
+        Err(error) => Err(error.into()),
+    }
+}
+
+/// Serialises the write transactions that contend for `key` (a base slug, say) until each
+/// commits, so that check-then-insert is safe. SQLite write transactions are serial already
+/// (`BEGIN IMMEDIATE`); on PostgreSQL this takes a transaction-scoped advisory lock.
+pub fn lock_key(conn: &mut DbConnection, key: &str) -> Result<(), ApiError> {
+    if let DbConnection::Postgres(pg) = conn {
+        diesel::sql_query("SELECT pg_advisory_xact_lock(hashtext($1))")
+            .bind::<diesel::sql_types::Text, _>(key)
+            .execute(pg)?;
+    }
+    Ok(())
+}
+
+/// [`lock_key`] for several keys at once, always taken in the same order whatever the caller's,
+/// so that two transactions locking overlapping sets cannot deadlock.
+pub fn lock_keys(conn: &mut DbConnection, keys: &[&str]) -> Result<(), ApiError> {
+    if let DbConnection::Postgres(pg) = conn {
+        // 64-bit keys computed here (not `hashtext`, 32 bits) so that the order is known here.
+        let mut ids: Vec<i64> = keys.iter().map(|key| advisory_id(key)).collect();
+        ids.sort_unstable();
+        ids.dedup();
+        for id in ids {
+            diesel::sql_query("SELECT pg_advisory_xact_lock($1)")
+                .bind::<diesel::sql_types::BigInt, _>(id)
+                .execute(pg)?;
+        }
+    }
+    Ok(())
+}
+
+/// A stable 64-bit lock id for a key: the first 8 bytes of its SHA-256.
+fn advisory_id(key: &str) -> i64 {
+    use sha2::{Digest, Sha256};
+    let digest = Sha256::digest(key.as_bytes());
+    i64::from_be_bytes(digest[..8].try_into().expect("a SHA-256 digest has 8 bytes and more"))
+}

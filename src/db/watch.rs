@@ -1,0 +1,315 @@
+//! The database as this node sees it, watched by a thread with a connection of its own, never
+//! one of the pool's:
+//! - **health**: whether the database answers and has its schema, probed twice a second, so that
+//!   requests fail at once while it is down (rather than each waiting to find out) and `/readyz`
+//!   answers at once, from the last probe, however busy the pool is;
+//! - **storage**: whether writes fail for lack of disk space (told by `Db::run`);
+//! - **other writers**: commits by other nodes or processes that change public content
+//!   (`LISTEN` on PostgreSQL, `PRAGMA data_version` on SQLite), passed on to the observers. When
+//!   that feed breaks, writes made until it is back are unknown, so observers hear that it was
+//!   lost and that it is back, and must forget what they hold (see [`ChangeObserver`]).
+
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, Mutex, RwLock, Weak};
+use std::time::{Duration, Instant};
+
+use diesel::connection::SimpleConnection;
+use diesel::prelude::*;
+
+use super::{DatabaseUrl, transactions::CHANGES_CHANNEL};
+
+/// How often the change feed is read.
+const TICK: Duration = Duration::from_millis(100);
+/// Ticks between two health probes.
+const TICKS_PER_PROBE: u32 = 5;
+/// Wait before connecting again after a failure.
+const RECONNECT_DELAY: Duration = Duration::from_millis(250);
+/// A probe older than this is no proof of anything: the watcher itself is stuck (a hung network
+/// call), so the node is not ready.
+const STALE_AFTER: Duration = Duration::from_secs(3);
+/// While the database is out of reach, one request in this long still tries it (and waits for
+/// it); the others are answered at once.
+const TRIAL_EVERY: Duration = Duration::from_millis(500);
+
+/// Told about changes to public content; see the module comment. Called from the watcher's
+/// thread and from `Db::run`'s blocking threads.
+pub trait ChangeObserver: Send + Sync {
+    /// Public content changed: a write here, or on another node.
+    fn changed(&self);
+    /// Other nodes' writes can no longer be seen, until [`ChangeObserver::feed_restored`].
+    fn feed_lost(&self);
+    /// Other nodes' writes are seen again; whatever they wrote in between is unknown.
+    fn feed_restored(&self);
+}
+
+/// Whether this node should get traffic.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Readiness {
+    Ready,
+    /// Serving, but writes fail for lack of disk space.
+    Degraded(String),
+    NotReady(String),
+}
+
+#[derive(Debug)]
+struct State {
+    /// When a request last tried the database while it was out of reach.
+    last_trial: Instant,
+    /// Why the last probe failed, if it did.
+    problem: Option<String>,
+    probed_at: Instant,
+    /// When writes started failing for lack of space; `None` once a write succeeds again.
+    storage_full_since: Option<Instant>,
+}
+
+/// What the watcher, `Db::run` and `/readyz` share.
+pub(super) struct Watched {
+    /// The last probe or connection attempt reached the database (or none has run yet). Outside
+    /// the lock: every request reads it.
+    reachable: AtomicBool,
+    state: Mutex<State>,
+    observers: RwLock<Vec<Weak<dyn ChangeObserver>>>,
+}
+
+impl Watched {
+    pub(super) fn new() -> Self {
+        Self {
+            reachable: AtomicBool::new(true),
+            state: Mutex::new(State {
+                last_trial: Instant::now(),
+                problem: None,
+                probed_at: Instant::now(),
+                storage_full_since: None,
+            }),
+            observers: RwLock::new(Vec::new()),
+        }
+    }
+
+    fn state(&self) -> std::sync::MutexGuard<'_, State> {
+        self.state.lock().unwrap_or_else(|poisoned| poisoned.into_inner())
+    }
+
+    pub(super) fn observe(&self, observer: Weak<dyn ChangeObserver>) {
+        self.observers.write().unwrap_or_else(|poisoned| poisoned.into_inner()).push(observer);
+    }
+
+    fn tell(&self, event: impl Fn(&dyn ChangeObserver)) {
+        let observers = self.observers.read().unwrap_or_else(|poisoned| poisoned.into_inner());
+        for observer in observers.iter().filter_map(Weak::upgrade) {
+            event(&*observer);
+        }
+    }
+
+    pub(super) fn changed(&self) {
+        self.tell(|observer| observer.changed());
+    }
+
+    /// `Some(why)` when this request should fail at once: the database is out of reach, and
+    /// another request tried it less than [`TRIAL_EVERY`] ago. Otherwise this one may try.
+    pub(super) fn fail_fast(&self) -> Option<String> {
+        if self.reachable.load(Ordering::Relaxed) {
+            return None;
+        }
+        let mut state = self.state();
+        if state.last_trial.elapsed() >= TRIAL_EVERY {
+            state.last_trial = Instant::now();
+            return None;
+        }
+        Some(state.problem.clone().unwrap_or_else(|| "no answer".into()))
+    }
+
+    /// A request could not connect: fail the next ones fast until the database answers again.
+    pub(super) fn connection_failed(&self, error: &str) {
+        let mut state = self.state();
+        if self.reachable.swap(false, Ordering::Relaxed) {
+            tracing::warn!(%error, "the database is out of reach; answering 503 until it is back");
+        }
+        state.problem = Some(format!("cannot connect: {error}"));
+    }
+
+    /// A request got a connection.
+    pub(super) fn connection_succeeded(&self) {
+        if !self.reachable.load(Ordering::Relaxed) {
+            let mut state = self.state();
+            if !self.reachable.swap(true, Ordering::Relaxed) {
+                tracing::info!("the database answers again");
+                state.problem = None;
+            }
+        }
+    }
+
+    fn probed(&self, outcome: Result<(), String>, reachable: bool) {
+        let mut state = self.state();
+        let was = self.reachable.swap(reachable, Ordering::Relaxed);
+        if reachable && !was {
+            tracing::info!("the database answers again");
+        } else if !reachable && was {
+            tracing::warn!(error = ?outcome.as_ref().err(), "the database is out of reach; answering 503 until it is back");
+        }
+        state.problem = outcome.err();
+        state.probed_at = Instant::now();
+    }
+
+    pub(super) fn storage_full(&self, full: bool) {
+        let mut state = self.state();
+        match (full, state.storage_full_since) {
+            (true, None) => state.storage_full_since = Some(Instant::now()),
+            (false, Some(since)) => {
+                tracing::info!(after_seconds = since.elapsed().as_secs(), "writes succeed again: the disk has room");
+                state.storage_full_since = None;
+            }
+            _ => {}
+        }
+    }
+
+    pub(super) fn readiness(&self) -> Readiness {
+        let state = self.state();
+        if !self.reachable.load(Ordering::Relaxed) {
+            return Readiness::NotReady(format!(
+                "the database is out of reach ({})",
+                state.problem.as_deref().unwrap_or("no answer")
+            ));
+        }
+        if let Some(problem) = &state.problem {
+            return Readiness::NotReady(format!("the database answers but is not usable: {problem}"));
+        }
+        let age = state.probed_at.elapsed();
+        if age > STALE_AFTER {
+            return Readiness::NotReady(format!("no answer from the database for {} s", age.as_secs()));
+        }
+        match state.storage_full_since {
+            Some(since) => Readiness::Degraded(format!(
+                "writes have been failing for {} s: the disk holding the database is full",
+                since.elapsed().as_secs()
+            )),
+            None => Readiness::Ready,
+        }
+    }
+}
+
+/// Starts the watcher thread; it ends soon after `watched` is dropped.
+pub(super) fn spawn(watched: &Arc<Watched>, url: DatabaseUrl) {
+    let watched = Arc::downgrade(watched);
+    let spawned = std::thread::Builder::new().name("masthead-db-watch".into()).spawn(move || {
+        while let Some(shared) = watched.upgrade() {
+            match Feed::connect(&url) {
+                Ok(feed) => {
+                    shared.probed(Ok(()), true);
+                    shared.tell(|observer| observer.feed_restored());
+                    drop(shared);
+                    let lost = follow(feed, &watched);
+                    if let Some(shared) = watched.upgrade() {
+                        tracing::warn!(error = %lost, "the database watcher lost its connection; reconnecting");
+                        shared.tell(|observer| observer.feed_lost());
+                    }
+                    continue; // at once: the feed may have been cut alone (a terminated backend)
+                }
+                Err(error) => shared.probed(Err(error), false),
+            }
+            drop(shared);
+            std::thread::sleep(RECONNECT_DELAY);
+        }
+    });
+    if let Err(error) = spawned {
+        tracing::error!(%error, "cannot start the database watcher");
+    }
+}
+
+/// Reads the feed and probes until the connection breaks (its error) or `watched` is dropped.
+fn follow(mut feed: Feed, watched: &Weak<Watched>) -> String {
+    let mut ticks = 0u32;
+    loop {
+        let Some(shared) = watched.upgrade() else { return "the database handle was dropped".into() };
+        match feed.changes() {
+            Ok(true) => shared.changed(),
+            Ok(false) => {}
+            Err(error) => return error,
+        }
+        ticks += 1;
+        if ticks.is_multiple_of(TICKS_PER_PROBE) {
+            match feed.probe() {
+                Ok(()) => shared.probed(Ok(()), true),
+                // The connection works, the schema does not (dropped, not migrated): not ready.
+                Err(error) if feed.alive() => shared.probed(Err(error), true),
+                Err(error) => return error,
+            }
+        }
+        drop(shared);
+        std::thread::sleep(TICK);
+    }
+}
+
+/// The watcher's own connection, listening for other writers.
+enum Feed {
+    Postgres(diesel::PgConnection),
+    Sqlite { conn: diesel::SqliteConnection, data_version: i64 },
+}
+
+#[derive(QueryableByName)]
+struct DataVersion {
+    #[diesel(sql_type = diesel::sql_types::BigInt)]
+    data_version: i64,
+}
+
+fn data_version(conn: &mut diesel::SqliteConnection) -> Result<i64, String> {
+    diesel::sql_query("PRAGMA data_version")
+        .get_result::<DataVersion>(conn)
+        .map(|v| v.data_version)
+        .map_err(|e| e.to_string())
+}
+
+impl Feed {
+    fn connect(url: &DatabaseUrl) -> Result<Self, String> {
+        match url {
+            DatabaseUrl::Postgres(_) => {
+                let mut conn =
+                    diesel::PgConnection::establish(&super::pool::postgres_url(url)).map_err(|e| e.to_string())?;
+                conn.batch_execute(&format!(
+                    "SET application_name = 'masthead-db-watch'; SET statement_timeout = 2000; LISTEN {CHANGES_CHANNEL}"
+                ))
+                .map_err(|e| e.to_string())?;
+                Ok(Self::Postgres(conn))
+            }
+            DatabaseUrl::Sqlite(path) => {
+                let mut conn = diesel::SqliteConnection::establish(path).map_err(|e| e.to_string())?;
+                let data_version = data_version(&mut conn)?;
+                Ok(Self::Sqlite { conn, data_version })
+            }
+        }
+    }
+
+    /// Whether someone else committed a change since the last look.
+    fn changes(&mut self) -> Result<bool, String> {
+        match self {
+            Self::Postgres(conn) => {
+                let mut changed = false;
+                for notification in conn.notifications_iter() {
+                    notification.map_err(|e| e.to_string())?;
+                    changed = true;
+                }
+                Ok(changed)
+            }
+            Self::Sqlite { conn, data_version: seen } => {
+                let now = data_version(conn)?;
+                Ok(std::mem::replace(seen, now) != now)
+            }
+        }
+    }
+
+    /// A query on a table, not `SELECT 1`: it proves the schema is in place and the data readable.
+    fn probe(&mut self) -> Result<(), String> {
+        let query = "SELECT 1 FROM __diesel_schema_migrations LIMIT 1";
+        match self {
+            Self::Postgres(conn) => conn.batch_execute(query),
+            Self::Sqlite { conn, .. } => conn.batch_execute(query),
+        }
+        .map_err(|e| e.to_string())
+    }
+
+    fn alive(&mut self) -> bool {
+        match self {
+            Self::Postgres(conn) => conn.batch_execute("SELECT 1").is_ok(),
+            Self::Sqlite { conn, .. } => conn.batch_execute("SELECT 1").is_ok(),
+        }
+    }
+}
