@@ -9,15 +9,15 @@ use std::future::Future;
 use std::pin::Pin;
 
 use actix_web::dev::Payload;
-use actix_web::error::PayloadError;
 use actix_web::http::header::{self, EntityTag, IfMatch};
-use actix_web::web::{Bytes, PathConfig};
+use actix_web::web::PathConfig;
 use actix_web::{FromRequest, HttpRequest};
 use serde::de::DeserializeOwned;
 
+use crate::body::BodyLimits;
 use crate::error::ApiError;
 
-/// A JSON request body (`Content-Type: application/json`), size-limited by the app's `PayloadConfig`.
+/// A JSON request body (`Content-Type: application/json`), read within the app's `BodyLimits`.
 pub struct JsonBody<T>(pub T);
 
 /// An optional JSON body: an empty body is `T::default()` (e.g. `POST …/publish` with or without
@@ -42,22 +42,13 @@ fn read_json<T: DeserializeOwned + 'static>(
     empty: Option<fn() -> T>,
 ) -> Pin<Box<dyn Future<Output = Result<T, ApiError>>>> {
     let is_json = is_json(req);
-    let encoding =
-        req.headers().get(header::CONTENT_ENCODING).map(|v| v.to_str().unwrap_or("?").trim().to_ascii_lowercase());
-    let body = Bytes::from_request(req, payload);
+    let limits = req
+        .app_data::<BodyLimits>()
+        .copied()
+        .unwrap_or(BodyLimits { max_bytes: 256 * 1024, timeout: std::time::Duration::from_secs(10) });
+    let (req, mut payload) = (req.clone(), payload.take());
     Box::pin(async move {
-        // actix decodes gzip and brotli; anything else would be read as if it were plain JSON.
-        if let Some(encoding) = encoding
-            && !["identity", "gzip", "br"].contains(&encoding.as_str())
-        {
-            return Err(ApiError::UnsupportedMediaType(format!(
-                "unsupported Content-Encoding `{encoding}`; send identity, gzip or br"
-            )));
-        }
-        let bytes = body.await.map_err(|error| match error.as_error::<PayloadError>() {
-            Some(PayloadError::Overflow) => ApiError::PayloadTooLarge("the request body is too large".into()),
-            _ => ApiError::BadRequest(format!("the request body could not be read: {error}")),
-        })?;
+        let bytes = crate::body::read(&req, &mut payload, limits).await?;
         // No body, or JSON `null`: the optional body is absent. Whitespace alone is not JSON.
         if let Some(empty) = empty
             && (bytes.is_empty() || bytes.trim_ascii() == b"null")

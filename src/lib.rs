@@ -6,6 +6,7 @@
 pub mod articles;
 pub mod auth;
 pub mod authors;
+pub mod body;
 pub mod cache;
 pub mod comments;
 pub mod config;
@@ -143,6 +144,7 @@ pub fn build_app(
     >,
 > {
     let max_body = state.config.max_body_bytes;
+    let body_limits = body::BodyLimits { max_bytes: max_body, timeout: state.config.body_timeout };
     let cors_origins = state.config.cors_origins.clone();
     let (app, mut api) =
         App::new().into_utoipa_app().openapi(openapi::base()).configure(configure_routes).split_for_parts();
@@ -152,6 +154,7 @@ pub fn build_app(
     app.app_data(state)
         .app_data(web::Data::from(methods.clone()))
         .app_data(web::PayloadConfig::new(max_body))
+        .app_data(body_limits)
         .app_data(extract::path_config())
         .service(SwaggerUi::new("/docs/{_:.*}").url("/openapi.json", api))
         .service(

@@ -31,6 +31,7 @@ mod accounts;
 mod articles;
 mod auth;
 mod authors_and_tags;
+mod bodies;
 mod cache;
 mod cli;
 mod comments;
