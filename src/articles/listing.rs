@@ -5,6 +5,7 @@ use chrono::{DateTime, NaiveDateTime, Utc};
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 
+use super::search::MAX_SEARCH_WORDS;
 use super::store::PublicFilter;
 use crate::error::{ApiError, Validator};
 use crate::pagination::PageRequest;
@@ -47,7 +48,7 @@ pub struct ArticleListQuery {
     pub published_before: Option<DateTime<Utc>>,
     /// Words to find in the title, excerpt or body (all of them; case and accents ignored). Pair
     /// with `sort=relevance` for the best matches first. Text without a letter or digit finds
-    /// nothing.
+    /// nothing; a repeated word counts once, and words after the tenth different one are ignored.
     #[param(max_length = 200, example = "analytical engine")]
     pub q: Option<String>,
     /// The order; newest first by default. `title` ignores case and accents.
@@ -284,10 +285,21 @@ impl ListRequest {
     }
 }
 
-/// The words of a search: letters and digits, lowercased. Both backends then match all of them
-/// (SQLite FTS5 phrases, PostgreSQL `plainto_tsquery`), so no query syntax reaches either engine.
+/// The words of a search: letters and digits, lowercased, each once, the first
+/// [`MAX_SEARCH_WORDS`] of them. Both backends then match all of them (SQLite FTS5 phrases,
+/// PostgreSQL `plainto_tsquery`), so no query syntax reaches either engine.
 pub fn search_words(q: &str) -> Vec<String> {
-    q.split(|c: char| !c.is_alphanumeric()).filter(|w| !w.is_empty()).map(str::to_lowercase).collect()
+    let mut words: Vec<String> = Vec::new();
+    for word in q.split(|c: char| !c.is_alphanumeric()).filter(|w| !w.is_empty()).map(str::to_lowercase) {
+        // A repeated word asks nothing more, but would cost as much again.
+        if !words.contains(&word) {
+            words.push(word);
+        }
+        if words.len() == MAX_SEARCH_WORDS {
+            break;
+        }
+    }
+    words
 }
 
 /// `meta` of an article list.
@@ -369,5 +381,15 @@ mod tests {
         ] {
             assert!(Cursor::decode(garbage).is_err(), "{garbage}");
         }
+    }
+
+    #[test]
+    fn search_words_are_distinct_and_bounded() {
+        assert_eq!(search_words("The engine, the ENGINE; the engine!"), ["the", "engine"]);
+        let many: Vec<String> = (0..30).map(|i| format!("w{i}")).collect();
+        let words = search_words(&many.join(" "));
+        assert_eq!(words.len(), MAX_SEARCH_WORDS);
+        assert_eq!(words, many[..MAX_SEARCH_WORDS]);
+        assert!(search_words(" -- ").is_empty());
     }
 }

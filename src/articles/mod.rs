@@ -11,5 +11,6 @@ pub mod preview;
 pub mod render;
 pub mod revisions;
 pub mod routes;
+pub mod search;
 pub mod store;
 pub mod views;

@@ -60,8 +60,14 @@ pub async fn list_articles(
     let request = ListRequest::from_query(query)?;
     let now = crate::db::now();
     let listed = {
+        let searching = request.search.is_some();
         let request = request.clone();
-        state.db.run(move |conn| store::list_public(conn, now, &request)).await?
+        let work = move |conn: &mut crate::db::DbConnection| store::list_public(conn, now, &request);
+        // Anyone may ask for a search; it gets at most half the pool, so reads always find a connection.
+        match searching {
+            true => state.db.run_expensive(work).await?,
+            false => state.db.run(work).await?,
+        }
     };
     let next_cursor = listed.next.as_ref().map(|cursor| cursor.encode());
     let (page, total_pages) = match &request.window {

@@ -2,7 +2,7 @@
 //! transaction that leaves nothing half-done, checks the caller's `guard` inside it, and records a
 //! revision when the content changed.
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 
 use chrono::NaiveDateTime;
 use diesel::prelude::*;
@@ -16,10 +16,11 @@ use super::model::{
 use super::policy::ArticleAccess;
 use super::render::{MAX_NESTING, Rendered, nesting_depth, render};
 use super::revisions;
+use super::search::Search;
 use super::views::{AdminArticle, AdminArticleSummary, ArticleState, ArticleSummary, Embeds, PublicArticle};
 use crate::authors::store::{bylines_for, existing_ids};
 use crate::comments::store as comment_store;
-use crate::db::{self, DbBackend, DbConnection, DbKind, lower, write_transaction};
+use crate::db::{self, DbBackend, DbConnection, lower, write_transaction};
 use crate::error::{ApiError, Validator};
 use crate::pagination::PageRequest;
 use crate::schema::{article_authors, article_tags, articles, authors, tags};
@@ -79,63 +80,6 @@ fn with_author(author_id: i64) -> _ {
 #[diesel::dsl::auto_type(no_type_alias)]
 fn with_any_tag(tags: Vec<String>) -> _ {
     article_tags::table.inner_join(tags::table).filter(tags::slug.eq_any(tags)).select(article_tags::article_id)
-}
-
-/// A full-text search, in the SQL of the backend in use (the one place where it differs).
-#[derive(Debug, Clone)]
-pub struct Search {
-    kind: DbKind,
-    words: Vec<String>,
-}
-
-impl Search {
-    pub fn new(kind: DbKind, words: &[String]) -> Self {
-        Self { kind, words: words.to_vec() }
-    }
-
-    /// The engine's query text: every word must match. Words are letters and digits only (see
-    /// `listing::search_words`), so no query syntax of either engine can be injected.
-    fn query_text(&self) -> String {
-        match self.kind {
-            DbKind::Sqlite => self.words.iter().map(|w| format!("\"{w}\"")).collect::<Vec<_>>().join(" "),
-            DbKind::Postgres => self.words.join(" "),
-        }
-    }
-
-    fn matches(
-        &self,
-    ) -> diesel::expression::SqlLiteral<
-        diesel::sql_types::Bool,
-        impl diesel::query_builder::QueryFragment<DbBackend> + Send + 'static,
-    > {
-        let (before, after) = match self.kind {
-            DbKind::Sqlite => ("articles.id IN (SELECT rowid FROM article_search WHERE article_search MATCH ", ")"),
-            DbKind::Postgres => ("articles.search @@ plainto_tsquery('masthead_search', ", ")"),
-        };
-        diesel::dsl::sql::<diesel::sql_types::Bool>(before)
-            .bind::<diesel::sql_types::Text, _>(self.query_text())
-            .sql(after)
-    }
-
-    /// Best match first: an ascending key (SQLite's bm25 is lower for better matches; PostgreSQL's
-    /// rank is negated). Title counts most, then the excerpt, then the body.
-    fn rank(
-        &self,
-    ) -> diesel::expression::SqlLiteral<
-        diesel::sql_types::Double,
-        impl diesel::query_builder::QueryFragment<DbBackend> + Send + 'static,
-    > {
-        let (before, after) = match self.kind {
-            DbKind::Sqlite => (
-                "(SELECT bm25(article_search, 10.0, 4.0, 1.0) FROM article_search WHERE article_search MATCH ",
-                " AND article_search.rowid = articles.id)",
-            ),
-            DbKind::Postgres => ("-ts_rank(articles.search, plainto_tsquery('masthead_search', ", "))"),
-        };
-        diesel::dsl::sql::<diesel::sql_types::Double>(before)
-            .bind::<diesel::sql_types::Text, _>(self.query_text())
-            .sql(after)
-    }
 }
 
 /// The public list's rows. `now` is `None` only where a cursor bounds the time instead (see
@@ -270,21 +214,39 @@ pub fn list_public(conn: &mut DbConnection, now: NaiveDateTime, request: &ListRe
     let search = request.search.as_deref().map(|words| Search::new(conn.kind(), words));
     let search = search.as_ref();
     let base = || public_articles(Some(now), &request.filter, search);
-    let (query, total, start) = match &request.window {
-        Window::Page(page) => {
-            let total = base().count().get_result(conn)?;
-            (ordered(base(), request.sort, search).offset(page.offset()), Some(total), page.offset())
-        }
-        Window::After { cursor: Some(cursor), .. } => {
-            let start = if let CursorKey::Offset(offset) = cursor.key { offset } else { 0 };
-            let bounded = (!cursor_bounds_time(cursor, now)).then_some(now);
-            let rows = public_articles(bounded, &request.filter, search);
-            (ordered(after(rows, cursor), request.sort, search), None, start)
-        }
-        Window::After { cursor: None, .. } => (ordered(base(), request.sort, search), None, 0),
-    };
     // One row more than asked tells whether another page follows.
-    let mut rows: Vec<SummaryRow> = query.limit(per_page + 1).select(SummaryRow::as_select()).load(conn)?;
+    let (mut rows, total, start) = match search.filter(|s| request.sort == Sort::Relevance && s.ranks_separately()) {
+        Some(search) => {
+            let start = match &request.window {
+                Window::Page(page) => page.offset(),
+                Window::After { cursor: Some(Cursor { key: CursorKey::Offset(offset), .. }), .. } => *offset,
+                Window::After { .. } => 0,
+            };
+            let matching: HashSet<i64> = base().select(articles::id).load::<i64>(conn)?.into_iter().collect();
+            let total = matches!(request.window, Window::Page(_)).then_some(matching.len() as i64);
+            let ids = search.best_first(conn, &matching, start, per_page + 1)?;
+            let mut rows: Vec<SummaryRow> =
+                articles::table.filter(articles::id.eq_any(&ids)).select(SummaryRow::as_select()).load(conn)?;
+            rows.sort_by_key(|row| ids.iter().position(|id| *id == row.id));
+            (rows, total, start)
+        }
+        None => {
+            let (query, total, start) = match &request.window {
+                Window::Page(page) => {
+                    let total = base().count().get_result(conn)?;
+                    (ordered(base(), request.sort, search).offset(page.offset()), Some(total), page.offset())
+                }
+                Window::After { cursor: Some(cursor), .. } => {
+                    let start = if let CursorKey::Offset(offset) = cursor.key { offset } else { 0 };
+                    let bounded = (!cursor_bounds_time(cursor, now)).then_some(now);
+                    let rows = public_articles(bounded, &request.filter, search);
+                    (ordered(after(rows, cursor), request.sort, search), None, start)
+                }
+                Window::After { cursor: None, .. } => (ordered(base(), request.sort, search), None, 0),
+            };
+            (query.limit(per_page + 1).select(SummaryRow::as_select()).load(conn)?, total, start)
+        }
+    };
     let next = if rows.len() as i64 > per_page {
         rows.truncate(per_page as usize);
         rows.last().map(|row| cursor_of(row, request.sort, start.saturating_add(per_page)))
