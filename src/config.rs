@@ -353,3 +353,30 @@ fn write_private_file(path: &Path, contents: &str) -> std::io::Result<()> {
     file.write_all(contents.as_bytes())?;
     file.write_all(b"\n")
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_public_url_is_an_absolute_address_kept_without_its_final_slash() {
+        assert_eq!(parse_public_url("").unwrap(), None);
+        assert_eq!(parse_public_url("https://cms.example.com/").unwrap().as_deref(), Some("https://cms.example.com"));
+        assert_eq!(parse_public_url(" http://h:8080/cms ").unwrap().as_deref(), Some("http://h:8080/cms"));
+        for bad in ["cms.example.com", "ftp://h", "https://", "https://h/?x=1", "https://u@h", "https://h/a b"] {
+            assert!(parse_public_url(bad).is_err(), "{bad}");
+        }
+    }
+
+    #[test]
+    fn without_a_public_url_links_name_the_listen_address_on_loopback() {
+        let mut config = Config::for_tests(DatabaseUrl::Sqlite("x.db".into()));
+        config.public_url = None;
+        config.addr = "0.0.0.0:8080".parse().unwrap();
+        assert_eq!(config.public_base(), "http://127.0.0.1:8080");
+        config.addr = "[::]:8080".parse().unwrap();
+        assert_eq!(config.public_base(), "http://[::1]:8080");
+        config.public_url = Some("https://cms.example.com".into());
+        assert_eq!(config.public_base(), "https://cms.example.com");
+    }
+}

@@ -52,6 +52,8 @@ pub struct AppState {
     pub cache: Arc<cache::ResponseCache>,
     /// `Cache-Control` of public responses, built once from the configuration.
     pub public_cache_control: actix_web::http::header::HeaderValue,
+    /// The base of absolute links (`Config::public_base`): configured, never from a request.
+    pub public_base: String,
 }
 
 impl AppState {
@@ -68,7 +70,17 @@ impl AppState {
             db.observe(Arc::downgrade(&observer));
         }
         db.watch();
-        Ok(Self { db, config: Arc::new(config), jwt, previews, dummy_password_hash, cache, public_cache_control })
+        let public_base = config.public_base();
+        Ok(Self {
+            db,
+            config: Arc::new(config),
+            jwt,
+            previews,
+            dummy_password_hash,
+            cache,
+            public_cache_control,
+            public_base,
+        })
     }
 }
 

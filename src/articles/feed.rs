@@ -70,9 +70,10 @@ pub async fn feed(
     let now = crate::db::now();
     let listed = state.db.run(move |conn| store::list_public(conn, now, &request)).await?;
 
-    let info = req.connection_info();
-    let base = format!("{}://{}", info.scheme(), info.host());
-    let authority = entry_id_authority(info.host());
+    // Links come from the configured address, never from `Host` or forwarding headers: this
+    // response is cached and served to everyone who asks for the same URL.
+    let base = &state.public_base;
+    let authority = entry_id_authority(base);
     let self_url = format!("{base}{}", req.uri());
     let mut title = "Masthead".to_string();
     if let Some(tag) = &query.tag {
@@ -134,9 +135,11 @@ pub async fn feed(
     Ok(public_bytes(&req, &state, bytes, "application/atom+xml; charset=utf-8", None))
 }
 
-/// The authority of the feed's `tag:` entry ids (RFC 4151): the host the feed is served under,
+/// The authority of the feed's `tag:` entry ids (RFC 4151): the host of the public address,
 /// without a port, which a tag may not carry.
-fn entry_id_authority(host: &str) -> &str {
+fn entry_id_authority(base: &str) -> &str {
+    let host = base.split_once("://").map_or(base, |(_, rest)| rest);
+    let host = host.split('/').next().unwrap_or(host);
     match host.rsplit_once(':') {
         Some((name, port))
             if !port.is_empty()
@@ -155,9 +158,9 @@ mod tests {
 
     #[test]
     fn entry_ids_name_the_host_without_its_port() {
-        assert_eq!(entry_id_authority("news.example.com"), "news.example.com");
-        assert_eq!(entry_id_authority("news.example.com:8080"), "news.example.com");
-        assert_eq!(entry_id_authority("[::1]:8080"), "[::1]");
-        assert_eq!(entry_id_authority("[::1]"), "[::1]");
+        assert_eq!(entry_id_authority("https://news.example.com"), "news.example.com");
+        assert_eq!(entry_id_authority("http://news.example.com:8080/cms"), "news.example.com");
+        assert_eq!(entry_id_authority("http://[::1]:8080"), "[::1]");
+        assert_eq!(entry_id_authority("http://[::1]"), "[::1]");
     }
 }

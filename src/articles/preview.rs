@@ -4,7 +4,7 @@
 //! access token, nor an access token as a preview link.
 
 use actix_web::http::StatusCode;
-use actix_web::{HttpRequest, HttpResponse, get, post, web};
+use actix_web::{HttpResponse, get, post, web};
 use chrono::{DateTime, Utc};
 use jsonwebtoken::{Algorithm, DecodingKey, EncodingKey, Header, Validation};
 use serde::{Deserialize, Serialize};
@@ -118,7 +118,6 @@ pub struct PreviewLink {
 )]
 #[post("/articles/{id}/preview")]
 pub async fn create_preview(
-    req: HttpRequest,
     user: AuthUser,
     state: web::Data<AppState>,
     id: web::Path<i64>,
@@ -131,8 +130,7 @@ pub async fn create_preview(
     state.db.run(move |conn| authorize(&user, &store::access(conn, id)?, Action::View)).await?;
     let expires_at = Utc::now() + chrono::Duration::seconds(ttl);
     let token = state.previews.sign(id, expires_at)?;
-    let info = req.connection_info();
-    let url = format!("{}://{}/api/v1/previews/{token}", info.scheme(), info.host());
+    let url = format!("{}/api/v1/previews/{token}", state.public_base);
     let response =
         private_json(StatusCode::CREATED, &Item { data: PreviewLink { url: url.clone(), token, expires_at } });
     Ok(crate::responses::with_location(response, &url))

@@ -3,9 +3,9 @@
 use masthead::auth::Role;
 use serde_json::json;
 
-use crate::harness::{Backend, spawn};
+use crate::harness::{Backend, spawn, spawn_with};
 
-backend_tests!(the_atom_feed_is_valid_and_filterable);
+backend_tests!(the_atom_feed_is_valid_and_filterable, links_come_from_the_configured_address_only);
 
 async fn the_atom_feed_is_valid_and_filterable(backend: Backend) {
     let app = spawn(backend).await;
@@ -50,4 +50,45 @@ async fn the_atom_feed_is_valid_and_filterable(backend: Backend) {
     let by_author = feed_rs::parser::parse(app.get("/api/v1/feed.atom?author=ada-co").await.body.as_ref()).unwrap();
     assert_eq!(by_author.entries.len(), 1);
     app.get("/api/v1/feed.atom?format=rss").await.assert_problem(400);
+}
+
+/// The feed is cached and served to everyone asking for its URL, so nothing in it may come from
+/// what one client sent: not `Host`, not forwarding headers (trusted proxy or not).
+async fn links_come_from_the_configured_address_only(backend: Backend) {
+    let app = spawn_with(backend, |config| config.trust_proxy = true).await;
+    let author = app.user(Role::Author, "Ada").await;
+    app.published(&author, json!({"title": "Fish", "body_markdown": "x"})).await;
+    let hostile = [
+        ("Host", "evil.example"),
+        ("X-Forwarded-Host", "evil.example"),
+        ("X-Forwarded-Proto", "javascript"),
+        ("Forwarded", "host=evil.example;proto=javascript"),
+    ];
+    let mut request = actix_web::test::TestRequest::get().uri("/api/v1/feed.atom");
+    for header in hostile {
+        request = request.insert_header(header);
+    }
+    let poisoned = app.send(request).await;
+    poisoned.assert_status(200);
+    let plain = app.get("/api/v1/feed.atom").await;
+    for response in [&poisoned, &plain] {
+        let text = response.text();
+        assert!(!text.contains("evil") && !text.contains("javascript"), "{text}");
+        let feed = feed_rs::parser::parse(response.body.as_ref()).expect("a valid feed");
+        assert_eq!(feed.entries[0].links[0].href, "https://news.example.com/api/v1/articles/fish");
+        assert!(feed.entries[0].id.starts_with("tag:news.example.com,2026:articles/"), "{}", feed.entries[0].id);
+    }
+    assert_eq!(poisoned.body, plain.body);
+
+    // Without MASTHEAD_PUBLIC_URL, links name the listen address on loopback.
+    let app = spawn_with(backend, |config| {
+        config.public_url = None;
+        config.addr = "0.0.0.0:8080".parse().unwrap();
+    })
+    .await;
+    let author = app.user(Role::Author, "Ada").await;
+    app.published(&author, json!({"title": "Fish", "body_markdown": "x"})).await;
+    let request = actix_web::test::TestRequest::get().uri("/api/v1/feed.atom").insert_header(("Host", "evil.example"));
+    let feed = feed_rs::parser::parse(app.send(request).await.body.as_ref()).expect("a valid feed");
+    assert_eq!(feed.entries[0].links[0].href, "http://127.0.0.1:8080/api/v1/articles/fish");
 }

@@ -22,11 +22,20 @@ async fn preview_links_show_drafts_to_anyone_holding_them(backend: Backend) {
         .insert_header(("Content-Type", "application/json"))
         .set_payload(" ");
     app.send(blank).await.assert_problem(400);
-    let created = app.post_as(&author, &format!("{path}/preview"), Value::Null).await;
+    let created = app
+        .send(
+            actix_web::test::TestRequest::post()
+                .uri(&format!("{path}/preview"))
+                .insert_header(("Authorization", format!("Bearer {}", author.token)))
+                .insert_header(("Host", "evil.example"))
+                .insert_header(("X-Forwarded-Host", "evil.example")),
+        )
+        .await;
     created.assert_status(201);
     assert_eq!(created.header("cache-control"), Some("private, no-store"));
     let link = created.json()["data"].clone();
     let url = link["url"].as_str().unwrap();
+    assert!(url.starts_with("https://news.example.com/api/v1/previews/"), "from the configuration: {url}");
     assert_eq!(created.header("location"), Some(url), "Location is the link");
     let preview_path = &url[url.find("/api/v1/previews/").expect("a preview URL")..];
     assert_eq!(preview_path, format!("/api/v1/previews/{}", link["token"].as_str().unwrap()), "the token alone");
