@@ -114,7 +114,7 @@ impl Config {
             log_filter: var_or("MASTHEAD_LOG", "info"),
             db: DbSettings {
                 pool_size: parse_var("MASTHEAD_DB_POOL_SIZE", 8, 1..=256)? as u32,
-                acquire_timeout: Duration::from_millis(parse_var("MASTHEAD_DB_ACQUIRE_TIMEOUT_MS", 1000, 10..=60_000)?),
+                acquire_timeout: Duration::from_millis(parse_var("MASTHEAD_QUEUE_TIMEOUT_MS", 1000, 10..=60_000)?),
                 query_timeout: Some(Duration::from_millis(parse_var("MASTHEAD_QUERY_TIMEOUT_MS", 2000, 50..=600_000)?)),
             },
             public_url: parse_public_url(&var_or("MASTHEAD_PUBLIC_URL", ""))?,

@@ -46,6 +46,8 @@ pub struct AppState {
     pub jwt: JwtKeys,
     /// A hash to verify against when an e-mail is unknown, so a login takes as long either way.
     pub dummy_password_hash: String,
+    /// Password hashing for requests, a few at a time (see `auth::password::Hashing`).
+    pub passwords: auth::password::Hashing,
     /// Signs and checks draft preview links.
     pub previews: articles::preview::PreviewSigner,
     /// Public responses already made (see `cache`).
@@ -71,12 +73,18 @@ impl AppState {
         }
         db.watch();
         let public_base = config.public_base();
+        let passwords = auth::password::Hashing::new(
+            config.password_hashing,
+            config.password_hash_concurrency,
+            config.db.acquire_timeout,
+        );
         Ok(Self {
             db,
             config: Arc::new(config),
             jwt,
             previews,
             dummy_password_hash,
+            passwords,
             cache,
             public_cache_control,
             public_base,

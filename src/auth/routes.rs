@@ -5,8 +5,7 @@ use actix_web::{HttpRequest, HttpResponse, get, patch, post, put, web};
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
-use super::password::{HashParams, verify_password};
-use super::throttle::{self, LoginKeys};
+use super::throttle::{self, Attempt, LoginKeys};
 use super::{AuthUser, Role, sessions};
 use crate::AppState;
 use crate::authors::model::{AccountView, Author, UpdateProfile};
@@ -60,43 +59,32 @@ pub struct PasswordChange {
     pub new_password: String,
 }
 
-/// Checks a password off the async threads. Without an account, a dummy hash is checked instead,
-/// so that the time taken does not tell which e-mails exist.
-async fn password_matches(
-    account: Option<&Author>,
-    password: String,
-    dummy_hash: &str,
-    params: HashParams,
-) -> Result<bool, ApiError> {
-    let hash = account.and_then(|a| a.password_hash.clone()).unwrap_or_else(|| dummy_hash.to_string());
-    let known = account.is_some();
-    let matches = web::block(move || verify_password(&password, &hash, &params))
-        .await
-        .map_err(|e| ApiError::Internal(format!("password check failed: {e}")))?;
-    Ok(known && matches)
-}
-
-/// Checks a password for `keys`, within the throttle: 429 when over the limit, 401 on a wrong
-/// password (counted), and the account's failures forgotten on success.
+/// Checks the password of an attempt the throttle let through (`throttle::reserve`): the account
+/// back on success (the attempt forgiven), 401 on a wrong password (the attempt stays counted).
+/// Without a usable account a dummy hash is checked instead, so that the time taken does not tell
+/// which e-mails exist. When the check cannot run (the server is busy) the attempt is withdrawn.
 async fn check_credentials(
     state: &AppState,
-    keys: LoginKeys,
+    attempt: Attempt,
     account: Option<Author>,
     password: String,
 ) -> Result<Author, ApiError> {
     let usable = account.filter(|a| a.active && a.password_hash.is_some());
-    let params = state.config.password_hashing;
-    let matches = password_matches(usable.as_ref(), password, &state.dummy_password_hash, params).await?;
-    let limits = state.config.login_limits;
+    let hash =
+        usable.as_ref().and_then(|a| a.password_hash.clone()).unwrap_or_else(|| state.dummy_password_hash.clone());
+    let matches = match state.passwords.verify(password, hash).await {
+        Ok(matches) => matches,
+        Err(error) => {
+            state.db.run(move |conn| throttle::withdraw(conn, attempt)).await?;
+            return Err(error);
+        }
+    };
     match usable.filter(|_| matches) {
         Some(account) => {
-            state.db.run(move |conn| throttle::clear_account(conn, &keys)).await?;
+            state.db.run(move |conn| throttle::succeeded(conn, attempt)).await?;
             Ok(account)
         }
-        None => {
-            state.db.run(move |conn| throttle::record_failure(conn, &keys, &limits)).await?;
-            Err(ApiError::Unauthorized("wrong e-mail or password".into()))
-        }
+        None => Err(ApiError::Unauthorized("wrong e-mail or password".into())),
     }
 }
 
@@ -126,14 +114,14 @@ pub async fn login(
     let keys = LoginKeys::new(&crate::extract::client_address(&req, state.config.trust_proxy), &input.email);
     let limits = state.config.login_limits;
     let email = input.email;
-    let (keys, account) = state
+    let (attempt, account) = state
         .db
         .run(move |conn| {
-            throttle::check(conn, &keys, &limits)?;
-            Ok((keys, authors_store::find_by_email(conn, &email)?))
+            let attempt = throttle::reserve(conn, &keys, &limits)?;
+            Ok((attempt, authors_store::find_by_email(conn, &email)?))
         })
         .await?;
-    let account = check_credentials(&state, keys, account, input.password).await?;
+    let account = check_credentials(&state, attempt, account, input.password).await?;
     let tokens = start_session(&state, account).await?;
     Ok(private_json(StatusCode::OK, &tokens))
 }
@@ -289,20 +277,19 @@ pub async fn change_password(
     let id = user.id;
     let address = crate::extract::client_address(&req, state.config.trust_proxy);
     let limits = state.config.login_limits;
-    let (keys, account) = state
+    let (attempt, account) = state
         .db
         .run(move |conn| {
             let account = authors_store::get(conn, id)?;
             let keys = LoginKeys::new(&address, account.email.as_deref().unwrap_or_default());
-            throttle::check(conn, &keys, &limits)?;
-            Ok((keys, account))
+            Ok((throttle::reserve(conn, &keys, &limits)?, account))
         })
         .await?;
-    check_credentials(&state, keys, Some(account), input.current_password).await.map_err(|e| match e {
+    check_credentials(&state, attempt, Some(account), input.current_password).await.map_err(|e| match e {
         ApiError::Unauthorized(_) => ApiError::Unauthorized("the current password is wrong".into()),
         other => other,
     })?;
-    let password_hash = crate::auth::password::hash_in_background(&state, Some(input.new_password.clone())).await?;
+    let password_hash = state.passwords.hash(Some(input.new_password.clone())).await?;
     let account =
         state.db.run(move |conn| authors_store::set_password(conn, id, &input.new_password, password_hash)).await?;
     tracing::info!(author_id = id, "password changed; sessions revoked");

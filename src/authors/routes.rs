@@ -7,7 +7,7 @@ use super::model::{AccountView, CreateAuthor, PublicAuthor, UpdateAuthor};
 use super::policy::authorize_change;
 use super::store;
 use crate::AppState;
-use crate::auth::{AuthUser, Role, password};
+use crate::auth::{AuthUser, Role};
 use crate::error::{ApiError, Problem};
 use crate::extract::{JsonBody, QueryParams};
 use crate::openapi::{BadRequest, PayloadTooLarge, Unauthorized, UnsupportedMediaType, ValidationFailed};
@@ -127,7 +127,7 @@ pub async fn admin_create_author(
     JsonBody(input): JsonBody<CreateAuthor>,
 ) -> Result<HttpResponse, ApiError> {
     user.require(Role::Editor)?;
-    let password_hash = password::hash_in_background(&state, input.password.clone()).await?;
+    let password_hash = state.passwords.hash(input.password.clone()).await?;
     let author = state
         .db
         .run(move |conn| store::create_author(conn, input, password_hash, |role| authorize_change(&user, role, role)))
@@ -249,7 +249,7 @@ async fn update_as(
     id: i64,
     input: UpdateAuthor,
 ) -> Result<super::model::Author, ApiError> {
-    let password_hash = password::hash_in_background(state, input.password.clone()).await?;
+    let password_hash = state.passwords.hash(input.password.clone()).await?;
     state
         .db
         .run(move |conn| {

@@ -111,7 +111,8 @@ pub fn redact_password(url: &str) -> String {
 pub struct DbSettings {
     /// Connections in the pool.
     pub pool_size: u32,
-    /// The longest a request waits for a connection before it is answered 503 (`Busy`).
+    /// The longest a request waits for a connection before it is answered 503 (`Busy`)
+    /// (`MASTHEAD_QUEUE_TIMEOUT_MS`, which bounds the wait for a password-hashing slot too).
     pub acquire_timeout: Duration,
     /// The longest a request's database work may run (`None`: no limit). PostgreSQL enforces it
     /// per statement, SQLite for the whole of a request's work (see `budget`).

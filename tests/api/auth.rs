@@ -18,6 +18,7 @@ backend_tests!(
     password_change_ends_every_session,
     failed_logins_are_throttled_per_account,
     failed_logins_are_throttled_per_address,
+    a_burst_of_guesses_gets_exactly_the_limit_through,
 );
 
 async fn login_returns_a_bearer_token(backend: Backend) {
@@ -347,4 +348,34 @@ async fn failed_logins_are_throttled_per_address(backend: Backend) {
     app.login_from("192.0.2.7", &user.email, &user.password).await.assert_problem(429);
     // ...but the account is not: from elsewhere it logs in.
     app.login_from("192.0.2.8", &user.email, &user.password).await.assert_status(200);
+}
+
+/// Every guess of a burst used to pass the throttle's check before any failure was recorded (150
+/// concurrent guesses with a limit of 5: 149 answered 401, and the right password 200). Attempts
+/// are now reserved before the password is checked: exactly the limit gets through, on the login
+/// and on the password change alike.
+async fn a_burst_of_guesses_gets_exactly_the_limit_through(backend: Backend) {
+    let app = spawn(backend).await;
+    let user = app.user(Role::Author, "Arthur").await;
+    let guesses = (0..30).map(|i| {
+        let password = if i == 17 { user.password.clone() } else { format!("guess {i}") };
+        let (app, email) = (&app, user.email.clone());
+        async move { app.login_from("198.51.100.1", &email, &password).await }
+    });
+    let answers = futures_util::future::join_all(guesses).await;
+    let through = answers.iter().filter(|answer| answer.status != 429).count();
+    assert_eq!(through, 5, "{:?}", answers.iter().map(|a| a.status.as_u16()).collect::<Vec<_>>());
+    for answer in answers.iter().filter(|answer| answer.status == 429) {
+        answer.assert_problem(429);
+        assert!(answer.header("retry-after").is_some());
+    }
+
+    let other = app.user(Role::Author, "Olga").await;
+    let changes = (0..30).map(|i| {
+        let body = json!({"current_password": format!("guess {i}"), "new_password": "a new passphrase"});
+        app.put_as(&other, "/api/v1/auth/password", body)
+    });
+    let answers = futures_util::future::join_all(changes).await;
+    assert_eq!(answers.iter().filter(|answer| answer.status == 401).count(), 5);
+    assert_eq!(answers.iter().filter(|answer| answer.status == 429).count(), 25);
 }
