@@ -42,9 +42,10 @@ pub struct ArticleListQuery {
     pub author: Option<String>,
     /// Only featured (or only not featured) articles.
     pub featured: Option<bool>,
-    /// Published at or after this time (RFC 3339).
+    /// Published at or after this time (RFC 3339). Stored times are years 1 to 9999 (UTC), so a
+    /// time beyond them selects what the nearest end would.
     pub published_after: Option<DateTime<Utc>>,
-    /// Published before this time (RFC 3339).
+    /// Published before this time (RFC 3339); beyond years 1 to 9999 as for `published_after`.
     pub published_before: Option<DateTime<Utc>>,
     /// Words to find in the title, excerpt or body (all of them; case and accents ignored). Pair
     /// with `sort=relevance` for the best matches first. Text without a letter or digit finds
@@ -272,8 +273,8 @@ impl ListRequest {
                 all_tags,
                 author: query.author,
                 featured: query.featured,
-                published_after: query.published_after.map(|t| t.naive_utc()),
-                published_before: query.published_before.map(|t| t.naive_utc()),
+                published_after: query.published_after.map(crate::db::within_stored_times),
+                published_before: query.published_before.map(crate::db::within_stored_times),
             },
             search,
             sort,

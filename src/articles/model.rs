@@ -254,8 +254,8 @@ pub struct UpdateArticle {
 #[serde(deny_unknown_fields)]
 #[schema(example = json!({"published_at": "2030-01-01T08:00:00Z"}))]
 pub struct PublishRequest {
-    /// When the article goes public (RFC 3339). In the future it is scheduled: it appears on
-    /// public routes at that time by itself. Absent: now (or the first publication time when
-    /// republishing).
+    /// When the article goes public (RFC 3339, within years 1 to 9999 in UTC). In the future it
+    /// is scheduled: it appears on public routes at that time by itself. Absent: now (or the first
+    /// publication time when republishing).
     pub published_at: Option<DateTime<Utc>>,
 }

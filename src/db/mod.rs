@@ -14,7 +14,7 @@ mod watch;
 use std::sync::{Arc, Weak};
 use std::time::{Duration, Instant};
 
-use chrono::{NaiveDateTime, SubsecRound, Utc};
+use chrono::{DateTime, Datelike, NaiveDate, NaiveDateTime, SubsecRound, Utc};
 use diesel::prelude::*;
 use diesel::r2d2::{ManageConnection, Pool, PooledConnection};
 use diesel_migrations::{EmbeddedMigrations, MigrationHarness, embed_migrations};
@@ -382,9 +382,40 @@ pub fn truncate(time: NaiveDateTime) -> NaiveDateTime {
     time.trunc_subsecs(6)
 }
 
+/// The times Masthead stores, the same on both backends: UTC, years 1 to 9999. PostgreSQL's
+/// `timestamp` goes further one way and not the other (4713 BC), and SQLite keeps times as text,
+/// which orders correctly only with four-digit years.
+pub const STORED_TIMES: &str = "0001-01-01T00:00:00Z to 9999-12-31T23:59:59.999999Z";
+
+/// Whether `time` is within [`STORED_TIMES`] (then it can be written).
+pub fn storable(time: DateTime<Utc>) -> bool {
+    (1..=9999).contains(&time.year())
+}
+
+/// `time` brought within [`STORED_TIMES`], for comparisons: every stored time lies inside, so a
+/// bound beyond it selects exactly what the range's own end would.
+pub fn within_stored_times(time: DateTime<Utc>) -> NaiveDateTime {
+    let first = NaiveDate::from_ymd_opt(1, 1, 1).and_then(|d| d.and_hms_opt(0, 0, 0)).unwrap_or_default();
+    let last = NaiveDate::from_ymd_opt(9999, 12, 31)
+        .and_then(|d| d.and_hms_micro_opt(23, 59, 59, 999_999))
+        .unwrap_or_default();
+    truncate(time.naive_utc()).clamp(first, last)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn stored_times_are_years_1_to_9999_and_bounds_beyond_are_brought_within() {
+        let time = |text: &str| text.parse::<DateTime<Utc>>().unwrap();
+        assert!(storable(time("0001-01-01T00:00:00Z")) && storable(time("9999-12-31T23:59:59.999999Z")));
+        assert!(!storable(time("0001-01-01T05:00:00+06:00")) && !storable(time("9999-12-31T23:00:00-05:00")));
+        assert!(!storable(time("-5000-01-01T00:00:00Z")) && !storable(time("+10000-01-01T00:00:00Z")));
+        assert_eq!(within_stored_times(time("-5000-01-01T00:00:00Z")).to_string(), "0001-01-01 00:00:00");
+        assert_eq!(within_stored_times(time("+10000-01-01T00:00:00Z")).to_string(), "9999-12-31 23:59:59.999999");
+        assert_eq!(within_stored_times(time("2026-11-28T10:00:00Z")).to_string(), "2026-11-28 10:00:00");
+    }
 
     #[test]
     fn passwords_are_redacted_from_urls() {

@@ -14,6 +14,7 @@ backend_tests!(
     cursors_walk_the_whole_list_once,
     link_headers_point_to_the_neighbours,
     items_are_light_unless_asked,
+    times_beyond_the_stored_range_are_bounds_or_refusals,
 );
 
 fn slugs(body: &Value) -> Vec<String> {
@@ -201,4 +202,40 @@ async fn items_are_light_unless_asked(backend: Backend) {
     assert!(problem["detail"].as_str().unwrap().contains("password"));
     let single = app.get("/api/v1/articles/full").await.json();
     assert_eq!(single["data"]["body_text"], "Some body here.");
+}
+
+/// Stored times are years 1 to 9999 (UTC) on both backends. A filter beyond them selects what
+/// the range's end would (PostgreSQL answered 500 to `-5000-…`); a publication time beyond them is
+/// a 422 naming the field, never a 500 and never a row SQLite would order wrongly.
+async fn times_beyond_the_stored_range_are_bounds_or_refusals(backend: Backend) {
+    let app = spawn(backend).await;
+    let author = app.user(Role::Author, "Arthur").await;
+    let early = app.draft(&author, json!({"title": "Early", "body_markdown": "x"})).await["id"].clone();
+    let publish = |id: Value, at: &str| {
+        let body = json!({"published_at": at});
+        let path = format!("/api/v1/admin/articles/{id}/publish");
+        let app = &app;
+        let author = &author;
+        async move { app.post_as(author, &path, body).await }
+    };
+    for at in
+        ["-4714-11-23T00:00:00Z", "0001-01-01T05:00:00+06:00", "9999-12-31T23:00:00-05:00", "+10000-01-01T00:00:00Z"]
+    {
+        let problem = publish(early.clone(), at).await.assert_problem(422);
+        assert_eq!(problem["errors"][0]["field"], "published_at", "{at}: {problem}");
+    }
+    publish(early, "0001-01-01T00:00:00Z").await.assert_status(200);
+    app.published(&author, json!({"title": "Now", "body_markdown": "x"})).await;
+
+    for (query, expected) in [
+        ("published_after=-5000-01-01T00:00:00Z", vec!["now", "early"]),
+        ("published_after=%2B10000-01-01T00:00:00Z", vec![]),
+        ("published_before=-5000-01-01T00:00:00Z", vec![]),
+        ("published_before=0001-01-01T00:00:00.000001Z", vec!["early"]),
+        ("published_before=%2B20000-01-01T00:00:00Z", vec!["now", "early"]),
+    ] {
+        let response = app.get(&format!("/api/v1/articles?{query}")).await;
+        response.assert_status(200);
+        assert_eq!(slugs(&response.json()), expected, "{query}");
+    }
 }
