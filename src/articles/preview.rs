@@ -49,6 +49,7 @@ impl PreviewSigner {
         let mut validation = Validation::new(Algorithm::HS256);
         validation.set_issuer(&[ISSUER]);
         validation.set_required_spec_claims(&["sub", "iat", "exp", "iss"]);
+        validation.validate_nbf = true;
         validation.leeway = 0;
         Self {
             encoding: EncodingKey::from_secret(key.as_bytes()),
@@ -68,8 +69,12 @@ impl PreviewSigner {
             .map_err(|e| ApiError::Internal(format!("cannot sign a preview: {e}")))
     }
 
+    /// The article of a valid link: signed here, not expired, not issued in the future, and
+    /// naming an id as this code writes it.
     fn article_id(&self, token: &str) -> Option<i64> {
-        jsonwebtoken::decode::<PreviewClaims>(token, &self.decoding, &self.validation).ok()?.claims.sub.parse().ok()
+        let claims = jsonwebtoken::decode::<PreviewClaims>(token, &self.decoding, &self.validation).ok()?.claims;
+        (claims.iat <= Utc::now().timestamp()).then_some(())?;
+        crate::auth::jwt::canonical_id(&claims.sub)
     }
 }
 

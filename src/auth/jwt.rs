@@ -1,6 +1,7 @@
-//! Access tokens: HS256 JWTs with `sub`, `role`, `iat`, `exp`, `iss` and `pwv`. Validation pins the
-//! algorithm and requires every claim, so `alg: none`, another algorithm or a token from another
-//! issuer are refused before any claim is trusted.
+//! Access tokens: HS256 JWTs with `sub`, `role`, `iat`, `exp`, `iss`, `pwv` and `sid`. Validation
+//! pins the algorithm and requires every claim, so `alg: none`, another algorithm or a token from
+//! another issuer are refused before any claim is trusted; a token not yet valid (`nbf` or `iat`
+//! in the future) or whose `sub` is not the canonical spelling of an id (`+4`, `04`) is refused too.
 
 use std::time::Duration;
 
@@ -23,6 +24,9 @@ pub struct Claims {
     /// The account's password version when the token was issued: a password change makes every
     /// earlier token invalid at once, to the microsecond (`iat` has only whole seconds).
     pub pwv: i64,
+    /// The session (refresh-token family) the token belongs to: logging out, or anything that
+    /// ends the session, ends its access tokens at once too.
+    pub sid: String,
 }
 
 /// The signing keys, derived once from the configured secret.
@@ -38,6 +42,7 @@ impl JwtKeys {
         let mut validation = Validation::new(Algorithm::HS256);
         validation.set_issuer(&[ISSUER]);
         validation.set_required_spec_claims(&["sub", "iat", "exp", "iss"]);
+        validation.validate_nbf = true;
         validation.leeway = 30;
         Self {
             encoding: EncodingKey::from_secret(secret.expose().as_bytes()),
@@ -52,7 +57,7 @@ impl JwtKeys {
         self.ttl.as_secs()
     }
 
-    pub fn issue(&self, author_id: i64, role: &str, password_version: i64) -> Result<String, String> {
+    pub fn issue(&self, author_id: i64, role: &str, password_version: i64, session: &str) -> Result<String, String> {
         let iat = jsonwebtoken::get_current_timestamp();
         let claims = Claims {
             sub: author_id.to_string(),
@@ -61,13 +66,37 @@ impl JwtKeys {
             exp: iat + self.ttl.as_secs(),
             iss: ISSUER.to_string(),
             pwv: password_version,
+            sid: session.to_string(),
         };
         jsonwebtoken::encode(&Header::new(Algorithm::HS256), &claims, &self.encoding)
             .map_err(|e| format!("cannot sign a token: {e}"))
     }
 
-    /// The claims of a valid token, or `None` for anything else (the reason is not told to clients).
-    pub fn verify(&self, token: &str) -> Option<Claims> {
-        jsonwebtoken::decode::<Claims>(token, &self.decoding, &self.validation).ok().map(|data| data.claims)
+    /// The account id and claims of a valid token, or `None` for anything else (the reason is not
+    /// told to clients).
+    pub fn verify(&self, token: &str) -> Option<(i64, Claims)> {
+        let claims = jsonwebtoken::decode::<Claims>(token, &self.decoding, &self.validation).ok()?.claims;
+        let issued_in_the_future = claims.iat > jsonwebtoken::get_current_timestamp() + self.validation.leeway;
+        let id = canonical_id(&claims.sub)?;
+        (!issued_in_the_future).then_some((id, claims))
+    }
+}
+
+/// A positive id written as the server writes it: `42`, not `+42`, `042` or `42.0`. Anything else
+/// in `sub` was not signed by this server's issuing code.
+pub fn canonical_id(text: &str) -> Option<i64> {
+    text.parse::<i64>().ok().filter(|id| *id > 0 && id.to_string() == text)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::canonical_id;
+
+    #[test]
+    fn ids_are_read_only_in_their_canonical_spelling() {
+        assert_eq!(canonical_id("4"), Some(4));
+        for odd in ["+4", "04", "-4", "0", "4.0", " 4", "4 ", "", "99999999999999999999"] {
+            assert_eq!(canonical_id(odd), None, "{odd:?}");
+        }
     }
 }

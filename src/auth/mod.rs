@@ -71,8 +71,9 @@ impl Role {
     }
 }
 
-/// An authenticated caller. Extracting it checks the bearer token *and* the account row, so a
-/// deactivated account or one whose password changed after the token was issued is refused at once.
+/// An authenticated caller. Extracting it checks the bearer token, its session *and* the account
+/// row, so a token whose session ended (logout, a deactivation, a reused refresh token) or whose
+/// account's password changed after it was issued is refused at once.
 #[derive(Clone, Debug)]
 pub struct AuthUser {
     pub id: i64,
@@ -100,18 +101,19 @@ impl FromRequest for AuthUser {
         Box::pin(async move {
             let state = state.ok_or_else(|| ApiError::Internal("application state is missing".into()))?;
             let token = token?;
-            let claims = state
+            let (id, claims) = state
                 .jwt
                 .verify(&token)
                 .ok_or_else(|| ApiError::Unauthorized("the access token is invalid or expired".into()))?;
-            let id: i64 = claims
-                .sub
-                .parse()
-                .map_err(|_| ApiError::Unauthorized("the access token is invalid or expired".into()))?;
-            let account = state.db.run(move |conn| authors_store::find_account(conn, id)).await?;
-            let still_valid = account
-                .as_ref()
-                .is_some_and(|a| a.active && a.password_hash.is_some() && sessions::password_version(a) == claims.pwv);
+            let session = claims.sid.clone();
+            let (account, session_open) = state
+                .db
+                .run(move |conn| Ok((authors_store::find_account(conn, id)?, sessions::is_open(conn, id, &session)?)))
+                .await?;
+            let still_valid = session_open
+                && account.as_ref().is_some_and(|a| {
+                    a.active && a.password_hash.is_some() && sessions::password_version(a) == claims.pwv
+                });
             match account {
                 Some(account) if still_valid => Ok(AuthUser {
                     id: account.id,

@@ -36,16 +36,18 @@ fn issue(
 ) -> Result<TokenResponse, ApiError> {
     let refresh_token = super::random_token(32);
     let now = db::now();
+    let family = family.unwrap_or_else(|| super::random_token(16));
     diesel::insert_into(refresh_tokens::table)
         .values((
             refresh_tokens::author_id.eq(author.id),
-            refresh_tokens::family_id.eq(family.unwrap_or_else(|| super::random_token(16))),
+            refresh_tokens::family_id.eq(&family),
             refresh_tokens::token_hash.eq(token_hash(&refresh_token)),
             refresh_tokens::expires_at.eq(now + refresh_ttl),
             refresh_tokens::created_at.eq(now),
         ))
         .execute(conn)?;
-    let access_token = keys.issue(author.id, &author.role, password_version(author)).map_err(ApiError::Internal)?;
+    let access_token =
+        keys.issue(author.id, &author.role, password_version(author), &family).map_err(ApiError::Internal)?;
     Ok(TokenResponse { access_token, refresh_token, token_type: "Bearer", expires_in: keys.ttl_seconds() })
 }
 
@@ -138,6 +140,20 @@ pub fn logout(conn: &mut DbConnection, presented: &str) -> Result<(), ApiError> 
         }
         Ok(())
     })
+}
+
+/// Whether the session `family` of `author_id` is still open: not logged out, not revoked (by a
+/// reused refresh token, a password change or a deactivation). Checked on every request, so that
+/// an access token ends with its session rather than only at its expiry.
+pub fn is_open(conn: &mut DbConnection, author_id: i64, family: &str) -> Result<bool, ApiError> {
+    use diesel::dsl::exists;
+    Ok(diesel::select(exists(
+        refresh_tokens::table
+            .filter(refresh_tokens::family_id.eq(family))
+            .filter(refresh_tokens::author_id.eq(author_id))
+            .filter(refresh_tokens::revoked_at.is_null()),
+    ))
+    .get_result(conn)?)
 }
 
 /// Ends every session of an account (password change, deactivation). Call inside the transaction

@@ -126,6 +126,8 @@ async fn deactivation_ends_sessions_and_keeps_bylines(backend: Backend) {
     assert_eq!(public["data"]["author"]["name"], "Arthur Dent");
 
     app.patch_as(&admin, &path, json!({"active": true})).await.assert_status(200);
+    // A token from before the deactivation does not come back to life with the account.
+    app.get_as(&author, "/api/v1/auth/me").await.assert_problem(401);
     app.login(&author.email, &author.password).await.assert_status(200);
     let deactivated = app.patch_as(&admin, &path, json!({"active": false})).await;
     assert_eq!(deactivated.json()["data"]["active"], false);

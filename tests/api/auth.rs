@@ -126,7 +126,13 @@ async fn tokens_are_checked_strictly(backend: Backend) {
         serde_json::from_slice(&decoded).unwrap()
     };
     let pwv = claims_of_real_token["pwv"].as_i64().unwrap();
-    let claims = |iat: u64, exp: u64, iss: &str| json!({"sub": user.id.to_string(), "role": "editor", "iat": iat, "exp": exp, "iss": iss, "pwv": pwv});
+    let sid = claims_of_real_token["sid"].as_str().unwrap().to_string();
+    let claims = |iat: u64, exp: u64, iss: &str| json!({"sub": user.id.to_string(), "role": "editor", "iat": iat, "exp": exp, "iss": iss, "pwv": pwv, "sid": sid});
+    let with_claim = |name: &str, value: serde_json::Value| {
+        let mut claims = claims(now, now + 600, "masthead");
+        claims[name] = value;
+        claims
+    };
     let sign = |alg: Algorithm, key: &[u8], claims: serde_json::Value| {
         encode(&Header::new(alg), &claims, &EncodingKey::from_secret(key)).unwrap()
     };
@@ -149,25 +155,20 @@ async fn tokens_are_checked_strictly(backend: Backend) {
             sign(
                 Algorithm::HS256,
                 &secret,
-                json!({"sub": user.id.to_string(), "role": "editor", "exp": now + 600, "iss": "masthead", "pwv": pwv}),
+                json!({"sub": user.id.to_string(), "role": "editor", "exp": now + 600, "iss": "masthead", "pwv": pwv, "sid": sid}),
             ),
         ),
+        ("an old password version", sign(Algorithm::HS256, &secret, with_claim("pwv", json!(pwv - 1)))),
+        ("an unknown account", sign(Algorithm::HS256, &secret, with_claim("sub", json!("999999")))),
+        ("an iat in the future", sign(Algorithm::HS256, &secret, claims(now + 3600, now + 7200, "masthead"))),
+        ("an nbf in the future", sign(Algorithm::HS256, &secret, with_claim("nbf", json!(now + 3600)))),
+        ("a sub with a sign", sign(Algorithm::HS256, &secret, with_claim("sub", json!(format!("+{}", user.id))))),
         (
-            "an old password version",
-            sign(
-                Algorithm::HS256,
-                &secret,
-                json!({"sub": user.id.to_string(), "role": "editor", "iat": now, "exp": now + 600, "iss": "masthead", "pwv": pwv - 1}),
-            ),
+            "a sub with a leading zero",
+            sign(Algorithm::HS256, &secret, with_claim("sub", json!(format!("0{}", user.id)))),
         ),
-        (
-            "an unknown account",
-            sign(
-                Algorithm::HS256,
-                &secret,
-                json!({"sub": "999999", "role": "admin", "iat": now, "exp": now + 600, "iss": "masthead", "pwv": pwv}),
-            ),
-        ),
+        ("no session", sign(Algorithm::HS256, &secret, with_claim("sid", serde_json::Value::Null))),
+        ("an unknown session", sign(Algorithm::HS256, &secret, with_claim("sid", json!("0123456789abcdef")))),
     ];
     for (what, token) in refused {
         let response = app.get_as(&with(token), "/api/v1/auth/me").await;
@@ -263,8 +264,14 @@ async fn refresh_tokens_rotate_and_reuse_revokes_the_session(backend: Backend) {
 async fn logout_ends_the_session(backend: Backend) {
     let app = spawn(backend).await;
     let user = app.user(Role::Author, "Arthur").await;
+    let elsewhere = app.login(&user.email, &user.password).await.json();
+    let elsewhere = User { token: elsewhere["access_token"].as_str().unwrap().to_string(), ..user.clone() };
+    app.get_as(&user, "/api/v1/auth/me").await.assert_status(200);
     let out = app.post("/api/v1/auth/logout", json!({"refresh_token": user.refresh_token})).await;
     out.assert_status(204);
+    // Its access token ends with it, at once; the account's other sessions go on.
+    app.get_as(&user, "/api/v1/auth/me").await.assert_problem(401);
+    app.get_as(&elsewhere, "/api/v1/auth/me").await.assert_status(200);
     app.post("/api/v1/auth/refresh", json!({"refresh_token": user.refresh_token})).await.assert_problem(401);
     app.post("/api/v1/auth/logout", json!({"refresh_token": user.refresh_token})).await.assert_status(204);
     app.post("/api/v1/auth/logout", json!({"refresh_token": "unknown"})).await.assert_status(204);

@@ -64,13 +64,22 @@ async fn preview_links_show_drafts_to_anyone_holding_them(backend: Backend) {
     app.get(&format!("/api/v1/previews/{}", author.token)).await.assert_problem(403);
     let secret = format!("preview:{}", app.state.config.jwt_secret.as_ref().unwrap().expose());
     let now = chrono::Utc::now().timestamp();
-    let expired = encode(
-        &Header::new(Algorithm::HS256),
-        &json!({"sub": draft["id"].to_string(), "iat": now - 7200, "exp": now - 60, "iss": "masthead-preview"}),
-        &EncodingKey::from_secret(secret.as_bytes()),
-    )
-    .unwrap();
-    app.get(&format!("/api/v1/previews/{expired}")).await.assert_problem(403);
+    let sign = |claims: Value| {
+        encode(&Header::new(Algorithm::HS256), &claims, &EncodingKey::from_secret(secret.as_bytes())).unwrap()
+    };
+    let id = draft["id"].to_string();
+    // Signed like the server's: the crafting is right.
+    let good = sign(json!({"sub": id, "iat": now, "exp": now + 600, "iss": "masthead-preview"}));
+    app.get(&format!("/api/v1/previews/{good}")).await.assert_status(200);
+    for refused in [
+        json!({"sub": id, "iat": now - 7200, "exp": now - 60, "iss": "masthead-preview"}),
+        json!({"sub": id, "iat": now + 3600, "exp": now + 7200, "iss": "masthead-preview"}),
+        json!({"sub": id, "iat": now, "nbf": now + 3600, "exp": now + 7200, "iss": "masthead-preview"}),
+        json!({"sub": format!("+{id}"), "iat": now, "exp": now + 600, "iss": "masthead-preview"}),
+        json!({"sub": format!("0{id}"), "iat": now, "exp": now + 600, "iss": "masthead-preview"}),
+    ] {
+        app.get(&format!("/api/v1/previews/{}", sign(refused.clone()))).await.assert_problem(403);
+    }
     // Nor does a preview token work as an access token.
     let as_bearer = User { token: token.clone(), ..author.clone() };
     app.get_as(&as_bearer, "/api/v1/auth/me").await.assert_problem(401);
