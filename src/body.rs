@@ -72,7 +72,14 @@ pub async fn read(req: &HttpRequest, payload: &mut Payload, limits: BodyLimits) 
             )));
         }
         Ok(Err(_)) => return Err(too_large(&limits)),
-        Ok(Ok(Err(error))) => return Err(ApiError::BadRequest(format!("the request body could not be read: {error}"))),
+        Ok(Ok(Err(error))) => {
+            return Err(match error {
+                actix_web::error::PayloadError::Incomplete(_) => {
+                    ApiError::ClientClosed("the client closed the connection in the middle of the body".into())
+                }
+                _ => ApiError::BadRequest(format!("the request body could not be read: {error}")),
+            });
+        }
         Ok(Ok(Ok(raw))) => raw,
     };
     match encoding {

@@ -56,6 +56,10 @@ pub enum ApiError {
     /// The request body did not arrive within `MASTHEAD_BODY_TIMEOUT_MS`.
     #[error("{0}")]
     RequestTimeout(String),
+    /// The client closed the connection before sending the whole request: nobody will read the
+    /// answer, which is logged with nginx's 499.
+    #[error("{0}")]
+    ClientClosed(String),
     #[error("{0}")]
     Internal(String),
 }
@@ -120,6 +124,7 @@ impl ApiError {
             Self::QueryTimeout(_) => ("query-timeout", "Query took too long"),
             Self::StorageFull(_) => ("storage-full", "Storage full"),
             Self::RequestTimeout(_) => ("request-timeout", "Request timeout"),
+            Self::ClientClosed(_) => ("client-closed-request", "Client closed request"),
             Self::Internal(_) => ("internal", "Internal server error"),
         }
     }
@@ -176,6 +181,7 @@ impl ResponseError for ApiError {
                 StatusCode::SERVICE_UNAVAILABLE
             }
             Self::RequestTimeout(_) => StatusCode::REQUEST_TIMEOUT,
+            Self::ClientClosed(_) => StatusCode::from_u16(499).unwrap_or(StatusCode::BAD_REQUEST),
             Self::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
         }
     }

@@ -278,14 +278,10 @@ where
 {
     /// The same application and database, served by `actix_web::HttpServer` on a free port.
     pub fn listen(&self) -> Listener {
-        let state = self.state.clone();
-        let server = actix_web::HttpServer::new(move || build_app(state.clone()))
-            .workers(1)
-            .disable_signals()
-            .bind(("127.0.0.1", 0))
+        let shape = masthead::ServerShape { workers: 1, max_connections: 1000, signals: false };
+        let (server, addrs) = masthead::http_server(self.state.clone(), "127.0.0.1:0".parse().unwrap(), shape)
             .expect("a free loopback port");
-        let addr = server.addrs()[0];
-        let server = server.run();
+        let addr = addrs[0];
         let handle = server.handle();
         actix_web::rt::spawn(server);
         Listener { addr, handle }
@@ -515,4 +511,42 @@ fn accept(listener: std::net::TcpListener, shared: std::sync::Arc<ProxyShared>) 
         }
         forwarded.extend([client, server]);
     }
+}
+
+/// The request log lines (`masthead::http`) of every test in this binary, as written. Installed
+/// on first use as the process's log subscriber; tests find their own lines by the request id they
+/// sent (`X-Request-Id`).
+pub fn request_log() -> &'static std::sync::Mutex<Vec<String>> {
+    static LINES: std::sync::OnceLock<std::sync::Mutex<Vec<String>>> = std::sync::OnceLock::new();
+    static INSTALLED: Once = Once::new();
+    INSTALLED.call_once(|| {
+        struct Capture;
+        impl Write for Capture {
+            fn write(&mut self, bytes: &[u8]) -> std::io::Result<usize> {
+                let text = String::from_utf8_lossy(bytes);
+                request_log().lock().unwrap().extend(text.lines().map(str::to_owned));
+                Ok(bytes.len())
+            }
+            fn flush(&mut self) -> std::io::Result<()> {
+                Ok(())
+            }
+        }
+        let _ = tracing_subscriber::fmt()
+            .with_env_filter("masthead::http=info")
+            .with_ansi(false)
+            .with_writer(|| Capture)
+            .try_init();
+    });
+    LINES.get_or_init(Default::default)
+}
+
+/// The log lines of the request with this id, once there are any (they are written when the
+/// answer is made, or when the client goes away).
+pub async fn logged(request_id: &str) -> Vec<String> {
+    eventually("the request is logged", || async {
+        let lines: Vec<String> =
+            request_log().lock().unwrap().iter().filter(|line| line.contains(request_id)).cloned().collect();
+        (!lines.is_empty()).then_some(lines)
+    })
+    .await
 }

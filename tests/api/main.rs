@@ -46,6 +46,7 @@ mod openapi;
 mod ops;
 mod previews;
 mod querying;
+mod requests;
 mod resilience;
 mod roles;
 mod search;

@@ -1,0 +1,151 @@
+//! What every exchange carries, whatever the route: the request id, security headers, a log line
+//! with nothing secret in it (and the truth about clients that went away), and no query parameter
+//! an operation does not take.
+
+use std::io::Write;
+
+use actix_web::test::TestRequest;
+use masthead::auth::Role;
+use serde_json::{Value, json};
+
+use crate::harness::{Backend, logged, request_log, spawn, spawn_with};
+
+backend_tests!(
+    unknown_query_parameters_are_refused_on_every_route,
+    responses_carry_security_headers_and_the_clients_request_id,
+    the_log_keeps_secrets_out_and_says_when_a_client_went_away,
+);
+
+async fn unknown_query_parameters_are_refused_on_every_route(backend: Backend) {
+    let app = spawn(backend).await;
+    let editor = app.user(Role::Editor, "Edith").await;
+    let article = app.published(&editor, json!({"title": "Hello", "body_markdown": "x", "tags": ["t"]})).await;
+    for path in [
+        "/api/v1/articles/hello?bust=1",
+        "/api/v1/tags/t?bust=1",
+        "/api/v1/feed.atom?bust=1",
+        "/healthz?x=1",
+        "/api/v1/articles/hello/related?limit=2&bust=1",
+    ] {
+        let problem = app.get(path).await.assert_problem(400);
+        assert!(problem["detail"].as_str().unwrap().contains("unknown query parameter `"), "{path}: {problem}");
+    }
+    let problem =
+        app.get_as(&editor, &format!("/api/v1/admin/articles/{}?x=1", article["id"])).await.assert_problem(400);
+    assert_eq!(problem["detail"], "unknown query parameter `x`; this route takes none");
+    // What a route does take still works, HEAD included; refusals are never cached.
+    app.get("/api/v1/articles/hello/related?limit=2").await.assert_status(200);
+    app.get("/api/v1/articles?page=1&per_page=5").await.assert_status(200);
+    app.send(TestRequest::default().method(actix_web::http::Method::HEAD).uri("/api/v1/tags/t?bust=2"))
+        .await
+        .assert_status(400);
+    let deleted = app.delete_as(&editor, &format!("/api/v1/admin/articles/{}?permanent=true", article["id"])).await;
+    deleted.assert_status(204);
+}
+
+async fn responses_carry_security_headers_and_the_clients_request_id(backend: Backend) {
+    let app = spawn(backend).await;
+    for path in ["/api/v1/articles", "/api/v1/articles/missing", "/openapi.json", "/api/v1/feed.atom"] {
+        let response = app.get(path).await;
+        assert_eq!(response.header("x-content-type-options"), Some("nosniff"), "{path}");
+        assert_eq!(
+            response.header("content-security-policy"),
+            Some("default-src 'none'; frame-ancestors 'none'"),
+            "{path}"
+        );
+    }
+    let docs = app.get("/docs/").await;
+    assert_eq!(docs.header("x-content-type-options"), Some("nosniff"));
+    let policy = docs.header("content-security-policy").unwrap();
+    assert!(
+        policy.contains("script-src 'self'") && !policy.contains("unsafe-eval") && !policy.contains("https:"),
+        "{policy}"
+    );
+
+    // A well-formed id from the client (a proxy's, say) is kept; anything else is replaced.
+    let kept = app.send(TestRequest::get().uri("/healthz").insert_header(("X-Request-Id", "edge-42.a_b:c"))).await;
+    assert_eq!(kept.header("x-request-id"), Some("edge-42.a_b:c"));
+    for odd in ["has space", "a\"quote", &"x".repeat(129)] {
+        let replaced = app.send(TestRequest::get().uri("/healthz").insert_header(("X-Request-Id", odd))).await;
+        let id = replaced.header("x-request-id").unwrap();
+        assert!(id != odd && !id.is_empty(), "{odd} -> {id}");
+    }
+}
+
+async fn the_log_keeps_secrets_out_and_says_when_a_client_went_away(backend: Backend) {
+    request_log();
+    let app = spawn(backend).await;
+    let author = app.user(Role::Author, "Ann").await;
+    let draft = app.draft(&author, json!({"title": "Soon", "body_markdown": "x"})).await;
+    let link =
+        app.post_as(&author, &format!("/api/v1/admin/articles/{}/preview", draft["id"]), Value::Null).await.json();
+    let token = link["data"]["token"].as_str().unwrap().to_string();
+    let id = format!("preview-{}", masthead::auth::random_token(6));
+    let preview =
+        TestRequest::get().uri(&format!("/api/v1/previews/{token}")).insert_header(("X-Request-Id", id.as_str()));
+    app.send(preview).await.assert_status(200);
+    let lines = logged(&id).await;
+    assert!(lines.iter().all(|line| !line.contains(&token)), "{lines:?}");
+    assert!(
+        lines.iter().any(|line| line.contains("/api/v1/previews/{token}") && line.contains("status=200")),
+        "{lines:?}"
+    );
+    // A token in a path no route takes is not written either.
+    let id = format!("stray-{}", masthead::auth::random_token(6));
+    let stray =
+        TestRequest::get().uri(&format!("/api/v1/preview/{token}")).insert_header(("X-Request-Id", id.as_str()));
+    app.send(stray).await.assert_problem(404);
+    assert!(logged(&id).await.iter().all(|line| !line.contains(&token)));
+
+    // Clients that go away before their answer are logged as gone (499), not with an answer they
+    // never got: one whose request waits for a database connection, one that sends half a body.
+    let busy = spawn_with(backend, |config| config.db.pool_size = 1).await;
+    let (release, released) = std::sync::mpsc::channel::<()>();
+    let db = busy.state.db.clone();
+    let held = actix_web::rt::spawn(async move {
+        db.run(move |_| {
+            released.recv().ok();
+            Ok(())
+        })
+        .await
+    });
+    let listener = busy.listen();
+    let addr = listener.addr;
+    let id = format!("gone-{}", masthead::auth::random_token(6));
+    let head = format!("GET /api/v1/articles HTTP/1.1\r\nHost: x\r\nX-Request-Id: {id}\r\n\r\n");
+    actix_web::web::block(move || {
+        let mut stream = std::net::TcpStream::connect(addr)?;
+        stream.write_all(head.as_bytes())?;
+        stream.shutdown(std::net::Shutdown::Both)
+    })
+    .await
+    .unwrap()
+    .unwrap();
+    let lines = logged(&id).await;
+    assert!(
+        lines.iter().any(|line| line.contains("status=499") && line.contains("closed the connection")),
+        "{lines:?}"
+    );
+    release.send(()).unwrap();
+    held.await.unwrap().unwrap();
+
+    let listener = app.listen();
+    let addr = listener.addr;
+    let id = format!("gone-{}", masthead::auth::random_token(6));
+    let head = format!(
+        "POST /api/v1/auth/login HTTP/1.1\r\nHost: x\r\nX-Request-Id: {id}\r\nContent-Type: application/json\r\nContent-Length: 100\r\n\r\n{{\"email\":"
+    );
+    actix_web::web::block(move || {
+        let mut stream = std::net::TcpStream::connect(addr)?;
+        stream.write_all(head.as_bytes())?;
+        stream.shutdown(std::net::Shutdown::Both)
+    })
+    .await
+    .unwrap()
+    .unwrap();
+    let lines = logged(&id).await;
+    assert!(
+        lines.iter().any(|line| line.contains("status=499") && line.contains("closed the connection")),
+        "{lines:?}"
+    );
+}
