@@ -25,7 +25,7 @@ and show published content only; editor routes (`/api/v1/admin/...`) and account
         schemas(Problem, FieldError),
         responses(
             BadRequest, Unauthorized, PreconditionFailed, PayloadTooLarge, UnsupportedMediaType, ValidationFailed,
-            TooManyRequests, Unavailable, InternalError
+            TooManyRequests, RequestTimeout, Unavailable, InternalError
         )
     ),
     tags(
@@ -76,10 +76,18 @@ pub struct UnsupportedMediaType(#[allow(dead_code)] Problem);
 #[response(content_type = "application/problem+json")]
 pub struct ValidationFailed(#[allow(dead_code)] Problem);
 
-/// The database is out of reach or overloaded; `Retry-After` says when to try again.
+/// The request cannot be served now; `type` says why, `Retry-After` when to try again: the database
+/// is out of reach (`unavailable`), every connection or password-hashing slot stayed busy
+/// (`busy`), the request needed more database time than allowed (`query-timeout`), or the
+/// database's disk is full (`storage-full`; reads still work).
 #[derive(ToResponse)]
 #[response(content_type = "application/problem+json", headers(("Retry-After" = u64, description = "Seconds to wait")))]
 pub struct Unavailable(#[allow(dead_code)] Problem);
+
+/// The request body did not arrive within `MASTHEAD_BODY_TIMEOUT_MS`; the connection is closed.
+#[derive(ToResponse)]
+#[response(content_type = "application/problem+json")]
+pub struct RequestTimeout(#[allow(dead_code)] Problem);
 
 /// A bug: logged with the request id (`X-Request-Id`), never detailed here.
 #[derive(ToResponse)]
@@ -131,14 +139,19 @@ pub fn document() -> utoipa::openapi::OpenApi {
     api
 }
 
-/// Adds what every operation can answer but no handler states: 503 when the database is out of
-/// reach (all but `/healthz`), and 500.
+/// Adds what every operation can answer but no handler states: 400 for a query parameter it does
+/// not take (see `unknown_parameters`), 408 when its request body is too slow, 503 when the
+/// database is out of reach or busy (all but `/healthz`), and 500.
 pub fn complete(api: &mut utoipa::openapi::OpenApi) {
     use utoipa::openapi::{Ref, RefOr};
     for (path, item) in api.paths.paths.iter_mut() {
         let operations = [&mut item.get, &mut item.post, &mut item.put, &mut item.patch, &mut item.delete];
         for operation in operations.into_iter().flatten() {
             let responses = &mut operation.responses.responses;
+            responses.entry("400".into()).or_insert_with(|| RefOr::Ref(Ref::from_response_name("BadRequest")));
+            if operation.request_body.is_some() {
+                responses.entry("408".into()).or_insert_with(|| RefOr::Ref(Ref::from_response_name("RequestTimeout")));
+            }
             if path != "/healthz" {
                 responses.entry("503".into()).or_insert_with(|| RefOr::Ref(Ref::from_response_name("Unavailable")));
             }
