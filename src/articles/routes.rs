@@ -63,7 +63,7 @@ pub async fn list_articles(
         let searching = request.search.is_some();
         let request = request.clone();
         let work = move |conn: &mut crate::db::DbConnection| store::list_public(conn, now, &request);
-        // Anyone may ask for a search; it gets at most half the pool, so reads always find a connection.
+        // Anyone may ask for a search; it gets a quarter of the pool, so reads always find a connection.
         match searching {
             true => state.db.run_expensive(work).await?,
             false => state.db.run(work).await?,

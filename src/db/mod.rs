@@ -135,8 +135,8 @@ pub struct Db {
     /// One permit per connection: requests wait here, in order and for a bounded time, rather than
     /// on blocking threads inside the pool.
     slots: Arc<Semaphore>,
-    /// Expensive work (full-text searches) may use at most half the connections, so that cheap
-    /// reads always find one.
+    /// Expensive work (full-text searches) may use at most a quarter of the connections (one at
+    /// least), so that cheap reads always find one, and the database's CPUs too.
     expensive_slots: Arc<Semaphore>,
     watched: Arc<watch::Watched>,
 }
@@ -166,7 +166,7 @@ impl Db {
             url: url.clone(),
             settings,
             slots: Arc::new(Semaphore::new(pool_size)),
-            expensive_slots: Arc::new(Semaphore::new(pool_size.div_ceil(2))),
+            expensive_slots: Arc::new(Semaphore::new((pool_size / 4).max(1))),
             watched: Arc::new(watch::Watched::new()),
         };
         db.migrate()?;
@@ -219,7 +219,7 @@ impl Db {
     }
 
     /// [`Db::run`] for work that may be expensive for anyone to ask (a full-text search): it gets
-    /// at most half the pool, so that a burst of it cannot starve cheap reads.
+    /// at most a quarter of the pool, so that a burst of it cannot starve cheap reads.
     pub async fn run_expensive<T, F>(&self, work: F) -> Result<T, ApiError>
     where
         F: FnOnce(&mut DbConnection) -> Result<T, ApiError> + Send + 'static,
