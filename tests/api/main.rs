@@ -50,3 +50,4 @@ mod requests;
 mod resilience;
 mod roles;
 mod search;
+mod tcp_proxy;

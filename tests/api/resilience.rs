@@ -128,7 +128,7 @@ async fn postgres_an_outage_is_answered_503_and_recovered_from() {
     }
     let db = TestDb::create(Backend::Postgres);
     let masthead::db::DatabaseUrl::Postgres(direct) = &db.url else { unreachable!() };
-    let proxy = crate::harness::TcpProxy::start(direct);
+    let proxy = crate::tcp_proxy::TcpProxy::start(direct);
     let through_proxy = masthead::db::DatabaseUrl::Postgres(proxy.url(direct));
     let app = crate::harness::spawn_node_with(through_proxy, |config| {
         config.db.acquire_timeout = Duration::from_millis(500);
