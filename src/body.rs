@@ -1,5 +1,8 @@
 //! Reading a request body within bounds: at most `MASTHEAD_MAX_BODY_BYTES`, counted on the
-//! *decoded* bytes as they come out of the decompressor, and within `MASTHEAD_BODY_TIMEOUT_MS`.
+//! *decoded* bytes as they come out of the decompressor, and within `MASTHEAD_BODY_TIMEOUT_MS`;
+//! and all bodies being read at once, together, within a memory budget ([`BodyLimits::new`]):
+//! thousands of connections each sending a megabyte would otherwise hold gigabytes. Past the
+//! budget a body is refused at once with 503 `busy`.
 //!
 //! actix decodes `Content-Encoding` itself, but a whole network chunk at a time, before any limit
 //! is looked at: a 1.6 KB brotli body of spaces became a gigabyte in memory before the 413. Here
@@ -9,22 +12,45 @@
 //! window of at most 16 MiB) is bounded by the number of workers, not by the number of clients.
 
 use std::io::Read;
+use std::pin::Pin;
+use std::sync::Arc;
 use std::time::Duration;
 
 use actix_web::HttpRequest;
 use actix_web::dev::Payload;
+use actix_web::error::PayloadError;
 use actix_web::http::header;
-use actix_web::web::Bytes;
+use actix_web::web::{Bytes, BytesMut};
+use tokio::sync::{OwnedSemaphorePermit, Semaphore};
 
 use crate::error::ApiError;
 
-/// The bounds of every request body, from the configuration (app data).
-#[derive(Clone, Copy, Debug)]
+/// The bounds of every request body, from the configuration (app data, shared by every worker).
+#[derive(Clone, Debug)]
 pub struct BodyLimits {
     /// Largest body, decoded.
     pub max_bytes: usize,
     /// Longest a body may take to arrive once its headers have.
     pub timeout: Duration,
+    /// Bytes of bodies held at once, by every request together: one permit per byte received.
+    budget: Arc<Semaphore>,
+}
+
+impl BodyLimits {
+    /// The budget is 64 MiB, or twice the largest body if that is more.
+    pub fn new(max_bytes: usize, timeout: Duration) -> Self {
+        Self::with_budget(max_bytes, timeout, (64 << 20).max(2 * max_bytes))
+    }
+
+    fn with_budget(max_bytes: usize, timeout: Duration, budget: usize) -> Self {
+        Self { max_bytes, timeout, budget: Arc::new(Semaphore::new(budget)) }
+    }
+}
+
+/// A body read whole, holding its share of the memory budget until dropped.
+pub struct Body {
+    pub bytes: Bytes,
+    _budget: Option<OwnedSemaphorePermit>,
 }
 
 /// The encodings a body may come in.
@@ -55,38 +81,52 @@ fn too_large(limits: &BodyLimits) -> ApiError {
 }
 
 /// Reads and decodes the whole body of `req` within `limits`.
-pub async fn read(req: &HttpRequest, payload: &mut Payload, limits: BodyLimits) -> Result<Bytes, ApiError> {
+pub async fn read(req: &HttpRequest, payload: &mut Payload, limits: &BodyLimits) -> Result<Body, ApiError> {
     let encoding = encoding(req)?;
     // A declared length over the limit is refused before a byte of it is read.
     let declared = req.headers().get(header::CONTENT_LENGTH).and_then(|v| v.to_str().ok()?.parse::<u64>().ok());
     if declared.is_some_and(|length| length > limits.max_bytes as u64) {
-        return Err(too_large(&limits));
+        return Err(too_large(limits));
     }
-    let stream = actix_web::body::BodyStream::new(payload.take());
-    let read = actix_web::body::to_bytes_limited(stream, limits.max_bytes);
-    let raw = match actix_web::rt::time::timeout(limits.timeout, read).await {
-        Err(_) => {
-            return Err(ApiError::RequestTimeout(format!(
-                "the request body did not arrive within {} ms",
-                limits.timeout.as_millis()
-            )));
-        }
-        Ok(Err(_)) => return Err(too_large(&limits)),
-        Ok(Ok(Err(error))) => {
-            return Err(match error {
-                actix_web::error::PayloadError::Incomplete(_) => {
-                    ApiError::ClientClosed("the client closed the connection in the middle of the body".into())
-                }
-                _ => ApiError::BadRequest(format!("the request body could not be read: {error}")),
-            });
-        }
-        Ok(Ok(Ok(raw))) => raw,
+    let read = read_raw(payload.take(), limits);
+    let (raw, budget) = actix_web::rt::time::timeout(limits.timeout, read).await.map_err(|_| {
+        ApiError::RequestTimeout(format!("the request body did not arrive within {} ms", limits.timeout.as_millis()))
+    })??;
+    let bytes = match encoding {
+        Encoding::Identity => raw.freeze(),
+        Encoding::Gzip => decode(flate2::read::MultiGzDecoder::new(&raw[..]), "gzip", limits)?,
+        Encoding::Brotli => decode(brotli_decompressor::Decompressor::new(&raw[..], 4096), "brotli", limits)?,
     };
-    match encoding {
-        Encoding::Identity => Ok(raw),
-        Encoding::Gzip => decode(flate2::read::MultiGzDecoder::new(&raw[..]), "gzip", &limits),
-        Encoding::Brotli => decode(brotli_decompressor::Decompressor::new(&raw[..], 4096), "brotli", &limits),
+    Ok(Body { bytes, _budget: budget })
+}
+
+/// The raw bytes of a body, as they arrive, each taken from the budget first.
+async fn read_raw(payload: Payload, limits: &BodyLimits) -> Result<(BytesMut, Option<OwnedSemaphorePermit>), ApiError> {
+    use actix_web::body::MessageBody;
+    let mut stream = actix_web::body::BodyStream::new(payload);
+    let mut raw = BytesMut::new();
+    let mut held: Option<OwnedSemaphorePermit> = None;
+    while let Some(chunk) = std::future::poll_fn(|cx| Pin::new(&mut stream).poll_next(cx)).await {
+        let chunk = chunk.map_err(|error| match error {
+            PayloadError::Incomplete(_) => {
+                ApiError::ClientClosed("the client closed the connection in the middle of the body".into())
+            }
+            _ => ApiError::BadRequest(format!("the request body could not be read: {error}")),
+        })?;
+        if raw.len() + chunk.len() > limits.max_bytes {
+            return Err(too_large(limits));
+        }
+        let permit = u32::try_from(chunk.len())
+            .ok()
+            .and_then(|bytes| limits.budget.clone().try_acquire_many_owned(bytes).ok())
+            .ok_or_else(|| ApiError::Busy("the request bodies being read use all of their memory budget".into()))?;
+        match held.as_mut() {
+            Some(held) => held.merge(permit),
+            None => held = Some(permit),
+        }
+        raw.extend_from_slice(&chunk);
     }
+    Ok((raw, held))
 }
 
 /// Reads `decoder` to its end, or to one byte past the limit (then 413).
@@ -108,7 +148,9 @@ mod tests {
 
     use super::*;
 
-    const LIMITS: BodyLimits = BodyLimits { max_bytes: 1024, timeout: Duration::from_secs(1) };
+    fn limits() -> BodyLimits {
+        BodyLimits::new(1024, Duration::from_secs(1))
+    }
 
     fn gzip(bytes: &[u8]) -> Vec<u8> {
         let mut encoder = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::fast());
@@ -120,11 +162,28 @@ mod tests {
     fn decoding_stops_one_byte_past_the_limit() {
         let bomb = gzip(&vec![b' '; 8 * 1024 * 1024]);
         assert!(bomb.len() < 64 * 1024, "{} bytes", bomb.len());
-        let error = decode(flate2::read::MultiGzDecoder::new(&bomb[..]), "gzip", &LIMITS).unwrap_err();
+        let error = decode(flate2::read::MultiGzDecoder::new(&bomb[..]), "gzip", &limits()).unwrap_err();
         assert!(matches!(error, ApiError::PayloadTooLarge(_)), "{error:?}");
         let fits = gzip(&[b'x'; 1024]);
-        assert_eq!(decode(flate2::read::MultiGzDecoder::new(&fits[..]), "gzip", &LIMITS).unwrap().len(), 1024);
-        let error = decode(flate2::read::MultiGzDecoder::new(&b"not gzip"[..]), "gzip", &LIMITS).unwrap_err();
+        assert_eq!(decode(flate2::read::MultiGzDecoder::new(&fits[..]), "gzip", &limits()).unwrap().len(), 1024);
+        let error = decode(flate2::read::MultiGzDecoder::new(&b"not gzip"[..]), "gzip", &limits()).unwrap_err();
         assert!(matches!(error, ApiError::BadRequest(_)), "{error:?}");
+    }
+
+    #[actix_web::test]
+    async fn bodies_together_stay_within_their_memory_budget() {
+        let limits = BodyLimits::with_budget(4096, Duration::from_secs(1), 3000);
+        let request = |size: usize| actix_web::test::TestRequest::post().set_payload(vec![b'x'; size]).to_http_parts();
+        let (req, mut payload) = request(2000);
+        let first = read(&req, &mut payload, &limits).await.unwrap();
+        assert_eq!(first.bytes.len(), 2000);
+        // 2,000 bytes held: another 2,000 do not fit while the first body lives.
+        let (req, mut payload) = request(2000);
+        let refused = read(&req, &mut payload, &limits).await.err().unwrap();
+        assert!(matches!(refused, ApiError::Busy(_)), "{refused:?}");
+        drop(first);
+        let (req, mut payload) = request(2000);
+        assert_eq!(read(&req, &mut payload, &limits).await.unwrap().bytes.len(), 2000);
+        assert_eq!(limits.budget.available_permits(), 3000, "every byte is given back");
     }
 }

@@ -1,19 +1,24 @@
 //! An in-process cache of public responses: the bytes, content type and validators of each
-//! public GET, keyed by path and query, so that a hit costs no database work at all.
+//! public GET, keyed by the path the router matches and the query parameters as handlers read them
+//! (`cache_key`), so that a hit costs no database work at all.
 //!
 //! Correctness rules, all in this file:
 //! - **Every write invalidates.** The cache observes the database (`db::ChangeObserver`): every
 //!   committed write to public content, whatever route or spelling of a URL led to it, bumps the
 //!   generation before its response leaves (see `db::write_transaction`).
 //! - **Other nodes and processes invalidate too**, through the database watcher (`LISTEN` on
-//!   PostgreSQL, `PRAGMA data_version` on SQLite), within about 100 ms. While the watcher has lost
-//!   its connection nothing is served from the cache or stored in it, and the cache starts empty
-//!   when it is back: a write made in between cannot be missed.
+//!   PostgreSQL, the `content_version` counter on SQLite), within about 100 ms. While the watcher
+//!   has lost its connection, or has not read its feed for a second, nothing is served from the
+//!   cache or stored in it, and the cache starts empty when the watcher is back: a write made in
+//!   between cannot be missed.
 //! - **Nothing outlives the next scheduled publication.** Per generation, the cache learns the
 //!   earliest future `published_at`, and empties itself when that time comes.
 //! - **Answers depend on nothing outside the key.** Public routes read no request header but the
-//!   validators, which every hit evaluates afresh; absolute URLs come from the configuration.
-//! - **Bounded memory.** Past `MASTHEAD_CACHE_BYTES` it starts over (0 turns it off).
+//!   validators, which are answered per client from the stored 200; absolute URLs come from the
+//!   configuration.
+//! - **Bounded memory and waiting.** Past `MASTHEAD_CACHE_BYTES` it starts over (0 turns it off).
+//!   Concurrent misses of one key make its response once; the others wait at most as long as a
+//!   request waits for a database connection, then make their own.
 
 use std::collections::HashMap;
 use std::future::{Future, Ready, ready};
@@ -33,6 +38,7 @@ use diesel::prelude::*;
 use crate::AppState;
 use crate::db::DbConnection;
 use crate::error::ApiError;
+use crate::responses::Validators;
 use crate::schema::articles;
 
 /// `hit` or `miss` on cacheable responses: for operators and benchmarks.
@@ -108,19 +114,12 @@ impl ResponseCache {
         entries.map.get(key).cloned()
     }
 
-    /// The lock for making `key`'s response.
-    fn flight(&self, key: &str) -> Arc<tokio::sync::Mutex<()>> {
+    /// The lock for making `key`'s response, forgotten once nobody holds or waits for it, however
+    /// the request ends (its client may go away while it waits).
+    fn flight(self: &Arc<Self>, key: &str) -> Flight {
         let mut in_flight = self.in_flight.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
-        in_flight.entry(key.to_string()).or_default().clone()
-    }
-
-    /// Forgets `key`'s lock once nobody holds or waits for it.
-    fn land(&self, key: &str, flight: Arc<tokio::sync::Mutex<()>>) {
-        let mut in_flight = self.in_flight.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
-        drop(flight);
-        if in_flight.get(key).is_some_and(|f| Arc::strong_count(f) == 1) {
-            in_flight.remove(key);
-        }
+        let lock = in_flight.entry(key.to_string()).or_default().clone();
+        Flight { cache: self.clone(), key: key.to_string(), lock: Some(lock) }
     }
 
     fn put(&self, key: String, entry: Entry, generation: u64, valid_until: Option<NaiveDateTime>) {
@@ -158,6 +157,32 @@ impl crate::db::ChangeObserver for ResponseCache {
     }
 }
 
+/// A request's place in line to make one key's response (see `ResponseCache::flight`).
+struct Flight {
+    cache: Arc<ResponseCache>,
+    key: String,
+    lock: Option<Arc<tokio::sync::Mutex<()>>>,
+}
+
+impl Flight {
+    /// Waits for the turn to make the response, at most `patience`: past it, the request makes
+    /// its own rather than wait longer for one that is slow to come.
+    async fn turn(&self, patience: std::time::Duration) -> Option<tokio::sync::OwnedMutexGuard<()>> {
+        let lock = self.lock.clone()?;
+        actix_web::rt::time::timeout(patience, lock.lock_owned()).await.ok()
+    }
+}
+
+impl Drop for Flight {
+    fn drop(&mut self) {
+        let mut in_flight = self.cache.in_flight.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
+        drop(self.lock.take());
+        if in_flight.get(&self.key).is_some_and(|lock| Arc::strong_count(lock) == 1) {
+            in_flight.remove(&self.key);
+        }
+    }
+}
+
 /// The earliest publication time still to come: until then, public content cannot change without
 /// a write.
 fn next_publication(conn: &mut DbConnection, now: NaiveDateTime) -> Result<Option<NaiveDateTime>, ApiError> {
@@ -169,9 +194,10 @@ fn next_publication(conn: &mut DbConnection, now: NaiveDateTime) -> Result<Optio
         .first::<Option<NaiveDateTime>>(conn)?)
 }
 
-/// Routes whose answers are the same for everyone and may be cached.
+/// Routes whose answers are the same for everyone and may be cached. The path is the one the
+/// router matches, percent-decoded (`/api/v1/%61dmin` is `/api/v1/admin`).
 fn cacheable(req: &ServiceRequest) -> bool {
-    let path = req.path();
+    let path = req.match_info().as_str();
     req.method() == Method::GET
         && path.starts_with("/api/v1/")
         && !path.starts_with("/api/v1/admin")
@@ -218,32 +244,31 @@ where
         let Some(state) = req.app_data::<web::Data<AppState>>().cloned().filter(|s| s.cache.enabled()) else {
             return Box::pin(async move { Ok(service.call(req).await?.map_into_boxed_body()) });
         };
-        if !cacheable(&req) {
+        // Nothing to keep or share while other nodes' writes cannot be seen (the watcher has lost
+        // its connection, or is stuck): straight through.
+        if !cacheable(&req) || !state.cache.live.load(Ordering::SeqCst) || !state.db.change_feed_live() {
             return Box::pin(async move { Ok(service.call(req).await?.map_into_boxed_body()) });
         }
-        let key = req.uri().to_string();
+        let key = cache_key(&req);
         let now = crate::db::now();
         if let Some(entry) = state.cache.get(&key, now) {
-            let mut response = respond(req.request(), &entry);
+            let mut response = respond(&Validators::of(req.request()), &entry);
             response.headers_mut().insert(CACHE_STATUS.clone(), HeaderValue::from_static("hit"));
             return Box::pin(async move { Ok(req.into_response(response)) });
         }
-        // A miss: one request per key makes the response, the others wait and take it from the
-        // cache. A full 200 is kept (a 304 to a revalidating client is not, having no body).
+        // A miss: one request per key makes the response, the others wait (as long as a request
+        // may wait for a connection) and take it from the cache.
         Box::pin(async move {
             let flight = state.cache.flight(&key);
-            let guard = flight.clone().lock_owned().await;
+            let turn = flight.turn(state.config.db.acquire_timeout).await;
             if let Some(entry) = state.cache.get(&key, crate::db::now()) {
-                drop(guard);
-                state.cache.land(&key, flight);
-                let mut response = respond(req.request(), &entry);
+                let mut response = respond(&Validators::of(req.request()), &entry);
                 response.headers_mut().insert(CACHE_STATUS.clone(), HeaderValue::from_static("hit"));
                 return Ok(req.into_response(response));
             }
             let generation = state.cache.generation.load(Ordering::SeqCst);
-            let made = make(service, req, &state, key.clone(), now, generation).await;
-            drop(guard);
-            state.cache.land(&key, flight);
+            let made = make(service, req, &state, key, now, generation).await;
+            drop((turn, flight));
             made
         })
     }
@@ -262,6 +287,10 @@ where
     S: Service<ServiceRequest, Response = ServiceResponse<B>, Error = Error> + 'static,
     B: MessageBody + 'static,
 {
+    // The response is made whole for everyone (a revalidating client's 304 would have no body to
+    // keep); this client's own validators are answered from it below.
+    let mut req = req;
+    let validators = Validators::take(&mut req);
     let response = service.call(req).await?;
     let public = response.headers().get(header::CACHE_CONTROL).is_some_and(|v| v.as_bytes().starts_with(b"public"));
     if response.status() != StatusCode::OK || !public {
@@ -273,18 +302,37 @@ where
         .await
         .map_err(|_| ApiError::Internal("cannot read a response to cache".into()))?;
     let entry = Entry { body, headers };
-    let until = state.db.run(move |conn| next_publication(conn, now)).await?;
-    let mut answer = respond(&request, &entry);
-    answer.headers_mut().insert(CACHE_STATUS.clone(), HeaderValue::from_static("miss"));
-    state.cache.put(key, entry, generation, until);
+    let mut answer = respond(&validators, &entry);
+    // Kept only when the next publication time is known; a busy database costs the entry, not
+    // the answer already made.
+    match state.db.run(move |conn| next_publication(conn, now)).await {
+        Ok(until) => {
+            answer.headers_mut().insert(CACHE_STATUS.clone(), HeaderValue::from_static("miss"));
+            state.cache.put(key, entry, generation, until);
+        }
+        Err(error) => tracing::debug!(%error, "a response was not cached"),
+    }
     Ok(ServiceResponse::new(request, answer))
 }
 
-/// A cached response for this request: 304 when its validators match, else the stored 200.
-fn respond(req: &actix_web::HttpRequest, entry: &Entry) -> HttpResponse {
+/// The key of a request: the path the router matches (percent-decoded) and the query parameters
+/// as the handlers read them, so that spelling a URL differently (`%61`, `%70age=2`, `&&`) makes
+/// no new entry.
+fn cache_key(req: &ServiceRequest) -> String {
+    let path = req.match_info().as_str();
+    let query = req.query_string();
+    if query.is_empty() {
+        return path.to_owned();
+    }
+    let pairs = form_urlencoded::parse(query.as_bytes());
+    let canonical = form_urlencoded::Serializer::new(String::new()).extend_pairs(pairs).finish();
+    format!("{path}?{canonical}")
+}
+
+/// A cached response for a client with these validators: 304 when they match, else the 200.
+fn respond(validators: &Validators, entry: &Entry) -> HttpResponse {
     let header_of = |name: &header::HeaderName| entry.headers.iter().find(|(n, _)| n == name).map(|(_, v)| v);
-    let fresh = crate::responses::still_fresh(
-        req,
+    let fresh = validators.fresh_for_stored(
         header_of(&header::ETAG).and_then(|v| v.to_str().ok()),
         header_of(&header::LAST_MODIFIED).and_then(|v| v.to_str().ok()),
     );
@@ -295,4 +343,23 @@ fn respond(req: &actix_web::HttpRequest, entry: &Entry) -> HttpResponse {
         }
     }
     if fresh { response.finish() } else { response.body(entry.body.clone()) }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A request that leaves while it waits for its turn (its client went away) leaves nothing
+    /// behind in the line.
+    #[actix_web::test]
+    async fn the_line_for_a_key_is_forgotten_however_its_requests_end() {
+        let cache = Arc::new(ResponseCache::new(1024));
+        let first = cache.flight("/a");
+        let turn = first.turn(std::time::Duration::from_secs(1)).await.expect("the first turn is free");
+        let second = cache.flight("/a");
+        assert!(second.turn(std::time::Duration::from_millis(10)).await.is_none(), "the first still holds it");
+        drop(second);
+        drop((turn, first));
+        assert!(cache.in_flight.lock().unwrap().is_empty());
+    }
 }

@@ -14,6 +14,10 @@ use diesel::result::{DatabaseErrorKind, Error as DieselError};
 use serde::Serialize;
 use utoipa::ToSchema;
 
+/// nginx's status for a request whose client closed the connection before the answer: logged,
+/// never sent (nobody is there to read it).
+pub const CLIENT_CLOSED_REQUEST: u16 = 499;
+
 /// The error type of every handler and store function.
 #[derive(Debug, thiserror::Error)]
 pub enum ApiError {
@@ -181,7 +185,7 @@ impl ResponseError for ApiError {
                 StatusCode::SERVICE_UNAVAILABLE
             }
             Self::RequestTimeout(_) => StatusCode::REQUEST_TIMEOUT,
-            Self::ClientClosed(_) => StatusCode::from_u16(499).unwrap_or(StatusCode::BAD_REQUEST),
+            Self::ClientClosed(_) => StatusCode::from_u16(CLIENT_CLOSED_REQUEST).unwrap_or(StatusCode::BAD_REQUEST),
             Self::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
         }
     }
@@ -189,8 +193,16 @@ impl ResponseError for ApiError {
     fn error_response(&self) -> HttpResponse {
         match self {
             Self::Internal(cause) => tracing::error!(%cause, "internal error"),
-            Self::Unavailable(cause) => tracing::warn!(%cause, "database unavailable"),
-            Self::Busy(cause) => tracing::warn!(%cause, "shed a request: no capacity left"),
+            Self::Unavailable(cause) => {
+                if let Some(skipped) = UNAVAILABLE_LOGGED.take() {
+                    tracing::warn!(%cause, skipped, "database unavailable");
+                }
+            }
+            Self::Busy(cause) => {
+                if let Some(skipped) = BUSY_LOGGED.take() {
+                    tracing::warn!(%cause, skipped, "shed a request: no capacity left");
+                }
+            }
             Self::QueryTimeout(cause) => {
                 tracing::warn!(%cause, "cancelled a request's database work: over its time budget")
             }
@@ -233,6 +245,35 @@ impl ResponseError for ApiError {
         response.body(body)
     }
 }
+
+/// A log line written at most once a second, saying how many were left out in between: an outage
+/// or an overload answers thousands of requests a second, and the log must stay readable.
+struct OncePerSecond {
+    second: std::sync::atomic::AtomicU64,
+    skipped: std::sync::atomic::AtomicU64,
+}
+
+impl OncePerSecond {
+    const fn new() -> Self {
+        Self { second: std::sync::atomic::AtomicU64::new(0), skipped: std::sync::atomic::AtomicU64::new(0) }
+    }
+
+    /// `Some(lines left out since the last one)` when this line is to be written.
+    fn take(&self) -> Option<u64> {
+        use std::sync::atomic::Ordering::Relaxed;
+        let now = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map_or(0, |d| d.as_secs());
+        let last = self.second.load(Relaxed);
+        if last != now && self.second.compare_exchange(last, now, Relaxed, Relaxed).is_ok() {
+            Some(self.skipped.swap(0, Relaxed))
+        } else {
+            self.skipped.fetch_add(1, Relaxed);
+            None
+        }
+    }
+}
+
+static UNAVAILABLE_LOGGED: OncePerSecond = OncePerSecond::new();
+static BUSY_LOGGED: OncePerSecond = OncePerSecond::new();
 
 impl From<DieselError> for ApiError {
     fn from(error: DieselError) -> Self {

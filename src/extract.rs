@@ -42,13 +42,12 @@ fn read_json<T: DeserializeOwned + 'static>(
     empty: Option<fn() -> T>,
 ) -> Pin<Box<dyn Future<Output = Result<T, ApiError>>>> {
     let is_json = is_json(req);
-    let limits = req
-        .app_data::<BodyLimits>()
-        .copied()
-        .unwrap_or(BodyLimits { max_bytes: 256 * 1024, timeout: std::time::Duration::from_secs(10) });
+    let limits = req.app_data::<BodyLimits>().cloned();
     let (req, mut payload) = (req.clone(), payload.take());
     Box::pin(async move {
-        let bytes = crate::body::read(&req, &mut payload, limits).await?;
+        let limits = limits.ok_or_else(|| ApiError::Internal("the body limits are not configured".into()))?;
+        let body = crate::body::read(&req, &mut payload, &limits).await?;
+        let bytes = &body.bytes;
         // No body, or JSON `null`: the optional body is absent. Whitespace alone is not JSON.
         if let Some(empty) = empty
             && (bytes.is_empty() || bytes.trim_ascii() == b"null")
@@ -60,7 +59,7 @@ fn read_json<T: DeserializeOwned + 'static>(
                 "the request body must be JSON, sent with `Content-Type: application/json`".into(),
             ));
         }
-        parse_json(&bytes)
+        parse_json(bytes)
     })
 }
 

@@ -58,6 +58,8 @@ pub struct AppState {
     pub public_cache_control: actix_web::http::header::HeaderValue,
     /// The base of absolute links (`Config::public_base`): configured, never from a request.
     pub public_base: String,
+    /// The bounds of request bodies, with their memory budget shared by every worker.
+    pub body_limits: body::BodyLimits,
 }
 
 impl AppState {
@@ -75,6 +77,7 @@ impl AppState {
         }
         db.watch();
         let public_base = config.public_base();
+        let body_limits = body::BodyLimits::new(config.max_body_bytes, config.body_timeout);
         let passwords = auth::password::Hashing::new(
             config.password_hashing,
             config.password_hash_concurrency,
@@ -90,6 +93,7 @@ impl AppState {
             cache,
             public_cache_control,
             public_base,
+            body_limits,
         })
     }
 }
@@ -166,7 +170,7 @@ pub fn build_app(
     >,
 > {
     let max_body = state.config.max_body_bytes;
-    let body_limits = body::BodyLimits { max_bytes: max_body, timeout: state.config.body_timeout };
+    let body_limits = state.body_limits.clone();
     let cors_origins = state.config.cors_origins.clone();
     let (app, mut api) =
         App::new().into_utoipa_app().openapi(openapi::base()).configure(configure_routes).split_for_parts();

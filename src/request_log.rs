@@ -18,10 +18,9 @@ use actix_web::dev::{Service, ServiceRequest, ServiceResponse, Transform, forwar
 use actix_web::http::header::{HeaderName, HeaderValue};
 use tracing::Instrument;
 
-const REQUEST_ID: HeaderName = HeaderName::from_static("x-request-id");
+use crate::error::CLIENT_CLOSED_REQUEST as CLIENT_CLOSED;
 
-/// nginx's status for a request whose client went away before the answer.
-const CLIENT_CLOSED: u16 = 499;
+const REQUEST_ID: HeaderName = HeaderName::from_static("x-request-id");
 
 /// The longest request id kept from a client.
 const MAX_REQUEST_ID_CHARS: usize = 128;

@@ -3,7 +3,7 @@
 
 use actix_web::http::StatusCode;
 use actix_web::http::header::{
-    CACHE_CONTROL, CONTENT_TYPE, ETAG, EntityTag, Header, HeaderValue, HttpDate, IfModifiedSince, IfNoneMatch,
+    CACHE_CONTROL, CONTENT_TYPE, ETAG, EntityTag, HeaderValue, HttpDate, IF_MODIFIED_SINCE, IF_NONE_MATCH,
     LAST_MODIFIED,
 };
 use actix_web::{HttpRequest, HttpResponse};
@@ -106,7 +106,8 @@ pub fn public_bytes(
     let digest = Sha256::digest(&bytes);
     let etag = EntityTag::new_strong(digest[..16].iter().map(|b| format!("{b:02x}")).collect());
     let last_modified = last_modified.map(http_date);
-    let status = if not_modified(req, &etag, last_modified) { StatusCode::NOT_MODIFIED } else { StatusCode::OK };
+    let fresh = Validators::of(req).fresh(&etag, last_modified);
+    let status = if fresh { StatusCode::NOT_MODIFIED } else { StatusCode::OK };
     let mut response = HttpResponse::build(status);
     response.insert_header((CACHE_CONTROL, state.public_cache_control.clone())).insert_header((ETAG, etag));
     if let Some(last_modified) = last_modified {
@@ -125,29 +126,59 @@ fn http_date(time: DateTime<Utc>) -> HttpDate {
     HttpDate::from(std::time::UNIX_EPOCH + std::time::Duration::from_secs(seconds))
 }
 
-/// Whether a stored response (its `ETag` and `Last-Modified` as sent) is still fresh for this
-/// request's validators, i.e. whether to answer 304.
-pub fn still_fresh(req: &HttpRequest, etag: Option<&str>, last_modified: Option<&str>) -> bool {
-    let Some(etag) = etag.and_then(|e| e.parse::<EntityTag>().ok()) else { return false };
-    let last_modified = last_modified.and_then(|v| v.parse::<HttpDate>().ok());
-    not_modified(req, &etag, last_modified)
+/// The validators a client sent (`If-None-Match`, `If-Modified-Since`): what decides between a
+/// 304 and a 200. Kept apart from the request so that the response cache can have a full 200
+/// made for everyone and still answer each client's own validators.
+#[derive(Clone, Debug, Default)]
+pub struct Validators {
+    if_none_match: Vec<HeaderValue>,
+    if_modified_since: Option<HeaderValue>,
 }
 
-/// RFC 9110 §13.1: `If-None-Match` (weak comparison) wins; `If-Modified-Since` counts only
-/// without it. Unparseable validators are ignored, as the RFC asks.
-fn not_modified(req: &HttpRequest, etag: &EntityTag, last_modified: Option<HttpDate>) -> bool {
-    if req.headers().contains_key(actix_web::http::header::IF_NONE_MATCH) {
-        return match IfNoneMatch::parse(req) {
-            Ok(IfNoneMatch::Any) => true,
-            Ok(IfNoneMatch::Items(tags)) => tags.iter().any(|tag| tag.weak_eq(etag)),
-            Err(_) => false,
-        };
+impl Validators {
+    pub fn of(req: &HttpRequest) -> Self {
+        Self::from_headers(req.headers())
     }
-    match (last_modified, IfModifiedSince::parse(req)) {
-        (Some(modified), Ok(IfModifiedSince(since))) => {
-            std::time::SystemTime::from(modified) <= std::time::SystemTime::from(since)
+
+    fn from_headers(headers: &actix_web::http::header::HeaderMap) -> Self {
+        Self {
+            if_none_match: headers.get_all(IF_NONE_MATCH).cloned().collect(),
+            if_modified_since: headers.get(IF_MODIFIED_SINCE).cloned(),
         }
-        _ => false,
+    }
+
+    /// Takes them off a request, whose answer is then a full 200 whatever the client holds.
+    pub fn take(req: &mut actix_web::dev::ServiceRequest) -> Self {
+        let validators = Self::from_headers(req.headers());
+        req.headers_mut().remove(IF_NONE_MATCH);
+        req.headers_mut().remove(IF_MODIFIED_SINCE);
+        validators
+    }
+
+    /// Whether a stored response (its `ETag` and `Last-Modified` as sent) is fresh for them.
+    pub fn fresh_for_stored(&self, etag: Option<&str>, last_modified: Option<&str>) -> bool {
+        let Some(etag) = etag.and_then(|e| e.parse::<EntityTag>().ok()) else { return false };
+        self.fresh(&etag, last_modified.and_then(|v| v.parse::<HttpDate>().ok()))
+    }
+
+    /// RFC 9110 §13.1: `If-None-Match` (weak comparison) wins; `If-Modified-Since` counts only
+    /// without it. Unparseable validators are ignored, as the RFC asks.
+    pub fn fresh(&self, etag: &EntityTag, last_modified: Option<HttpDate>) -> bool {
+        if !self.if_none_match.is_empty() {
+            return self.if_none_match.iter().filter_map(|value| value.to_str().ok()).flat_map(|v| v.split(',')).any(
+                |item| {
+                    let item = item.trim();
+                    item == "*" || item.parse::<EntityTag>().is_ok_and(|tag| tag.weak_eq(etag))
+                },
+            );
+        }
+        let since = self.if_modified_since.as_ref().and_then(|v| v.to_str().ok()?.parse::<HttpDate>().ok());
+        match (last_modified, since) {
+            (Some(modified), Some(since)) => {
+                std::time::SystemTime::from(modified) <= std::time::SystemTime::from(since)
+            }
+            _ => false,
+        }
     }
 }
 
@@ -187,6 +218,13 @@ mod tests {
         let date = http_date(modified);
         let req = TestRequest::get().insert_header(("If-Modified-Since", date.to_string())).to_http_request();
         let etag = EntityTag::new_strong("x".into());
-        assert!(not_modified(&req, &etag, Some(date)), "{date}");
+        assert!(Validators::of(&req).fresh(&etag, Some(date)), "{date}");
+        let both = TestRequest::get()
+            .insert_header(("If-None-Match", "\"y\", W/\"x\""))
+            .insert_header(("If-Modified-Since", date.to_string()))
+            .to_http_request();
+        assert!(Validators::of(&both).fresh(&etag, Some(date)), "a weak match");
+        let other = TestRequest::get().insert_header(("If-None-Match", "\"y\"")).to_http_request();
+        assert!(!Validators::of(&other).fresh(&etag, Some(date)), "If-None-Match wins over If-Modified-Since");
     }
 }

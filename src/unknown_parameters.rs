@@ -42,7 +42,8 @@ pub struct RefuseUnknownParametersService<S> {
 /// The first query parameter that the operation does not take, as a 400 problem.
 fn unknown_parameter(req: &ServiceRequest) -> Option<ApiError> {
     let table = req.app_data::<web::Data<MethodTable>>()?;
-    let known = table.query_parameters(req.path(), req.method().as_str())?;
+    // The path as the router matches it (`/api/v1/%61rticles` is `/api/v1/articles`).
+    let known = table.query_parameters(req.match_info().as_str(), req.method().as_str())?;
     let (name, _) =
         form_urlencoded::parse(req.query_string().as_bytes()).find(|(name, _)| !known.iter().any(|k| k == name))?;
     let takes = match known {

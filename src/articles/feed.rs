@@ -74,7 +74,14 @@ pub async fn feed(
     // response is cached and served to everyone who asks for the same URL.
     let base = &state.public_base;
     let authority = entry_id_authority(base);
-    let self_url = format!("{base}{}", req.uri());
+    // The feed's own address as the cache keys it, however the request spelled it.
+    let mut self_url = format!("{base}/api/v1/feed.atom");
+    let filters = [("tag", &query.tag), ("author", &query.author)];
+    if filters.iter().any(|(_, value)| value.is_some()) {
+        let present = filters.iter().filter_map(|(name, value)| Some((*name, value.as_deref()?)));
+        self_url.push('?');
+        self_url.push_str(&form_urlencoded::Serializer::new(String::new()).extend_pairs(present).finish());
+    }
     let mut title = "Masthead".to_string();
     if let Some(tag) = &query.tag {
         title.push_str(&format!(" — tag {tag}"));

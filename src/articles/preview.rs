@@ -73,7 +73,8 @@ impl PreviewSigner {
     /// naming an id as this code writes it.
     fn article_id(&self, token: &str) -> Option<i64> {
         let claims = jsonwebtoken::decode::<PreviewClaims>(token, &self.decoding, &self.validation).ok()?.claims;
-        (claims.iat <= Utc::now().timestamp()).then_some(())?;
+        let issued_at = u64::try_from(claims.iat).ok()?;
+        (!crate::auth::jwt::issued_in_the_future(issued_at, 0)).then_some(())?;
         crate::auth::jwt::canonical_id(&claims.sub)
     }
 }

@@ -64,10 +64,7 @@ pub async fn list_articles(
         let request = request.clone();
         let work = move |conn: &mut crate::db::DbConnection| store::list_public(conn, now, &request);
         // Anyone may ask for a search; it gets a quarter of the pool, so reads always find a connection.
-        match searching {
-            true => state.db.run_expensive(work).await?,
-            false => state.db.run(work).await?,
-        }
+        if searching { state.db.run_expensive(work).await? } else { state.db.run(work).await? }
     };
     let next_cursor = listed.next.as_ref().map(|cursor| cursor.encode());
     let (page, total_pages) = match &request.window {

@@ -225,8 +225,9 @@ pub fn list_public(conn: &mut DbConnection, now: NaiveDateTime, request: &ListRe
             let matching: HashSet<i64> = base().select(articles::id).load::<i64>(conn)?.into_iter().collect();
             let total = matches!(request.window, Window::Page(_)).then_some(matching.len() as i64);
             let ids = search.best_first(conn, &matching, start, per_page + 1)?;
+            // The rule again: an article unpublished since the first statement stays out.
             let mut rows: Vec<SummaryRow> =
-                articles::table.filter(articles::id.eq_any(&ids)).select(SummaryRow::as_select()).load(conn)?;
+                base().filter(articles::id.eq_any(ids.clone())).select(SummaryRow::as_select()).load(conn)?;
             rows.sort_by_key(|row| ids.iter().position(|id| *id == row.id));
             (rows, total, start)
         }

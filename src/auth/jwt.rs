@@ -76,10 +76,15 @@ impl JwtKeys {
     /// told to clients).
     pub fn verify(&self, token: &str) -> Option<(i64, Claims)> {
         let claims = jsonwebtoken::decode::<Claims>(token, &self.decoding, &self.validation).ok()?.claims;
-        let issued_in_the_future = claims.iat > jsonwebtoken::get_current_timestamp() + self.validation.leeway;
         let id = canonical_id(&claims.sub)?;
-        (!issued_in_the_future).then_some((id, claims))
+        (!issued_in_the_future(claims.iat, self.validation.leeway)).then_some((id, claims))
     }
+}
+
+/// Whether a token says it was issued later than now (give or take `leeway` seconds): no token of
+/// this server's does.
+pub fn issued_in_the_future(iat: u64, leeway: u64) -> bool {
+    iat > jsonwebtoken::get_current_timestamp() + leeway
 }
 
 /// A positive id written as the server writes it: `42`, not `+42`, `042` or `42.0`. Anything else

@@ -50,27 +50,16 @@ pub struct Attempt {
 /// failures in the window, and then nothing is recorded.
 pub fn reserve(conn: &mut DbConnection, keys: &LoginKeys, limits: &LoginLimits) -> Result<Attempt, ApiError> {
     let now = db::now();
-    let since = now - limits.window;
+    // Most of a flood is refused here, by a read: no write lock is taken for it.
+    refuse_if_spent(conn, keys, limits, now)?;
     bookkeeping_transaction(conn, |conn| {
         // SQLite write transactions are serial already; on PostgreSQL, attempts on the same keys
-        // (from any node) wait here for each other's commit.
+        // (from any node) wait here for each other's commit. Then the count is exact.
         db::lock_keys(conn, &[&keys.address, &keys.account])?;
-        for (key, limit) in [(&keys.address, limits.per_address), (&keys.account, limits.per_account)] {
-            let (failures, oldest): (i64, Option<NaiveDateTime>) = login_failures::table
-                .filter(login_failures::throttle_key.eq(key))
-                .filter(login_failures::created_at.gt(since))
-                .select((count_star(), min(login_failures::created_at)))
-                .first(conn)?;
-            if failures >= limit {
-                let retry_after = oldest.map_or(limits.window, |oldest| oldest + limits.window - now);
-                return Err(ApiError::TooManyRequests {
-                    detail: "too many failed logins; wait before trying again".into(),
-                    retry_after_seconds: retry_after.num_seconds().max(1) as u64,
-                });
-            }
-        }
+        refuse_if_spent(conn, keys, limits, now)?;
         // Failures that have left the window count for nothing any more.
-        diesel::delete(login_failures::table.filter(login_failures::created_at.le(since))).execute(conn)?;
+        diesel::delete(login_failures::table.filter(login_failures::created_at.le(now - limits.window)))
+            .execute(conn)?;
         let mut rows = Vec::with_capacity(2);
         for key in [&keys.address, &keys.account] {
             rows.push(
@@ -82,6 +71,30 @@ pub fn reserve(conn: &mut DbConnection, keys: &LoginKeys, limits: &LoginLimits) 
         }
         Ok(Attempt { keys: keys.clone(), rows })
     })
+}
+
+/// 429 when either key has used up its failures within the window before `now`.
+fn refuse_if_spent(
+    conn: &mut DbConnection,
+    keys: &LoginKeys,
+    limits: &LoginLimits,
+    now: NaiveDateTime,
+) -> Result<(), ApiError> {
+    for (key, limit) in [(&keys.address, limits.per_address), (&keys.account, limits.per_account)] {
+        let (failures, oldest): (i64, Option<NaiveDateTime>) = login_failures::table
+            .filter(login_failures::throttle_key.eq(key))
+            .filter(login_failures::created_at.gt(now - limits.window))
+            .select((count_star(), min(login_failures::created_at)))
+            .first(conn)?;
+        if failures >= limit {
+            let retry_after = oldest.map_or(limits.window, |oldest| oldest + limits.window - now);
+            return Err(ApiError::TooManyRequests {
+                detail: "too many failed logins; wait before trying again".into(),
+                retry_after_seconds: retry_after.num_seconds().max(1) as u64,
+            });
+        }
+    }
+    Ok(())
 }
 
 /// The password was right: forgets this attempt and the account's failures (not the address's

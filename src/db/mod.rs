@@ -195,6 +195,12 @@ impl Db {
         self.watched.observe(observer);
     }
 
+    /// Whether other nodes' writes are being seen right now (the watcher read its feed within the
+    /// last second): what may be kept in memory is only as fresh as that.
+    pub fn change_feed_live(&self) -> bool {
+        self.watched.feed_live()
+    }
+
     /// Whether this node should get traffic, from the watcher's last probe: at once, whatever the
     /// load.
     pub fn readiness(&self) -> Readiness {
@@ -237,15 +243,12 @@ impl Db {
             return Err(ApiError::Unavailable(format!("the database is out of reach: {problem}")));
         }
         let until = Instant::now() + self.settings.acquire_timeout;
-        let lane = match expensive {
-            true => Some(self.wait_for(&self.expensive_slots, until).await?),
-            false => None,
-        };
+        let lane = if expensive { Some(self.wait_for(&self.expensive_slots, until).await?) } else { None };
         let slot = self.wait_for(&self.slots, until).await?;
         let db = self.clone();
         actix_web::web::block(move || {
             let permits = (slot, lane);
-            let result = db.work_on_connection(work);
+            let result = db.work_on_connection(until, work);
             drop(permits);
             result
         })
@@ -272,9 +275,13 @@ impl Db {
     /// commits tell (changes to public content, a disk with room again).
     fn work_on_connection<T>(
         &self,
+        until: Instant,
         work: impl FnOnce(&mut DbConnection) -> Result<T, ApiError>,
     ) -> Result<T, ApiError> {
-        let mut conn = match self.pool.get() {
+        // Whatever is left of the wait (a slot is a connection, unless one must be made first), and
+        // time enough to make one.
+        let patience = until.saturating_duration_since(Instant::now()).max(Duration::from_millis(100));
+        let mut conn = match self.pool.get_timeout(patience) {
             Ok(conn) => conn,
             Err(error) => {
                 let error = error.to_string();

@@ -10,10 +10,18 @@ use diesel::r2d2::ManageConnection;
 
 use super::{DatabaseUrl, DbConnection, budget};
 
-/// How long a new PostgreSQL connection may take before libpq gives up (unless the URL says
-/// otherwise): without it, a database host that drops packets would hang a connection attempt for
-/// minutes.
-const POSTGRES_CONNECT_TIMEOUT_SECONDS: u32 = 5;
+/// libpq settings added to a PostgreSQL URL that does not set them itself. Without them, a database
+/// host that silently drops packets (a network partition, a failover that moved its address) would
+/// hang a connection attempt, or a query on an open connection, for as long as the kernel keeps
+/// retrying: about a quarter of an hour. With them, a connection attempt gives up after 5 s, and an
+/// open connection is found dead within about 25 s.
+const POSTGRES_NETWORK_DEFAULTS: [(&str, &str); 5] = [
+    ("connect_timeout", "5"),
+    ("keepalives_idle", "10"),
+    ("keepalives_interval", "5"),
+    ("keepalives_count", "3"),
+    ("tcp_user_timeout", "10000"),
+];
 
 /// Opens [`DbConnection`]s for the pool.
 pub struct ConnectionManager {
@@ -29,17 +37,19 @@ impl ConnectionManager {
     }
 }
 
-/// The libpq URL to connect with: the configured one, with a connect timeout unless it sets one.
+/// The libpq URL to connect with: the configured one, with the network defaults it does not set.
 pub(super) fn postgres_url(url: &DatabaseUrl) -> String {
-    let url = match url {
-        DatabaseUrl::Postgres(url) => url,
+    let mut url = match url {
+        DatabaseUrl::Postgres(url) => url.clone(),
         DatabaseUrl::Sqlite(path) => return path.clone(),
     };
-    if url.contains("connect_timeout=") {
-        return url.clone();
+    for (name, value) in POSTGRES_NETWORK_DEFAULTS {
+        if !url.contains(&format!("{name}=")) {
+            let separator = if url.contains('?') { '&' } else { '?' };
+            url = format!("{url}{separator}{name}={value}");
+        }
     }
-    let separator = if url.contains('?') { '&' } else { '?' };
-    format!("{url}{separator}connect_timeout={POSTGRES_CONNECT_TIMEOUT_SECONDS}")
+    url
 }
 
 /// SQLite settings applied to every new connection. `busy_timeout` comes first: switching to WAL
@@ -103,11 +113,15 @@ mod tests {
     #[test]
     fn postgres_connections_time_out_unless_the_url_says_otherwise() {
         let url = |s: &str| DatabaseUrl::Postgres(s.into());
-        assert_eq!(postgres_url(&url("postgres://u@h/db")), "postgres://u@h/db?connect_timeout=5");
+        let defaults =
+            "connect_timeout=5&keepalives_idle=10&keepalives_interval=5&keepalives_count=3&tcp_user_timeout=10000";
+        assert_eq!(postgres_url(&url("postgres://u@h/db")), format!("postgres://u@h/db?{defaults}"));
         assert_eq!(
             postgres_url(&url("postgres://u@h/db?sslmode=disable")),
-            "postgres://u@h/db?sslmode=disable&connect_timeout=5"
+            format!("postgres://u@h/db?sslmode=disable&{defaults}")
         );
-        assert_eq!(postgres_url(&url("postgres://u@h/db?connect_timeout=30")), "postgres://u@h/db?connect_timeout=30");
+        let own = postgres_url(&url("postgres://u@h/db?connect_timeout=30"));
+        assert!(own.starts_with("postgres://u@h/db?connect_timeout=30&keepalives_idle=10"), "{own}");
+        assert_eq!(own.matches("connect_timeout").count(), 1);
     }
 }

@@ -9,7 +9,8 @@
 //!   here) and tells its observers, on the thread that did the work, right after the commit, so
 //!   that even a request whose client went away invalidates;
 //! - to other nodes: on PostgreSQL a `NOTIFY` inside the transaction, which PostgreSQL delivers
-//!   when, and only if, it commits; on SQLite, other processes see `PRAGMA data_version` move.
+//!   when, and only if, it commits; on SQLite the transaction adds one to `content_version`, which
+//!   other processes' watchers read (migration 000009).
 
 use std::cell::Cell;
 
@@ -81,8 +82,8 @@ fn transaction<T>(
     PUBLIC_CHANGE.set(public);
     let committed = work(conn).and_then(|value| {
         let public = PUBLIC_CHANGE.get();
-        if public && let DbConnection::Postgres(pg) = conn {
-            diesel::sql_query(format!("NOTIFY {CHANGES_CHANNEL}")).execute(pg)?;
+        if public {
+            announce(conn)?;
         }
         <DbConnection as Connection>::TransactionManager::commit_transaction(conn)?;
         COMMITS.set(Commits { any: true, public: public || COMMITS.get().public });
@@ -94,6 +95,17 @@ fn transaction<T>(
         let _ = <DbConnection as Connection>::TransactionManager::rollback_transaction(conn);
     }
     committed
+}
+
+/// Tells other nodes, from inside the transaction, that it changes public content: they hear of it
+/// when it commits, and never if it does not.
+fn announce(conn: &mut DbConnection) -> diesel::QueryResult<usize> {
+    match conn {
+        DbConnection::Postgres(pg) => diesel::sql_query(format!("NOTIFY {CHANGES_CHANNEL}")).execute(pg),
+        DbConnection::Sqlite(sqlite) => {
+            diesel::sql_query("UPDATE content_version SET version = version + 1 WHERE id = 1").execute(sqlite)
+        }
+    }
 }
 
 /// Runs `insert` in a savepoint of the caller's transaction and answers `Ok(None)` when it hits a

@@ -5,11 +5,11 @@
 //!   answers at once, from the last probe, however busy the pool is;
 //! - **storage**: whether writes fail for lack of disk space (told by `Db::run`);
 //! - **other writers**: commits by other nodes or processes that change public content
-//!   (`LISTEN` on PostgreSQL, `PRAGMA data_version` on SQLite), passed on to the observers. When
+//!   (`LISTEN` on PostgreSQL, the `content_version` counter on SQLite), passed on to the observers. When
 //!   that feed breaks, writes made until it is back are unknown, so observers hear that it was
 //!   lost and that it is back, and must forget what they hold (see [`ChangeObserver`]).
 
-use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, RwLock, Weak};
 use std::time::{Duration, Instant};
 
@@ -30,6 +30,8 @@ const STALE_AFTER: Duration = Duration::from_secs(3);
 /// While the database is out of reach, one request in this long still tries it (and waits for
 /// it); the others are answered at once.
 const TRIAL_EVERY: Duration = Duration::from_millis(500);
+/// How long one read of the change feed vouches that nothing else changed.
+const FEED_FRESH_FOR: Duration = Duration::from_secs(1);
 
 /// Told about changes to public content; see the module comment. Called from the watcher's
 /// thread and from `Db::run`'s blocking threads.
@@ -55,8 +57,10 @@ pub enum Readiness {
 struct State {
     /// When a request last tried the database while it was out of reach.
     last_trial: Instant,
-    /// Why the last probe failed, if it did.
-    problem: Option<String>,
+    /// Why requests could not connect, while they cannot.
+    connect_problem: Option<String>,
+    /// The watcher's last probe: `Err` when it could not connect or the schema is not usable.
+    probe: Result<(), String>,
     probed_at: Instant,
     /// When writes started failing for lack of space; `None` once a write succeeds again.
     storage_full_since: Option<Instant>,
@@ -64,9 +68,15 @@ struct State {
 
 /// What the watcher, `Db::run` and `/readyz` share.
 pub(super) struct Watched {
-    /// The last probe or connection attempt reached the database (or none has run yet). Outside
-    /// the lock: every request reads it.
+    /// Whether the pool's connections reach the database, from the requests' own attempts (and
+    /// the watcher's successful probes). Outside the lock: every request reads it. Only the pool's
+    /// failures make requests fail fast: a watcher that alone cannot connect (the server at its
+    /// connection limit) makes the node not ready and its cache idle, not unavailable.
     reachable: AtomicBool,
+    /// When the watcher last read the change feed, in milliseconds after `origin` (0: not since
+    /// it last lost it). A feed not read for a second is no proof that nothing changed.
+    fed_at: AtomicU64,
+    origin: Instant,
     state: Mutex<State>,
     observers: RwLock<Vec<Weak<dyn ChangeObserver>>>,
 }
@@ -75,9 +85,12 @@ impl Watched {
     pub(super) fn new() -> Self {
         Self {
             reachable: AtomicBool::new(true),
+            fed_at: AtomicU64::new(0),
+            origin: Instant::now(),
             state: Mutex::new(State {
                 last_trial: Instant::now(),
-                problem: None,
+                connect_problem: None,
+                probe: Ok(()),
                 probed_at: Instant::now(),
                 storage_full_since: None,
             }),
@@ -104,6 +117,18 @@ impl Watched {
         self.tell(|observer| observer.changed());
     }
 
+    fn fed(&self) {
+        let now = self.origin.elapsed().as_millis() as u64;
+        self.fed_at.store(now.max(1), Ordering::SeqCst);
+    }
+
+    /// Whether other nodes' writes are being seen right now: the feed was read within the last
+    /// [`FEED_FRESH_FOR`].
+    pub(super) fn feed_live(&self) -> bool {
+        let fed_at = self.fed_at.load(Ordering::SeqCst);
+        fed_at != 0 && self.origin.elapsed().as_millis() as u64 <= fed_at + FEED_FRESH_FOR.as_millis() as u64
+    }
+
     /// `Some(why)` when this request should fail at once: the database is out of reach, and
     /// another request tried it less than [`TRIAL_EVERY`] ago. Otherwise this one may try.
     pub(super) fn fail_fast(&self) -> Option<String> {
@@ -115,7 +140,7 @@ impl Watched {
             state.last_trial = Instant::now();
             return None;
         }
-        Some(state.problem.clone().unwrap_or_else(|| "no answer".into()))
+        Some(state.connect_problem.clone().unwrap_or_else(|| "no answer".into()))
     }
 
     /// A request could not connect: fail the next ones fast until the database answers again.
@@ -124,29 +149,29 @@ impl Watched {
         if self.reachable.swap(false, Ordering::Relaxed) {
             tracing::warn!(%error, "the database is out of reach; answering 503 until it is back");
         }
-        state.problem = Some(format!("cannot connect: {error}"));
+        state.connect_problem = Some(format!("cannot connect: {error}"));
     }
 
-    /// A request got a connection.
+    /// The database answered a request or a probe.
     pub(super) fn connection_succeeded(&self) {
         if !self.reachable.load(Ordering::Relaxed) {
             let mut state = self.state();
             if !self.reachable.swap(true, Ordering::Relaxed) {
                 tracing::info!("the database answers again");
-                state.problem = None;
+                state.connect_problem = None;
             }
         }
     }
 
-    fn probed(&self, outcome: Result<(), String>, reachable: bool) {
-        let mut state = self.state();
-        let was = self.reachable.swap(reachable, Ordering::Relaxed);
-        if reachable && !was {
-            tracing::info!("the database answers again");
-        } else if !reachable && was {
-            tracing::warn!(error = ?outcome.as_ref().err(), "the database is out of reach; answering 503 until it is back");
+    fn probed(&self, outcome: Result<(), String>) {
+        if outcome.is_ok() {
+            self.connection_succeeded();
         }
-        state.problem = outcome.err();
+        let mut state = self.state();
+        if let (Ok(()), Err(error)) = (&state.probe, &outcome) {
+            tracing::warn!(%error, "the database watcher's probe failed: not ready");
+        }
+        state.probe = outcome;
         state.probed_at = Instant::now();
     }
 
@@ -167,11 +192,11 @@ impl Watched {
         if !self.reachable.load(Ordering::Relaxed) {
             return Readiness::NotReady(format!(
                 "the database is out of reach ({})",
-                state.problem.as_deref().unwrap_or("no answer")
+                state.connect_problem.as_deref().unwrap_or("no answer")
             ));
         }
-        if let Some(problem) = &state.problem {
-            return Readiness::NotReady(format!("the database answers but is not usable: {problem}"));
+        if let Err(problem) = &state.probe {
+            return Readiness::NotReady(format!("the database watcher's probe failed: {problem}"));
         }
         let age = state.probed_at.elapsed();
         if age > STALE_AFTER {
@@ -194,17 +219,19 @@ pub(super) fn spawn(watched: &Arc<Watched>, url: DatabaseUrl) {
         while let Some(shared) = watched.upgrade() {
             match Feed::connect(&url) {
                 Ok(feed) => {
-                    shared.probed(Ok(()), true);
+                    shared.probed(Ok(()));
+                    shared.fed();
                     shared.tell(|observer| observer.feed_restored());
                     drop(shared);
                     let lost = follow(feed, &watched);
                     if let Some(shared) = watched.upgrade() {
+                        shared.fed_at.store(0, Ordering::SeqCst);
                         tracing::warn!(error = %lost, "the database watcher lost its connection; reconnecting");
                         shared.tell(|observer| observer.feed_lost());
                     }
                     continue; // at once: the feed may have been cut alone (a terminated backend)
                 }
-                Err(error) => shared.probed(Err(error), false),
+                Err(error) => shared.probed(Err(format!("cannot connect: {error}"))),
             }
             drop(shared);
             std::thread::sleep(RECONNECT_DELAY);
@@ -221,16 +248,20 @@ fn follow(mut feed: Feed, watched: &Weak<Watched>) -> String {
     loop {
         let Some(shared) = watched.upgrade() else { return "the database handle was dropped".into() };
         match feed.changes() {
-            Ok(true) => shared.changed(),
-            Ok(false) => {}
+            Ok(changed) => {
+                shared.fed();
+                if changed {
+                    shared.changed();
+                }
+            }
             Err(error) => return error,
         }
         ticks += 1;
         if ticks.is_multiple_of(TICKS_PER_PROBE) {
             match feed.probe() {
-                Ok(()) => shared.probed(Ok(()), true),
+                Ok(()) => shared.probed(Ok(())),
                 // The connection works, the schema does not (dropped, not migrated): not ready.
-                Err(error) if feed.alive() => shared.probed(Err(error), true),
+                Err(error) if feed.alive() => shared.probed(Err(error)),
                 Err(error) => return error,
             }
         }
@@ -242,19 +273,20 @@ fn follow(mut feed: Feed, watched: &Weak<Watched>) -> String {
 /// The watcher's own connection, listening for other writers.
 enum Feed {
     Postgres(diesel::PgConnection),
-    Sqlite { conn: diesel::SqliteConnection, data_version: i64 },
+    Sqlite { conn: diesel::SqliteConnection, version: i64 },
 }
 
 #[derive(QueryableByName)]
-struct DataVersion {
+struct ContentVersion {
     #[diesel(sql_type = diesel::sql_types::BigInt)]
-    data_version: i64,
+    version: i64,
 }
 
-fn data_version(conn: &mut diesel::SqliteConnection) -> Result<i64, String> {
-    diesel::sql_query("PRAGMA data_version")
-        .get_result::<DataVersion>(conn)
-        .map(|v| v.data_version)
+/// What `db::write_transaction` adds one to on every commit that changes public content.
+fn content_version(conn: &mut diesel::SqliteConnection) -> Result<i64, String> {
+    diesel::sql_query("SELECT version FROM content_version WHERE id = 1")
+        .get_result::<ContentVersion>(conn)
+        .map(|row| row.version)
         .map_err(|e| e.to_string())
 }
 
@@ -272,8 +304,8 @@ impl Feed {
             }
             DatabaseUrl::Sqlite(path) => {
                 let mut conn = diesel::SqliteConnection::establish(path).map_err(|e| e.to_string())?;
-                let data_version = data_version(&mut conn)?;
-                Ok(Self::Sqlite { conn, data_version })
+                let version = content_version(&mut conn)?;
+                Ok(Self::Sqlite { conn, version })
             }
         }
     }
@@ -289,8 +321,8 @@ impl Feed {
                 }
                 Ok(changed)
             }
-            Self::Sqlite { conn, data_version: seen } => {
-                let now = data_version(conn)?;
+            Self::Sqlite { conn, version: seen } => {
+                let now = content_version(conn)?;
                 Ok(std::mem::replace(seen, now) != now)
             }
         }

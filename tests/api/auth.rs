@@ -364,6 +364,8 @@ async fn failed_logins_are_throttled_per_address(backend: Backend) {
 async fn a_burst_of_guesses_gets_exactly_the_limit_through(backend: Backend) {
     let app = spawn(backend).await;
     let user = app.user(Role::Author, "Arthur").await;
+    // Which five get through depends on the order the reservations are made in, not on which
+    // password is right: the assertion counts, whatever the order.
     let guesses = (0..30).map(|i| {
         let password = if i == 17 { user.password.clone() } else { format!("guess {i}") };
         let (app, email) = (&app, user.email.clone());

@@ -26,6 +26,7 @@ async fn unknown_query_parameters_are_refused_on_every_route(backend: Backend) {
         "/api/v1/feed.atom?bust=1",
         "/healthz?x=1",
         "/api/v1/articles/hello/related?limit=2&bust=1",
+        "/api/v1/%61rticles/hello?bust=1",
     ] {
         let problem = app.get(path).await.assert_problem(400);
         assert!(problem["detail"].as_str().unwrap().contains("unknown query parameter `"), "{path}: {problem}");

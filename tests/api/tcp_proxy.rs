@@ -1,7 +1,7 @@
 //! A TCP proxy on loopback, for tests of a database that goes away and comes back.
 
 /// A TCP proxy on loopback in front of the PostgreSQL server of `MASTHEAD_TEST_POSTGRES_URL`, that
-/// a test can cut (every forwarded connection closed, new ones refused) and restore: a database
+/// a test can cut (every forwarded connection closed, new ones closed as soon as made) and restore: a database
 /// that goes away and comes back, as the application sees it.
 pub struct TcpProxy {
     shared: std::sync::Arc<ProxyShared>,
@@ -39,12 +39,10 @@ impl TcpProxy {
         url.replacen(&self.shared.target, &format!("127.0.0.1:{}", self.shared.port), 1)
     }
 
-    /// Closes every forwarded connection and refuses new ones.
+    /// Closes every forwarded connection, and new ones as soon as they are made.
     pub fn cut(&self) {
         use std::sync::atomic::Ordering;
         self.shared.open.store(false, Ordering::SeqCst);
-        // Refused from now on: connect to the listener so that it notices and closes.
-        let _ = std::net::TcpStream::connect(("127.0.0.1", self.shared.port));
         for stream in self.shared.forwarded.lock().unwrap().drain(..) {
             let _ = stream.shutdown(std::net::Shutdown::Both);
         }
@@ -60,25 +58,22 @@ impl Drop for TcpProxy {
     fn drop(&mut self) {
         self.shared.stopped.store(true, std::sync::atomic::Ordering::SeqCst);
         self.cut();
+        // Wakes the accepting thread, which then sees that it is stopped.
+        let _ = std::net::TcpStream::connect(("127.0.0.1", self.shared.port));
     }
 }
 
-/// Accepts and forwards while open; while cut, the port is closed (connections are refused) and
-/// reopened on restore.
+/// Accepts and forwards while open; while cut, accepts and closes at once (the port stays this
+/// proxy's, so that nothing else can take it in between).
 fn accept(listener: std::net::TcpListener, shared: std::sync::Arc<ProxyShared>) {
     use std::sync::atomic::Ordering;
-    let mut listener = Some(listener);
-    while !shared.stopped.load(Ordering::SeqCst) {
-        let Some(open) = listener.as_ref() else {
-            if shared.open.load(Ordering::SeqCst) {
-                listener = std::net::TcpListener::bind(("127.0.0.1", shared.port)).ok();
-            }
-            std::thread::sleep(std::time::Duration::from_millis(5));
-            continue;
-        };
-        let Ok((client, _)) = open.accept() else { continue };
+    for client in listener.incoming() {
+        if shared.stopped.load(Ordering::SeqCst) {
+            return;
+        }
+        let Ok(client) = client else { continue };
         if !shared.open.load(Ordering::SeqCst) {
-            listener = None;
+            let _ = client.shutdown(std::net::Shutdown::Both);
             continue;
         }
         let Ok(server) = std::net::TcpStream::connect(&shared.target) else { continue };
