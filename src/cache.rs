@@ -324,6 +324,13 @@ fn cache_key(req: &ServiceRequest) -> String {
     if query.is_empty() {
         return path.to_owned();
     }
+    // Most queries are already in the canonical form (`page=2&tag=rust`): kept as they are.
+    let plain =
+        query.bytes().all(|b| b.is_ascii_alphanumeric() || matches!(b, b'-' | b'.' | b'_' | b'*' | b'=' | b'&'));
+    let pairs_whole = query.split('&').all(|pair| pair.bytes().filter(|b| *b == b'=').count() == 1);
+    if plain && pairs_whole {
+        return format!("{path}?{query}");
+    }
     let pairs = form_urlencoded::parse(query.as_bytes());
     let canonical = form_urlencoded::Serializer::new(String::new()).extend_pairs(pairs).finish();
     format!("{path}?{canonical}")

@@ -189,8 +189,10 @@ pub fn build_app(
         )
         .default_service(web::to(move |req: actix_web::HttpRequest| no_route(req, methods.clone())))
         .wrap(actix_web::middleware::ErrorHandlers::new().default_handler(error::problem_for_bare_errors))
-        .wrap(cache::PublicCache)
+        // Inside the cache: a hit is a key already checked (a refusal is never stored), so hits
+        // skip the check; a key with an unknown parameter is always a miss, and refused.
         .wrap(unknown_parameters::RefuseUnknownParameters)
+        .wrap(cache::PublicCache)
         .wrap(actix_web::middleware::Condition::new(!cors_origins.is_empty(), cors(&cors_origins)))
         .wrap(actix_web::middleware::Compress::default())
         .wrap(head_requests::HeadAsGet)

@@ -17,7 +17,8 @@ use actix_web::web;
 use crate::error::ApiError;
 use crate::openapi::MethodTable;
 
-/// The middleware; add it outside the response cache, so that nothing refused is ever cached.
+/// The middleware; add it inside the response cache: nothing refused is ever stored, so a hit
+/// needs no check.
 pub struct RefuseUnknownParameters;
 
 impl<S, B> Transform<S, ServiceRequest> for RefuseUnknownParameters
