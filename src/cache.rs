@@ -8,7 +8,7 @@
 //!   generation before its response leaves (see `db::write_transaction`).
 //! - **Other nodes and processes invalidate too**, through the database watcher (`LISTEN` on
 //!   PostgreSQL, the `content_version` counter on SQLite), within about 100 ms. While the watcher
-//!   has lost its connection, or has not read its feed for a second, nothing is served from the
+//!   has lost its connection, or has not read its feed for two seconds, nothing is served from the
 //!   cache or stored in it, and the cache starts empty when the watcher is back: a write made in
 //!   between cannot be missed.
 //! - **Nothing outlives the next scheduled publication.** Per generation, the cache learns the
@@ -18,7 +18,8 @@
 //!   configuration.
 //! - **Bounded memory and waiting.** Past `MASTHEAD_CACHE_BYTES` it starts over (0 turns it off).
 //!   Concurrent misses of one key make its response once; the others wait at most as long as a
-//!   request waits for a database connection, then make their own.
+//!   request waits for a database connection (then 503 `busy`), and once it has been made without
+//!   being kept (a 404, say) they no longer wait in line.
 
 use std::collections::HashMap;
 use std::future::{Future, Ready, ready};
@@ -68,7 +69,7 @@ pub struct ResponseCache {
     /// One lock per key being made: when many requests miss the same key at once (a cold cache
     /// under load), one makes the response and the others wait for it, instead of all of them
     /// queueing for database connections.
-    in_flight: Mutex<HashMap<String, Arc<tokio::sync::Mutex<()>>>>,
+    in_flight: Mutex<HashMap<String, Arc<tokio::sync::Mutex<bool>>>>,
 }
 
 impl ResponseCache {
@@ -128,14 +129,21 @@ impl ResponseCache {
         if entries.generation != generation
             || self.generation.load(Ordering::SeqCst) != generation
             || !self.live.load(Ordering::SeqCst)
+            || valid_until.is_some_and(|until| crate::db::now() >= until)
         {
-            return; // a write happened while this response was made: it may be stale already
+            return; // a write, or a publication, happened while it was made: it may be stale already
         }
         if entries.bytes + size > self.budget_bytes {
             entries.map.clear();
             entries.bytes = 0;
         }
-        entries.valid_until = Some(valid_until);
+        // The earliest of the publication times learnt this generation: an entry made before one
+        // of them must not outlive it.
+        let until = match (entries.valid_until.flatten(), valid_until) {
+            (Some(known), Some(new)) => Some(known.min(new)),
+            (known, new) => known.or(new),
+        };
+        entries.valid_until = Some(until);
         entries.bytes += size;
         entries.map.insert(key, Arc::new(entry));
     }
@@ -161,13 +169,13 @@ impl crate::db::ChangeObserver for ResponseCache {
 struct Flight {
     cache: Arc<ResponseCache>,
     key: String,
-    lock: Option<Arc<tokio::sync::Mutex<()>>>,
+    lock: Option<Arc<tokio::sync::Mutex<bool>>>,
 }
 
 impl Flight {
     /// Waits for the turn to make the response, at most `patience`: past it, the request makes
     /// its own rather than wait longer for one that is slow to come.
-    async fn turn(&self, patience: std::time::Duration) -> Option<tokio::sync::OwnedMutexGuard<()>> {
+    async fn turn(&self, patience: std::time::Duration) -> Option<tokio::sync::OwnedMutexGuard<bool>> {
         let lock = self.lock.clone()?;
         actix_web::rt::time::timeout(patience, lock.lock_owned()).await.ok()
     }
@@ -256,18 +264,29 @@ where
             response.headers_mut().insert(CACHE_STATUS.clone(), HeaderValue::from_static("hit"));
             return Box::pin(async move { Ok(req.into_response(response)) });
         }
-        // A miss: one request per key makes the response, the others wait (as long as a request
-        // may wait for a connection) and take it from the cache.
+        // A miss: one request per key makes the response, the others wait and take it from the
+        // cache. They wait as long as a request may wait for a connection: past it, the one
+        // making it is held up by a busy database, and more makers would only add to that.
         Box::pin(async move {
             let flight = state.cache.flight(&key);
-            let turn = flight.turn(state.config.db.acquire_timeout).await;
+            let Some(mut turn) = flight.turn(state.config.db.acquire_timeout).await else {
+                let busy = ApiError::Busy("the response to this request is still being made by another".into());
+                return Ok(req.error_response(busy).map_into_boxed_body());
+            };
             if let Some(entry) = state.cache.get(&key, crate::db::now()) {
                 let mut response = respond(&Validators::of(req.request()), &entry);
                 response.headers_mut().insert(CACHE_STATUS.clone(), HeaderValue::from_static("hit"));
                 return Ok(req.into_response(response));
             }
             let generation = state.cache.generation.load(Ordering::SeqCst);
+            // Made already and not kept (a 404, an answer overtaken by a write): the others need
+            // not wait in line for it any more.
+            if *turn {
+                drop(turn);
+                return make(service, req, &state, key, now, generation).await;
+            }
             let made = make(service, req, &state, key, now, generation).await;
+            *turn = true;
             drop((turn, flight));
             made
         })
@@ -319,10 +338,12 @@ where
 /// as the handlers read them, so that spelling a URL differently (`%61`, `%70age=2`, `&&`) makes
 /// no new entry.
 fn cache_key(req: &ServiceRequest) -> String {
+    // `?` decoded from `%3F` stays encoded, so that path and query cannot run into each other.
     let path = req.match_info().as_str();
+    let path = if path.contains('?') { std::borrow::Cow::Owned(path.replace('?', "%3F")) } else { path.into() };
     let query = req.query_string();
     if query.is_empty() {
-        return path.to_owned();
+        return path.into_owned();
     }
     // Most queries are already in the canonical form (`page=2&tag=rust`): kept as they are.
     let plain =

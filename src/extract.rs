@@ -46,7 +46,8 @@ fn read_json<T: DeserializeOwned + 'static>(
     let (req, mut payload) = (req.clone(), payload.take());
     Box::pin(async move {
         let limits = limits.ok_or_else(|| ApiError::Internal("the body limits are not configured".into()))?;
-        let body = crate::body::read(&req, &mut payload, &limits).await?;
+        let client = client_address(&req, limits.trust_proxy);
+        let body = crate::body::read(&req, &mut payload, &limits, &client).await?;
         let bytes = &body.bytes;
         // No body, or JSON `null`: the optional body is absent. Whitespace alone is not JSON.
         if let Some(empty) = empty

@@ -77,7 +77,7 @@ impl AppState {
         }
         db.watch();
         let public_base = config.public_base();
-        let body_limits = body::BodyLimits::new(config.max_body_bytes, config.body_timeout);
+        let body_limits = body::BodyLimits::new(config.max_body_bytes, config.body_timeout, config.trust_proxy);
         let passwords = auth::password::Hashing::new(
             config.password_hashing,
             config.password_hash_concurrency,

@@ -94,7 +94,8 @@ pub struct RequestTimeout(#[allow(dead_code)] Problem);
 #[response(content_type = "application/problem+json")]
 pub struct InternalError(#[allow(dead_code)] Problem);
 
-/// Too many failed attempts; `Retry-After` says how many seconds to wait.
+/// Too many attempts, or too many requests at once, from this client; `Retry-After` says how many
+/// seconds to wait.
 #[derive(ToResponse)]
 #[response(content_type = "application/problem+json", headers(("Retry-After" = u64, description = "Seconds to wait")))]
 pub struct TooManyRequests(#[allow(dead_code)] Problem);
@@ -140,8 +141,9 @@ pub fn document() -> utoipa::openapi::OpenApi {
 }
 
 /// Adds what every operation can answer but no handler states: 400 for a query parameter it does
-/// not take (see `unknown_parameters`), 408 when its request body is too slow, 503 when the
-/// database is out of reach or busy (all but `/healthz`), and 500.
+/// not take (see `unknown_parameters`), 408 when its request body is too slow and 429 when its
+/// client sends too many at once, 503 when the database is out of reach or busy (all but
+/// `/healthz`), and 500.
 pub fn complete(api: &mut utoipa::openapi::OpenApi) {
     use utoipa::openapi::{Ref, RefOr};
     for (path, item) in api.paths.paths.iter_mut() {
@@ -151,6 +153,8 @@ pub fn complete(api: &mut utoipa::openapi::OpenApi) {
             responses.entry("400".into()).or_insert_with(|| RefOr::Ref(Ref::from_response_name("BadRequest")));
             if operation.request_body.is_some() {
                 responses.entry("408".into()).or_insert_with(|| RefOr::Ref(Ref::from_response_name("RequestTimeout")));
+                // One address may send only a few bodies at once (`body::BODIES_PER_CLIENT`).
+                responses.entry("429".into()).or_insert_with(|| RefOr::Ref(Ref::from_response_name("TooManyRequests")));
             }
             if path != "/healthz" {
                 responses.entry("503".into()).or_insert_with(|| RefOr::Ref(Ref::from_response_name("Unavailable")));

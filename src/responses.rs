@@ -141,10 +141,13 @@ impl Validators {
     }
 
     fn from_headers(headers: &actix_web::http::header::HeaderMap) -> Self {
-        Self {
-            if_none_match: headers.get_all(IF_NONE_MATCH).cloned().collect(),
-            if_modified_since: headers.get(IF_MODIFIED_SINCE).cloned(),
-        }
+        // A date sent twice is no date: RFC 9110 has the field ignored then.
+        let mut since = headers.get_all(IF_MODIFIED_SINCE);
+        let if_modified_since = match (since.next(), since.next()) {
+            (Some(one), None) => Some(one.clone()),
+            _ => None,
+        };
+        Self { if_none_match: headers.get_all(IF_NONE_MATCH).cloned().collect(), if_modified_since }
     }
 
     /// Takes them off a request, whose answer is then a full 200 whatever the client holds.
@@ -165,12 +168,18 @@ impl Validators {
     /// without it. Unparseable validators are ignored, as the RFC asks.
     pub fn fresh(&self, etag: &EntityTag, last_modified: Option<HttpDate>) -> bool {
         if !self.if_none_match.is_empty() {
-            return self.if_none_match.iter().filter_map(|value| value.to_str().ok()).flat_map(|v| v.split(',')).any(
-                |item| {
-                    let item = item.trim();
-                    item == "*" || item.parse::<EntityTag>().is_ok_and(|tag| tag.weak_eq(etag))
-                },
-            );
+            // `*` is the whole field or nothing; otherwise a list of tags, unreadable ones ignored.
+            if let [only] = &self.if_none_match[..]
+                && only.to_str().is_ok_and(|value| value.trim() == "*")
+            {
+                return true;
+            }
+            return self
+                .if_none_match
+                .iter()
+                .filter_map(|value| value.to_str().ok())
+                .flat_map(|value| value.split(','))
+                .any(|item| item.trim().parse::<EntityTag>().is_ok_and(|tag| tag.weak_eq(etag)));
         }
         let since = self.if_modified_since.as_ref().and_then(|v| v.to_str().ok()?.parse::<HttpDate>().ok());
         match (last_modified, since) {

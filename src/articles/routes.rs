@@ -71,7 +71,10 @@ pub async fn list_articles(
         Window::Page(page) => (Some(page.page), listed.total.map(|total| page.meta(total).total_pages)),
         Window::After { .. } => (None, None),
     };
-    let link = link_header(req.path(), req.query_string(), &request.window, next_cursor.as_deref(), total_pages);
+    // The path as routed (`/api/v1/%61rticles` is `/api/v1/articles`): this answer is cached and
+    // served to every spelling of its key.
+    let path = req.match_info().as_str();
+    let link = link_header(path, req.query_string(), &request.window, next_cursor.as_deref(), total_pages);
     let list = ArticleList {
         data: listed.items,
         meta: ArticleListMeta {

@@ -196,7 +196,7 @@ impl Db {
     }
 
     /// Whether other nodes' writes are being seen right now (the watcher read its feed within the
-    /// last second): what may be kept in memory is only as fresh as that.
+    /// last two seconds): what may be kept in memory is only as fresh as that.
     pub fn change_feed_live(&self) -> bool {
         self.watched.feed_live()
     }
@@ -285,9 +285,10 @@ impl Db {
             Ok(conn) => conn,
             Err(error) => {
                 let error = error.to_string();
-                // r2d2 appends the last connection error to its timeout message; without one, every
-                // connection was simply in use.
-                if error.contains(": ") {
+                // r2d2 appends the last connection error to its timeout message. The database is
+                // out of reach when no connection at all is left; with some still open (in use by
+                // others), it only refuses more of them (at its connection limit, say): busy.
+                if error.contains(": ") && self.pool.state().connections == 0 {
                     self.watched.connection_failed(&error);
                     return Err(ApiError::Unavailable(format!("no database connection: {error}")));
                 }

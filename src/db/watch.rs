@@ -30,8 +30,9 @@ const STALE_AFTER: Duration = Duration::from_secs(3);
 /// While the database is out of reach, one request in this long still tries it (and waits for
 /// it); the others are answered at once.
 const TRIAL_EVERY: Duration = Duration::from_millis(500);
-/// How long one read of the change feed vouches that nothing else changed.
-const FEED_FRESH_FOR: Duration = Duration::from_secs(1);
+/// How long one read of the change feed vouches that nothing else changed (a probe may take the
+/// watcher away from its feed for a while when the database is busy).
+const FEED_FRESH_FOR: Duration = Duration::from_secs(2);
 
 /// Told about changes to public content; see the module comment. Called from the watcher's
 /// thread and from `Db::run`'s blocking threads.
@@ -163,13 +164,14 @@ impl Watched {
         }
     }
 
+    /// The outcome of the watcher's probe: readiness, never whether requests fail fast (a probe on
+    /// a connection opened long ago proves nothing about opening new ones).
     fn probed(&self, outcome: Result<(), String>) {
-        if outcome.is_ok() {
-            self.connection_succeeded();
-        }
         let mut state = self.state();
-        if let (Ok(()), Err(error)) = (&state.probe, &outcome) {
-            tracing::warn!(%error, "the database watcher's probe failed: not ready");
+        match (&state.probe, &outcome) {
+            (Ok(()), Err(error)) => tracing::warn!(%error, "the database watcher's probe failed: not ready"),
+            (Err(_), Ok(())) => tracing::info!("the database watcher's probe succeeds again: ready"),
+            _ => {}
         }
         state.probe = outcome;
         state.probed_at = Instant::now();
@@ -219,6 +221,8 @@ pub(super) fn spawn(watched: &Arc<Watched>, url: DatabaseUrl) {
         while let Some(shared) = watched.upgrade() {
             match Feed::connect(&url) {
                 Ok(feed) => {
+                    // A connection just opened: the database can be reached again.
+                    shared.connection_succeeded();
                     shared.probed(Ok(()));
                     shared.fed();
                     shared.tell(|observer| observer.feed_restored());
@@ -304,6 +308,9 @@ impl Feed {
             }
             DatabaseUrl::Sqlite(path) => {
                 let mut conn = diesel::SqliteConnection::establish(path).map_err(|e| e.to_string())?;
+                // A reader rarely waits in WAL mode (during a checkpoint's recovery, say): wait,
+                // rather than take a moment's lock for a lost feed.
+                conn.batch_execute("PRAGMA busy_timeout = 1000").map_err(|e| e.to_string())?;
                 let version = content_version(&mut conn)?;
                 Ok(Self::Sqlite { conn, version })
             }

@@ -42,8 +42,10 @@ impl TcpProxy {
     /// Closes every forwarded connection, and new ones as soon as they are made.
     pub fn cut(&self) {
         use std::sync::atomic::Ordering;
+        // Under the lock that new connections are added under: none slips in after the drain.
+        let mut forwarded = self.shared.forwarded.lock().unwrap();
         self.shared.open.store(false, Ordering::SeqCst);
-        for stream in self.shared.forwarded.lock().unwrap().drain(..) {
+        for stream in forwarded.drain(..) {
             let _ = stream.shutdown(std::net::Shutdown::Both);
         }
     }
@@ -72,12 +74,12 @@ fn accept(listener: std::net::TcpListener, shared: std::sync::Arc<ProxyShared>) 
             return;
         }
         let Ok(client) = client else { continue };
+        let Ok(server) = std::net::TcpStream::connect(&shared.target) else { continue };
+        let mut forwarded = shared.forwarded.lock().unwrap();
         if !shared.open.load(Ordering::SeqCst) {
             let _ = client.shutdown(std::net::Shutdown::Both);
             continue;
         }
-        let Ok(server) = std::net::TcpStream::connect(&shared.target) else { continue };
-        let mut forwarded = shared.forwarded.lock().unwrap();
         for (from, to) in [(&client, &server), (&server, &client)] {
             let (mut from, mut to) = (from.try_clone().unwrap(), to.try_clone().unwrap());
             std::thread::spawn(move || {
