@@ -456,3 +456,30 @@ pub async fn logged(request_id: &str) -> Vec<String> {
     })
     .await
 }
+
+/// Database work that holds one of the pool's connections (and its place in line) until the test
+/// lets it go: a pool at its limit, on demand.
+pub struct HeldConnection {
+    release: std::sync::mpsc::Sender<()>,
+    work: actix_web::rt::task::JoinHandle<Result<(), masthead::error::ApiError>>,
+}
+
+impl HeldConnection {
+    pub fn take(db: &Db) -> Self {
+        let (release, released) = std::sync::mpsc::channel::<()>();
+        let db = db.clone();
+        let work = actix_web::rt::spawn(async move {
+            db.run(move |_| {
+                released.recv().ok();
+                Ok(())
+            })
+            .await
+        });
+        Self { release, work }
+    }
+
+    pub async fn release(self) {
+        self.release.send(()).expect("the held work waits");
+        self.work.await.expect("the held work ends").expect("the held work succeeds");
+    }
+}

@@ -101,44 +101,30 @@ async fn the_log_keeps_secrets_out_and_says_when_a_client_went_away(backend: Bac
     // Clients that go away before their answer are logged as gone (499), not with an answer they
     // never got: one whose request waits for a database connection, one that sends half a body.
     let busy = spawn_with(backend, |config| config.db.pool_size = 1).await;
-    let (release, released) = std::sync::mpsc::channel::<()>();
-    let db = busy.state.db.clone();
-    let held = actix_web::rt::spawn(async move {
-        db.run(move |_| {
-            released.recv().ok();
-            Ok(())
-        })
-        .await
-    });
+    let held = crate::harness::HeldConnection::take(&busy.state.db);
     let listener = busy.listen();
-    let addr = listener.addr;
-    let id = format!("gone-{}", masthead::auth::random_token(6));
-    let head = format!("GET /api/v1/articles HTTP/1.1\r\nHost: x\r\nX-Request-Id: {id}\r\n\r\n");
-    actix_web::web::block(move || {
-        let mut stream = std::net::TcpStream::connect(addr)?;
-        stream.write_all(head.as_bytes())?;
-        stream.shutdown(std::net::Shutdown::Both)
+    sent_then_gone(listener.addr, |id| {
+        format!("GET /api/v1/articles HTTP/1.1\r\nHost: x\r\nX-Request-Id: {id}\r\n\r\n")
     })
-    .await
-    .unwrap()
-    .unwrap();
-    let lines = logged(&id).await;
-    assert!(
-        lines.iter().any(|line| line.contains("status=499") && line.contains("closed the connection")),
-        "{lines:?}"
-    );
-    release.send(()).unwrap();
-    held.await.unwrap().unwrap();
-
+    .await;
+    held.release().await;
     let listener = app.listen();
-    let addr = listener.addr;
+    sent_then_gone(listener.addr, |id| {
+        format!(
+            "POST /api/v1/auth/login HTTP/1.1\r\nHost: x\r\nX-Request-Id: {id}\r\nContent-Type: application/json\r\nContent-Length: 100\r\n\r\n{{\"email\":"
+        )
+    })
+    .await;
+}
+
+/// Sends what `request` writes for a new request id, closes the connection at once, and checks
+/// that the request is logged as the client's going away.
+async fn sent_then_gone(addr: std::net::SocketAddr, request: impl FnOnce(&str) -> String) {
     let id = format!("gone-{}", masthead::auth::random_token(6));
-    let head = format!(
-        "POST /api/v1/auth/login HTTP/1.1\r\nHost: x\r\nX-Request-Id: {id}\r\nContent-Type: application/json\r\nContent-Length: 100\r\n\r\n{{\"email\":"
-    );
+    let bytes = request(&id);
     actix_web::web::block(move || {
         let mut stream = std::net::TcpStream::connect(addr)?;
-        stream.write_all(head.as_bytes())?;
+        stream.write_all(bytes.as_bytes())?;
         stream.shutdown(std::net::Shutdown::Both)
     })
     .await

@@ -20,16 +20,7 @@ async fn a_busy_pool_sheds_load_and_readiness_still_answers(backend: Backend) {
     .await;
     app.get("/api/v1/articles").await.assert_status(200);
 
-    // Work that holds the only connection until the test lets it go.
-    let (release, released) = std::sync::mpsc::channel::<()>();
-    let db = app.state.db.clone();
-    let held = actix_web::rt::spawn(async move {
-        db.run(move |_| {
-            released.recv().ok();
-            Ok(())
-        })
-        .await
-    });
+    let held = crate::harness::HeldConnection::take(&app.state.db);
     eventually("the connection is taken", || async {
         let response = app.get("/api/v1/articles").await;
         (response.status == 503).then_some(response)
@@ -42,8 +33,7 @@ async fn a_busy_pool_sheds_load_and_readiness_still_answers(backend: Backend) {
     // Readiness does not queue behind the work: it answers from the watcher's last probe.
     app.get("/readyz").await.assert_status(200);
 
-    release.send(()).unwrap();
-    held.await.unwrap().unwrap();
+    held.release().await;
     app.get("/api/v1/articles").await.assert_status(200);
 }
 

@@ -66,6 +66,19 @@ def has_retry_after(reply):
     return bool(reply.headers.get("retry-after", "").strip())
 
 
+def check_reads_within(scope, what, replies, limit_ms):
+    """Every one of these reads answered 200 within `limit_ms`."""
+    latencies = [r.seconds for r in replies]
+    slow = [r for r in replies if r.status != 200 or r.seconds > limit_ms / 1000.0]
+    scope.check(
+        "%s answer within %d ms" % (what, limit_ms),
+        replies and not slow,
+        "%d reads (%s), p50 %s, p99 %s, max %s; %d over %d ms or failed"
+        % (len(replies), status_counts(replies), ms(percentile(latencies, 50)), ms(percentile(latencies, 99)),
+           ms(max(latencies, default=float("nan"))), len(slow), limit_ms),
+    )
+
+
 # --- 1. bomb: compressed request bodies that decode to gigabytes --------------------------------
 
 BOMB_BR_DECODED = 1 << 30  # 1 GiB of spaces, about 800 bytes as brotli
@@ -177,14 +190,8 @@ def bomb(scope, database):
     reads.stop.set()
     join_all(reader_threads, 15)
     read_replies, bomb_replies = reads.snapshot(), bombs.snapshot()
-    latencies = [r.seconds for r in read_replies]
-    slow = [r for r in read_replies if r.status != 200 or r.seconds > BOMB_READ_MS / 1000.0]
-    scope.check(
-        "public reads beside %d bombing clients answer within %d ms" % (BOMB_CONCURRENT, BOMB_READ_MS),
-        read_replies and not slow,
-        "%d reads (%s), p50 %s, max %s; %d over %d ms or failed"
-        % (len(read_replies), status_counts(read_replies), ms(percentile(latencies, 50)),
-           ms(max(latencies, default=float("nan"))), len(slow), BOMB_READ_MS),
+    check_reads_within(
+        scope, "public reads beside %d bombing clients" % BOMB_CONCURRENT, read_replies, BOMB_READ_MS
     )
     refused = [r for r in bomb_replies if r.status == 413 and r.is_problem]
     scope.check(
@@ -247,16 +254,7 @@ def search(scope, database):
     stuck = join_all(search_threads + plain_threads, SEARCH_TIMEOUT + 10)
 
     plain_replies = plain.snapshot()
-    latencies = [r.seconds for r in plain_replies]
-    bad = [r for r in plain_replies if r.status != 200 or r.seconds > SEARCH_PLAIN_MS / 1000.0]
-    scope.check(
-        "plain reads under %d searches answer within %d ms" % (SEARCH_CLIENTS, SEARCH_PLAIN_MS),
-        plain_replies and not bad,
-        "%d reads (%s), p50 %s, p99 %s, max %s; %d over %d ms or failed"
-        % (len(plain_replies), status_counts(plain_replies), ms(percentile(latencies, 50)),
-           ms(percentile(latencies, 99)),
-           ms(max(latencies, default=float("nan"))), len(bad), SEARCH_PLAIN_MS),
-    )
+    check_reads_within(scope, "plain reads under %d searches" % SEARCH_CLIENTS, plain_replies, SEARCH_PLAIN_MS)
     search_replies = searches.snapshot()
     latencies = [r.seconds for r in search_replies]
     acceptable = [r for r in search_replies if r.status == 200 or (r.status == 503 and r.is_problem)]
