@@ -573,6 +573,10 @@ def logins(scope, database):
 # --- 7. slowbody: a thousand slow uploads must not lock everyone else out -----------------------
 
 SLOW_SOCKETS = 1100
+# Loopback addresses they come from: 5 each, under the server's 8 bodies per address at once.
+SLOW_SOURCES = 220
+SLOW_PER_ADDRESS = 8  # body::BODIES_PER_CLIENT
+SLOW_ONE_ADDRESS = 20
 SLOW_BODY_TIMEOUT_MS = 3000  # MASTHEAD_BODY_TIMEOUT_MS for this scenario (the default is 10 s)
 SLOW_BYTE_INTERVAL = 2.0  # shorter than the deadline: an idle timeout alone never fires
 SLOW_MARGIN = 2.0
@@ -581,26 +585,30 @@ SLOW_NORMAL_LIMIT = 1.0
 
 class SlowUploads:
     """Many connections, one thread: each sends a login's headers with `Content-Length: 1000`,
-    then one byte of body every SLOW_BYTE_INTERVAL seconds, and records how it ended."""
+    then one byte of body every SLOW_BYTE_INTERVAL seconds, and records how it ended. They come
+    from `sources` loopback addresses in turn (127.0.0.`first_source` onwards), as a crowd of
+    hosts would: one address may send only a few bodies at once."""
 
     HEAD = (
         "POST %s HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/json\r\nContent-Length: 1000\r\n\r\n" % LOGIN
     ).encode()
 
-    def __init__(self, port, count):
+    def __init__(self, port, count, sources=1, first_source=10):
         self.port = port
         self.count = count
+        self.sources = ["127.0.0.%d" % (first_source + i) for i in range(sources)]
         self.selector = selectors.DefaultSelector()
         self.sockets = {}  # socket -> state dict
         self.last_head_sent = None
 
     def open_all(self):
-        for _ in range(self.count):
+        for index in range(self.count):
             try:
                 sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
             except OSError as error:
                 raise RuntimeError("the suite cannot open %d sockets (%s): raise its hard open-file limit"
                                    % (self.count, error)) from error
+            sock.bind((self.sources[index % len(self.sources)], 0))
             sock.setblocking(False)
             state = {"head_sent": None, "next_byte": None, "buffer": b"", "outcome": None, "ended": None}
             code = sock.connect_ex(("127.0.0.1", self.port))
@@ -683,7 +691,7 @@ def slowbody(scope, database):
                 normal.add(server.get(path, timeout=5), path=path)
             time.sleep(0.1)
 
-    slow = SlowUploads(server.port, SLOW_SOCKETS)
+    slow = SlowUploads(server.port, SLOW_SOCKETS, sources=SLOW_SOURCES)
     started = now()
     threads = run_threads(1, normal_client)
     try:
@@ -719,11 +727,33 @@ def slowbody(scope, database):
             late += took > deadline
     good = sum(n for outcome, n in outcomes.items() if outcome == "408 problem" or outcome.startswith("closed"))
     scope.check(
-        "slow uploads get a 408 problem or are closed within %.0f s" % deadline,
+        "slow uploads from %d addresses get a 408 problem or are closed within %.0f s" % (SLOW_SOURCES, deadline),
         good == SLOW_SOCKETS and not late,
         "%d sockets: %s; the slowest to end took %s, %d after the deadline"
         % (SLOW_SOCKETS, ", ".join("%s x%d" % item for item in sorted(outcomes.items())),
            "%.1f s" % slowest if slowest is not None else "(none ended)", late),
+    )
+
+    # From one address, only a few at once: the others are refused at once (429), so that no one
+    # client can hold the server's memory budget for bodies until their deadline.
+    crowd = SlowUploads(server.port, SLOW_ONE_ADDRESS, sources=1, first_source=250)
+    crowd_started = now()
+    try:
+        crowd.open_all()
+        crowd.run(lambda: now() > crowd_started + deadline + 0.5)
+    finally:
+        crowd_states = crowd.states()
+        crowd.close_all()
+    counts = {}
+    for state in crowd_states:
+        outcome = state["outcome"] or "still open"
+        counts[outcome] = counts.get(outcome, 0) + 1
+    refused = counts.get("429 problem", 0)
+    scope.check(
+        "one address sends at most %d bodies at once" % SLOW_PER_ADDRESS,
+        refused == SLOW_ONE_ADDRESS - SLOW_PER_ADDRESS and "still open" not in counts,
+        "%d slow uploads from one address: %s"
+        % (SLOW_ONE_ADDRESS, ", ".join("%s x%d" % item for item in sorted(counts.items()))),
     )
 
 
