@@ -259,3 +259,15 @@ pub struct PublishRequest {
     /// publication time when republishing).
     pub published_at: Option<DateTime<Utc>>,
 }
+
+impl PublishRequest {
+    /// The publication time asked for, as stored; a 422 outside the times stored on both backends.
+    pub fn publication_time(&self) -> Result<Option<NaiveDateTime>, crate::error::ApiError> {
+        let Some(at) = self.published_at else { return Ok(None) };
+        let stored = crate::db::STORED_TIMES;
+        crate::error::Validator::new()
+            .check(crate::db::storable(at), "published_at", format!("must be from {stored}"))
+            .finish()?;
+        Ok(Some(crate::db::truncate(at.naive_utc())))
+    }
+}

@@ -534,12 +534,7 @@ pub async fn admin_publish_article(
     precondition: Precondition,
     OptionalJsonBody(input): OptionalJsonBody<PublishRequest>,
 ) -> Result<HttpResponse, ApiError> {
-    if let Some(at) = input.published_at {
-        crate::error::Validator::new()
-            .check(crate::db::storable(at), "published_at", format!("must be from {}", crate::db::STORED_TIMES))
-            .finish()?;
-    }
-    let at = input.published_at.map(|t| crate::db::truncate(t.naive_utc()));
+    let at = input.publication_time()?;
     set_publication(user, state, id.into_inner(), Publication::Publish(at), precondition).await
 }
 

@@ -128,12 +128,7 @@ pub fn insert_unless_taken<T>(
 /// commits, so that check-then-insert is safe. SQLite write transactions are serial already
 /// (`BEGIN IMMEDIATE`); on PostgreSQL this takes a transaction-scoped advisory lock.
 pub fn lock_key(conn: &mut DbConnection, key: &str) -> Result<(), ApiError> {
-    if let DbConnection::Postgres(pg) = conn {
-        diesel::sql_query("SELECT pg_advisory_xact_lock(hashtext($1))")
-            .bind::<diesel::sql_types::Text, _>(key)
-            .execute(pg)?;
-    }
-    Ok(())
+    lock_keys(conn, &[key])
 }
 
 /// [`lock_key`] for several keys at once, always taken in the same order whatever the caller's,
