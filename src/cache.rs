@@ -195,9 +195,7 @@ impl Drop for Flight {
 /// a write.
 fn next_publication(conn: &mut DbConnection, now: NaiveDateTime) -> Result<Option<NaiveDateTime>, ApiError> {
     Ok(articles::table
-        .filter(articles::status.eq(crate::articles::model::STATUS_PUBLISHED))
-        .filter(articles::deleted_at.is_null())
-        .filter(articles::published_at.gt(now))
+        .filter(crate::db::visibility::is_scheduled(now))
         .select(diesel::dsl::min(articles::published_at))
         .first::<Option<NaiveDateTime>>(conn)?)
 }

@@ -9,11 +9,7 @@ use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
-use crate::auth::password::HashParams;
-use crate::auth::throttle::LoginLimits;
-use crate::comments::CommentSettings;
-use crate::db::{DatabaseUrl, DbSettings};
-use crate::responses::CachePolicy;
+use crate::settings::{CachePolicy, CommentSettings, DatabaseUrl, DbSettings, HashParams, LoginLimits};
 
 /// The shortest JWT secret accepted: HS256 is only as strong as its key.
 pub const MIN_JWT_SECRET_BYTES: usize = 32;
@@ -156,7 +152,7 @@ impl Config {
         Self {
             database_url,
             addr: SocketAddr::from(([127, 0, 0, 1], 0)),
-            jwt_secret: Some(Secret::new(crate::auth::random_token(32))),
+            jwt_secret: Some(Secret::new(crate::random::hex_token(32))),
             access_ttl: Duration::from_secs(900),
             refresh_ttl: Duration::from_secs(30 * 86_400),
             login_limits: LoginLimits { per_address: 10, per_account: 5, window: chrono::Duration::seconds(900) },
@@ -208,7 +204,7 @@ impl Config {
             Ok(existing) => checked_secret(existing.trim().to_string())
                 .map_err(|e| ConfigError(format!("{}: {e} (delete the file to generate a new one)", path.display())))?,
             Err(_) => {
-                let secret = Secret::new(crate::auth::random_token(48));
+                let secret = Secret::new(crate::random::hex_token(48));
                 write_private_file(&path, secret.expose()).map_err(|e| {
                     ConfigError(format!("cannot write the development JWT secret to {}: {e}", path.display()))
                 })?;

@@ -7,12 +7,13 @@
 use chrono::{Duration, NaiveDateTime};
 use diesel::prelude::*;
 
-use crate::articles::model::{NewArticle, STATUS_PUBLISHED};
-use crate::articles::render::render;
+use crate::articles::model::NewArticle;
 use crate::auth::Role;
 use crate::authors::model::NewAccount;
+use crate::db::visibility::STATUS_PUBLISHED;
 use crate::db::{self, DbConnection, write_transaction};
 use crate::error::ApiError;
+use crate::markdown::render;
 use crate::schema::{article_authors, article_tags, articles, authors, tags};
 
 /// Articles written per transaction.
@@ -306,7 +307,7 @@ fn demo_comments(
 pub fn generate(
     conn: &mut DbConnection,
     articles_wanted: usize,
-    password_params: &crate::auth::password::HashParams,
+    password_params: &crate::settings::HashParams,
     mut progress: impl FnMut(usize),
 ) -> Result<DemoSummary, ApiError> {
     let mut rng = Seeded(0x5eed_1234_abcd_0042);

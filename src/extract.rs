@@ -324,30 +324,6 @@ fn strip_position(message: &str) -> &str {
     message.rsplit_once(" at line ").map_or(message, |(head, _)| head)
 }
 
-/// For optional fields that must not be `null` (`#[serde(default, deserialize_with = "non_null")]`,
-/// with `#[schema(nullable = false)]`): absent is `None`, `null` is a 422 naming the field, instead
-/// of being taken silently for "absent".
-pub fn non_null<'de, D, T>(deserializer: D) -> Result<Option<T>, D::Error>
-where
-    D: serde::Deserializer<'de>,
-    T: serde::Deserialize<'de>,
-{
-    match <Option<T> as serde::Deserialize>::deserialize(deserializer)? {
-        Some(value) => Ok(Some(value)),
-        None => Err(serde::de::Error::custom("must not be null (leave the field out to keep it as it is)")),
-    }
-}
-
-/// For `Option<Option<T>>` fields with `#[serde(default, deserialize_with = "present")]`: absent
-/// is `None` (leave as is), `null` is `Some(None)` (clear), a value is `Some(Some(v))`.
-pub fn present<'de, D, T>(deserializer: D) -> Result<Option<Option<T>>, D::Error>
-where
-    D: serde::Deserializer<'de>,
-    T: serde::Deserialize<'de>,
-{
-    serde::Deserialize::deserialize(deserializer).map(Some)
-}
-
 /// The client's address for throttling and rate limits: the peer, or (behind a trusted proxy
 /// only) the address the proxy reports. An IPv6 client counts as its /64, the block one host
 /// usually holds, so that it cannot dodge a limit by changing addresses within it.
@@ -383,6 +359,7 @@ pub fn client_address(req: &actix_web::HttpRequest, trust_proxy: bool) -> String
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::optional_fields::non_null;
 
     #[derive(Debug, serde::Deserialize)]
     #[serde(deny_unknown_fields)]

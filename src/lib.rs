@@ -12,14 +12,19 @@ pub mod comments;
 pub mod config;
 pub mod db;
 pub mod demo;
+pub mod email;
 pub mod error;
 pub mod extract;
+pub mod markdown;
 pub mod openapi;
 pub mod ops;
+pub mod optional_fields;
 pub mod os;
 pub mod pagination;
+pub mod random;
 pub mod responses;
 pub mod schema;
+pub mod settings;
 pub mod slugs;
 pub mod tags;
 
@@ -68,7 +73,7 @@ impl AppState {
         let secret = config.jwt_secret.clone().ok_or("the JWT secret is not configured")?;
         let jwt = JwtKeys::new(&secret, config.access_ttl);
         let previews = articles::preview::PreviewSigner::new(&secret);
-        let dummy_password_hash = auth::password::hash_password(&auth::random_token(16), &config.password_hashing)?;
+        let dummy_password_hash = auth::password::hash_password(&random::hex_token(16), &config.password_hashing)?;
         let public_cache_control = config.public_cache.header_value();
         let cache = Arc::new(cache::ResponseCache::new(config.cache_bytes));
         if cache.enabled() {

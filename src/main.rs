@@ -114,7 +114,8 @@ fn init_logging(filter: &str) {
 }
 
 fn migrate(config: &Config) -> Result<(), String> {
-    let db = Db::open(&config.database_url, masthead::db::DbSettings::for_command_line()).map_err(|e| e.to_string())?;
+    let db = Db::open(&config.database_url, masthead::settings::DbSettings::for_command_line())
+        .map_err(|e| e.to_string())?;
     let applied = db.migrate().map_err(|e| e.to_string())?;
     println!(
         "database ({}) is up to date{}",
@@ -135,7 +136,8 @@ fn describe(error: masthead::error::ApiError) -> String {
 }
 
 fn demo(config: &Config, articles: usize) -> Result<(), String> {
-    let db = Db::open(&config.database_url, masthead::db::DbSettings::for_command_line()).map_err(|e| e.to_string())?;
+    let db = Db::open(&config.database_url, masthead::settings::DbSettings::for_command_line())
+        .map_err(|e| e.to_string())?;
     let mut conn = db.conn().map_err(|e| e.to_string())?;
     let bar = indicatif::ProgressBar::new(articles as u64).with_style(
         indicatif::ProgressStyle::with_template("{bar:40} {pos}/{len} articles, {per_sec}, {eta} left")
@@ -160,7 +162,8 @@ fn add_user(config: &Config, email: String, name: String, role: Role) -> Result<
     let mut password = String::new();
     std::io::stdin().lock().read_line(&mut password).map_err(|e| format!("cannot read the password: {e}"))?;
     let password = password.trim_end_matches(['\r', '\n']).to_string();
-    let db = Db::open(&config.database_url, masthead::db::DbSettings::for_command_line()).map_err(|e| e.to_string())?;
+    let db = Db::open(&config.database_url, masthead::settings::DbSettings::for_command_line())
+        .map_err(|e| e.to_string())?;
     let mut conn = db.conn().map_err(|e| e.to_string())?;
     let account = NewAccount { email, name, role, password };
     let author =

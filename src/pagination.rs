@@ -83,3 +83,13 @@ pub fn page_number<'de, D: Deserializer<'de>>(deserializer: D) -> Result<Option<
     }
     Ok(Some(text.parse().unwrap_or(if text.starts_with('-') { i64::MIN } else { i64::MAX })))
 }
+
+/// Orders of the authors and tags lists.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Deserialize, utoipa::ToSchema)]
+pub enum DirectorySort {
+    #[default]
+    #[serde(rename = "name")]
+    Name,
+    #[serde(rename = "-article_count")]
+    MostArticles,
+}

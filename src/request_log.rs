@@ -52,7 +52,7 @@ pub struct RequestLogService<S> {
 fn next_request_id() -> String {
     static PREFIX: OnceLock<String> = OnceLock::new();
     static COUNTER: AtomicU64 = AtomicU64::new(1);
-    let prefix = PREFIX.get_or_init(|| crate::auth::random_token(4));
+    let prefix = PREFIX.get_or_init(|| crate::random::hex_token(4));
     format!("{prefix}-{}", COUNTER.fetch_add(1, Ordering::Relaxed))
 }
 

@@ -15,7 +15,7 @@ use utoipa::IntoParams;
 use crate::AppState;
 use crate::error::ApiError;
 
-use crate::pagination::{DEFAULT_PER_PAGE, MAX_PER_PAGE};
+use crate::pagination::{DEFAULT_PER_PAGE, DirectorySort, MAX_PER_PAGE};
 
 /// `?page=&per_page=` for list routes that take nothing else.
 #[derive(Debug, Deserialize, IntoParams)]
@@ -50,36 +50,10 @@ pub struct DirectoryQuery {
     pub sort: Option<DirectorySort>,
 }
 
-/// Orders of the authors and tags lists.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Deserialize, utoipa::ToSchema)]
-pub enum DirectorySort {
-    #[default]
-    #[serde(rename = "name")]
-    Name,
-    #[serde(rename = "-article_count")]
-    MostArticles,
-}
-
 const _: () = assert!(
     DEFAULT_PER_PAGE == 20 && MAX_PER_PAGE == 100 && crate::pagination::MAX_PAGE == 1_000_000_000,
     "update the #[param] bounds of every page query"
 );
-
-/// How long shared caches (CDNs, browsers) may keep public responses.
-#[derive(Clone, Copy, Debug)]
-pub struct CachePolicy {
-    /// Seconds a response is fresh (`max-age`).
-    pub max_age: u32,
-    /// Seconds a stale response may still be served while it is revalidated.
-    pub stale_while_revalidate: u32,
-}
-
-impl CachePolicy {
-    pub fn header_value(&self) -> HeaderValue {
-        let value = format!("public, max-age={}, stale-while-revalidate={}", self.max_age, self.stale_while_revalidate);
-        HeaderValue::from_str(&value).unwrap_or_else(|_| HeaderValue::from_static("public, max-age=60"))
-    }
-}
 
 /// A JSON response for a public route: the same for everyone, so cacheable by any CDN, with a
 /// strong `ETag` (a hash of the bytes) and `304 Not Modified` for `If-None-Match`, and for

@@ -57,7 +57,7 @@ pub fn unique_slug(base: &str, mut is_taken: impl FnMut(&str) -> Result<bool, Ap
         }
     }
     // Fifty namesakes: stop counting and add a random suffix.
-    let candidate = format!("{base}-{}", crate::auth::random_token(3));
+    let candidate = format!("{base}-{}", crate::random::hex_token(3));
     if is_taken(&candidate)? {
         return Err(ApiError::Conflict(format!("could not find a free slug for `{base}`")));
     }

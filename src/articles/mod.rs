@@ -8,7 +8,6 @@ pub mod listing;
 pub mod model;
 pub mod policy;
 pub mod preview;
-pub mod render;
 pub mod revisions;
 pub mod routes;
 pub mod search;

@@ -9,9 +9,6 @@ use crate::schema::articles;
 #[allow(unused_imports)] // Named by the `#[schema(value_type)]` of `tags`.
 use crate::tags::model::TagName;
 
-pub const STATUS_DRAFT: &str = "draft";
-pub const STATUS_PUBLISHED: &str = "published";
-
 pub const MAX_TITLE_CHARS: usize = 200;
 pub const MAX_EXCERPT_CHARS: usize = 500;
 pub const MAX_BODY_CHARS: usize = 200_000;
@@ -203,7 +200,7 @@ pub struct CreateArticle {
 #[serde(deny_unknown_fields)]
 #[schema(example = json!({"title": "A better title", "tags": ["Rust"]}))]
 pub struct UpdateArticle {
-    #[serde(default, deserialize_with = "crate::extract::non_null")]
+    #[serde(default, deserialize_with = "crate::optional_fields::non_null")]
     #[schema(
         nullable = false,
         pattern = r"[^\t\n\x0b\x0c\r \x85\xa0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000]",
@@ -211,40 +208,40 @@ pub struct UpdateArticle {
         max_length = 200
     )]
     pub title: Option<String>,
-    #[serde(default, deserialize_with = "crate::extract::non_null")]
+    #[serde(default, deserialize_with = "crate::optional_fields::non_null")]
     #[schema(nullable = false, max_length = 200000)]
     pub body_markdown: Option<String>,
-    #[serde(default, deserialize_with = "crate::extract::present")]
+    #[serde(default, deserialize_with = "crate::optional_fields::present")]
     #[schema(value_type = Option<String>, max_length = 500)]
     pub excerpt: Option<Option<String>>,
-    #[serde(default, deserialize_with = "crate::extract::non_null")]
+    #[serde(default, deserialize_with = "crate::optional_fields::non_null")]
     #[schema(nullable = false, pattern = "^[a-z0-9]+(-[a-z0-9]+)*$", max_length = 120)]
     pub slug: Option<String>,
-    #[serde(default, deserialize_with = "crate::extract::non_null")]
+    #[serde(default, deserialize_with = "crate::optional_fields::non_null")]
     #[schema(value_type = Option<Vec<TagName>>, nullable = false, max_items = 20)]
     pub tags: Option<Vec<String>>,
-    #[serde(default, deserialize_with = "crate::extract::non_null")]
+    #[serde(default, deserialize_with = "crate::optional_fields::non_null")]
     #[schema(nullable = false, min_items = 1, max_items = 10)]
     pub authors: Option<Vec<i64>>,
-    #[serde(default, deserialize_with = "crate::extract::non_null")]
+    #[serde(default, deserialize_with = "crate::optional_fields::non_null")]
     #[schema(nullable = false)]
     pub featured: Option<bool>,
-    #[serde(default, deserialize_with = "crate::extract::present")]
+    #[serde(default, deserialize_with = "crate::optional_fields::present")]
     #[schema(value_type = Option<String>, pattern = r"^\s*(https?://[^\s\x00-\x1f\x7f-\x9f/?#\[\]]+([/?#][^\s\x00-\x1f\x7f-\x9f]*)?)?\s*$", max_length = 2048)]
     pub cover_image_url: Option<Option<String>>,
-    #[serde(default, deserialize_with = "crate::extract::present")]
+    #[serde(default, deserialize_with = "crate::optional_fields::present")]
     #[schema(value_type = Option<String>, max_length = 300)]
     pub cover_image_alt: Option<Option<String>>,
-    #[serde(default, deserialize_with = "crate::extract::present")]
+    #[serde(default, deserialize_with = "crate::optional_fields::present")]
     #[schema(value_type = Option<String>, max_length = 200)]
     pub seo_title: Option<Option<String>>,
-    #[serde(default, deserialize_with = "crate::extract::present")]
+    #[serde(default, deserialize_with = "crate::optional_fields::present")]
     #[schema(value_type = Option<String>, max_length = 500)]
     pub seo_description: Option<Option<String>>,
-    #[serde(default, deserialize_with = "crate::extract::present")]
+    #[serde(default, deserialize_with = "crate::optional_fields::present")]
     #[schema(value_type = Option<String>, pattern = r"^\s*(https?://[^\s\x00-\x1f\x7f-\x9f/?#\[\]]+([/?#][^\s\x00-\x1f\x7f-\x9f]*)?)?\s*$", max_length = 2048)]
     pub canonical_url: Option<Option<String>>,
-    #[serde(default, deserialize_with = "crate::extract::non_null")]
+    #[serde(default, deserialize_with = "crate::optional_fields::non_null")]
     #[schema(nullable = false)]
     pub comments_enabled: Option<bool>,
 }

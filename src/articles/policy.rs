@@ -1,8 +1,8 @@
 //! Who may do what to an article. Pure rules, applied by the routes inside the same transaction
 //! as the write they guard (see the `guard` arguments of `store`).
 
-use super::model::STATUS_DRAFT;
 use crate::auth::{AuthUser, Role};
+use crate::db::visibility::STATUS_DRAFT;
 use crate::error::ApiError;
 
 /// What the rules need to know about an article.

@@ -10,37 +10,22 @@ use diesel::prelude::*;
 use super::listing::{Cursor, CursorKey, ListRequest, Sort, Window};
 use super::model::{
     ArticleRow, CreateArticle, MAX_ALT_CHARS, MAX_AUTHORS_PER_ARTICLE, MAX_BODY_CHARS, MAX_EXCERPT_CHARS,
-    MAX_SEO_DESCRIPTION_CHARS, MAX_SEO_TITLE_CHARS, MAX_TITLE_CHARS, NewArticle, STATUS_DRAFT, STATUS_PUBLISHED,
-    SummaryRow, UpdateArticle,
+    MAX_SEO_DESCRIPTION_CHARS, MAX_SEO_TITLE_CHARS, MAX_TITLE_CHARS, NewArticle, SummaryRow, UpdateArticle,
 };
 use super::policy::ArticleAccess;
-use super::render::{MAX_NESTING, Rendered, nesting_depth, render};
 use super::revisions;
 use super::search::Search;
 use super::views::{AdminArticle, AdminArticleSummary, ArticleState, ArticleSummary, Embeds, PublicArticle};
 use crate::authors::store::{bylines_for, existing_ids};
 use crate::comments::store as comment_store;
+use crate::db::visibility::{STATUS_DRAFT, STATUS_PUBLISHED, is_listed, is_public, is_scheduled};
 use crate::db::{self, DbBackend, DbConnection, lower, write_transaction};
 use crate::error::{ApiError, Validator};
+use crate::markdown::{MAX_NESTING, Rendered, nesting_depth, render};
 use crate::pagination::PageRequest;
 use crate::schema::{article_authors, article_tags, articles, authors, tags};
 use crate::slugs;
 use crate::tags::store as tag_store;
-
-/// The one visibility rule of public content: published, publication time reached, not deleted.
-/// A future `published_at` is a scheduled article; it appears on its own, no job needed.
-#[diesel::dsl::auto_type(no_type_alias)]
-pub fn is_public(now: NaiveDateTime) -> _ {
-    is_listed().and(articles::published_at.le(now))
-}
-
-/// The rule of [`is_public`] without its time bound, for a keyset page whose cursor already bounds
-/// `published_at` below `now` (see [`cursor_bounds_time`]). Only the list may use it.
-#[diesel::dsl::auto_type]
-fn is_listed() -> _ {
-    let published: &'static str = STATUS_PUBLISHED;
-    articles::status.eq(published).and(articles::deleted_at.is_null())
-}
 
 /// Whether rows after `cursor` all have `published_at <= now` already: newest first from a
 /// publication time in the past. Dropping the redundant bound matters on SQLite, which seeks the
@@ -426,10 +411,7 @@ fn admin_articles(filter: &AdminFilter) -> articles::BoxedQuery<'static, DbBacke
         Some(ArticleState::Draft) => {
             query.filter(articles::deleted_at.is_null()).filter(articles::status.eq(STATUS_DRAFT))
         }
-        Some(ArticleState::Scheduled) => query
-            .filter(articles::deleted_at.is_null())
-            .filter(articles::status.eq(STATUS_PUBLISHED))
-            .filter(articles::published_at.gt(filter.now)),
+        Some(ArticleState::Scheduled) => query.filter(is_scheduled(filter.now)),
         Some(ArticleState::Published) => query.filter(is_public(filter.now)),
     };
     for author_id in [filter.byline, filter.author].into_iter().flatten() {
@@ -848,7 +830,7 @@ fn apply(
     id: i64,
     writer: Writer,
     fields: &Fields,
-    rendered: Option<&super::render::Rendered>,
+    rendered: Option<&Rendered>,
 ) -> Result<(), ApiError> {
     if let Some(slug) = &fields.slug
         && slug_taken(conn, slug, Some(id))?

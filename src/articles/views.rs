@@ -5,9 +5,10 @@ use chrono::{DateTime, NaiveDateTime, Utc};
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
-use super::model::{ArticleRow, STATUS_PUBLISHED, SummaryRow};
-use super::render::reading_time_minutes;
+use super::model::{ArticleRow, SummaryRow};
 use crate::authors::model::{AuthorSummary, Byline};
+use crate::db::visibility::STATUS_PUBLISHED;
+use crate::markdown::reading_time_minutes;
 use crate::tags::model::PublicTag;
 
 /// An article in a public list: everything but the body.

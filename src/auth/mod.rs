@@ -157,11 +157,3 @@ fn bearer_token(req: &HttpRequest) -> Result<String, ApiError> {
         .filter(|t| !t.is_empty())
         .ok_or_else(|| ApiError::Unauthorized("the Authorization header must be `Bearer <access token>`".into()))
 }
-
-/// `bytes` random bytes from the OS, hex-encoded: secrets, request ids, later refresh tokens.
-pub fn random_token(bytes: usize) -> String {
-    use argon2::password_hash::rand_core::{OsRng, RngCore};
-    let mut buffer = vec![0u8; bytes];
-    OsRng.fill_bytes(&mut buffer);
-    buffer.iter().map(|b| format!("{b:02x}")).collect()
-}

@@ -34,9 +34,9 @@ fn issue(
     author: &Author,
     family: Option<String>,
 ) -> Result<TokenResponse, ApiError> {
-    let refresh_token = super::random_token(32);
+    let refresh_token = crate::random::hex_token(32);
     let now = db::now();
-    let family = family.unwrap_or_else(|| super::random_token(16));
+    let family = family.unwrap_or_else(|| crate::random::hex_token(16));
     diesel::insert_into(refresh_tokens::table)
         .values((
             refresh_tokens::author_id.eq(author.id),

@@ -10,21 +10,14 @@
 //! The account key is the normalised e-mail, known or not, so throttling reveals nothing about
 //! which accounts exist.
 
-use chrono::{Duration, NaiveDateTime};
+use chrono::NaiveDateTime;
 use diesel::dsl::{count_star, min};
 use diesel::prelude::*;
 
 use crate::db::{self, DbConnection, bookkeeping_transaction};
 use crate::error::ApiError;
 use crate::schema::login_failures;
-
-/// Limits from the configuration.
-#[derive(Clone, Copy, Debug)]
-pub struct LoginLimits {
-    pub per_address: i64,
-    pub per_account: i64,
-    pub window: Duration,
-}
+use crate::settings::LoginLimits;
 
 /// The two keys of one login attempt.
 #[derive(Clone, Debug)]
@@ -35,7 +28,7 @@ pub struct LoginKeys {
 
 impl LoginKeys {
     pub fn new(address: &str, email: &str) -> Self {
-        Self { address: format!("ip:{address}"), account: format!("account:{}", email.trim().to_lowercase()) }
+        Self { address: format!("ip:{address}"), account: format!("account:{}", crate::email::normalize(email)) }
     }
 }
 

@@ -133,15 +133,15 @@ pub struct CreateAuthor {
     )]
     pub name: String,
     /// With `password`: an account that can log in. Not `null`.
-    #[serde(default, deserialize_with = "crate::extract::non_null")]
+    #[serde(default, deserialize_with = "crate::optional_fields::non_null")]
     #[schema(nullable = false, format = Email, min_length = 3, max_length = 254)]
     pub email: Option<String>,
     /// 8 to 256 characters; required with `email`. Not `null`.
-    #[serde(default, deserialize_with = "crate::extract::non_null")]
+    #[serde(default, deserialize_with = "crate::optional_fields::non_null")]
     #[schema(nullable = false, min_length = 8, max_length = 256, format = Password)]
     pub password: Option<String>,
     /// Defaults to `author` for accounts. Editors may give only `author` or `contributor`.
-    #[serde(default, deserialize_with = "crate::extract::non_null")]
+    #[serde(default, deserialize_with = "crate::optional_fields::non_null")]
     #[schema(nullable = false)]
     pub role: Option<Role>,
     #[schema(max_length = 2000)]
@@ -163,7 +163,7 @@ pub struct CreateAuthor {
 #[serde(deny_unknown_fields)]
 #[schema(example = json!({"role": "editor"}))]
 pub struct UpdateAuthor {
-    #[serde(default, deserialize_with = "crate::extract::non_null")]
+    #[serde(default, deserialize_with = "crate::optional_fields::non_null")]
     #[schema(
         nullable = false,
         pattern = r"[^\t\n\x0b\x0c\r \x85\xa0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000]",
@@ -172,25 +172,25 @@ pub struct UpdateAuthor {
     )]
     pub name: Option<String>,
     /// Giving a byline-only author an e-mail needs a `password` too.
-    #[serde(default, deserialize_with = "crate::extract::non_null")]
+    #[serde(default, deserialize_with = "crate::optional_fields::non_null")]
     #[schema(nullable = false, format = Email, min_length = 3, max_length = 254)]
     pub email: Option<String>,
-    #[serde(default, deserialize_with = "crate::extract::non_null")]
+    #[serde(default, deserialize_with = "crate::optional_fields::non_null")]
     #[schema(nullable = false, min_length = 8, max_length = 256, format = Password)]
     pub password: Option<String>,
-    #[serde(default, deserialize_with = "crate::extract::non_null")]
+    #[serde(default, deserialize_with = "crate::optional_fields::non_null")]
     #[schema(nullable = false)]
     pub role: Option<Role>,
-    #[serde(default, deserialize_with = "crate::extract::non_null")]
+    #[serde(default, deserialize_with = "crate::optional_fields::non_null")]
     #[schema(nullable = false)]
     pub active: Option<bool>,
-    #[serde(default, deserialize_with = "crate::extract::present")]
+    #[serde(default, deserialize_with = "crate::optional_fields::present")]
     #[schema(value_type = Option<String>, max_length = 2000)]
     pub bio: Option<Option<String>>,
-    #[serde(default, deserialize_with = "crate::extract::present")]
+    #[serde(default, deserialize_with = "crate::optional_fields::present")]
     #[schema(value_type = Option<String>, pattern = r"^\s*(https?://[^\s\x00-\x1f\x7f-\x9f/?#\[\]]+([/?#][^\s\x00-\x1f\x7f-\x9f]*)?)?\s*$", max_length = 2048)]
     pub avatar_url: Option<Option<String>>,
-    #[serde(default, deserialize_with = "crate::extract::non_null")]
+    #[serde(default, deserialize_with = "crate::optional_fields::non_null")]
     #[schema(nullable = false, pattern = "^[a-z0-9]+(-[a-z0-9]+)*$", max_length = 120)]
     pub slug: Option<String>,
 }
@@ -200,7 +200,7 @@ pub struct UpdateAuthor {
 #[serde(deny_unknown_fields)]
 #[schema(example = json!({"bio": "Writes about engines."}))]
 pub struct UpdateProfile {
-    #[serde(default, deserialize_with = "crate::extract::non_null")]
+    #[serde(default, deserialize_with = "crate::optional_fields::non_null")]
     #[schema(
         nullable = false,
         pattern = r"[^\t\n\x0b\x0c\r \x85\xa0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000]",
@@ -208,10 +208,10 @@ pub struct UpdateProfile {
         max_length = 100
     )]
     pub name: Option<String>,
-    #[serde(default, deserialize_with = "crate::extract::present")]
+    #[serde(default, deserialize_with = "crate::optional_fields::present")]
     #[schema(value_type = Option<String>, max_length = 2000)]
     pub bio: Option<Option<String>>,
-    #[serde(default, deserialize_with = "crate::extract::present")]
+    #[serde(default, deserialize_with = "crate::optional_fields::present")]
     #[schema(value_type = Option<String>, pattern = r"^\s*(https?://[^\s\x00-\x1f\x7f-\x9f/?#\[\]]+([/?#][^\s\x00-\x1f\x7f-\x9f]*)?)?\s*$", max_length = 2048)]
     pub avatar_url: Option<Option<String>>,
 }
@@ -226,23 +226,4 @@ pub struct NewAccount {
     pub name: String,
     pub role: Role,
     pub password: String,
-}
-
-/// `Ada@Example.COM ` → `ada@example.com`: e-mails are unique regardless of case.
-pub fn normalize_email(email: &str) -> String {
-    email.trim().to_lowercase()
-}
-
-/// A plausibility check, not RFC 5322: one `@`, something on each side, a dot in the domain.
-pub fn is_plausible_email(email: &str) -> bool {
-    let Some((local, domain)) = email.split_once('@') else {
-        return false;
-    };
-    !local.is_empty()
-        && domain.contains('.')
-        && !domain.starts_with('.')
-        && !domain.ends_with('.')
-        && !domain.contains('@')
-        && email.chars().count() <= 254
-        && !email.chars().any(|c| c.is_whitespace() || c.is_control())
 }

@@ -8,16 +8,18 @@ use diesel::prelude::*;
 
 use super::model::{
     Author, AuthorSummary, Byline, CreateAuthor, MAX_BIO_CHARS, MAX_NAME_CHARS, NewAccount, NewAuthor, PublicAuthor,
-    UpdateAuthor, UpdateProfile, is_plausible_email, normalize_email,
+    UpdateAuthor, UpdateProfile,
 };
-use crate::articles::store::is_public;
-use crate::auth::password::{HashParams, MAX_PASSWORD_CHARS, MIN_PASSWORD_CHARS, hash_given_password};
+use crate::auth::password::{MAX_PASSWORD_CHARS, MIN_PASSWORD_CHARS, hash_given_password};
 use crate::auth::{Role, sessions};
+use crate::db::visibility::is_public;
 use crate::db::{self, DbConnection, write_transaction};
+use crate::email;
 use crate::error::{ApiError, Validator};
+use crate::pagination::DirectorySort;
 use crate::pagination::PageRequest;
-use crate::responses::DirectorySort;
 use crate::schema::{article_authors, articles, authors};
+use crate::settings::HashParams;
 use crate::slugs;
 
 pub fn find_account(conn: &mut DbConnection, id: i64) -> Result<Option<Author>, ApiError> {
@@ -26,7 +28,7 @@ pub fn find_account(conn: &mut DbConnection, id: i64) -> Result<Option<Author>, 
 
 pub fn find_by_email(conn: &mut DbConnection, email: &str) -> Result<Option<Author>, ApiError> {
     Ok(authors::table
-        .filter(authors::email.eq(normalize_email(email)))
+        .filter(authors::email.eq(email::normalize(email)))
         .select(Author::as_select())
         .first(conn)
         .optional()?)
@@ -74,7 +76,7 @@ fn check_profile(v: &mut Validator, name: Option<&str>, bio: Option<&str>, avata
 
 fn check_login(v: &mut Validator, email: Option<&str>, password: Option<&str>) {
     if let Some(email) = email {
-        v.check(is_plausible_email(email), "email", "must be an e-mail address");
+        v.check(email::is_plausible(email), "email", "must be an e-mail address");
     }
     if let Some(password) = password {
         v.chars("password", password, MIN_PASSWORD_CHARS, MAX_PASSWORD_CHARS);
@@ -114,7 +116,7 @@ pub fn create_author(
     guard: impl FnOnce(Option<Role>) -> Result<(), ApiError>,
 ) -> Result<Author, ApiError> {
     let name = input.name.trim().to_string();
-    let email = input.email.as_deref().map(normalize_email);
+    let email = input.email.as_deref().map(email::normalize);
     let bio = trimmed(input.bio.as_deref());
     let avatar_url = trimmed(input.avatar_url.as_deref());
     let mut v = Validator::new();
@@ -226,7 +228,7 @@ pub fn update_author(
     guard: impl FnOnce(&Author, Option<Role>) -> Result<(), ApiError>,
 ) -> Result<Author, ApiError> {
     let name = input.name.as_deref().map(str::trim);
-    let email = input.email.as_deref().map(normalize_email);
+    let email = input.email.as_deref().map(email::normalize);
     let bio = input.bio.as_ref().map(|b| trimmed(b.as_deref()));
     let avatar_url = input.avatar_url.as_ref().map(|u| trimmed(u.as_deref()));
     let mut v = Validator::new();

@@ -6,7 +6,7 @@
 use std::collections::HashSet;
 use std::sync::LazyLock;
 
-use crate::articles::render::markdown_events;
+use crate::markdown::markdown_events;
 
 /// The elements light Markdown produces and comments keep; everything else is reduced to its text.
 const ALLOWED_TAGS: [&str; 8] = ["p", "br", "em", "strong", "a", "code", "pre", "blockquote"];

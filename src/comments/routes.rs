@@ -13,11 +13,11 @@ use super::model::{
 use super::screening::spam_reason;
 use super::store::{self, AdminCommentFilter, Poster, Submission};
 use crate::AppState;
-use crate::articles::render::{MAX_NESTING, nesting_depth};
 use crate::auth::{AuthUser, MaybeAuthUser, Role};
-use crate::authors::model::{is_plausible_email, normalize_email};
+use crate::email;
 use crate::error::{ApiError, Problem, Validator};
 use crate::extract::{JsonBody, QueryParams, client_address};
+use crate::markdown::{MAX_NESTING, nesting_depth};
 use crate::openapi::{
     BadRequest, PayloadTooLarge, TooManyRequests, Unauthorized, UnsupportedMediaType, ValidationFailed,
 };
@@ -102,7 +102,7 @@ pub async fn list_comments(
 /// Checks and renders a reader's comment (off the connection: rendering is CPU work).
 fn submission(input: &PostComment) -> Result<Submission, ApiError> {
     let name = input.author_name.trim();
-    let email = normalize_email(&input.author_email);
+    let email = email::normalize(&input.author_email);
     let body = input.body.trim();
     let mut v = Validator::new();
     v.untrimmed_max("author_name", Some(&input.author_name), MAX_NAME_CHARS)
@@ -111,7 +111,7 @@ fn submission(input: &PostComment) -> Result<Submission, ApiError> {
     v.chars("author_name", name, 1, MAX_NAME_CHARS)
         .check(!name.chars().any(char::is_control), "author_name", "must not contain control characters")
         .check(
-            is_plausible_email(&email) && email.chars().count() <= MAX_EMAIL_CHARS,
+            email::is_plausible(&email) && email.chars().count() <= MAX_EMAIL_CHARS,
             "author_email",
             "must be an e-mail address such as reader@example.com",
         )

@@ -3,8 +3,8 @@
 //! review false positives) and the poster is told its status. The rate limit, which refuses
 //! comments outright, lives in `store` because it counts what is stored.
 
-use super::CommentSettings;
 use super::model::PostComment;
+use crate::settings::CommentSettings;
 
 /// Why a comment is spam, or `None` when it passes every rule.
 pub fn spam_reason(input: &PostComment, settings: &CommentSettings) -> Option<&'static str> {

@@ -8,13 +8,13 @@ use diesel::dsl::{count_star, exists};
 use diesel::prelude::*;
 use diesel::sql_types::Bool;
 
-use super::CommentSettings;
 use super::model::{AdminComment, CommentArticle, CommentRow, CommentStatus, NewComment, PublicComment};
-use crate::articles::store::is_public;
+use crate::db::visibility::is_public;
 use crate::db::{self, DbBackend, DbConnection, bookkeeping_transaction, contains_pattern, lower, write_transaction};
 use crate::error::ApiError;
 use crate::pagination::PageRequest;
 use crate::schema::{article_authors, articles, authors, comments};
+use crate::settings::CommentSettings;
 
 /// The window of the per-address rate limit.
 const RATE_WINDOW_SECONDS: i64 = 60;

@@ -9,6 +9,7 @@
 mod budget;
 mod pool;
 mod transactions;
+pub mod visibility;
 mod watch;
 
 use std::sync::{Arc, Weak};
@@ -21,6 +22,7 @@ use diesel_migrations::{EmbeddedMigrations, MigrationHarness, embed_migrations};
 use tokio::sync::{OwnedSemaphorePermit, Semaphore};
 
 use crate::error::ApiError;
+use crate::settings::{DatabaseUrl, DbSettings};
 pub use pool::ConnectionManager;
 pub use transactions::{
     CHANGES_CHANNEL, bookkeeping_transaction, insert_unless_taken, lock_key, lock_keys, mark_public_change,
@@ -56,75 +58,6 @@ pub type DbBackend = MultiBackend;
 
 const SQLITE_MIGRATIONS: EmbeddedMigrations = embed_migrations!("migrations/sqlite");
 const POSTGRES_MIGRATIONS: EmbeddedMigrations = embed_migrations!("migrations/postgres");
-
-/// Where the data lives, parsed from `DATABASE_URL`.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub enum DatabaseUrl {
-    /// A file path (`sqlite://PATH`, `sqlite:PATH` or a plain path).
-    Sqlite(String),
-    /// A libpq URL (`postgres://…` or `postgresql://…`).
-    Postgres(String),
-}
-
-impl DatabaseUrl {
-    pub fn parse(raw: &str) -> Result<Self, String> {
-        let raw = raw.trim();
-        if raw.starts_with("postgres://") || raw.starts_with("postgresql://") {
-            return Ok(Self::Postgres(raw.to_string()));
-        }
-        let path = raw.strip_prefix("sqlite://").or_else(|| raw.strip_prefix("sqlite:")).unwrap_or(raw);
-        if path.is_empty() || path.contains("://") {
-            return Err(format!(
-                "`{}` is neither a PostgreSQL URL (postgres://…) nor a SQLite path (sqlite://masthead.db)",
-                redact_password(raw)
-            ));
-        }
-        if path == ":memory:" {
-            return Err("an in-memory SQLite database cannot be shared by a connection pool; use a file".into());
-        }
-        Ok(Self::Sqlite(path.to_string()))
-    }
-
-    pub fn backend_name(&self) -> &'static str {
-        match self {
-            Self::Sqlite(_) => "sqlite",
-            Self::Postgres(_) => "postgres",
-        }
-    }
-}
-
-/// `scheme://user:secret@host/…` → `scheme://user:***@host/…`, for messages and logs.
-pub fn redact_password(url: &str) -> String {
-    let Some(scheme_end) = url.find("://").map(|i| i + 3) else { return url.to_string() };
-    let authority_end = url[scheme_end..].find(['/', '?']).map_or(url.len(), |i| scheme_end + i);
-    match url[scheme_end..authority_end].rfind('@') {
-        Some(at) => match url[scheme_end..scheme_end + at].find(':') {
-            Some(colon) => format!("{}***{}", &url[..scheme_end + colon + 1], &url[scheme_end + at..]),
-            None => url.to_string(),
-        },
-        None => url.to_string(),
-    }
-}
-
-/// How the pool serves requests, from the configuration.
-#[derive(Clone, Copy, Debug)]
-pub struct DbSettings {
-    /// Connections in the pool.
-    pub pool_size: u32,
-    /// The longest a request waits for a connection before it is answered 503 (`Busy`)
-    /// (`MASTHEAD_QUEUE_TIMEOUT_MS`, which bounds the wait for a password-hashing slot too).
-    pub acquire_timeout: Duration,
-    /// The longest a request's database work may run (`None`: no limit). PostgreSQL enforces it
-    /// per statement, SQLite for the whole of a request's work (see `budget`).
-    pub query_timeout: Option<Duration>,
-}
-
-impl DbSettings {
-    /// One connection and no time budget: the command line's imports and demo data may take long.
-    pub fn for_command_line() -> Self {
-        Self { pool_size: 1, acquire_timeout: Duration::from_secs(5), query_timeout: None }
-    }
-}
 
 /// The shared handle to the pool; cheap to clone into every request.
 #[derive(Clone)]
@@ -423,14 +356,5 @@ mod tests {
         assert_eq!(within_stored_times(time("-5000-01-01T00:00:00Z")).to_string(), "0001-01-01 00:00:00");
         assert_eq!(within_stored_times(time("+10000-01-01T00:00:00Z")).to_string(), "9999-12-31 23:59:59.999999");
         assert_eq!(within_stored_times(time("2026-11-28T10:00:00Z")).to_string(), "2026-11-28 10:00:00");
-    }
-
-    #[test]
-    fn passwords_are_redacted_from_urls() {
-        assert_eq!(redact_password("postgres://u:s3cret@h:5432/db"), "postgres://u:***@h:5432/db");
-        assert_eq!(redact_password("mysql://u:p@ss@h/db"), "mysql://u:***@h/db");
-        assert_eq!(redact_password("postgres://u@h/db"), "postgres://u@h/db");
-        assert_eq!(redact_password("masthead.db"), "masthead.db");
-        assert!(DatabaseUrl::parse("mysql://u:hunter2@h/db").unwrap_err().contains("u:***@h"));
     }
 }

@@ -108,7 +108,7 @@ pub struct CreateTag {
 #[serde(deny_unknown_fields)]
 #[schema(example = json!({"description": "Software anyone may read, change and share."}))]
 pub struct UpdateTag {
-    #[serde(default, deserialize_with = "crate::extract::non_null")]
+    #[serde(default, deserialize_with = "crate::optional_fields::non_null")]
     #[schema(
         nullable = false,
         pattern = r"[^\t\n\x0b\x0c\r \x85\xa0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000]",
@@ -116,10 +116,10 @@ pub struct UpdateTag {
         max_length = 50
     )]
     pub name: Option<String>,
-    #[serde(default, deserialize_with = "crate::extract::non_null")]
+    #[serde(default, deserialize_with = "crate::optional_fields::non_null")]
     #[schema(nullable = false, pattern = "^[a-z0-9]+(-[a-z0-9]+)*$", max_length = 120)]
     pub slug: Option<String>,
-    #[serde(default, deserialize_with = "crate::extract::present")]
+    #[serde(default, deserialize_with = "crate::optional_fields::present")]
     #[schema(value_type = Option<String>, max_length = 500)]
     pub description: Option<Option<String>>,
 }

@@ -10,11 +10,11 @@ use diesel::prelude::*;
 use super::model::{
     CreateTag, MAX_TAG_DESCRIPTION_CHARS, MAX_TAG_NAME_CHARS, NewTag, PublicTag, Tag, TagWithCount, UpdateTag,
 };
-use crate::articles::store::is_public;
+use crate::db::visibility::is_public;
 use crate::db::{self, DbConnection, write_transaction};
 use crate::error::{ApiError, Validator};
+use crate::pagination::DirectorySort;
 use crate::pagination::PageRequest;
-use crate::responses::DirectorySort;
 use crate::schema::{article_tags, articles, tags};
 use crate::slugs;
 

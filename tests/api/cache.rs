@@ -170,7 +170,7 @@ async fn postgres_a_cut_change_feed_never_hides_a_write() {
         .map(|row| row.pid)
         .collect()
     };
-    let masthead::db::DatabaseUrl::Postgres(pg_url) = &url else { unreachable!() };
+    let masthead::settings::DatabaseUrl::Postgres(pg_url) = &url else { unreachable!() };
     let admin =
         std::cell::RefCell::new(<diesel::PgConnection as diesel::Connection>::establish(pg_url).expect("connect"));
     assert_eq!(watchers(&mut admin.borrow_mut()).len(), 2, "both nodes' watchers were connected");
@@ -250,7 +250,7 @@ async fn spellings_and_validators_share_one_entry_and_bookkeeping_keeps_it(backe
     // Logins, failed and successful, and a comment held for moderation announce nothing: on
     // SQLite the counter other processes follow stays put; on PostgreSQL no notification is sent
     // (the one that arrives is the edit's, made after them).
-    let masthead::db::DatabaseUrl::Postgres(_) = &app.state.config.database_url else {
+    let masthead::settings::DatabaseUrl::Postgres(_) = &app.state.config.database_url else {
         let version = || async {
             app.state
                 .db
@@ -274,7 +274,7 @@ async fn spellings_and_validators_share_one_entry_and_bookkeeping_keeps_it(backe
         assert_eq!(version().await, before + 1, "an edit is");
         return;
     };
-    let masthead::db::DatabaseUrl::Postgres(url) = &app.state.config.database_url else { unreachable!() };
+    let masthead::settings::DatabaseUrl::Postgres(url) = &app.state.config.database_url else { unreachable!() };
     use diesel::connection::SimpleConnection;
     let listener = std::cell::RefCell::new(<diesel::PgConnection as diesel::Connection>::establish(url).unwrap());
     listener.borrow_mut().batch_execute("LISTEN masthead_cache").unwrap();

@@ -21,7 +21,8 @@ use diesel::{Connection, PgConnection, RunQueryDsl};
 use masthead::auth::Role;
 use masthead::authors::model::NewAccount;
 use masthead::config::Config;
-use masthead::db::{DatabaseUrl, Db};
+use masthead::db::Db;
+use masthead::settings::DatabaseUrl;
 use masthead::{AppState, build_app};
 use serde_json::Value;
 
@@ -78,7 +79,7 @@ impl TestDb {
                     "masthead_test_{}_{}_{}",
                     std::process::id(),
                     COUNTER.fetch_add(1, Ordering::Relaxed),
-                    masthead::auth::random_token(3)
+                    masthead::random::hex_token(3)
                 );
                 let mut admin = PgConnection::establish(&admin_url)
                     .unwrap_or_else(|e| panic!("cannot connect to {POSTGRES_URL_VAR}: {e}"));
@@ -354,7 +355,7 @@ where
     /// then logs it in over HTTP.
     pub async fn user(&self, role: Role, name: &str) -> User {
         let email = format!("{}@example.com", name.to_lowercase().replace(' ', "."));
-        let password = format!("pw-{}", masthead::auth::random_token(8));
+        let password = format!("pw-{}", masthead::random::hex_token(8));
         let account = NewAccount { email: email.clone(), name: name.into(), role, password: password.clone() };
         let params = self.state.config.password_hashing;
         let author = self

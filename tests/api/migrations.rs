@@ -2,7 +2,7 @@
 
 use diesel::{Connection, PgConnection, SqliteConnection};
 use diesel_migrations::{EmbeddedMigrations, MigrationHarness, embed_migrations};
-use masthead::db::DatabaseUrl;
+use masthead::settings::DatabaseUrl;
 
 use crate::harness::{Backend, TestDb};
 

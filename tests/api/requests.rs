@@ -81,7 +81,7 @@ async fn the_log_keeps_secrets_out_and_says_when_a_client_went_away(backend: Bac
     let link =
         app.post_as(&author, &format!("/api/v1/admin/articles/{}/preview", draft["id"]), Value::Null).await.json();
     let token = link["data"]["token"].as_str().unwrap().to_string();
-    let id = format!("preview-{}", masthead::auth::random_token(6));
+    let id = format!("preview-{}", masthead::random::hex_token(6));
     let preview =
         TestRequest::get().uri(&format!("/api/v1/previews/{token}")).insert_header(("X-Request-Id", id.as_str()));
     app.send(preview).await.assert_status(200);
@@ -92,7 +92,7 @@ async fn the_log_keeps_secrets_out_and_says_when_a_client_went_away(backend: Bac
         "{lines:?}"
     );
     // A token in a path no route takes is not written either.
-    let id = format!("stray-{}", masthead::auth::random_token(6));
+    let id = format!("stray-{}", masthead::random::hex_token(6));
     let stray =
         TestRequest::get().uri(&format!("/api/v1/preview/{token}")).insert_header(("X-Request-Id", id.as_str()));
     app.send(stray).await.assert_problem(404);
@@ -120,7 +120,7 @@ async fn the_log_keeps_secrets_out_and_says_when_a_client_went_away(backend: Bac
 /// Sends what `request` writes for a new request id, closes the connection at once, and checks
 /// that the request is logged as the client's going away.
 async fn sent_then_gone(addr: std::net::SocketAddr, request: impl FnOnce(&str) -> String) {
-    let id = format!("gone-{}", masthead::auth::random_token(6));
+    let id = format!("gone-{}", masthead::random::hex_token(6));
     let bytes = request(&id);
     actix_web::web::block(move || {
         let mut stream = std::net::TcpStream::connect(addr)?;

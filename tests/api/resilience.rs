@@ -117,9 +117,9 @@ async fn postgres_an_outage_is_answered_503_and_recovered_from() {
         return;
     }
     let db = TestDb::create(Backend::Postgres);
-    let masthead::db::DatabaseUrl::Postgres(direct) = &db.url else { unreachable!() };
+    let masthead::settings::DatabaseUrl::Postgres(direct) = &db.url else { unreachable!() };
     let proxy = crate::tcp_proxy::TcpProxy::start(direct);
-    let through_proxy = masthead::db::DatabaseUrl::Postgres(proxy.url(direct));
+    let through_proxy = masthead::settings::DatabaseUrl::Postgres(proxy.url(direct));
     let app = crate::harness::spawn_node_with(through_proxy, |config| {
         config.db.acquire_timeout = Duration::from_millis(500);
         config.cache_bytes = 0;
