@@ -36,6 +36,7 @@ mod cache;
 mod cli;
 mod comments;
 mod concurrency;
+mod docs;
 mod errors;
 mod feed;
 mod harness;

@@ -1,4 +1,4 @@
-//! The roles table of the README, every role × action pair, on both backends.
+//! The roles table of docs/accounts.md, every role × action pair, on both backends.
 
 use actix_http::Request;
 use actix_web::body::MessageBody;
