@@ -64,7 +64,7 @@ fn parse_role(value: &str) -> Result<Role, String> {
 fn main() -> ExitCode {
     let cli = Cli::parse();
     if let Some(Command::Openapi) = cli.command {
-        print!("{}", masthead::openapi::document_json());
+        print!("{}", masthead::app::document_json());
         return ExitCode::SUCCESS;
     }
     // `.env` in the working directory only (not in parent directories); a missing one is normal,
@@ -84,7 +84,7 @@ fn main() -> ExitCode {
     };
     init_logging(&config.log_filter);
     let result = match cli.command.unwrap_or(Command::Serve) {
-        Command::Serve => actix_web::rt::System::new().block_on(masthead::serve(config)),
+        Command::Serve => actix_web::rt::System::new().block_on(masthead::app::server::serve(config)),
         Command::Migrate => migrate(&config),
         Command::Users { command: UsersCommand::Add { email, name, role, password_stdin: _ } } => {
             add_user(&config, email, name, role)
@@ -144,9 +144,10 @@ fn demo(config: &Config, articles: usize) -> Result<(), String> {
             .unwrap_or_else(|_| indicatif::ProgressStyle::default_bar()),
     );
     let started = std::time::Instant::now();
-    let summary =
-        masthead::demo::generate(&mut conn, articles, &config.password_hashing, |done| bar.set_position(done as u64))
-            .map_err(|e| format!("cannot write the demo content: {}", describe(e)))?;
+    let summary = masthead::app::demo::generate(&mut conn, articles, &config.password_hashing, |done| {
+        bar.set_position(done as u64)
+    })
+    .map_err(|e| format!("cannot write the demo content: {}", describe(e)))?;
     bar.finish_and_clear();
     println!(
         "wrote {} articles by {} authors under {} tags in {:.1} s (demo login: ada.lovelace@demo.masthead / demo-password-0)",

@@ -9,12 +9,12 @@ use utoipa::IntoParams;
 
 use super::listing::{ListRequest, Sort, Window};
 use super::store::{self, PublicFilter};
-use crate::AppState;
 use crate::error::ApiError;
-use crate::extract::QueryParams;
-use crate::openapi::BadRequest;
+use crate::http::extract::QueryParams;
+use crate::http::openapi::BadRequest;
+use crate::http::responses::public_bytes;
+use crate::http::state::AppState;
 use crate::pagination::PageRequest;
-use crate::responses::public_bytes;
 
 /// Entries in a feed.
 const FEED_ENTRIES: i64 = 50;

@@ -6,78 +6,23 @@
 use actix_web::http::StatusCode;
 use actix_web::{HttpResponse, get, post, web};
 use chrono::{DateTime, Utc};
-use jsonwebtoken::{Algorithm, DecodingKey, EncodingKey, Header, Validation};
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
 use super::policy::{Action, authorize};
 use super::store;
 use super::views::PublicArticle;
-use crate::AppState;
 use crate::auth::{AuthUser, Role};
-use crate::config::Secret;
 use crate::error::{ApiError, Problem, Validator};
-use crate::extract::OptionalJsonBody;
-use crate::openapi::{BadRequest, PayloadTooLarge, Unauthorized, UnsupportedMediaType, ValidationFailed};
+use crate::http::extract::OptionalJsonBody;
+use crate::http::openapi::{BadRequest, PayloadTooLarge, Unauthorized, UnsupportedMediaType, ValidationFailed};
+use crate::http::responses::private_json;
+use crate::http::state::AppState;
 use crate::pagination::Item;
-use crate::responses::private_json;
 
-const ISSUER: &str = "masthead-preview";
 /// Default and longest lifetimes of a preview link, in seconds.
 const DEFAULT_TTL: i64 = 3600;
 const MAX_TTL: i64 = 7 * 86_400;
-
-#[derive(Debug, Serialize, Deserialize)]
-struct PreviewClaims {
-    /// The article id.
-    sub: String,
-    iat: i64,
-    exp: i64,
-    iss: String,
-}
-
-/// Signs and checks preview tokens.
-pub struct PreviewSigner {
-    encoding: EncodingKey,
-    decoding: DecodingKey,
-    validation: Validation,
-}
-
-impl PreviewSigner {
-    pub fn new(secret: &Secret) -> Self {
-        let key = format!("preview:{}", secret.expose());
-        let mut validation = Validation::new(Algorithm::HS256);
-        validation.set_issuer(&[ISSUER]);
-        validation.set_required_spec_claims(&["sub", "iat", "exp", "iss"]);
-        validation.validate_nbf = true;
-        validation.leeway = 0;
-        Self {
-            encoding: EncodingKey::from_secret(key.as_bytes()),
-            decoding: DecodingKey::from_secret(key.as_bytes()),
-            validation,
-        }
-    }
-
-    fn sign(&self, article_id: i64, expires_at: DateTime<Utc>) -> Result<String, ApiError> {
-        let claims = PreviewClaims {
-            sub: article_id.to_string(),
-            iat: Utc::now().timestamp(),
-            exp: expires_at.timestamp(),
-            iss: ISSUER.into(),
-        };
-        jsonwebtoken::encode(&Header::new(Algorithm::HS256), &claims, &self.encoding)
-            .map_err(|e| ApiError::Internal(format!("cannot sign a preview: {e}")))
-    }
-
-    /// The article of a valid link: signed here, not expired, not issued in the future, and
-    /// naming an id as this code writes it.
-    fn article_id(&self, token: &str) -> Option<i64> {
-        let claims = jsonwebtoken::decode::<PreviewClaims>(token, &self.decoding, &self.validation).ok()?.claims;
-        let issued_at = u64::try_from(claims.iat).ok()?;
-        (!crate::auth::jwt::issued_in_the_future(issued_at, 0)).then_some(())?;
-        crate::auth::jwt::canonical_id(&claims.sub)
-    }
-}
 
 /// `POST …/preview`, body optional.
 #[derive(Debug, Default, Deserialize, ToSchema)]
@@ -139,7 +84,7 @@ pub async fn create_preview(
     let url = format!("{}/api/v1/previews/{token}", state.public_base);
     let response =
         private_json(StatusCode::CREATED, &Item { data: PreviewLink { url: url.clone(), token, expires_at } });
-    Ok(crate::responses::with_location(response, &url))
+    Ok(crate::http::responses::with_location(response, &url))
 }
 
 /// The article a preview link was made for, as the public will see it (even as a draft). Never

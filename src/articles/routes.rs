@@ -19,15 +19,15 @@ use super::store::{self, AdminFilter, Publication, Writer};
 use super::views::{
     AdminArticle, AdminArticleSummary, ArticleState, ArticleSummary, PublicArticle, Revision, RevisionSummary,
 };
-use crate::AppState;
 use crate::auth::{AuthUser, Role};
 use crate::error::{ApiError, Problem};
-use crate::extract::{IfMatchHeader, JsonBody, OptionalJsonBody, Precondition, QueryParams, version_etag};
-use crate::openapi::{
+use crate::http::extract::{IfMatchHeader, JsonBody, OptionalJsonBody, Precondition, QueryParams, version_etag};
+use crate::http::openapi::{
     BadRequest, PayloadTooLarge, PreconditionFailed, Unauthorized, UnsupportedMediaType, ValidationFailed,
 };
+use crate::http::responses::{PageQuery, private_json, public_json, with_location};
+use crate::http::state::AppState;
 use crate::pagination::{Item, PageRequest, Paginated};
-use crate::responses::{PageQuery, private_json, public_json, with_location};
 
 /// Published articles, newest first by default. Filters combine (AND); pages by number (with
 /// totals) or by cursor (keyset: as fast at any depth). Every page with more after it carries
@@ -318,7 +318,7 @@ pub async fn admin_create_article(
     user.require(Role::Contributor)?;
     check_byline(&user, input.authors.as_deref())?;
     let writer = writer(&user);
-    let prepared = crate::cpu_bound(move || store::prepare_new(input)).await?;
+    let prepared = crate::http::state::cpu_bound(move || store::prepare_new(input)).await?;
     let article = state
         .db
         .run(move |conn| {
@@ -398,7 +398,7 @@ pub async fn admin_update_article(
     check_byline(&user, input.authors.as_deref())?;
     let id = id.into_inner();
     let writer = writer(&user);
-    let prepared = crate::cpu_bound(move || store::prepare_update(input)).await?;
+    let prepared = crate::http::state::cpu_bound(move || store::prepare_update(input)).await?;
     let article = state
         .db
         .run(move |conn| {

@@ -651,7 +651,7 @@ pub struct Writer {
 }
 
 /// An editor's input, checked and rendered before any database work: rendering is CPU-bound
-/// and must not hold a pooled connection (see `crate::cpu_bound`).
+/// and must not hold a pooled connection (see `crate::http::state::cpu_bound`).
 pub struct Prepared {
     fields: Fields,
     rendered: Option<Rendered>,

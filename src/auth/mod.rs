@@ -6,6 +6,7 @@
 
 pub mod jwt;
 pub mod password;
+pub mod preview_tokens;
 pub mod routes;
 pub mod sessions;
 pub mod throttle;
@@ -19,9 +20,9 @@ use actix_web::{FromRequest, HttpRequest, web};
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
-use crate::AppState;
 use crate::authors::store as authors_store;
 use crate::error::ApiError;
+use crate::http::state::AppState;
 
 /// What an account may do; see the README's table of roles.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize, ToSchema)]

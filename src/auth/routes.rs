@@ -7,16 +7,16 @@ use utoipa::ToSchema;
 
 use super::throttle::{self, Attempt, LoginKeys};
 use super::{AuthUser, Role, sessions};
-use crate::AppState;
 use crate::authors::model::{AccountView, Author, UpdateProfile};
 use crate::authors::store as authors_store;
 use crate::error::{ApiError, Problem};
-use crate::extract::JsonBody;
-use crate::openapi::{
+use crate::http::extract::JsonBody;
+use crate::http::openapi::{
     BadRequest, PayloadTooLarge, TooManyRequests, Unauthorized, UnsupportedMediaType, ValidationFailed,
 };
+use crate::http::responses::private_json;
+use crate::http::state::AppState;
 use crate::pagination::Item;
-use crate::responses::private_json;
 
 #[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
@@ -111,7 +111,7 @@ pub async fn login(
     state: web::Data<AppState>,
     JsonBody(input): JsonBody<LoginRequest>,
 ) -> Result<HttpResponse, ApiError> {
-    let keys = LoginKeys::new(&crate::extract::client_address(&req, state.config.trust_proxy), &input.email);
+    let keys = LoginKeys::new(&crate::http::extract::client_address(&req, state.config.trust_proxy), &input.email);
     let limits = state.config.login_limits;
     let email = input.email;
     let (attempt, account) = state
@@ -275,7 +275,7 @@ pub async fn change_password(
         )
         .finish()?;
     let id = user.id;
-    let address = crate::extract::client_address(&req, state.config.trust_proxy);
+    let address = crate::http::extract::client_address(&req, state.config.trust_proxy);
     let limits = state.config.login_limits;
     let (attempt, account) = state
         .db

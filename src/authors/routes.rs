@@ -6,13 +6,13 @@ use actix_web::{HttpRequest, HttpResponse, delete, get, patch, post, web};
 use super::model::{AccountView, CreateAuthor, PublicAuthor, UpdateAuthor};
 use super::policy::authorize_change;
 use super::store;
-use crate::AppState;
 use crate::auth::{AuthUser, Role};
 use crate::error::{ApiError, Problem};
-use crate::extract::{JsonBody, QueryParams};
-use crate::openapi::{BadRequest, PayloadTooLarge, Unauthorized, UnsupportedMediaType, ValidationFailed};
+use crate::http::extract::{JsonBody, QueryParams};
+use crate::http::openapi::{BadRequest, PayloadTooLarge, Unauthorized, UnsupportedMediaType, ValidationFailed};
+use crate::http::responses::{DirectoryQuery, PageQuery, private_json, public_json, with_location};
+use crate::http::state::AppState;
 use crate::pagination::{Item, PageRequest, Paginated};
-use crate::responses::{DirectoryQuery, PageQuery, private_json, public_json, with_location};
 
 /// Authors with at least one published article, by name.
 #[utoipa::path(

@@ -12,17 +12,18 @@ use super::model::{
 };
 use super::screening::spam_reason;
 use super::store::{self, AdminCommentFilter, Poster, Submission};
-use crate::AppState;
 use crate::auth::{AuthUser, MaybeAuthUser, Role};
+use crate::db;
 use crate::email;
 use crate::error::{ApiError, Problem, Validator};
-use crate::extract::{JsonBody, QueryParams, client_address};
-use crate::markdown::{MAX_NESTING, nesting_depth};
-use crate::openapi::{
+use crate::http::extract::{JsonBody, QueryParams, client_address};
+use crate::http::openapi::{
     BadRequest, PayloadTooLarge, TooManyRequests, Unauthorized, UnsupportedMediaType, ValidationFailed,
 };
+use crate::http::state::AppState;
+use crate::http::state::cpu_bound;
+use crate::markdown::{MAX_NESTING, nesting_depth};
 use crate::pagination::{Item, PageRequest, Paginated};
-use crate::{cpu_bound, db};
 
 /// `?page=&per_page=&sort=` of a public thread.
 #[derive(Debug, Deserialize, IntoParams)]
@@ -96,7 +97,7 @@ pub async fn list_comments(
             store::thread(conn, article.id, page, newest_first)
         })
         .await?;
-    crate::responses::public_json(&req, &state, &Paginated { data, meta: page.meta(total) }, None)
+    crate::http::responses::public_json(&req, &state, &Paginated { data, meta: page.meta(total) }, None)
 }
 
 /// Checks and renders a reader's comment (off the connection: rendering is CPU work).
@@ -203,7 +204,7 @@ pub async fn post_comment(
     let now = db::now();
     let row = state.db.run(move |conn| store::post(conn, now, &slug, poster, submission, &settings)).await?;
     let receipt = CommentReceipt::new(row);
-    Ok(crate::responses::private_json(StatusCode::ACCEPTED, &Item { data: receipt }))
+    Ok(crate::http::responses::private_json(StatusCode::ACCEPTED, &Item { data: receipt }))
 }
 
 /// `?status=&article=&q=&page=&per_page=` of the moderation queue.
@@ -264,7 +265,7 @@ pub async fn admin_list_comments(
         byline: (!user.role.edits_all_articles()).then_some(user.id),
     };
     let (data, total) = state.db.run(move |conn| store::list_admin(conn, &filter, page)).await?;
-    Ok(crate::responses::private_json(StatusCode::OK, &Paginated { data, meta: page.meta(total) }))
+    Ok(crate::http::responses::private_json(StatusCode::OK, &Paginated { data, meta: page.meta(total) }))
 }
 
 /// Approves a comment, or marks it as spam or rejected. Editors and admins.
@@ -296,7 +297,7 @@ pub async fn admin_moderate_comment(
     let id = id.into_inner();
     let status = input.status.into();
     let mut moderated = state.db.run(move |conn| store::moderate(conn, &[id], status, db::now())).await?;
-    Ok(crate::responses::private_json(StatusCode::OK, &Item { data: moderated.remove(0) }))
+    Ok(crate::http::responses::private_json(StatusCode::OK, &Item { data: moderated.remove(0) }))
 }
 
 /// Comments moderated at once.
@@ -346,7 +347,7 @@ pub async fn admin_moderate_comments(
         }
     }
     let data = state.db.run(move |conn| store::moderate(conn, &ids, status, db::now())).await?;
-    Ok(crate::responses::private_json(StatusCode::OK, &ModeratedComments { data }))
+    Ok(crate::http::responses::private_json(StatusCode::OK, &ModeratedComments { data }))
 }
 
 /// Removes a comment for good. When it has replies, a placeholder without its name, e-mail or

@@ -5,8 +5,8 @@ use diesel::prelude::*;
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
-use crate::responses::utc;
 use crate::schema::tags;
+use crate::timestamps::utc;
 
 pub const MAX_TAG_NAME_CHARS: usize = 50;
 
@@ -22,7 +22,7 @@ impl utoipa::PartialSchema for TagName {
             .min_length(Some(1))
             .max_length(Some(MAX_TAG_NAME_CHARS))
             // Something besides whitespace (what Rust's `trim` removes).
-            .pattern(Some(crate::openapi::NOT_BLANK))
+            .pattern(Some(crate::http::openapi::NOT_BLANK))
             .examples(["Open source"])
             .into()
     }

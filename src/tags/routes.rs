@@ -5,13 +5,13 @@ use actix_web::{HttpRequest, HttpResponse, delete, get, patch, post, web};
 
 use super::model::{CreateTag, Tag, TagWithCount, UpdateTag};
 use super::store;
-use crate::AppState;
 use crate::auth::{AuthUser, Role};
 use crate::error::{ApiError, Problem};
-use crate::extract::{JsonBody, QueryParams};
-use crate::openapi::{BadRequest, PayloadTooLarge, Unauthorized, UnsupportedMediaType, ValidationFailed};
+use crate::http::extract::{JsonBody, QueryParams};
+use crate::http::openapi::{BadRequest, PayloadTooLarge, Unauthorized, UnsupportedMediaType, ValidationFailed};
+use crate::http::responses::{DirectoryQuery, PageQuery, private_json, public_json};
+use crate::http::state::AppState;
 use crate::pagination::{Item, PageRequest, Paginated};
-use crate::responses::{DirectoryQuery, PageQuery, private_json, public_json};
 
 /// Tags on at least one published article, by name.
 #[utoipa::path(
@@ -125,7 +125,7 @@ pub async fn admin_create_tag(
     user.require(Role::Author)?;
     let tag = state.db.run(move |conn| store::create(conn, input)).await?;
     let location = format!("/api/v1/admin/tags/{}", tag.id);
-    Ok(crate::responses::with_location(private_json(StatusCode::CREATED, &Item { data: tag }), &location))
+    Ok(crate::http::responses::with_location(private_json(StatusCode::CREATED, &Item { data: tag }), &location))
 }
 
 /// One tag, used or not. Any signed-in role.

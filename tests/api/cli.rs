@@ -109,7 +109,7 @@ async fn demo_fills_a_site(backend: Backend) {
     assert_eq!(list["meta"]["total"], 120);
     assert_eq!(app.get("/api/v1/tags").await.json()["meta"]["total"], 30);
     // About 1 % mention the benchmark's search term.
-    let rare = app.get(&format!("/api/v1/articles?q={}", masthead::demo::RARE_WORD)).await.json();
+    let rare = app.get(&format!("/api/v1/articles?q={}", masthead::app::demo::RARE_WORD)).await.json();
     assert_eq!(rare["meta"]["total"], 1);
     let login = app.login("ada.lovelace@demo.masthead", "demo-password-0").await;
     login.assert_status(200);

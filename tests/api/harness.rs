@@ -1,5 +1,5 @@
 //! The test harness: a fresh database per test on each backend, the real application built by
-//! `masthead::build_app`, and typed request helpers.
+//! `masthead::app::build_app`, and typed request helpers.
 //!
 //! PostgreSQL tests run when `MASTHEAD_TEST_POSTGRES_URL` names a server where the role may create
 //! databases (e.g. `postgres://root@127.0.0.1:5432/postgres`); each test creates its own database
@@ -18,12 +18,13 @@ use actix_web::http::header::HeaderMap;
 use actix_web::test::{self as actix_test, TestRequest};
 use actix_web::web::{self, Bytes};
 use diesel::{Connection, PgConnection, RunQueryDsl};
+use masthead::app::build_app;
 use masthead::auth::Role;
 use masthead::authors::model::NewAccount;
 use masthead::config::Config;
 use masthead::db::Db;
+use masthead::http::state::AppState;
 use masthead::settings::DatabaseUrl;
-use masthead::{AppState, build_app};
 use serde_json::Value;
 
 pub const POSTGRES_URL_VAR: &str = "MASTHEAD_TEST_POSTGRES_URL";
@@ -279,9 +280,10 @@ where
 {
     /// The same application and database, served by `actix_web::HttpServer` on a free port.
     pub fn listen(&self) -> Listener {
-        let shape = masthead::ServerShape { workers: 1, max_connections: 1000, signals: false };
-        let (server, addrs) = masthead::http_server(self.state.clone(), "127.0.0.1:0".parse().unwrap(), shape)
-            .expect("a free loopback port");
+        let shape = masthead::app::server::ServerShape { workers: 1, max_connections: 1000, signals: false };
+        let (server, addrs) =
+            masthead::app::server::http_server(self.state.clone(), "127.0.0.1:0".parse().unwrap(), shape)
+                .expect("a free loopback port");
         let addr = addrs[0];
         let handle = server.handle();
         actix_web::rt::spawn(server);

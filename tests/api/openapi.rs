@@ -6,7 +6,7 @@ use serde_json::{Value, json};
 /// `cargo run -- openapi > openapi/openapi.json` (or run the tests with `MASTHEAD_UPDATE_OPENAPI=1`).
 #[test]
 fn committed_openapi_document_is_current() {
-    let generated = masthead::openapi::document_json();
+    let generated = masthead::app::document_json();
     let path = concat!(env!("CARGO_MANIFEST_DIR"), "/openapi/openapi.json");
     if std::env::var("MASTHEAD_UPDATE_OPENAPI").is_ok_and(|v| v == "1") {
         std::fs::write(path, &generated).expect("write openapi/openapi.json");
@@ -20,7 +20,7 @@ fn committed_openapi_document_is_current() {
 
 #[test]
 fn every_operation_is_documented_for_code_generators() {
-    let document = serde_json::to_value(masthead::openapi::document()).unwrap();
+    let document = serde_json::to_value(masthead::app::document()).unwrap();
     let mut operation_ids = Vec::new();
     for (path, item) in document["paths"].as_object().unwrap() {
         for (method, operation) in item.as_object().unwrap() {
@@ -101,7 +101,7 @@ fn every_operation_is_documented_for_code_generators() {
 
 #[test]
 fn list_bounds_are_in_the_document() {
-    let document = serde_json::to_value(masthead::openapi::document()).unwrap();
+    let document = serde_json::to_value(masthead::app::document()).unwrap();
     let params = document["paths"]["/api/v1/articles"]["get"]["parameters"].as_array().unwrap();
     let per_page = params.iter().find(|p| p["name"] == "per_page").unwrap();
     assert_eq!(per_page["schema"]["minimum"], 1);
@@ -126,10 +126,10 @@ fn shared_patterns_are_the_same_everywhere() {
         }
     }
     let mut found = Vec::new();
-    patterns(&serde_json::to_value(masthead::openapi::document()).unwrap(), &mut found);
+    patterns(&serde_json::to_value(masthead::app::document()).unwrap(), &mut found);
     let not_blank: Vec<&String> = found.iter().filter(|p| p.contains("\\u1680") && !p.starts_with('^')).collect();
     let urls: Vec<&String> = found.iter().filter(|p| p.contains("https?://")).collect();
     assert!(not_blank.len() >= 8 && urls.len() >= 7, "{} and {}", not_blank.len(), urls.len());
-    assert!(not_blank.iter().all(|p| *p == masthead::openapi::NOT_BLANK), "{not_blank:?}");
-    assert!(urls.iter().all(|p| *p == masthead::openapi::OPTIONAL_HTTP_URL), "{urls:?}");
+    assert!(not_blank.iter().all(|p| *p == masthead::http::openapi::NOT_BLANK), "{not_blank:?}");
+    assert!(urls.iter().all(|p| *p == masthead::http::openapi::OPTIONAL_HTTP_URL), "{urls:?}");
 }

@@ -44,7 +44,7 @@ async fn docs_are_served_offline(backend: Backend) {
     let app = spawn(backend).await;
     let spec = app.get("/openapi.json").await;
     spec.assert_status(200);
-    assert_eq!(spec.json(), serde_json::to_value(masthead::openapi::document()).unwrap());
+    assert_eq!(spec.json(), serde_json::to_value(masthead::app::document()).unwrap());
 
     let redirect = app.get("/docs").await;
     redirect.assert_status(308);

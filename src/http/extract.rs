@@ -14,8 +14,8 @@ use actix_web::web::PathConfig;
 use actix_web::{FromRequest, HttpRequest};
 use serde::de::DeserializeOwned;
 
-use crate::body::BodyLimits;
 use crate::error::ApiError;
+use crate::http::body::BodyLimits;
 
 /// A JSON request body (`Content-Type: application/json`), read within the app's `BodyLimits`.
 pub struct JsonBody<T>(pub T);
@@ -47,7 +47,7 @@ fn read_json<T: DeserializeOwned + 'static>(
     Box::pin(async move {
         let limits = limits.ok_or_else(|| ApiError::Internal("the body limits are not configured".into()))?;
         let client = client_address(&req, limits.trust_proxy);
-        let body = crate::body::read(&req, &mut payload, &limits, &client).await?;
+        let body = crate::http::body::read(&req, &mut payload, &limits, &client).await?;
         let bytes = &body.bytes;
         // No body, or JSON `null`: the optional body is absent. Whitespace alone is not JSON.
         if let Some(empty) = empty
@@ -302,8 +302,9 @@ pub fn parse_query<T: DeserializeOwned>(query: &str) -> Result<T, ApiError> {
 /// /comments/moderate` reaching `/comments/{id}`): that path exists, so it is a 405 with `Allow`.
 pub fn path_config() -> PathConfig {
     PathConfig::default().error_handler(|error, req| {
-        let allowed =
-            req.app_data::<actix_web::web::Data<crate::openapi::MethodTable>>().and_then(|t| t.allowed(req.path()));
+        let allowed = req
+            .app_data::<actix_web::web::Data<crate::http::openapi::MethodTable>>()
+            .and_then(|t| t.allowed(req.path()));
         match allowed {
             Some(allowed) if !allowed.split(", ").any(|m| m == req.method().as_str()) => {
                 ApiError::MethodNotAllowed { allowed }.into()

@@ -4,9 +4,9 @@ use actix_web::{HttpResponse, get, web};
 use serde::Serialize;
 use utoipa::ToSchema;
 
-use crate::AppState;
 use crate::db::Readiness;
 use crate::error::{ApiError, Problem};
+use crate::http::state::AppState;
 
 #[derive(Serialize, ToSchema)]
 pub struct Health {

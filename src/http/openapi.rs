@@ -2,10 +2,8 @@
 //! registered with `.service()`), so a route cannot exist undocumented. `masthead openapi` prints
 //! it; `openapi/openapi.json` is that output, committed, and a test fails when it is stale.
 
-use actix_web::App;
 use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
 use utoipa::{Modify, OpenApi, ToResponse};
-use utoipa_actix_web::AppExt;
 
 use crate::error::{FieldError, Problem};
 
@@ -130,14 +128,6 @@ pub const OPTIONAL_HTTP_URL: &str =
 /// The base document (info, tags, security schemes) that the route table fills in.
 pub fn base() -> utoipa::openapi::OpenApi {
     ApiDoc::openapi()
-}
-
-/// The whole document, without building a server or touching a database.
-pub fn document() -> utoipa::openapi::OpenApi {
-    let (_, mut api) =
-        App::new().into_utoipa_app().openapi(base()).configure(crate::configure_routes).split_for_parts();
-    complete(&mut api);
-    api
 }
 
 /// Adds what every operation can answer but no handler states: 400 for a query parameter it does
@@ -461,11 +451,4 @@ impl MethodTable {
         let route = self.route(path)?;
         route.parameters.iter().find(|(m, _)| *m == method).map(|(_, names)| names.as_slice())
     }
-}
-
-/// The document as committed in `openapi/openapi.json`: pretty JSON and a final newline.
-pub fn document_json() -> String {
-    let mut json = serde_json::to_string_pretty(&document()).expect("the OpenAPI document serialises");
-    json.push('\n');
-    json
 }

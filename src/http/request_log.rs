@@ -131,7 +131,7 @@ where
 
     fn call(&self, req: ServiceRequest) -> Self::Future {
         let request_id = request_id(&req);
-        let docs = crate::security_headers::is_docs(req.path());
+        let docs = crate::http::security_headers::is_docs(req.path());
         if !tracing::enabled!(target: "masthead::http", tracing::Level::INFO) {
             let response = self.service.call(req);
             return Box::pin(async move { Ok(stamped(response.await?, &request_id, docs)) });
@@ -166,6 +166,6 @@ fn stamped<B>(mut response: ServiceResponse<B>, request_id: &str, docs: bool) ->
     if let Ok(value) = HeaderValue::from_str(request_id) {
         headers.insert(REQUEST_ID, value);
     }
-    crate::security_headers::apply(headers, docs);
+    crate::http::security_headers::apply(headers, docs);
     response
 }

@@ -26,20 +26,20 @@ use std::future::{Future, Ready, ready};
 use std::pin::Pin;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
+use std::time::Duration;
 
 use actix_web::body::{BoxBody, MessageBody};
 use actix_web::dev::{Service, ServiceRequest, ServiceResponse, Transform, forward_ready};
 use actix_web::http::header::{self, HeaderValue};
 use actix_web::http::{Method, StatusCode};
 use actix_web::web::Bytes;
-use actix_web::{Error, HttpResponse, web};
+use actix_web::{Error, HttpResponse};
 use chrono::NaiveDateTime;
 use diesel::prelude::*;
 
-use crate::AppState;
-use crate::db::DbConnection;
+use crate::db::{Db, DbConnection};
 use crate::error::ApiError;
-use crate::responses::Validators;
+use crate::http::validators::Validators;
 use crate::schema::articles;
 
 /// `hit` or `miss` on cacheable responses: for operators and benchmarks.
@@ -211,8 +211,15 @@ fn cacheable(req: &ServiceRequest) -> bool {
         && !path.starts_with("/api/v1/previews")
 }
 
-/// The caching middleware (see the module comment).
-pub struct PublicCache;
+/// The caching middleware (see the module comment), with what it works with: the cache, the
+/// database (the next publication time, whether other nodes' writes are seen), and how long a
+/// request waits for another that is making the same response.
+#[derive(Clone)]
+pub struct PublicCache {
+    pub cache: Arc<ResponseCache>,
+    pub db: Db,
+    pub wait: Duration,
+}
 
 impl<S, B> Transform<S, ServiceRequest> for PublicCache
 where
@@ -226,12 +233,13 @@ where
     type Future = Ready<Result<Self::Transform, Self::InitError>>;
 
     fn new_transform(&self, service: S) -> Self::Future {
-        ready(Ok(PublicCacheService { service: std::rc::Rc::new(service) }))
+        ready(Ok(PublicCacheService { service: std::rc::Rc::new(service), context: std::rc::Rc::new(self.clone()) }))
     }
 }
 
 pub struct PublicCacheService<S> {
     service: std::rc::Rc<S>,
+    context: std::rc::Rc<PublicCache>,
 }
 
 impl<S, B> Service<ServiceRequest> for PublicCacheService<S>
@@ -247,9 +255,10 @@ where
 
     fn call(&self, req: ServiceRequest) -> Self::Future {
         let service = self.service.clone();
-        let Some(state) = req.app_data::<web::Data<AppState>>().cloned().filter(|s| s.cache.enabled()) else {
+        let state = self.context.clone();
+        if !state.cache.enabled() {
             return Box::pin(async move { Ok(service.call(req).await?.map_into_boxed_body()) });
-        };
+        }
         // Nothing to keep or share while other nodes' writes cannot be seen (the watcher has lost
         // its connection, or is stuck): straight through.
         if !cacheable(&req) || !state.cache.live.load(Ordering::SeqCst) || !state.db.change_feed_live() {
@@ -267,7 +276,7 @@ where
         // making it is held up by a busy database, and more makers would only add to that.
         Box::pin(async move {
             let flight = state.cache.flight(&key);
-            let Some(mut turn) = flight.turn(state.config.db.acquire_timeout).await else {
+            let Some(mut turn) = flight.turn(state.wait).await else {
                 let busy = ApiError::Busy("the response to this request is still being made by another".into());
                 return Ok(req.error_response(busy).map_into_boxed_body());
             };
@@ -295,7 +304,7 @@ where
 async fn make<S, B>(
     service: std::rc::Rc<S>,
     req: ServiceRequest,
-    state: &web::Data<AppState>,
+    state: &PublicCache,
     key: String,
     now: NaiveDateTime,
     generation: u64,

@@ -15,7 +15,7 @@ use actix_web::dev::{Service, ServiceRequest, ServiceResponse, Transform, forwar
 use actix_web::web;
 
 use crate::error::ApiError;
-use crate::openapi::MethodTable;
+use crate::http::openapi::MethodTable;
 
 /// The middleware; add it inside the response cache: nothing refused is ever stored, so a hit
 /// needs no check.

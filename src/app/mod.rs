@@ -1,0 +1,165 @@
+//! The application: the route table, the middleware around it, and the OpenAPI document it makes.
+//! Nothing imports this module but the command line (and the tests, which drive exactly this app).
+
+pub mod demo;
+pub mod health;
+pub mod server;
+
+use std::sync::Arc;
+
+use actix_web::body::MessageBody;
+use actix_web::dev::{ServiceFactory, ServiceRequest, ServiceResponse};
+use actix_web::{App, HttpResponse, web};
+use utoipa_actix_web::{AppExt, scope, service_config::ServiceConfig};
+use utoipa_swagger_ui::SwaggerUi;
+
+use crate::error::{self, ApiError};
+use crate::http::state::AppState;
+use crate::http::{cache, extract, head_requests, openapi, request_log, unknown_parameters};
+use crate::{articles, auth, authors, comments, tags};
+
+/// The route table: every route is registered here with `.service()`, which is also what puts it
+/// in the OpenAPI document.
+pub fn configure_routes(cfg: &mut ServiceConfig) {
+    cfg.service(
+        scope("/api/v1")
+            .service(articles::routes::list_articles)
+            .service(articles::routes::get_article)
+            .service(articles::routes::related_articles)
+            .service(comments::routes::list_comments)
+            .service(comments::routes::post_comment)
+            .service(articles::feed::feed)
+            .service(articles::preview::get_preview)
+            .service(authors::routes::list_authors)
+            .service(authors::routes::get_author)
+            .service(tags::routes::list_tags)
+            .service(tags::routes::get_tag)
+            .service(
+                scope("/auth")
+                    .service(auth::routes::login)
+                    .service(auth::routes::refresh)
+                    .service(auth::routes::logout)
+                    .service(auth::routes::me)
+                    .service(auth::routes::update_me)
+                    .service(auth::routes::change_password),
+            )
+            .service(
+                scope("/admin")
+                    .service(articles::routes::admin_list_articles)
+                    .service(articles::routes::admin_create_article)
+                    .service(articles::routes::admin_get_article)
+                    .service(articles::routes::admin_update_article)
+                    .service(articles::routes::admin_delete_article)
+                    .service(articles::routes::admin_publish_article)
+                    .service(articles::routes::admin_unpublish_article)
+                    .service(articles::routes::admin_restore_article)
+                    .service(articles::routes::admin_list_revisions)
+                    .service(articles::routes::admin_get_revision)
+                    .service(articles::routes::admin_restore_revision)
+                    .service(articles::preview::create_preview)
+                    .service(comments::routes::admin_list_comments)
+                    .service(comments::routes::admin_moderate_comments)
+                    .service(comments::routes::admin_moderate_comment)
+                    .service(comments::routes::admin_delete_comment)
+                    .service(tags::routes::admin_list_tags)
+                    .service(tags::routes::admin_create_tag)
+                    .service(tags::routes::admin_get_tag)
+                    .service(tags::routes::admin_update_tag)
+                    .service(tags::routes::admin_delete_tag)
+                    .service(authors::routes::admin_list_authors)
+                    .service(authors::routes::admin_create_author)
+                    .service(authors::routes::admin_get_author)
+                    .service(authors::routes::admin_update_author)
+                    .service(authors::routes::admin_delete_author),
+            ),
+    )
+    .service(health::healthz)
+    .service(health::readyz);
+}
+
+/// The whole document, without building a server or touching a database.
+pub fn document() -> utoipa::openapi::OpenApi {
+    let (_, mut api) =
+        App::new().into_utoipa_app().openapi(openapi::base()).configure(configure_routes).split_for_parts();
+    openapi::complete(&mut api);
+    api
+}
+
+/// The document as committed in `openapi/openapi.json`: pretty JSON and a final newline.
+pub fn document_json() -> String {
+    let mut json = serde_json::to_string_pretty(&document()).expect("the OpenAPI document serialises");
+    json.push('\n');
+    json
+}
+
+/// The whole application: routes, docs, error handling, logging. Used by `serve` and the tests.
+pub fn build_app(
+    state: web::Data<AppState>,
+) -> App<
+    impl ServiceFactory<
+        ServiceRequest,
+        Config = (),
+        Response = ServiceResponse<impl MessageBody>,
+        Error = actix_web::Error,
+        InitError = (),
+    >,
+> {
+    let max_body = state.config.max_body_bytes;
+    let body_limits = state.body_limits.clone();
+    let cors_origins = state.config.cors_origins.clone();
+    let (state_cache, state_db, wait) = (state.cache.clone(), state.db.clone(), state.config.db.acquire_timeout);
+    let (app, mut api) =
+        App::new().into_utoipa_app().openapi(openapi::base()).configure(configure_routes).split_for_parts();
+    openapi::complete(&mut api);
+    // Captured by the default service, which does not see app data.
+    let methods = Arc::new(openapi::MethodTable::from_document(&api));
+    app.app_data(state)
+        .app_data(web::Data::from(methods.clone()))
+        .app_data(web::PayloadConfig::new(max_body))
+        .app_data(body_limits)
+        .app_data(extract::path_config())
+        .service(SwaggerUi::new("/docs/{_:.*}").url("/openapi.json", api))
+        .service(
+            web::resource("/docs")
+                .get(|| async { HttpResponse::PermanentRedirect().insert_header(("Location", "/docs/")).finish() }),
+        )
+        .default_service(web::to(move |req: actix_web::HttpRequest| no_route(req, methods.clone())))
+        .wrap(actix_web::middleware::ErrorHandlers::new().default_handler(error::problem_for_bare_errors))
+        // Inside the cache: a hit is a key already checked (a refusal is never stored), so hits
+        // skip the check; a key with an unknown parameter is always a miss, and refused.
+        .wrap(unknown_parameters::RefuseUnknownParameters)
+        .wrap(cache::PublicCache { cache: state_cache, db: state_db, wait })
+        .wrap(actix_web::middleware::Condition::new(!cors_origins.is_empty(), cors(&cors_origins)))
+        .wrap(actix_web::middleware::Compress::default())
+        .wrap(head_requests::HeadAsGet)
+        .wrap(request_log::RequestLog)
+}
+
+/// Browsers on the configured front-end origins may call every route, send the headers the API
+/// reads and read the headers it answers with. Without origins the middleware is not used at all.
+fn cors(origins: &[String]) -> actix_cors::Cors {
+    use actix_web::http::header;
+    origins
+        .iter()
+        .fold(actix_cors::Cors::default(), |cors, origin| cors.allowed_origin(origin))
+        .allowed_methods(["GET", "POST", "PUT", "PATCH", "DELETE"])
+        .allowed_headers([header::AUTHORIZATION, header::CONTENT_TYPE, header::IF_MATCH, header::IF_NONE_MATCH])
+        .expose_headers([
+            header::ETAG,
+            header::LINK,
+            header::LOCATION,
+            header::RETRY_AFTER,
+            header::LAST_MODIFIED,
+            header::HeaderName::from_static("x-request-id"),
+        ])
+        .max_age(3600)
+}
+
+/// What answers when no route matched: 405 with `Allow` when the path exists with other methods
+/// (known from the route table's OpenAPI document), else 404.
+async fn no_route(req: actix_web::HttpRequest, methods: Arc<openapi::MethodTable>) -> Result<HttpResponse, ApiError> {
+    match methods.allowed(req.path()) {
+        Some(allowed) => Err(ApiError::MethodNotAllowed { allowed }),
+        None => Err(ApiError::NotFound("no route matches this path".into())),
+    }
+}

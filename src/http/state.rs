@@ -1,0 +1,80 @@
+//! What every request handler can reach, and how handlers run CPU-bound work.
+
+use std::sync::Arc;
+
+use actix_web::web;
+
+use crate::auth::jwt::JwtKeys;
+use crate::config::Config;
+use crate::db::{ChangeObserver, Db};
+use crate::error::ApiError;
+use crate::http::body::BodyLimits;
+use crate::http::cache::ResponseCache;
+
+/// What every request handler can reach.
+pub struct AppState {
+    pub db: Db,
+    pub config: Arc<Config>,
+    pub jwt: JwtKeys,
+    /// A hash to verify against when an e-mail is unknown, so a login takes as long either way.
+    pub dummy_password_hash: String,
+    /// Password hashing for requests, a few at a time (see `crate::auth::password::Hashing`).
+    pub passwords: crate::auth::password::Hashing,
+    /// Signs and checks draft preview links.
+    pub previews: crate::auth::preview_tokens::PreviewSigner,
+    /// Public responses already made (see `cache`).
+    pub cache: Arc<ResponseCache>,
+    /// `Cache-Control` of public responses, built once from the configuration.
+    pub public_cache_control: actix_web::http::header::HeaderValue,
+    /// The base of absolute links (`Config::public_base`): configured, never from a request.
+    pub public_base: String,
+    /// The bounds of request bodies, with their memory budget shared by every worker.
+    pub body_limits: BodyLimits,
+}
+
+impl AppState {
+    /// Builds the state from a configuration whose JWT secret is resolved.
+    pub fn new(config: Config, db: Db) -> Result<Self, String> {
+        let secret = config.jwt_secret.clone().ok_or("the JWT secret is not configured")?;
+        let jwt = JwtKeys::new(&secret, config.access_ttl);
+        let previews = crate::auth::preview_tokens::PreviewSigner::new(&secret);
+        let dummy_password_hash =
+            crate::auth::password::hash_password(&crate::random::hex_token(16), &config.password_hashing)?;
+        let public_cache_control = config.public_cache.header_value();
+        let cache = Arc::new(ResponseCache::new(config.cache_bytes));
+        if cache.enabled() {
+            let observer: Arc<dyn ChangeObserver> = cache.clone();
+            db.observe(Arc::downgrade(&observer));
+        }
+        db.watch();
+        let public_base = config.public_base();
+        let body_limits = BodyLimits::new(config.max_body_bytes, config.body_timeout, config.trust_proxy);
+        let passwords = crate::auth::password::Hashing::new(
+            config.password_hashing,
+            config.password_hash_concurrency,
+            config.db.acquire_timeout,
+        );
+        Ok(Self {
+            db,
+            config: Arc::new(config),
+            jwt,
+            previews,
+            dummy_password_hash,
+            passwords,
+            cache,
+            public_cache_control,
+            public_base,
+            body_limits,
+        })
+    }
+}
+
+/// Runs CPU-bound work (rendering Markdown, hashing passwords) on the blocking pool, without
+/// holding a database connection while it runs.
+pub async fn cpu_bound<T, F>(work: F) -> Result<T, ApiError>
+where
+    F: FnOnce() -> Result<T, ApiError> + Send + 'static,
+    T: Send + 'static,
+{
+    web::block(work).await.map_err(|e| ApiError::Internal(format!("blocking task failed: {e}")))?
+}
