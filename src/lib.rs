@@ -8,6 +8,7 @@
 
 pub mod app;
 
+pub mod accounts;
 pub mod articles;
 pub mod authors;
 pub mod comments;

@@ -16,7 +16,7 @@ use utoipa_swagger_ui::SwaggerUi;
 use crate::error::{self, ApiError};
 use crate::http::state::AppState;
 use crate::http::{cache, extract, head_requests, openapi, request_log, unknown_parameters};
-use crate::{articles, auth, authors, comments, tags};
+use crate::{accounts, articles, authors, comments, tags};
 
 /// The route table: every route is registered here with `.service()`, which is also what puts it
 /// in the OpenAPI document.
@@ -36,12 +36,12 @@ pub fn configure_routes(cfg: &mut ServiceConfig) {
             .service(tags::routes::get_tag)
             .service(
                 scope("/auth")
-                    .service(auth::routes::login)
-                    .service(auth::routes::refresh)
-                    .service(auth::routes::logout)
-                    .service(auth::routes::me)
-                    .service(auth::routes::update_me)
-                    .service(auth::routes::change_password),
+                    .service(accounts::routes::login)
+                    .service(accounts::routes::refresh)
+                    .service(accounts::routes::logout)
+                    .service(accounts::routes::me)
+                    .service(accounts::routes::update_me)
+                    .service(accounts::routes::change_password),
             )
             .service(
                 scope("/admin")

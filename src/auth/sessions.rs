@@ -10,28 +10,39 @@ use chrono::{Duration, NaiveDateTime};
 use diesel::prelude::*;
 use sha2::{Digest, Sha256};
 
+use serde::Serialize;
+use utoipa::ToSchema;
+
+use super::account::Account;
 use super::jwt::JwtKeys;
-use super::routes::TokenResponse;
-use crate::authors::model::Author;
 use crate::db::{self, DbConnection, bookkeeping_transaction};
 use crate::error::ApiError;
-use crate::schema::{authors, refresh_tokens};
+use crate::schema::refresh_tokens;
 
-/// What a session needs to know about the account it is for.
-pub fn password_version(author: &Author) -> i64 {
-    author.password_changed_at.map_or(0, |t| t.and_utc().timestamp_micros())
+/// A token response, flat as OAuth 2.0 clients expect.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct TokenResponse {
+    /// Send as `Authorization: Bearer <access_token>`.
+    pub access_token: String,
+    /// Exchange at `POST /api/v1/auth/refresh` for a new pair; it works once.
+    pub refresh_token: String,
+    #[schema(example = "Bearer")]
+    pub token_type: &'static str,
+    /// Seconds until the access token expires.
+    #[schema(example = 900)]
+    pub expires_in: u64,
 }
 
 fn token_hash(token: &str) -> String {
     Sha256::digest(token.as_bytes()).iter().map(|b| format!("{b:02x}")).collect()
 }
 
-/// Starts a session (a new family) for `author`, or continues `family` on refresh.
+/// Starts a session (a new family) for `account`, or continues `family` on refresh.
 fn issue(
     conn: &mut DbConnection,
     keys: &JwtKeys,
     refresh_ttl: Duration,
-    author: &Author,
+    account: &Account,
     family: Option<String>,
 ) -> Result<TokenResponse, ApiError> {
     let refresh_token = crate::random::hex_token(32);
@@ -39,7 +50,7 @@ fn issue(
     let family = family.unwrap_or_else(|| crate::random::hex_token(16));
     diesel::insert_into(refresh_tokens::table)
         .values((
-            refresh_tokens::author_id.eq(author.id),
+            refresh_tokens::author_id.eq(account.id),
             refresh_tokens::family_id.eq(&family),
             refresh_tokens::token_hash.eq(token_hash(&refresh_token)),
             refresh_tokens::expires_at.eq(now + refresh_ttl),
@@ -47,7 +58,7 @@ fn issue(
         ))
         .execute(conn)?;
     let access_token =
-        keys.issue(author.id, &author.role, password_version(author), &family).map_err(ApiError::Internal)?;
+        keys.issue(account.id, &account.role, account.password_version(), &family).map_err(ApiError::Internal)?;
     Ok(TokenResponse { access_token, refresh_token, token_type: "Bearer", expires_in: keys.ttl_seconds() })
 }
 
@@ -56,9 +67,9 @@ pub fn start(
     conn: &mut DbConnection,
     keys: &JwtKeys,
     refresh_ttl: Duration,
-    author: &Author,
+    account: &Account,
 ) -> Result<TokenResponse, ApiError> {
-    bookkeeping_transaction(conn, |conn| issue(conn, keys, refresh_ttl, author, None))
+    bookkeeping_transaction(conn, |conn| issue(conn, keys, refresh_ttl, account, None))
 }
 
 fn invalid_refresh_token() -> ApiError {
@@ -107,11 +118,12 @@ pub fn refresh(
             tracing::warn!(author_id = row.author_id, "refresh token reused: its session was revoked");
             return Ok(Err(invalid_refresh_token()));
         }
-        let author: Author = authors::table.find(row.author_id).select(Author::as_select()).first(conn)?;
-        if !author.active || author.password_hash.is_none() {
-            return Ok(Err(invalid_refresh_token()));
+        match Account::find(conn, row.author_id)? {
+            Some(account) if account.can_log_in() => {
+                Ok(Ok(issue(conn, keys, refresh_ttl, &account, Some(row.family_id))?))
+            }
+            _ => Ok(Err(invalid_refresh_token())),
         }
-        Ok(Ok(issue(conn, keys, refresh_ttl, &author, Some(row.family_id))?))
     })?
 }
 

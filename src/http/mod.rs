@@ -3,6 +3,7 @@
 
 pub mod body;
 pub mod cache;
+pub mod caller;
 pub mod extract;
 pub mod head_requests;
 pub mod openapi;

@@ -2,12 +2,14 @@
 
 use actix_web::http::StatusCode;
 use actix_web::{HttpRequest, HttpResponse, get, patch, post, put, web};
-use serde::{Deserialize, Serialize};
+use serde::Deserialize;
 use utoipa::ToSchema;
 
-use super::throttle::{self, Attempt, LoginKeys};
-use super::{AuthUser, Role, sessions};
-use crate::authors::model::{AccountView, Author, UpdateProfile};
+use crate::auth::account::Account;
+use crate::auth::sessions::{self, TokenResponse};
+use crate::auth::throttle::{self, Attempt, LoginKeys};
+use crate::auth::{AuthUser, Role};
+use crate::authors::model::{AccountView, UpdateProfile};
 use crate::authors::store as authors_store;
 use crate::error::{ApiError, Problem};
 use crate::http::extract::JsonBody;
@@ -25,20 +27,6 @@ pub struct LoginRequest {
     pub email: String,
     #[schema(format = Password)]
     pub password: String,
-}
-
-/// A token response, flat as OAuth 2.0 clients expect.
-#[derive(Debug, Serialize, ToSchema)]
-pub struct TokenResponse {
-    /// Send as `Authorization: Bearer <access_token>`.
-    pub access_token: String,
-    /// Exchange at `POST /api/v1/auth/refresh` for a new pair; it works once.
-    pub refresh_token: String,
-    #[schema(example = "Bearer")]
-    pub token_type: &'static str,
-    /// Seconds until the access token expires.
-    #[schema(example = 900)]
-    pub expires_in: u64,
 }
 
 #[derive(Debug, Deserialize, ToSchema)]
@@ -66,10 +54,10 @@ pub struct PasswordChange {
 async fn check_credentials(
     state: &AppState,
     attempt: Attempt,
-    account: Option<Author>,
+    account: Option<Account>,
     password: String,
-) -> Result<Author, ApiError> {
-    let usable = account.filter(|a| a.active && a.password_hash.is_some());
+) -> Result<Account, ApiError> {
+    let usable = account.filter(Account::can_log_in);
     let hash =
         usable.as_ref().and_then(|a| a.password_hash.clone()).unwrap_or_else(|| state.dummy_password_hash.clone());
     let matches = match state.passwords.verify(password, hash).await {
@@ -118,7 +106,7 @@ pub async fn login(
         .db
         .run(move |conn| {
             let attempt = throttle::reserve(conn, &keys, &limits)?;
-            Ok((attempt, authors_store::find_by_email(conn, &email)?))
+            Ok((attempt, Account::find_by_email(conn, &email)?))
         })
         .await?;
     let account = check_credentials(&state, attempt, account, input.password).await?;
@@ -126,7 +114,7 @@ pub async fn login(
     Ok(private_json(StatusCode::OK, &tokens))
 }
 
-async fn start_session(state: &web::Data<AppState>, account: Author) -> Result<TokenResponse, ApiError> {
+async fn start_session(state: &web::Data<AppState>, account: Account) -> Result<TokenResponse, ApiError> {
     let session_state = state.clone();
     let tokens = state
         .db
@@ -270,8 +258,8 @@ pub async fn change_password(
         .chars(
             "new_password",
             &input.new_password,
-            super::password::MIN_PASSWORD_CHARS,
-            super::password::MAX_PASSWORD_CHARS,
+            crate::auth::password::MIN_PASSWORD_CHARS,
+            crate::auth::password::MAX_PASSWORD_CHARS,
         )
         .finish()?;
     let id = user.id;
@@ -280,18 +268,23 @@ pub async fn change_password(
     let (attempt, account) = state
         .db
         .run(move |conn| {
-            let account = authors_store::get(conn, id)?;
-            let keys = LoginKeys::new(&address, account.email.as_deref().unwrap_or_default());
-            Ok((throttle::reserve(conn, &keys, &limits)?, account))
+            let profile = authors_store::get(conn, id)?;
+            let keys = LoginKeys::new(&address, profile.email.as_deref().unwrap_or_default());
+            Ok((throttle::reserve(conn, &keys, &limits)?, Account::find(conn, id)?))
         })
         .await?;
-    check_credentials(&state, attempt, Some(account), input.current_password).await.map_err(|e| match e {
+    check_credentials(&state, attempt, account, input.current_password).await.map_err(|e| match e {
         ApiError::Unauthorized(_) => ApiError::Unauthorized("the current password is wrong".into()),
         other => other,
     })?;
     let password_hash = state.passwords.hash(Some(input.new_password.clone())).await?;
-    let account =
-        state.db.run(move |conn| authors_store::set_password(conn, id, &input.new_password, password_hash)).await?;
+    let account = state
+        .db
+        .run(move |conn| {
+            authors_store::set_password(conn, id, &input.new_password, password_hash)?;
+            Account::find(conn, id)?.ok_or_else(|| ApiError::NotFound("the account no longer exists".into()))
+        })
+        .await?;
     tracing::info!(author_id = id, "password changed; sessions revoked");
     let tokens = start_session(&state, account).await?;
     Ok(private_json(StatusCode::OK, &tokens))

@@ -1,0 +1,46 @@
+//! Who is calling: the account behind an access token, checked against its session and its row.
+
+use super::account::Account;
+use super::jwt::Claims;
+use super::role::Role;
+use super::sessions;
+use crate::db::DbConnection;
+use crate::error::ApiError;
+
+/// An authenticated caller. Extracting it checks the bearer token, its session *and* the account
+/// row, so a token whose session ended (logout, a deactivation, a reused refresh token) or whose
+/// account's password changed after it was issued is refused at once.
+#[derive(Clone, Debug)]
+pub struct AuthUser {
+    pub id: i64,
+    pub role: Role,
+}
+
+impl AuthUser {
+    /// Refuses callers below `minimum` with a 403.
+    pub fn require(&self, minimum: Role) -> Result<(), ApiError> {
+        if self.role >= minimum {
+            Ok(())
+        } else {
+            Err(ApiError::Forbidden(format!("this action needs the {} role or higher", minimum.as_str())))
+        }
+    }
+}
+
+/// The caller on routes open to everyone that do more for staff (posting a comment): nobody when
+/// the request has no `Authorization` header, else the account of its token. A token that is sent
+/// but invalid is a 401, never quietly treated as anonymous.
+pub struct MaybeAuthUser(pub Option<AuthUser>);
+
+/// The caller a verified access token stands for: `None` once its session has ended (logout, a
+/// deactivation, a reused refresh token) or its account's password changed after it was issued.
+pub fn caller(conn: &mut DbConnection, id: i64, claims: &Claims) -> Result<Option<AuthUser>, ApiError> {
+    let account = Account::find(conn, id)?;
+    let session_open = sessions::is_open(conn, id, &claims.sid)?;
+    match account {
+        Some(account) if session_open && account.can_log_in() && account.password_version() == claims.pwv => {
+            Ok(Some(AuthUser { id: account.id, role: account.role()? }))
+        }
+        _ => Ok(None),
+    }
+}

@@ -1,0 +1,63 @@
+//! The caller as handlers take it: an [`AuthUser`] argument checks the bearer token, its session
+//! and its account before the handler runs (see `auth`).
+
+use std::future::Future;
+use std::pin::Pin;
+
+use actix_web::dev::Payload;
+use actix_web::http::header;
+use actix_web::{FromRequest, HttpRequest, web};
+
+use crate::auth::{self, AuthUser, MaybeAuthUser};
+use crate::error::ApiError;
+use crate::http::state::AppState;
+
+impl FromRequest for AuthUser {
+    type Error = ApiError;
+    type Future = Pin<Box<dyn Future<Output = Result<Self, ApiError>>>>;
+
+    fn from_request(req: &HttpRequest, _: &mut Payload) -> Self::Future {
+        let state = req.app_data::<web::Data<AppState>>().cloned();
+        let token = bearer_token(req);
+        Box::pin(async move {
+            let state = state.ok_or_else(|| ApiError::Internal("application state is missing".into()))?;
+            let token = token?;
+            let (id, claims) = state
+                .jwt
+                .verify(&token)
+                .ok_or_else(|| ApiError::Unauthorized("the access token is invalid or expired".into()))?;
+            state
+                .db
+                .run(move |conn| auth::caller(conn, id, &claims))
+                .await?
+                .ok_or_else(|| ApiError::Unauthorized("the access token is no longer valid".into()))
+        })
+    }
+}
+
+impl FromRequest for MaybeAuthUser {
+    type Error = ApiError;
+    type Future = Pin<Box<dyn Future<Output = Result<Self, ApiError>>>>;
+
+    fn from_request(req: &HttpRequest, payload: &mut Payload) -> Self::Future {
+        if !req.headers().contains_key(header::AUTHORIZATION) {
+            return Box::pin(std::future::ready(Ok(Self(None))));
+        }
+        let user = AuthUser::from_request(req, payload);
+        Box::pin(async move { Ok(Self(Some(user.await?))) })
+    }
+}
+
+fn bearer_token(req: &HttpRequest) -> Result<String, ApiError> {
+    let value = req
+        .headers()
+        .get(header::AUTHORIZATION)
+        .ok_or_else(|| ApiError::Unauthorized("this route needs `Authorization: Bearer <access token>`".into()))?;
+    value
+        .to_str()
+        .ok()
+        .and_then(|v| v.strip_prefix("Bearer ").or_else(|| v.strip_prefix("bearer ")))
+        .map(|t| t.trim().to_string())
+        .filter(|t| !t.is_empty())
+        .ok_or_else(|| ApiError::Unauthorized("the Authorization header must be `Bearer <access token>`".into()))
+}
