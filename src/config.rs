@@ -1,6 +1,6 @@
 //! Configuration, read once from the environment (and `.env` if present, see `main.rs`).
 //!
-//! Every variable is listed in the README and in `.env.example` with its default. Values are parsed
+//! Every variable is listed in `docs/configuration.md` and in `.env.example` with its default. Values are parsed
 //! here, at start-up, so that a typo stops the process with a clear message instead of surfacing
 //! later as a confusing runtime error.
 

@@ -11,7 +11,7 @@ use masthead::config::Config;
 use masthead::db::Db;
 
 /// Masthead: a headless CMS served as a JSON API. Configuration comes from the environment (and
-/// `.env`); see the README for every variable.
+/// `.env`); see `docs/configuration.md` for every variable.
 #[derive(Parser)]
 #[command(name = "masthead", version)]
 struct Cli {

@@ -3,7 +3,9 @@
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
-/// What an account may do; see the table of roles in `docs/accounts.md`.
+/// What an account may do: a contributor writes drafts of their own, an author also publishes
+/// their own, an editor acts on every article and tag and manages authors, an admin does
+/// everything, roles included (the full table: `docs/accounts.md`).
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize, ToSchema)]
 #[serde(rename_all = "lowercase")]
 pub enum Role {
