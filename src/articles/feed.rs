@@ -7,8 +7,9 @@ use chrono::{DateTime, Utc};
 use serde::Deserialize;
 use utoipa::IntoParams;
 
+use super::listing::PublicFilter;
 use super::listing::{ListRequest, Sort, Window};
-use super::store::{self, PublicFilter};
+use super::store;
 use crate::error::ApiError;
 use crate::http::extract::QueryParams;
 use crate::http::openapi::BadRequest;

@@ -6,10 +6,23 @@ use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 
 use super::search::MAX_SEARCH_WORDS;
-use super::store::PublicFilter;
 use crate::error::{ApiError, Validator};
 use crate::pagination::PageRequest;
 use crate::slugs;
+
+/// Filters of the public list (see [`ListRequest`] for the query parameters).
+#[derive(Debug, Clone, Default)]
+pub struct PublicFilter {
+    /// Tag slugs: articles with any of them.
+    pub any_tags: Vec<String>,
+    /// Tag slugs: articles with all of them.
+    pub all_tags: Vec<String>,
+    /// An author slug.
+    pub author: Option<String>,
+    pub featured: Option<bool>,
+    pub published_after: Option<NaiveDateTime>,
+    pub published_before: Option<NaiveDateTime>,
+}
 
 /// Most tags in one `tag` or `tag_all` filter.
 pub const MAX_FILTER_TAGS: usize = 10;

@@ -18,7 +18,7 @@ pub fn is_public(now: NaiveDateTime) -> _ {
 }
 
 /// The rule of [`is_public`] without its time bound, for a keyset page whose cursor already bounds
-/// `published_at` below `now` (see `articles::store`). Only the list may use it.
+/// `published_at` below `now` (see `articles::store::public`). Only the list may use it.
 #[diesel::dsl::auto_type]
 pub fn is_listed() -> _ {
     let published: &'static str = STATUS_PUBLISHED;

@@ -1,0 +1,15 @@
+//! Article queries and writes, one file per job: `public` reads (through `db::visibility`),
+//! `editor` reads, `input` checks and rendering, `writes`; `joins` holds what they share.
+
+mod editor;
+mod input;
+mod joins;
+mod public;
+mod writes;
+
+pub use editor::{AdminFilter, access, list_admin, load_admin, not_found};
+pub use input::{Prepared, prepare_new, prepare_update};
+pub use public::{ListPage, find_preview, find_public, list_public, related};
+pub use writes::{
+    Publication, Writer, create, delete_permanently, restore_revision, set_publication, set_trashed, update,
+};

@@ -1,0 +1,348 @@
+//! Writes: each one transaction that leaves nothing half-done, checks the caller's `guard` inside
+//! it, and records a revision when the content changed.
+
+use chrono::NaiveDateTime;
+use diesel::prelude::*;
+
+use super::editor::{access, in_trash, not_found};
+use super::input::{Fields, Prepared};
+use crate::articles::model::NewArticle;
+use crate::articles::policy::ArticleAccess;
+use crate::articles::revisions;
+use crate::authors::store::existing_ids;
+use crate::db::visibility::{STATUS_DRAFT, STATUS_PUBLISHED};
+use crate::db::{self, DbConnection, write_transaction};
+use crate::error::{ApiError, Validator};
+use crate::markdown::{Rendered, render};
+use crate::schema::{article_authors, articles};
+use crate::slugs;
+use crate::tags::store as tag_store;
+
+/// Who is writing, for bylines, tag creation and the revision history.
+#[derive(Debug, Clone, Copy)]
+pub struct Writer {
+    pub author_id: i64,
+    pub may_create_tags: bool,
+}
+
+/// Locks the article, loads its access facts, runs the caller's guard (permissions, `If-Match`)
+/// on them, and refuses the trash unless `allow_trashed`.
+fn guarded(
+    conn: &mut DbConnection,
+    id: i64,
+    allow_trashed: bool,
+    guard: impl FnOnce(&ArticleAccess) -> Result<(), ApiError>,
+) -> Result<ArticleAccess, ApiError> {
+    // Lock the row first (a no-op update): on PostgreSQL a concurrent writer now waits here and
+    // then reads the version this transaction wrote, so If-Match cannot pass on a stale read.
+    let locked = diesel::update(articles::table.find(id)).set(articles::version.eq(articles::version)).execute(conn)?;
+    if locked == 0 {
+        return Err(not_found());
+    }
+    let access = access(conn, id)?;
+    guard(&access)?;
+    if access.trashed && !allow_trashed {
+        return Err(in_trash());
+    }
+    Ok(access)
+}
+
+fn slug_taken(conn: &mut DbConnection, slug: &str, except_id: Option<i64>) -> Result<bool, ApiError> {
+    let query =
+        articles::table.filter(articles::slug.eq(slug.to_string())).filter(articles::id.ne(except_id.unwrap_or(-1)));
+    Ok(diesel::select(diesel::dsl::exists(query)).get_result(conn)?)
+}
+
+fn slug_conflict(slug: &str) -> ApiError {
+    ApiError::Conflict(format!("the slug `{slug}` is taken by another article"))
+}
+
+/// Replaces an article's byline with `author_ids`, in order; every id must be an author.
+fn set_bylines(conn: &mut DbConnection, article_id: i64, author_ids: &[i64]) -> Result<(), ApiError> {
+    let existing = existing_ids(conn, author_ids)?;
+    if let Some(missing) = author_ids.iter().find(|id| !existing.contains(id)) {
+        // A reference to nothing: 404, like a path to nothing (the id itself is well-formed).
+        return Err(ApiError::NotFound(format!("`authors`: no author has the id {missing}")));
+    }
+    diesel::delete(article_authors::table.filter(article_authors::article_id.eq(article_id))).execute(conn)?;
+    for (position, author_id) in author_ids.iter().enumerate() {
+        diesel::insert_into(article_authors::table)
+            .values((
+                article_authors::article_id.eq(article_id),
+                article_authors::author_id.eq(*author_id),
+                article_authors::position.eq(position as i32),
+            ))
+            .execute(conn)?;
+    }
+    Ok(())
+}
+
+/// How often a derived slug is chosen again after losing a race for it.
+const SLUG_ATTEMPTS: usize = 5;
+
+/// Creates a draft (the caller is the byline unless `authors` says otherwise) and records
+/// revision 1; returns its id.
+pub fn create(conn: &mut DbConnection, writer: Writer, prepared: Prepared) -> Result<i64, ApiError> {
+    let Prepared { fields, rendered } = prepared;
+    let title = fields.title.clone().unwrap_or_default();
+    let body = fields.body_markdown.clone().unwrap_or_default();
+    let rendered = rendered.unwrap_or_else(|| render(&body));
+    let text = |value: &Option<Option<String>>| value.clone().flatten();
+    write_transaction(conn, |conn| {
+        let now = db::now();
+        let (excerpt, cover_url, cover_alt) =
+            (text(&fields.excerpt), text(&fields.cover_image_url), text(&fields.cover_image_alt));
+        let (seo_title, seo_description, canonical) =
+            (text(&fields.seo_title), text(&fields.seo_description), text(&fields.canonical_url));
+        let mut attempts = 0;
+        let id = loop {
+            attempts += 1;
+            let slug = match &fields.slug {
+                Some(slug) if slug_taken(conn, slug, None)? => return Err(slug_conflict(slug)),
+                Some(slug) => slug.clone(),
+                None => {
+                    let base = slugs::slugify(&title, "article");
+                    db::lock_key(conn, &format!("articles.slug:{base}"))?;
+                    slugs::unique_slug(&base, |s| slug_taken(conn, s, None))?
+                }
+            };
+            let inserted = db::insert_unless_taken(conn, |conn| {
+                diesel::insert_into(articles::table)
+                    .values(&NewArticle {
+                        slug: &slug,
+                        title: &title,
+                        title_key: &slugs::sort_key(&title),
+                        excerpt: excerpt.as_deref(),
+                        derived_excerpt: &rendered.derived_excerpt,
+                        body_markdown: &body,
+                        body_html: &rendered.html,
+                        body_text: &rendered.text,
+                        status: STATUS_DRAFT,
+                        published_at: None,
+                        featured: fields.featured.unwrap_or(false),
+                        cover_image_url: cover_url.as_deref(),
+                        cover_image_alt: cover_alt.as_deref(),
+                        seo_title: seo_title.as_deref(),
+                        seo_description: seo_description.as_deref(),
+                        canonical_url: canonical.as_deref(),
+                        comments_enabled: fields.comments_enabled.unwrap_or(true),
+                        word_count: rendered.word_count,
+                        version: 1,
+                        created_at: now,
+                        updated_at: now,
+                    })
+                    .returning(articles::id)
+                    .get_result::<i64>(conn)
+            })?;
+            match inserted {
+                Some(id) => break id,
+                // Taken between the check and the insert by a concurrent writer.
+                None if fields.slug.is_some() => return Err(slug_conflict(&slug)),
+                None if attempts < SLUG_ATTEMPTS => continue,
+                None => return Err(ApiError::Conflict("could not find a free slug; retry".into())),
+            }
+        };
+        set_bylines(conn, id, fields.authors.as_deref().unwrap_or(&[writer.author_id]))?;
+        if let Some(tags) = &fields.tags {
+            let tag_ids = tag_store::resolve(conn, tags, writer.may_create_tags)?;
+            tag_store::set_for_article(conn, id, &tag_ids)?;
+        }
+        revisions::record(conn, id, writer.author_id, Some("created".into()))?;
+        Ok(id)
+    })
+}
+
+#[derive(AsChangeset)]
+#[diesel(table_name = articles)]
+struct ArticleChanges<'a> {
+    title: Option<&'a str>,
+    title_key: Option<String>,
+    slug: Option<&'a str>,
+    excerpt: Option<Option<&'a str>>,
+    derived_excerpt: Option<&'a str>,
+    body_markdown: Option<&'a str>,
+    body_html: Option<&'a str>,
+    body_text: Option<&'a str>,
+    word_count: Option<i32>,
+    featured: Option<bool>,
+    cover_image_url: Option<Option<&'a str>>,
+    cover_image_alt: Option<Option<&'a str>>,
+    seo_title: Option<Option<&'a str>>,
+    seo_description: Option<Option<&'a str>>,
+    canonical_url: Option<Option<&'a str>>,
+    comments_enabled: Option<bool>,
+    updated_at: NaiveDateTime,
+}
+
+/// Applies an editor's changes after `guard` accepts the article as it is now, in the same
+/// transaction; records a revision when title, excerpt, body, tags or authors changed.
+pub fn update(
+    conn: &mut DbConnection,
+    id: i64,
+    writer: Writer,
+    prepared: Prepared,
+    guard: impl FnOnce(&ArticleAccess) -> Result<(), ApiError>,
+) -> Result<(), ApiError> {
+    write_transaction(conn, |conn| {
+        guarded(conn, id, false, guard)?;
+        if prepared.is_empty() {
+            return Ok(());
+        }
+        apply(conn, id, writer, &prepared.fields, prepared.rendered.as_ref())?;
+        revisions::record(conn, id, writer.author_id, None)?;
+        Ok(())
+    })
+}
+
+/// Writes checked fields to an article (shared by edits and revision restores).
+fn apply(
+    conn: &mut DbConnection,
+    id: i64,
+    writer: Writer,
+    fields: &Fields,
+    rendered: Option<&Rendered>,
+) -> Result<(), ApiError> {
+    if let Some(slug) = &fields.slug
+        && slug_taken(conn, slug, Some(id))?
+    {
+        return Err(slug_conflict(slug));
+    }
+    fn text(value: &Option<Option<String>>) -> Option<Option<&str>> {
+        value.as_ref().map(|v| v.as_deref())
+    }
+    let changes = ArticleChanges {
+        title: fields.title.as_deref(),
+        title_key: fields.title.as_deref().map(slugs::sort_key),
+        slug: fields.slug.as_deref(),
+        excerpt: text(&fields.excerpt),
+        derived_excerpt: rendered.map(|r| r.derived_excerpt.as_str()),
+        body_markdown: fields.body_markdown.as_deref(),
+        body_html: rendered.map(|r| r.html.as_str()),
+        body_text: rendered.map(|r| r.text.as_str()),
+        word_count: rendered.map(|r| r.word_count),
+        featured: fields.featured,
+        cover_image_url: text(&fields.cover_image_url),
+        cover_image_alt: text(&fields.cover_image_alt),
+        seo_title: text(&fields.seo_title),
+        seo_description: text(&fields.seo_description),
+        canonical_url: text(&fields.canonical_url),
+        comments_enabled: fields.comments_enabled,
+        updated_at: db::now(),
+    };
+    diesel::update(articles::table.find(id))
+        .set((changes, articles::version.eq(articles::version + 1)))
+        .execute(conn)?;
+    if let Some(author_ids) = &fields.authors {
+        set_bylines(conn, id, author_ids)?;
+    }
+    if let Some(tags) = &fields.tags {
+        let tag_ids = tag_store::resolve(conn, tags, writer.may_create_tags)?;
+        tag_store::set_for_article(conn, id, &tag_ids)?;
+    }
+    Ok(())
+}
+
+/// What `POST …/publish` and `…/unpublish` ask for.
+#[derive(Debug, Clone, Copy)]
+pub enum Publication {
+    /// Public at this time (scheduled when in the future); `None`: now, or the first publication
+    /// time when it is already past (republishing keeps an article's place in the list).
+    Publish(Option<NaiveDateTime>),
+    Unpublish,
+}
+
+pub fn set_publication(
+    conn: &mut DbConnection,
+    id: i64,
+    publication: Publication,
+    guard: impl FnOnce(&ArticleAccess) -> Result<(), ApiError>,
+) -> Result<(), ApiError> {
+    write_transaction(conn, |conn| {
+        guarded(conn, id, false, guard)?;
+        let now = db::now();
+        let current: Option<NaiveDateTime> = articles::table.find(id).select(articles::published_at).first(conn)?;
+        let (status, published_at) = match publication {
+            Publication::Publish(Some(at)) => (STATUS_PUBLISHED, Some(at)),
+            Publication::Publish(None) => (STATUS_PUBLISHED, Some(current.filter(|at| *at <= now).unwrap_or(now))),
+            Publication::Unpublish => (STATUS_DRAFT, current),
+        };
+        diesel::update(articles::table.find(id))
+            .set((
+                articles::status.eq(status),
+                articles::published_at.eq(published_at),
+                articles::updated_at.eq(now),
+                articles::version.eq(articles::version + 1),
+            ))
+            .execute(conn)?;
+        Ok(())
+    })
+}
+
+/// Moves an article to the trash (`true`) or back out of it (`false`). Idempotent.
+pub fn set_trashed(
+    conn: &mut DbConnection,
+    id: i64,
+    trashed: bool,
+    guard: impl FnOnce(&ArticleAccess) -> Result<(), ApiError>,
+) -> Result<(), ApiError> {
+    write_transaction(conn, |conn| {
+        let access = guarded(conn, id, true, guard)?;
+        if access.trashed == trashed {
+            return Ok(());
+        }
+        let now = db::now();
+        diesel::update(articles::table.find(id))
+            .set((
+                articles::deleted_at.eq(trashed.then_some(now)),
+                articles::updated_at.eq(now),
+                articles::version.eq(articles::version + 1),
+            ))
+            .execute(conn)?;
+        Ok(())
+    })
+}
+
+/// Deletes an article for good, with its bylines, tags, revisions and comments.
+pub fn delete_permanently(
+    conn: &mut DbConnection,
+    id: i64,
+    guard: impl FnOnce(&ArticleAccess) -> Result<(), ApiError>,
+) -> Result<(), ApiError> {
+    write_transaction(conn, |conn| {
+        guarded(conn, id, true, guard)?;
+        diesel::delete(articles::table.find(id)).execute(conn)?;
+        Ok(())
+    })
+}
+
+/// Brings back the content of revision `number` (title, excerpt, body, tags, authors) as a new
+/// revision; nothing in the history is overwritten.
+pub fn restore_revision(
+    conn: &mut DbConnection,
+    id: i64,
+    number: i32,
+    writer: Writer,
+    guard: impl FnOnce(&ArticleAccess) -> Result<(), ApiError>,
+) -> Result<(), ApiError> {
+    write_transaction(conn, |conn| {
+        guarded(conn, id, false, guard)?;
+        let snapshot = revisions::snapshot_of(conn, id, number)?;
+        let still_authors = existing_ids(conn, &snapshot.authors)?;
+        let authors: Vec<i64> = snapshot.authors.iter().copied().filter(|a| still_authors.contains(a)).collect();
+        let mut v = Validator::new();
+        let tags = tag_store::check_tag_names(&snapshot.tags, &mut v)?;
+        let fields = Fields {
+            title: Some(snapshot.title),
+            excerpt: Some(snapshot.excerpt),
+            tags: Some(tags),
+            authors: (!authors.is_empty()).then_some(authors),
+            ..Fields::default()
+        };
+        let rendered = render(&snapshot.body_markdown);
+        let fields = Fields { body_markdown: Some(snapshot.body_markdown), ..fields };
+        // Tags deleted since then come back: restoring history may recreate them.
+        apply(conn, id, Writer { may_create_tags: true, ..writer }, &fields, Some(&rendered))?;
+        revisions::record(conn, id, writer.author_id, Some(format!("restored from revision {number}")))?;
+        Ok(())
+    })
+}
