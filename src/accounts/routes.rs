@@ -4,6 +4,7 @@ use actix_web::http::StatusCode;
 use actix_web::{HttpRequest, HttpResponse, get, patch, post, put, web};
 use serde::Deserialize;
 use utoipa::ToSchema;
+use utoipa_actix_web::service_config::ServiceConfig;
 
 use crate::auth::account::Account;
 use crate::auth::sessions::{self, TokenResponse};
@@ -288,4 +289,9 @@ pub async fn change_password(
     tracing::info!(author_id = id, "password changed; sessions revoked");
     let tokens = start_session(&state, account).await?;
     Ok(private_json(StatusCode::OK, &tokens))
+}
+
+/// The routes under `/api/v1/auth`.
+pub fn configure(cfg: &mut ServiceConfig) {
+    cfg.service(login).service(refresh).service(logout).service(me).service(update_me).service(change_password);
 }

@@ -3,6 +3,7 @@
 use actix_web::{HttpResponse, get, web};
 use serde::Serialize;
 use utoipa::ToSchema;
+use utoipa_actix_web::service_config::ServiceConfig;
 
 use crate::db::Readiness;
 use crate::error::{ApiError, Problem};
@@ -61,4 +62,9 @@ pub async fn readyz(state: web::Data<AppState>) -> Result<HttpResponse, ApiError
         Readiness::Degraded(detail) => Ok(health(HealthStatus::Degraded, Some(detail))),
         Readiness::NotReady(why) => Err(ApiError::Unavailable(format!("not ready: {why}"))),
     }
+}
+
+/// The probes, at the root (outside `/api/v1`, as load balancers expect).
+pub fn configure(cfg: &mut ServiceConfig) {
+    cfg.service(healthz).service(readyz);
 }

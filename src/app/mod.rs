@@ -18,63 +18,25 @@ use crate::http::state::AppState;
 use crate::http::{cache, extract, head_requests, openapi, request_log, unknown_parameters};
 use crate::{accounts, articles, authors, comments, tags};
 
-/// The route table: every route is registered here with `.service()`, which is also what puts it
-/// in the OpenAPI document.
+/// The route table: each resource registers its own routes, which also puts them in the OpenAPI
+/// document.
 pub fn configure_routes(cfg: &mut ServiceConfig) {
     cfg.service(
         scope("/api/v1")
-            .service(articles::routes::list_articles)
-            .service(articles::routes::get_article)
-            .service(articles::routes::related_articles)
-            .service(comments::routes::list_comments)
-            .service(comments::routes::post_comment)
-            .service(articles::feed::feed)
-            .service(articles::preview::get_preview)
-            .service(authors::routes::list_authors)
-            .service(authors::routes::get_author)
-            .service(tags::routes::list_tags)
-            .service(tags::routes::get_tag)
-            .service(
-                scope("/auth")
-                    .service(accounts::routes::login)
-                    .service(accounts::routes::refresh)
-                    .service(accounts::routes::logout)
-                    .service(accounts::routes::me)
-                    .service(accounts::routes::update_me)
-                    .service(accounts::routes::change_password),
-            )
+            .configure(articles::routes::public)
+            .configure(comments::routes::public)
+            .configure(authors::routes::public)
+            .configure(tags::routes::public)
+            .service(scope("/auth").configure(accounts::routes::configure))
             .service(
                 scope("/admin")
-                    .service(articles::routes::admin_list_articles)
-                    .service(articles::routes::admin_create_article)
-                    .service(articles::routes::admin_get_article)
-                    .service(articles::routes::admin_update_article)
-                    .service(articles::routes::admin_delete_article)
-                    .service(articles::routes::admin_publish_article)
-                    .service(articles::routes::admin_unpublish_article)
-                    .service(articles::routes::admin_restore_article)
-                    .service(articles::routes::admin_list_revisions)
-                    .service(articles::routes::admin_get_revision)
-                    .service(articles::routes::admin_restore_revision)
-                    .service(articles::preview::create_preview)
-                    .service(comments::routes::admin_list_comments)
-                    .service(comments::routes::admin_moderate_comments)
-                    .service(comments::routes::admin_moderate_comment)
-                    .service(comments::routes::admin_delete_comment)
-                    .service(tags::routes::admin_list_tags)
-                    .service(tags::routes::admin_create_tag)
-                    .service(tags::routes::admin_get_tag)
-                    .service(tags::routes::admin_update_tag)
-                    .service(tags::routes::admin_delete_tag)
-                    .service(authors::routes::admin_list_authors)
-                    .service(authors::routes::admin_create_author)
-                    .service(authors::routes::admin_get_author)
-                    .service(authors::routes::admin_update_author)
-                    .service(authors::routes::admin_delete_author),
+                    .configure(articles::routes::editor)
+                    .configure(comments::routes::editor)
+                    .configure(tags::routes::editor)
+                    .configure(authors::routes::editor),
             ),
     )
-    .service(health::healthz)
-    .service(health::readyz);
+    .configure(health::configure);
 }
 
 /// The whole document, without building a server or touching a database.

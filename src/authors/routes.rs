@@ -2,6 +2,7 @@
 
 use actix_web::http::StatusCode;
 use actix_web::{HttpRequest, HttpResponse, delete, get, patch, post, web};
+use utoipa_actix_web::service_config::ServiceConfig;
 
 use super::model::{AccountView, CreateAuthor, PublicAuthor, UpdateAuthor};
 use super::policy::authorize_change;
@@ -258,4 +259,18 @@ async fn update_as(
             })
         })
         .await
+}
+
+/// The routes under `/api/v1` that anyone may call.
+pub fn public(cfg: &mut ServiceConfig) {
+    cfg.service(list_authors).service(get_author);
+}
+
+/// The routes under `/api/v1/admin`, for staff.
+pub fn editor(cfg: &mut ServiceConfig) {
+    cfg.service(admin_list_authors)
+        .service(admin_create_author)
+        .service(admin_get_author)
+        .service(admin_update_author)
+        .service(admin_delete_author);
 }

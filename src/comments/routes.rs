@@ -5,6 +5,7 @@ use actix_web::{HttpRequest, HttpResponse, delete, get, patch, post, web};
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 use utoipa::{IntoParams, ToSchema};
+use utoipa_actix_web::service_config::ServiceConfig;
 
 use super::model::{
     AdminComment, CommentReceipt, CommentStatus, MAX_BODY_CHARS, MAX_EMAIL_CHARS, MAX_MODERATED_AT_ONCE,
@@ -375,4 +376,17 @@ pub async fn admin_delete_comment(
     let id = id.into_inner();
     state.db.run(move |conn| store::delete(conn, id, db::now())).await?;
     Ok(HttpResponse::NoContent().insert_header(("Cache-Control", "private, no-store")).finish())
+}
+
+/// The routes under `/api/v1` that anyone may call.
+pub fn public(cfg: &mut ServiceConfig) {
+    cfg.service(list_comments).service(post_comment);
+}
+
+/// The routes under `/api/v1/admin`, for staff.
+pub fn editor(cfg: &mut ServiceConfig) {
+    cfg.service(admin_list_comments)
+        .service(admin_moderate_comments)
+        .service(admin_moderate_comment)
+        .service(admin_delete_comment);
 }

@@ -2,6 +2,7 @@
 
 use actix_web::http::StatusCode;
 use actix_web::{HttpRequest, HttpResponse, delete, get, patch, post, web};
+use utoipa_actix_web::service_config::ServiceConfig;
 
 use super::model::{CreateTag, Tag, TagWithCount, UpdateTag};
 use super::store;
@@ -207,4 +208,18 @@ pub async fn admin_delete_tag(
     let id = id.into_inner();
     state.db.run(move |conn| store::delete(conn, id)).await?;
     Ok(HttpResponse::NoContent().insert_header(("Cache-Control", "private, no-store")).finish())
+}
+
+/// The routes under `/api/v1` that anyone may call.
+pub fn public(cfg: &mut ServiceConfig) {
+    cfg.service(list_tags).service(get_tag);
+}
+
+/// The routes under `/api/v1/admin`, for staff.
+pub fn editor(cfg: &mut ServiceConfig) {
+    cfg.service(admin_list_tags)
+        .service(admin_create_tag)
+        .service(admin_get_tag)
+        .service(admin_update_tag)
+        .service(admin_delete_tag);
 }
