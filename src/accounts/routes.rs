@@ -14,9 +14,6 @@ use crate::authors::model::{AccountView, UpdateProfile};
 use crate::authors::store as authors_store;
 use crate::error::{ApiError, Problem};
 use crate::http::extract::JsonBody;
-use crate::http::openapi::{
-    BadRequest, PayloadTooLarge, TooManyRequests, Unauthorized, UnsupportedMediaType, ValidationFailed,
-};
 use crate::http::responses::private_json;
 use crate::http::state::AppState;
 use crate::pagination::Item;
@@ -86,12 +83,7 @@ async fn check_credentials(
     request_body = LoginRequest,
     responses(
         (status = 200, description = "Logged in", body = TokenResponse),
-        (status = 400, response = BadRequest),
         (status = 401, description = "Wrong e-mail or password", body = Problem, content_type = "application/problem+json"),
-        (status = 413, response = PayloadTooLarge),
-        (status = 415, response = UnsupportedMediaType),
-        (status = 422, response = ValidationFailed),
-        (status = 429, response = TooManyRequests),
     )
 )]
 #[post("/login")]
@@ -139,11 +131,7 @@ fn refresh_ttl(state: &AppState) -> chrono::Duration {
     request_body = RefreshRequest,
     responses(
         (status = 200, description = "A new token pair", body = TokenResponse),
-        (status = 400, response = BadRequest),
         (status = 401, description = "The refresh token is unknown, used, expired or revoked", body = Problem, content_type = "application/problem+json"),
-        (status = 413, response = PayloadTooLarge),
-        (status = 415, response = UnsupportedMediaType),
-        (status = 422, response = ValidationFailed),
     )
 )]
 #[post("/refresh")]
@@ -169,10 +157,6 @@ pub async fn refresh(
     request_body = RefreshRequest,
     responses(
         (status = 204, description = "The session is over"),
-        (status = 400, response = BadRequest),
-        (status = 413, response = PayloadTooLarge),
-        (status = 415, response = UnsupportedMediaType),
-        (status = 422, response = ValidationFailed),
     )
 )]
 #[post("/logout")]
@@ -188,10 +172,8 @@ pub async fn logout(
 #[utoipa::path(
     tag = "Auth",
     operation_id = "getMe",
-    security(("bearer" = [])),
     responses(
         (status = 200, description = "The caller's account", body = Item<AccountView>),
-        (status = 401, response = Unauthorized),
     )
 )]
 #[get("/me")]
@@ -207,14 +189,8 @@ pub async fn me(user: AuthUser, state: web::Data<AppState>) -> Result<HttpRespon
     tag = "Auth",
     operation_id = "updateMe",
     request_body = UpdateProfile,
-    security(("bearer" = [])),
     responses(
         (status = 200, description = "The updated account", body = Item<AccountView>),
-        (status = 400, response = BadRequest),
-        (status = 401, response = Unauthorized),
-        (status = 413, response = PayloadTooLarge),
-        (status = 415, response = UnsupportedMediaType),
-        (status = 422, response = ValidationFailed),
     )
 )]
 #[patch("/me")]
@@ -236,15 +212,9 @@ pub async fn update_me(
     tag = "Auth",
     operation_id = "changePassword",
     request_body = PasswordChange,
-    security(("bearer" = [])),
     responses(
         (status = 200, description = "Changed; a new token pair", body = TokenResponse),
-        (status = 400, response = BadRequest),
         (status = 401, description = "Missing, invalid or expired access token, or a wrong current password", body = Problem, content_type = "application/problem+json"),
-        (status = 413, response = PayloadTooLarge),
-        (status = 415, response = UnsupportedMediaType),
-        (status = 422, response = ValidationFailed),
-        (status = 429, response = TooManyRequests),
     )
 )]
 #[put("/password")]

@@ -12,7 +12,6 @@ use super::listing::{ListRequest, Sort, Window};
 use super::store;
 use crate::error::ApiError;
 use crate::http::extract::QueryParams;
-use crate::http::openapi::BadRequest;
 use crate::http::responses::public_bytes;
 use crate::http::state::AppState;
 use crate::pagination::PageRequest;
@@ -37,16 +36,9 @@ pub struct FeedQuery {
     operation_id = "getFeed",
     params(
         FeedQuery,
-        ("If-None-Match" = Option<String>, Header, description = "An ETag from an earlier response: 304 when it still matches"),
     ),
     responses(
-        (status = 200, description = "An Atom 1.0 feed", body = String, content_type = "application/atom+xml",
-            headers(
-                ("ETag" = String, description = "Strong validator of this response"),
-                ("Cache-Control" = String, description = "public, max-age=…, stale-while-revalidate=…"),
-            )),
-        (status = 304, description = "Not modified: the cached copy is current (no body)"),
-        (status = 400, response = BadRequest),
+        (status = 200, description = "An Atom 1.0 feed", body = String, content_type = "application/atom+xml"),
     )
 )]
 #[get("/feed.atom")]

@@ -15,7 +15,6 @@ use super::views::PublicArticle;
 use crate::auth::{AuthUser, Role};
 use crate::error::{ApiError, Problem, Validator};
 use crate::http::extract::OptionalJsonBody;
-use crate::http::openapi::{BadRequest, PayloadTooLarge, Unauthorized, UnsupportedMediaType, ValidationFailed};
 use crate::http::responses::private_json;
 use crate::http::state::AppState;
 use crate::pagination::Item;
@@ -55,16 +54,10 @@ pub struct PreviewLink {
     operation_id = "adminCreatePreview",
     params(("id" = i64, Path, description = "The article's id")),
     request_body(content = Option<PreviewRequest>, description = "Optional: how long the link works", example = json!({"expires_in": 3600})),
-    security(("bearer" = [])),
     responses(
         (status = 201, description = "A preview link", body = Item<PreviewLink>,
             headers(("Location" = String, description = "The preview link itself (as `data.url`)"))),
-        (status = 400, response = BadRequest),
-        (status = 401, response = Unauthorized),
         (status = 404, description = "No article has this id", body = Problem, content_type = "application/problem+json"),
-        (status = 413, response = PayloadTooLarge),
-        (status = 415, response = UnsupportedMediaType),
-        (status = 422, response = ValidationFailed),
     )
 )]
 #[post("/articles/{id}/preview")]

@@ -18,9 +18,6 @@ use crate::db;
 use crate::email;
 use crate::error::{ApiError, Problem, Validator};
 use crate::http::extract::{JsonBody, QueryParams, client_address};
-use crate::http::openapi::{
-    BadRequest, PayloadTooLarge, TooManyRequests, Unauthorized, UnsupportedMediaType, ValidationFailed,
-};
 use crate::http::state::AppState;
 use crate::http::state::cpu_bound;
 use crate::markdown::{MAX_NESTING, nesting_depth};
@@ -66,18 +63,10 @@ fn article_not_found() -> ApiError {
     params(
         ("slug" = String, Path, description = "The article's slug", example = "hello-world-again"),
         ThreadQuery,
-        ("If-None-Match" = Option<String>, Header, description = "An ETag from an earlier response: 304 when it still matches"),
     ),
     responses(
-        (status = 200, description = "A page of the thread; `meta.total` counts top-level comments", body = Paginated<PublicComment>,
-            headers(
-                ("ETag" = String, description = "Strong validator of this response"),
-                ("Cache-Control" = String, description = "public, max-age=…, stale-while-revalidate=…"),
-            )),
-        (status = 304, description = "Not modified: the cached copy is current (no body)"),
-        (status = 400, response = BadRequest),
+        (status = 200, description = "A page of the thread; `meta.total` counts top-level comments", body = Paginated<PublicComment>),
         (status = 404, description = "No published article has this slug", body = Problem, content_type = "application/problem+json"),
-        (status = 422, response = ValidationFailed),
     )
 )]
 #[get("/articles/{slug}/comments")]
@@ -159,15 +148,10 @@ fn client_hash(state: &AppState, address: &str) -> String {
     security((), ("bearer" = [])),
     responses(
         (status = 202, description = "Received; `status` says whether it is public yet", body = Item<CommentReceipt>),
-        (status = 400, response = BadRequest),
         (status = 401, description = "A bearer token was sent but is invalid or expired", body = Problem, content_type = "application/problem+json"),
         (status = 403, description = "Comments are closed on this article, or a contributor's token was sent", body = Problem, content_type = "application/problem+json"),
         (status = 404, description = "No published article has this slug, or `parent_id` is not an approved comment of it", body = Problem, content_type = "application/problem+json"),
         (status = 409, description = "`parent_id` is at the deepest level threads may reach", body = Problem, content_type = "application/problem+json"),
-        (status = 413, response = PayloadTooLarge),
-        (status = 415, response = UnsupportedMediaType),
-        (status = 422, response = ValidationFailed),
-        (status = 429, response = TooManyRequests),
     )
 )]
 #[post("/articles/{slug}/comments")]
@@ -238,12 +222,8 @@ pub struct AdminCommentQuery {
     tag = "Comments",
     operation_id = "adminListComments",
     params(AdminCommentQuery),
-    security(("bearer" = [])),
     responses(
         (status = 200, description = "A page of comments, e-mail addresses included", body = Paginated<AdminComment>),
-        (status = 400, response = BadRequest),
-        (status = 401, response = Unauthorized),
-        (status = 422, response = ValidationFailed),
     )
 )]
 #[get("/comments")]
@@ -275,16 +255,10 @@ pub async fn admin_list_comments(
     operation_id = "adminModerateComment",
     params(("id" = i64, Path, description = "The comment's id", minimum = 1)),
     request_body = ModerateComment,
-    security(("bearer" = [])),
     responses(
         (status = 200, description = "The comment, moderated", body = Item<AdminComment>),
-        (status = 400, response = BadRequest),
-        (status = 401, response = Unauthorized),
         (status = 403, description = "Only editors and admins moderate", body = Problem, content_type = "application/problem+json"),
         (status = 404, description = "No comment has this id", body = Problem, content_type = "application/problem+json"),
-        (status = 413, response = PayloadTooLarge),
-        (status = 415, response = UnsupportedMediaType),
-        (status = 422, response = ValidationFailed),
     )
 )]
 #[patch("/comments/{id}")]
@@ -314,16 +288,10 @@ pub struct ModeratedComments {
     tag = "Comments",
     operation_id = "adminModerateComments",
     request_body = ModerateComments,
-    security(("bearer" = [])),
     responses(
         (status = 200, description = "The comments, moderated", body = ModeratedComments),
-        (status = 400, response = BadRequest),
-        (status = 401, response = Unauthorized),
         (status = 403, description = "Only editors and admins moderate", body = Problem, content_type = "application/problem+json"),
         (status = 404, description = "An id is not a comment; nothing was changed", body = Problem, content_type = "application/problem+json"),
-        (status = 413, response = PayloadTooLarge),
-        (status = 415, response = UnsupportedMediaType),
-        (status = 422, response = ValidationFailed),
     )
 )]
 #[post("/comments/moderate")]
@@ -357,11 +325,8 @@ pub async fn admin_moderate_comments(
     tag = "Comments",
     operation_id = "adminDeleteComment",
     params(("id" = i64, Path, description = "The comment's id", minimum = 1)),
-    security(("bearer" = [])),
     responses(
         (status = 204, description = "Removed"),
-        (status = 400, response = BadRequest),
-        (status = 401, response = Unauthorized),
         (status = 403, description = "Only editors and admins remove comments", body = Problem, content_type = "application/problem+json"),
         (status = 404, description = "No comment has this id", body = Problem, content_type = "application/problem+json"),
     )

@@ -203,12 +203,15 @@ fn next_publication(conn: &mut DbConnection, now: NaiveDateTime) -> Result<Optio
 /// Routes whose answers are the same for everyone and may be cached. The path is the one the
 /// router matches, percent-decoded (`/api/v1/%61dmin` is `/api/v1/admin`).
 fn cacheable(req: &ServiceRequest) -> bool {
-    let path = req.match_info().as_str();
-    req.method() == Method::GET
-        && path.starts_with("/api/v1/")
-        && !path.starts_with("/api/v1/admin")
-        && !path.starts_with("/api/v1/auth")
-        && !path.starts_with("/api/v1/previews")
+    req.method() == Method::GET && is_cacheable(req.match_info().as_str())
+}
+
+/// The paths of public reads: the same for everyone, so cached here and by CDNs (the OpenAPI
+/// document says so for these paths too). Editor and account routes and preview links are not.
+pub fn is_cacheable(path: &str) -> bool {
+    let Some(rest) = path.strip_prefix("/api/v1/") else { return false };
+    let first = rest.split('/').next().unwrap_or_default();
+    !matches!(first, "admin" | "auth" | "previews")
 }
 
 /// The caching middleware (see the module comment), with what it works with: the cache, the

@@ -2,10 +2,11 @@
 //! registered with `.service()`), so a route cannot exist undocumented. `masthead openapi` prints
 //! it; `openapi/openapi.json` is that output, committed, and a test fails when it is stale.
 
-use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
+use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityRequirement, SecurityScheme};
 use utoipa::{Modify, OpenApi, ToResponse};
 
 use crate::error::{FieldError, Problem};
+use crate::http::cache;
 
 #[derive(OpenApi)]
 #[openapi(
@@ -130,6 +131,49 @@ pub fn base() -> utoipa::openapi::OpenApi {
     ApiDoc::openapi()
 }
 
+/// Routes that need a bearer token: the editor routes, and the caller's own account (all of
+/// `/auth` but the exchanges that hand tokens out). Each handler enforces it by taking an
+/// `AuthUser`; this says so in the document.
+fn needs_bearer(path: &str) -> bool {
+    const TOKEN_EXCHANGES: [&str; 3] = ["/api/v1/auth/login", "/api/v1/auth/refresh", "/api/v1/auth/logout"];
+    path.starts_with("/api/v1/admin/") || (path.starts_with("/api/v1/auth/") && !TOKEN_EXCHANGES.contains(&path))
+}
+
+/// What every cached public read answers (see `cache`): `If-None-Match` and 304, with `ETag` and
+/// `Cache-Control` on its 200. A single resource adds `If-Modified-Since` and `Last-Modified`
+/// itself, after which `If-None-Match` goes.
+fn revalidation(operation: &mut utoipa::openapi::path::Operation) {
+    use utoipa::openapi::header::HeaderBuilder;
+    use utoipa::openapi::path::{ParameterBuilder, ParameterIn};
+    use utoipa::openapi::schema::{ObjectBuilder, Type};
+    use utoipa::openapi::{RefOr, Required, ResponseBuilder};
+    let string = || ObjectBuilder::new().schema_type(Type::String).build();
+    let parameters = operation.parameters.get_or_insert_with(Vec::new);
+    let at = parameters
+        .iter()
+        .position(|p| matches!(p, RefOr::T(p) if p.name == "If-Modified-Since"))
+        .unwrap_or(parameters.len());
+    let if_none_match = ParameterBuilder::new()
+        .name("If-None-Match")
+        .parameter_in(ParameterIn::Header)
+        .description(Some("An ETag from an earlier response: 304 when it still matches"))
+        .required(Required::False)
+        .schema(Some(string()));
+    parameters.insert(at, RefOr::T(if_none_match.build()));
+    let responses = &mut operation.responses.responses;
+    let not_modified = ResponseBuilder::new().description("Not modified: the cached copy is current (no body)");
+    responses.entry("304".into()).or_insert_with(|| RefOr::T(not_modified.build()));
+    if let Some(RefOr::T(ok)) = responses.get_mut("200") {
+        let header = |description: &str| {
+            RefOr::T(HeaderBuilder::new().schema(Some(string())).description(Some(description)).build())
+        };
+        ok.headers.entry("ETag".into()).or_insert_with(|| header("Strong validator of this response"));
+        ok.headers
+            .entry("Cache-Control".into())
+            .or_insert_with(|| header("public, max-age=…, stale-while-revalidate=…"));
+    }
+}
+
 /// Adds what every operation can answer but no handler states: 400 for a query parameter it does
 /// not take (see `unknown_parameters`), 408 when its request body is too slow and 429 when its
 /// client sends too many at once, 503 when the database is out of reach or busy (all but
@@ -137,11 +181,37 @@ pub fn base() -> utoipa::openapi::OpenApi {
 pub fn complete(api: &mut utoipa::openapi::OpenApi) {
     use utoipa::openapi::{Ref, RefOr};
     for (path, item) in api.paths.paths.iter_mut() {
+        if let Some(get) = item.get.as_mut()
+            && cache::is_cacheable(path)
+        {
+            revalidation(get);
+        }
         let operations = [&mut item.get, &mut item.post, &mut item.put, &mut item.patch, &mut item.delete];
         for operation in operations.into_iter().flatten() {
             let responses = &mut operation.responses.responses;
-            responses.entry("400".into()).or_insert_with(|| RefOr::Ref(Ref::from_response_name("BadRequest")));
+            let shared = |name: &str| RefOr::Ref(Ref::from_response_name(name));
+            responses.entry("400".into()).or_insert_with(|| shared("BadRequest"));
+            if needs_bearer(path) {
+                operation
+                    .security
+                    .get_or_insert_with(|| vec![SecurityRequirement::new("bearer", Vec::<String>::new())]);
+            }
+            let takes_bearer =
+                operation.security.iter().flatten().any(|requirement| *requirement != SecurityRequirement::default());
+            if takes_bearer {
+                responses.entry("401".into()).or_insert_with(|| shared("Unauthorized"));
+            }
+            if operation.parameters.iter().flatten().any(|p| matches!(p, RefOr::T(p) if p.name == "If-Match")) {
+                responses.entry("412".into()).or_insert_with(|| shared("PreconditionFailed"));
+            }
+            // Paged lists check their page bounds (and filters) like bodies are checked.
+            if operation.parameters.iter().flatten().any(|p| matches!(p, RefOr::T(p) if p.name == "page")) {
+                responses.entry("422".into()).or_insert_with(|| shared("ValidationFailed"));
+            }
             if operation.request_body.is_some() {
+                responses.entry("413".into()).or_insert_with(|| shared("PayloadTooLarge"));
+                responses.entry("415".into()).or_insert_with(|| shared("UnsupportedMediaType"));
+                responses.entry("422".into()).or_insert_with(|| shared("ValidationFailed"));
                 responses.entry("408".into()).or_insert_with(|| RefOr::Ref(Ref::from_response_name("RequestTimeout")));
                 // One address may send only a few bodies at once (`body::BODIES_PER_CLIENT`).
                 responses.entry("429".into()).or_insert_with(|| RefOr::Ref(Ref::from_response_name("TooManyRequests")));

@@ -9,7 +9,6 @@ use super::store;
 use crate::auth::{AuthUser, Role};
 use crate::error::{ApiError, Problem};
 use crate::http::extract::{JsonBody, QueryParams};
-use crate::http::openapi::{BadRequest, PayloadTooLarge, Unauthorized, UnsupportedMediaType, ValidationFailed};
 use crate::http::responses::{DirectoryQuery, PageQuery, private_json, public_json};
 use crate::http::state::AppState;
 use crate::pagination::{Item, PageRequest, Paginated};
@@ -20,13 +19,9 @@ use crate::pagination::{Item, PageRequest, Paginated};
     operation_id = "listTags",
     params(
         DirectoryQuery,
-        ("If-None-Match" = Option<String>, Header, description = "An ETag from an earlier response: 304 when it still matches"),
     ),
     responses(
-        (status = 304, description = "Not modified: the cached copy is current (no body)"),
-        (status = 200, description = "A page of tags", body = Paginated<TagWithCount>, headers(("ETag" = String, description = "Strong validator of this response"), ("Cache-Control" = String, description = "public, max-age=…, stale-while-revalidate=…"))),
-        (status = 400, response = BadRequest),
-        (status = 422, response = ValidationFailed),
+        (status = 200, description = "A page of tags", body = Paginated<TagWithCount>),
     )
 )]
 #[get("/tags")]
@@ -48,12 +43,10 @@ pub async fn list_tags(
     operation_id = "getTag",
     params(
         ("slug" = String, Path, description = "The tag's slug", example = "open-source"),
-        ("If-None-Match" = Option<String>, Header, description = "An ETag from an earlier response: 304 when it still matches"),
         ("If-Modified-Since" = Option<String>, Header, description = "A Last-Modified from an earlier response: 304 when nothing changed since"),
     ),
     responses(
-        (status = 304, description = "Not modified: the cached copy is current (no body)"),
-        (status = 200, description = "The tag", body = Item<TagWithCount>, headers(("ETag" = String, description = "Strong validator of this response"), ("Cache-Control" = String, description = "public, max-age=…, stale-while-revalidate=…"), ("Last-Modified" = String, description = "When the resource last changed"))),
+        (status = 200, description = "The tag", body = Item<TagWithCount>, headers(("Last-Modified" = String, description = "When the resource last changed"))),
         (status = 404, description = "No tag on a published article has this slug", body = Problem, content_type = "application/problem+json"),
     )
 )]
@@ -79,12 +72,8 @@ pub async fn get_tag(
     tag = "Tags",
     operation_id = "adminListTags",
     params(PageQuery),
-    security(("bearer" = [])),
     responses(
         (status = 200, description = "A page of tags", body = Paginated<Tag>),
-        (status = 400, response = BadRequest),
-        (status = 401, response = Unauthorized),
-        (status = 422, response = ValidationFailed),
     )
 )]
 #[get("/tags")]
@@ -104,17 +93,11 @@ pub async fn admin_list_tags(
     tag = "Tags",
     operation_id = "adminCreateTag",
     request_body = CreateTag,
-    security(("bearer" = [])),
     responses(
         (status = 201, description = "The tag was created", body = Item<Tag>,
             headers(("Location" = String, description = "The new tag's editor URL"))),
-        (status = 400, response = BadRequest),
-        (status = 401, response = Unauthorized),
         (status = 403, description = "Contributors cannot create tags", body = Problem, content_type = "application/problem+json"),
         (status = 409, description = "The slug is taken", body = Problem, content_type = "application/problem+json"),
-        (status = 413, response = PayloadTooLarge),
-        (status = 415, response = UnsupportedMediaType),
-        (status = 422, response = ValidationFailed),
     )
 )]
 #[post("/tags")]
@@ -134,10 +117,8 @@ pub async fn admin_create_tag(
     tag = "Tags",
     operation_id = "adminGetTag",
     params(("id" = i64, Path, description = "The tag's id")),
-    security(("bearer" = [])),
     responses(
         (status = 200, description = "The tag", body = Item<Tag>),
-        (status = 401, response = Unauthorized),
         (status = 404, description = "No tag has this id", body = Problem, content_type = "application/problem+json"),
     )
 )]
@@ -159,17 +140,11 @@ pub async fn admin_get_tag(
     operation_id = "adminUpdateTag",
     params(("id" = i64, Path, description = "The tag's id")),
     request_body = UpdateTag,
-    security(("bearer" = [])),
     responses(
         (status = 200, description = "The updated tag", body = Item<Tag>),
-        (status = 400, response = BadRequest),
-        (status = 401, response = Unauthorized),
         (status = 403, description = "Only editors and admins change tags", body = Problem, content_type = "application/problem+json"),
         (status = 404, description = "No tag has this id", body = Problem, content_type = "application/problem+json"),
         (status = 409, description = "The slug is taken", body = Problem, content_type = "application/problem+json"),
-        (status = 413, response = PayloadTooLarge),
-        (status = 415, response = UnsupportedMediaType),
-        (status = 422, response = ValidationFailed),
     )
 )]
 #[patch("/tags/{id}")]
@@ -190,10 +165,8 @@ pub async fn admin_update_tag(
     tag = "Tags",
     operation_id = "adminDeleteTag",
     params(("id" = i64, Path, description = "The tag's id")),
-    security(("bearer" = [])),
     responses(
         (status = 204, description = "The tag was deleted"),
-        (status = 401, response = Unauthorized),
         (status = 403, description = "Only editors and admins delete tags", body = Problem, content_type = "application/problem+json"),
         (status = 404, description = "No tag has this id", body = Problem, content_type = "application/problem+json"),
     )

@@ -4,7 +4,7 @@
 use masthead::auth::Role;
 use serde_json::json;
 
-use crate::harness::{Backend, TestDb, spawn_node, spawn_on};
+use crate::harness::{Backend, TestDb, eventually, spawn_node, spawn_on};
 
 backend_tests!(
     cached_responses_follow_every_write,
@@ -12,6 +12,7 @@ backend_tests!(
     a_cold_key_is_made_once_however_many_ask,
     writes_invalidate_whatever_the_spelling_of_their_path,
     spellings_and_validators_share_one_entry_and_bookkeeping_keeps_it,
+    author_pages_are_cached_and_follow_profile_changes,
 );
 
 async fn cached_responses_follow_every_write(backend: Backend) {
@@ -323,4 +324,24 @@ where
     let held = app.comment_from("192.0.2.1", slug, comment).await;
     held.assert_status(202);
     assert_eq!(held.json()["data"]["status"], "pending");
+}
+
+/// Public author pages are cached like every public read (`/api/v1/authors` was once taken for an
+/// `/auth` route), and an author's own profile change is seen at once.
+async fn author_pages_are_cached_and_follow_profile_changes(backend: Backend) {
+    let app = spawn_on(TestDb::create(backend)).await;
+    let author = app.user(Role::Author, "Arthur").await;
+    app.published(&author, json!({"title": "First", "body_markdown": "x"})).await;
+    let slug = app.get("/api/v1/authors").await.json()["data"][0]["slug"].as_str().unwrap().to_string();
+    let path = format!("/api/v1/authors/{slug}");
+    for list_or_page in ["/api/v1/authors", path.as_str()] {
+        eventually(&format!("{list_or_page} is served from the cache"), || async {
+            (app.get(list_or_page).await.header("x-masthead-cache") == Some("hit")).then_some(())
+        })
+        .await;
+    }
+    app.patch_as(&author, "/api/v1/auth/me", json!({"bio": "Writes about caches."})).await.assert_status(200);
+    let page = app.get(&path).await;
+    assert_eq!(page.header("x-masthead-cache"), Some("miss"));
+    assert_eq!(page.json()["data"]["bio"], "Writes about caches.");
 }

@@ -17,9 +17,6 @@ use crate::articles::views::{AdminArticle, AdminArticleSummary, ArticleState};
 use crate::auth::{AuthUser, Role};
 use crate::error::{ApiError, Problem};
 use crate::http::extract::{IfMatchHeader, JsonBody, OptionalJsonBody, Precondition, QueryParams, version_etag};
-use crate::http::openapi::{
-    BadRequest, PayloadTooLarge, PreconditionFailed, Unauthorized, UnsupportedMediaType, ValidationFailed,
-};
 use crate::http::responses::{private_json, with_location};
 use crate::http::state::AppState;
 use crate::pagination::{Item, PageRequest, Paginated};
@@ -55,12 +52,8 @@ pub struct AdminArticleListQuery {
     tag = "Articles",
     operation_id = "adminListArticles",
     params(AdminArticleListQuery),
-    security(("bearer" = [])),
     responses(
         (status = 200, description = "A page of articles, drafts included, without bodies", body = Paginated<AdminArticleSummary>),
-        (status = 400, response = BadRequest),
-        (status = 401, response = Unauthorized),
-        (status = 422, response = ValidationFailed),
     )
 )]
 #[get("/articles")]
@@ -116,17 +109,11 @@ pub(super) fn guard(
     tag = "Articles",
     operation_id = "adminCreateArticle",
     request_body = CreateArticle,
-    security(("bearer" = [])),
     responses(
         (status = 201, description = "The draft was created", body = Item<AdminArticle>,
             headers(("Location" = String, description = "The new article's editor URL"), ("ETag" = String, description = "Its version, for If-Match"))),
-        (status = 400, response = BadRequest),
-        (status = 401, response = Unauthorized),
         (status = 404, description = "An id in `authors` is not an author", body = Problem, content_type = "application/problem+json"),
         (status = 409, description = "The slug is taken, or two tag names would share a slug", body = Problem, content_type = "application/problem+json"),
-        (status = 413, response = PayloadTooLarge),
-        (status = 415, response = UnsupportedMediaType),
-        (status = 422, response = ValidationFailed),
     )
 )]
 #[post("/articles")]
@@ -155,11 +142,9 @@ pub async fn admin_create_article(
     tag = "Articles",
     operation_id = "adminGetArticle",
     params(("id" = i64, Path, description = "The article's id")),
-    security(("bearer" = [])),
     responses(
         (status = 200, description = "The article", body = Item<AdminArticle>,
             headers(("ETag" = String, description = "Its version, for If-Match"))),
-        (status = 401, response = Unauthorized),
         (status = 404, description = "No article has this id (or it is someone else's and the caller is not an editor)", body = Problem, content_type = "application/problem+json"),
     )
 )]
@@ -191,19 +176,12 @@ pub async fn admin_get_article(
         IfMatchHeader,
     ),
     request_body = UpdateArticle,
-    security(("bearer" = [])),
     responses(
         (status = 200, description = "The updated article", body = Item<AdminArticle>,
             headers(("ETag" = String, description = "Its new version"))),
-        (status = 400, response = BadRequest),
-        (status = 401, response = Unauthorized),
         (status = 403, description = "The caller's role may not change this article", body = Problem, content_type = "application/problem+json"),
         (status = 404, description = "No article has this id, or an id in `authors` is not an author", body = Problem, content_type = "application/problem+json"),
         (status = 409, description = "The slug is taken, two tag names would share a slug, or the article is in the trash", body = Problem, content_type = "application/problem+json"),
-        (status = 412, response = PreconditionFailed),
-        (status = 413, response = PayloadTooLarge),
-        (status = 415, response = UnsupportedMediaType),
-        (status = 422, response = ValidationFailed),
     )
 )]
 #[patch("/articles/{id}")]
@@ -249,14 +227,10 @@ pub struct DeleteQuery {
         DeleteQuery,
         IfMatchHeader,
     ),
-    security(("bearer" = [])),
     responses(
         (status = 204, description = "Moved to the trash, or deleted for good"),
-        (status = 400, response = BadRequest),
-        (status = 401, response = Unauthorized),
         (status = 403, description = "The caller's role may not delete this article", body = Problem, content_type = "application/problem+json"),
         (status = 404, description = "No article has this id", body = Problem, content_type = "application/problem+json"),
-        (status = 412, response = PreconditionFailed),
     )
 )]
 #[delete("/articles/{id}")]
@@ -290,15 +264,11 @@ pub async fn admin_delete_article(
         ("id" = i64, Path, description = "The article's id"),
         IfMatchHeader,
     ),
-    security(("bearer" = [])),
     responses(
         (status = 200, description = "The restored article", body = Item<AdminArticle>,
             headers(("ETag" = String, description = "Its new version"))),
-        (status = 400, response = BadRequest),
-        (status = 401, response = Unauthorized),
         (status = 403, description = "The caller's role may not restore this article", body = Problem, content_type = "application/problem+json"),
         (status = 404, description = "No article has this id", body = Problem, content_type = "application/problem+json"),
-        (status = 412, response = PreconditionFailed),
     )
 )]
 #[post("/articles/{id}/restore")]
@@ -331,19 +301,12 @@ pub async fn admin_restore_article(
         IfMatchHeader,
     ),
     request_body(content = Option<PublishRequest>, description = "Optional: when to publish", example = json!({"published_at": "2030-01-01T08:00:00Z"})),
-    security(("bearer" = [])),
     responses(
         (status = 200, description = "The published (or scheduled) article", body = Item<AdminArticle>,
             headers(("ETag" = String, description = "Its new version"))),
-        (status = 400, response = BadRequest),
-        (status = 401, response = Unauthorized),
         (status = 403, description = "Contributors cannot publish", body = Problem, content_type = "application/problem+json"),
         (status = 404, description = "No article has this id", body = Problem, content_type = "application/problem+json"),
         (status = 409, description = "The article is in the trash", body = Problem, content_type = "application/problem+json"),
-        (status = 412, response = PreconditionFailed),
-        (status = 413, response = PayloadTooLarge),
-        (status = 415, response = UnsupportedMediaType),
-        (status = 422, response = ValidationFailed),
     )
 )]
 #[post("/articles/{id}/publish")]
@@ -366,16 +329,12 @@ pub async fn admin_publish_article(
         ("id" = i64, Path, description = "The article's id"),
         IfMatchHeader,
     ),
-    security(("bearer" = [])),
     responses(
         (status = 200, description = "The article, now a draft", body = Item<AdminArticle>,
             headers(("ETag" = String, description = "Its new version"))),
-        (status = 400, response = BadRequest),
-        (status = 401, response = Unauthorized),
         (status = 403, description = "Contributors cannot unpublish", body = Problem, content_type = "application/problem+json"),
         (status = 404, description = "No article has this id", body = Problem, content_type = "application/problem+json"),
         (status = 409, description = "The article is in the trash", body = Problem, content_type = "application/problem+json"),
-        (status = 412, response = PreconditionFailed),
     )
 )]
 #[post("/articles/{id}/unpublish")]

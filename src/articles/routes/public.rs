@@ -11,7 +11,7 @@ use crate::articles::store::{self};
 use crate::articles::views::{ArticleSummary, PublicArticle};
 use crate::error::{ApiError, Problem};
 use crate::http::extract::QueryParams;
-use crate::http::openapi::{BadRequest, ValidationFailed};
+use crate::http::openapi::ValidationFailed;
 use crate::http::responses::public_json;
 use crate::http::state::AppState;
 use crate::pagination::Item;
@@ -24,18 +24,12 @@ use crate::pagination::Item;
     operation_id = "listArticles",
     params(
         ArticleListQuery,
-        ("If-None-Match" = Option<String>, Header, description = "An ETag from an earlier response: 304 when it still matches"),
     ),
     responses(
         (status = 200, description = "A page of published articles", body = ArticleList,
             headers(
-                ("ETag" = String, description = "Strong validator of this response"),
-                ("Cache-Control" = String, description = "public, max-age=…, stale-while-revalidate=…"),
                 ("Link" = String, description = "RFC 8288 links: next, prev, first, last where known"),
             )),
-        (status = 304, description = "Not modified: the cached copy is current (no body)"),
-        (status = 400, response = BadRequest),
-        (status = 422, response = ValidationFailed),
     )
 )]
 #[get("/articles")]
@@ -108,12 +102,10 @@ fn only_fields(list: &ArticleList, fields: &[String]) -> Result<serde_json::Valu
     operation_id = "getArticle",
     params(
         ("slug" = String, Path, description = "The article's slug", example = "hello-world-again"),
-        ("If-None-Match" = Option<String>, Header, description = "An ETag from an earlier response: 304 when it still matches"),
         ("If-Modified-Since" = Option<String>, Header, description = "A Last-Modified from an earlier response: 304 when nothing changed since"),
     ),
     responses(
-        (status = 304, description = "Not modified: the cached copy is current (no body)"),
-        (status = 200, description = "The article", body = Item<PublicArticle>, headers(("ETag" = String, description = "Strong validator of this response"), ("Cache-Control" = String, description = "public, max-age=…, stale-while-revalidate=…"), ("Last-Modified" = String, description = "When the resource last changed"))),
+        (status = 200, description = "The article", body = Item<PublicArticle>, headers(("Last-Modified" = String, description = "When the resource last changed"))),
         (status = 404, description = "No published article has this slug", body = Problem, content_type = "application/problem+json"),
     )
 )]
@@ -152,16 +144,9 @@ pub struct RelatedQuery {
     params(
         ("slug" = String, Path, description = "The article's slug", example = "hello-world-again"),
         RelatedQuery,
-        ("If-None-Match" = Option<String>, Header, description = "An ETag from an earlier response: 304 when it still matches"),
     ),
     responses(
-        (status = 200, description = "Related articles, without bodies", body = RelatedArticles,
-            headers(
-                ("ETag" = String, description = "Strong validator of this response"),
-                ("Cache-Control" = String, description = "public, max-age=…, stale-while-revalidate=…"),
-            )),
-        (status = 304, description = "Not modified: the cached copy is current (no body)"),
-        (status = 400, response = BadRequest),
+        (status = 200, description = "Related articles, without bodies", body = RelatedArticles),
         (status = 404, description = "No published article has this slug", body = Problem, content_type = "application/problem+json"),
         (status = 422, response = ValidationFailed),
     )

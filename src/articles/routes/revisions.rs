@@ -12,7 +12,6 @@ use crate::articles::views::{AdminArticle, Revision, RevisionSummary};
 use crate::auth::{AuthUser, Role};
 use crate::error::{ApiError, Problem};
 use crate::http::extract::{IfMatchHeader, Precondition, QueryParams};
-use crate::http::openapi::{BadRequest, PreconditionFailed, Unauthorized, ValidationFailed};
 use crate::http::responses::{PageQuery, private_json};
 use crate::http::state::AppState;
 use crate::pagination::{Item, PageRequest, Paginated};
@@ -22,13 +21,9 @@ use crate::pagination::{Item, PageRequest, Paginated};
     tag = "Articles",
     operation_id = "adminListRevisions",
     params(("id" = i64, Path, description = "The article's id"), PageQuery),
-    security(("bearer" = [])),
     responses(
         (status = 200, description = "A page of revisions", body = Paginated<RevisionSummary>),
-        (status = 400, response = BadRequest),
-        (status = 401, response = Unauthorized),
         (status = 404, description = "No article has this id", body = Problem, content_type = "application/problem+json"),
-        (status = 422, response = ValidationFailed),
     )
 )]
 #[get("/articles/{id}/revisions")]
@@ -56,10 +51,8 @@ pub async fn admin_list_revisions(
     tag = "Articles",
     operation_id = "adminGetRevision",
     params(("id" = i64, Path, description = "The article's id"), ("number" = i32, Path, description = "The revision number, from 1")),
-    security(("bearer" = [])),
     responses(
         (status = 200, description = "The revision", body = Item<Revision>),
-        (status = 401, response = Unauthorized),
         (status = 404, description = "No such article or revision", body = Problem, content_type = "application/problem+json"),
     )
 )]
@@ -91,16 +84,12 @@ pub async fn admin_get_revision(
         ("number" = i32, Path, description = "The revision to bring back"),
         IfMatchHeader,
     ),
-    security(("bearer" = [])),
     responses(
         (status = 200, description = "The article with the revision's content", body = Item<AdminArticle>,
             headers(("ETag" = String, description = "Its new version"))),
-        (status = 400, response = BadRequest),
-        (status = 401, response = Unauthorized),
         (status = 403, description = "The caller's role may not change this article", body = Problem, content_type = "application/problem+json"),
         (status = 404, description = "No such article or revision", body = Problem, content_type = "application/problem+json"),
         (status = 409, description = "The article is in the trash", body = Problem, content_type = "application/problem+json"),
-        (status = 412, response = PreconditionFailed),
     )
 )]
 #[post("/articles/{id}/revisions/{number}/restore")]
