@@ -24,3 +24,8 @@ where
 {
     serde::Deserialize::deserialize(deserializer).map(Some)
 }
+
+/// An optional text field as sent: trimmed, an empty string meaning "none".
+pub fn trimmed(value: Option<&str>) -> Option<String> {
+    value.map(str::trim).filter(|v| !v.is_empty()).map(str::to_string)
+}

@@ -165,7 +165,7 @@ pub async fn logout(
     JsonBody(input): JsonBody<RefreshRequest>,
 ) -> Result<HttpResponse, ApiError> {
     state.db.run(move |conn| sessions::logout(conn, &input.refresh_token)).await?;
-    Ok(HttpResponse::NoContent().insert_header(("Cache-Control", "private, no-store")).finish())
+    Ok(crate::http::responses::private_no_content())
 }
 
 /// The caller's own account.

@@ -205,9 +205,7 @@ pub async fn admin_delete_author(
         })
         .await?;
     match removal {
-        store::Removal::Deleted => {
-            Ok(HttpResponse::NoContent().insert_header(("Cache-Control", "private, no-store")).finish())
-        }
+        store::Removal::Deleted => Ok(crate::http::responses::private_no_content()),
         store::Removal::HasHistory => {
             let deactivate = UpdateAuthor { active: Some(false), ..Default::default() };
             let author = update_as(user, &state, id, deactivate).await?;

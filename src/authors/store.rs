@@ -16,6 +16,7 @@ use crate::db::visibility::is_public;
 use crate::db::{self, DbConnection, write_transaction};
 use crate::email;
 use crate::error::{ApiError, Validator};
+use crate::optional_fields::trimmed;
 use crate::pagination::DirectorySort;
 use crate::pagination::PageRequest;
 use crate::schema::{article_authors, articles, authors};
@@ -47,11 +48,6 @@ pub fn create_account(conn: &mut DbConnection, account: &NewAccount, params: &Ha
         slug: None,
     };
     create_author(conn, input, password_hash, |_| Ok(()))
-}
-
-/// Trims optional text: an empty string means "none".
-fn trimmed(value: Option<&str>) -> Option<String> {
-    value.map(str::trim).filter(|v| !v.is_empty()).map(str::to_string)
 }
 
 /// The maximum lengths of the profile texts as sent, before trimming (see `Validator::untrimmed_max`).
@@ -94,11 +90,6 @@ fn hash_of(password: Option<&str>, password_hash: Option<String>) -> Result<Opti
 
 fn email_taken(conn: &mut DbConnection, email: &str, except_id: i64) -> Result<bool, ApiError> {
     let query = authors::table.filter(authors::email.eq(email.to_string())).filter(authors::id.ne(except_id));
-    Ok(diesel::select(diesel::dsl::exists(query)).get_result(conn)?)
-}
-
-fn slug_taken(conn: &mut DbConnection, slug: &str, except_id: i64) -> Result<bool, ApiError> {
-    let query = authors::table.filter(authors::slug.eq(slug.to_string())).filter(authors::id.ne(except_id));
     Ok(diesel::select(diesel::dsl::exists(query)).get_result(conn)?)
 }
 
@@ -152,7 +143,7 @@ pub fn create_author(
         let now = db::now();
         for _ in 0..5 {
             let slug = match &input.slug {
-                Some(slug) if slug_taken(conn, slug, -1)? => {
+                Some(slug) if db::slug_taken!(conn, authors, slug, None::<i64>)? => {
                     return Err(ApiError::Conflict(format!("the slug `{slug}` is taken by another author")));
                 }
                 Some(slug) => slug.clone(),
@@ -275,7 +266,7 @@ pub fn update_author(
             return Err(email_conflict(email));
         }
         if let Some(slug) = &input.slug
-            && slug_taken(conn, slug, id)?
+            && db::slug_taken!(conn, authors, slug, Some(id))?
         {
             return Err(ApiError::Conflict(format!("the slug `{slug}` is taken by another author")));
         }

@@ -312,6 +312,17 @@ pub fn contains_pattern(text: &str) -> String {
     format!("%{escaped}%")
 }
 
+/// Whether a row of `$table` other than `$except` (an `Option<i64>` id) has the slug `$slug`:
+/// the check before a slug is claimed, the same for articles, authors and tags.
+macro_rules! slug_taken {
+    ($conn:expr, $table:ident, $slug:expr, $except:expr) => {{
+        let others =
+            $table::table.filter($table::slug.eq($slug.to_string())).filter($table::id.ne($except.unwrap_or(-1)));
+        diesel::select(diesel::dsl::exists(others)).get_result::<bool>($conn).map_err($crate::error::ApiError::from)
+    }};
+}
+pub(crate) use slug_taken;
+
 /// The current time as stored: UTC, truncated to microseconds (PostgreSQL's precision), so that
 /// what a write returns equals what a later read returns on both backends.
 pub fn now() -> NaiveDateTime {

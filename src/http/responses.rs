@@ -91,6 +91,11 @@ pub fn public_bytes(
     response.insert_header((CONTENT_TYPE, HeaderValue::from_static(content_type))).body(bytes)
 }
 
+/// `204 No Content` for an editor or account route, never stored by caches.
+pub fn private_no_content() -> HttpResponse {
+    HttpResponse::NoContent().insert_header((CACHE_CONTROL, HeaderValue::from_static("private, no-store"))).finish()
+}
+
 /// A JSON response for an editor or account route: private to the caller, never stored by caches.
 pub fn private_json<T: Serialize>(status: actix_web::http::StatusCode, body: &T) -> HttpResponse {
     HttpResponse::build(status).insert_header((CACHE_CONTROL, HeaderValue::from_static("private, no-store"))).json(body)

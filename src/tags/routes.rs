@@ -180,7 +180,7 @@ pub async fn admin_delete_tag(
     user.require(Role::Editor)?;
     let id = id.into_inner();
     state.db.run(move |conn| store::delete(conn, id)).await?;
-    Ok(HttpResponse::NoContent().insert_header(("Cache-Control", "private, no-store")).finish())
+    Ok(crate::http::responses::private_no_content())
 }
 
 /// The routes under `/api/v1` that anyone may call.

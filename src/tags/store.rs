@@ -199,11 +199,6 @@ fn check_fields(v: &mut Validator, name: Option<&str>, slug: Option<&str>, descr
     }
 }
 
-fn slug_taken(conn: &mut DbConnection, slug: &str, except_id: Option<i64>) -> Result<bool, ApiError> {
-    let query = tags::table.filter(tags::slug.eq(slug.to_string())).filter(tags::id.ne(except_id.unwrap_or(-1)));
-    Ok(diesel::select(diesel::dsl::exists(query)).get_result(conn)?)
-}
-
 /// Creates a tag; a taken slug (given or derived from the name) is a 409.
 pub fn create(conn: &mut DbConnection, input: CreateTag) -> Result<Tag, ApiError> {
     let name = input.name.trim();
@@ -218,7 +213,7 @@ pub fn create(conn: &mut DbConnection, input: CreateTag) -> Result<Tag, ApiError
     v.finish()?;
     let slug = input.slug.clone().unwrap_or_else(|| slugs::slugify_name(name, "tag"));
     write_transaction(conn, |conn| {
-        if slug_taken(conn, &slug, None)? {
+        if db::slug_taken!(conn, tags, &slug, None::<i64>)? {
             return Err(ApiError::Conflict(format!("a tag with the slug `{slug}` already exists")));
         }
         let now = db::now();
@@ -244,7 +239,7 @@ pub fn update(conn: &mut DbConnection, id: i64, input: UpdateTag) -> Result<Tag,
         let current: Tag =
             tags::table.find(id).select(Tag::as_select()).first(conn).optional()?.ok_or_else(not_found)?;
         if let Some(slug) = &input.slug
-            && slug_taken(conn, slug, Some(id))?
+            && db::slug_taken!(conn, tags, slug, Some(id))?
         {
             return Err(ApiError::Conflict(format!("a tag with the slug `{slug}` already exists")));
         }

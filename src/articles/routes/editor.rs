@@ -253,7 +253,7 @@ pub async fn admin_delete_article(
             }
         })
         .await?;
-    Ok(HttpResponse::NoContent().insert_header(("Cache-Control", "private, no-store")).finish())
+    Ok(crate::http::responses::private_no_content())
 }
 
 /// Brings an article back from the trash, in the state it had.

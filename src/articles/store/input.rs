@@ -7,13 +7,9 @@ use crate::articles::model::{
 };
 use crate::error::{ApiError, Validator};
 use crate::markdown::{MAX_NESTING, Rendered, nesting_depth, render};
+use crate::optional_fields::trimmed;
 use crate::slugs;
 use crate::tags::store as tag_store;
-
-/// An optional text field as sent: trimmed, an empty string meaning "none".
-fn trimmed(value: Option<&str>) -> Option<String> {
-    value.map(str::trim).filter(|v| !v.is_empty()).map(str::to_string)
-}
 
 /// The editor's fields, trimmed and checked; every problem is collected before answering.
 /// `Option<Option<_>>`: absent, cleared, or set.

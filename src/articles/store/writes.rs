@@ -47,12 +47,6 @@ fn guarded(
     Ok(access)
 }
 
-fn slug_taken(conn: &mut DbConnection, slug: &str, except_id: Option<i64>) -> Result<bool, ApiError> {
-    let query =
-        articles::table.filter(articles::slug.eq(slug.to_string())).filter(articles::id.ne(except_id.unwrap_or(-1)));
-    Ok(diesel::select(diesel::dsl::exists(query)).get_result(conn)?)
-}
-
 fn slug_conflict(slug: &str) -> ApiError {
     ApiError::Conflict(format!("the slug `{slug}` is taken by another article"))
 }
@@ -98,12 +92,12 @@ pub fn create(conn: &mut DbConnection, writer: Writer, prepared: Prepared) -> Re
         let id = loop {
             attempts += 1;
             let slug = match &fields.slug {
-                Some(slug) if slug_taken(conn, slug, None)? => return Err(slug_conflict(slug)),
+                Some(slug) if db::slug_taken!(conn, articles, slug, None::<i64>)? => return Err(slug_conflict(slug)),
                 Some(slug) => slug.clone(),
                 None => {
                     let base = slugs::slugify(&title, "article");
                     db::lock_key(conn, &format!("articles.slug:{base}"))?;
-                    slugs::unique_slug(&base, |s| slug_taken(conn, s, None))?
+                    slugs::unique_slug(&base, |s| db::slug_taken!(conn, articles, s, None::<i64>))?
                 }
             };
             let inserted = db::insert_unless_taken(conn, |conn| {
@@ -203,7 +197,7 @@ fn apply(
     rendered: Option<&Rendered>,
 ) -> Result<(), ApiError> {
     if let Some(slug) = &fields.slug
-        && slug_taken(conn, slug, Some(id))?
+        && db::slug_taken!(conn, articles, slug, Some(id))?
     {
         return Err(slug_conflict(slug));
     }
