@@ -21,6 +21,7 @@ pub mod auth;
 pub mod db;
 pub mod schema;
 
+pub mod clock;
 pub mod config;
 pub mod email;
 pub mod error;

@@ -24,6 +24,9 @@ pub async fn serve(mut config: Config) -> Result<(), String> {
     let connections = os::raise_open_file_limit(config.db.pool_size.into());
     let connections = config.max_connections.map_or(connections as usize, |n| n).max(workers);
     let state = web::Data::new(AppState::new(config, db)?);
+    // Health probes, readiness and other nodes' writes; started once the response cache listens,
+    // or it would miss the watcher's first news and stay off.
+    state.db.watch();
     let (server, _) = http_server(state, addr, ServerShape { workers, max_connections: connections, signals: true })?;
     tracing::info!(%addr, max_connections = connections, "Masthead is listening; API docs at http://{addr}/docs/");
     server.await.map_err(|e| format!("server error: {e}"))

@@ -60,7 +60,7 @@ pub async fn feed(
         include_text: false,
         fields: None,
     };
-    let now = crate::db::now();
+    let now = state.db.now();
     let listed = state.db.run(move |conn| store::list_public(conn, now, &request)).await?;
 
     // Links come from the configured address, never from `Host` or forwarding headers: this

@@ -32,7 +32,7 @@ pub async fn list_authors(
     QueryParams(query): QueryParams<DirectoryQuery>,
 ) -> Result<actix_web::HttpResponse, ApiError> {
     let page = PageRequest::new(query.page, query.per_page)?;
-    let now = crate::db::now();
+    let now = state.db.now();
     let sort = query.sort.unwrap_or_default();
     let (data, total) = state.db.run(move |conn| store::list_public(conn, now, sort, page)).await?;
     public_json(&req, &state, &Paginated { data, meta: page.meta(total) }, None)
@@ -58,7 +58,7 @@ pub async fn get_author(
     slug: web::Path<String>,
 ) -> Result<actix_web::HttpResponse, ApiError> {
     let slug = slug.into_inner();
-    let now = crate::db::now();
+    let now = state.db.now();
     let author = state
         .db
         .run(move |conn| store::find_public(conn, now, &slug))

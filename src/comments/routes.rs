@@ -79,7 +79,7 @@ pub async fn list_comments(
     let page = PageRequest::new(query.page, query.per_page)?;
     let newest_first = query.sort.unwrap_or_default() == ThreadSort::NewestFirst;
     let slug = slug.into_inner();
-    let now = db::now();
+    let now = state.db.now();
     let (data, total) = state
         .db
         .run(move |conn| {
@@ -186,7 +186,7 @@ pub async fn post_comment(
         None => Poster::Reader { client_hash: client_hash(&state, &client_address(&req, state.config.trust_proxy)) },
     };
     let slug = slug.into_inner();
-    let now = db::now();
+    let now = state.db.now();
     let row = state.db.run(move |conn| store::post(conn, now, &slug, poster, submission, &settings)).await?;
     let receipt = CommentReceipt::new(row);
     Ok(crate::http::responses::private_json(StatusCode::ACCEPTED, &Item { data: receipt }))

@@ -21,6 +21,7 @@ use diesel::r2d2::{ManageConnection, Pool, PooledConnection};
 use diesel_migrations::{EmbeddedMigrations, MigrationHarness, embed_migrations};
 use tokio::sync::{OwnedSemaphorePermit, Semaphore};
 
+use crate::clock::Clock;
 use crate::error::ApiError;
 use crate::settings::{DatabaseUrl, DbSettings};
 pub use pool::ConnectionManager;
@@ -72,6 +73,8 @@ pub struct Db {
     /// least), so that cheap reads always find one, and the database's CPUs too.
     expensive_slots: Arc<Semaphore>,
     watched: Arc<watch::Watched>,
+    /// The time of this node's requests (see `clock`).
+    clock: Clock,
 }
 
 /// Why the database could not be opened at start-up.
@@ -101,6 +104,7 @@ impl Db {
             slots: Arc::new(Semaphore::new(pool_size)),
             expensive_slots: Arc::new(Semaphore::new((pool_size / 4).max(1))),
             watched: Arc::new(watch::Watched::new()),
+            clock: Clock::default(),
         };
         db.migrate()?;
         Ok(db)
@@ -117,8 +121,19 @@ impl Db {
         Ok(applied)
     }
 
+    /// The clock of this node's requests: what `db::now()` reads inside [`Db::run`].
+    pub fn clock(&self) -> &Clock {
+        &self.clock
+    }
+
+    /// Now, by this node's clock, as stored.
+    pub fn now(&self) -> NaiveDateTime {
+        truncate(self.clock.now().naive_utc())
+    }
+
     /// Starts watching the database (health, and other nodes' writes; see `watch`). Serving needs
-    /// it; the command line does not.
+    /// it, and so do the tests of readiness and of the response cache; the command line does not.
+    /// Start it after [`Db::observe`]: an observer registered later misses its first news.
     pub fn watch(&self) {
         watch::spawn(&self.watched, self.url.clone());
     }
@@ -232,7 +247,7 @@ impl Db {
         transactions::take_commits();
         let result = {
             let _deadline = budget::Deadline::start(self.settings.query_timeout);
-            work(&mut conn)
+            self.clock.in_scope(|| work(&mut conn))
         };
         let commits = transactions::take_commits();
         if commits.public {
@@ -324,9 +339,10 @@ macro_rules! slug_taken {
 pub(crate) use slug_taken;
 
 /// The current time as stored: UTC, truncated to microseconds (PostgreSQL's precision), so that
-/// what a write returns equals what a later read returns on both backends.
+/// what a write returns equals what a later read returns on both backends. Inside [`Db::run`] it
+/// is the node's clock (see `clock`).
 pub fn now() -> NaiveDateTime {
-    truncate(Utc::now().naive_utc())
+    truncate(crate::clock::now().naive_utc())
 }
 
 /// A time as stored: truncated to microseconds.

@@ -87,6 +87,11 @@ impl ResponseCache {
         self.budget_bytes > 0
     }
 
+    /// Whether it serves and keeps responses now: enabled, and following the database's changes.
+    pub fn serving(&self) -> bool {
+        self.enabled() && self.live.load(Ordering::SeqCst)
+    }
+
     /// Forgets everything cached so far (a write happened here or elsewhere).
     pub fn invalidate(&self) {
         self.generation.fetch_add(1, Ordering::SeqCst);
@@ -123,13 +128,13 @@ impl ResponseCache {
         Flight { cache: self.clone(), key: key.to_string(), lock: Some(lock) }
     }
 
-    fn put(&self, key: String, entry: Entry, generation: u64, valid_until: Option<NaiveDateTime>) {
+    fn put(&self, key: String, entry: Entry, generation: u64, valid_until: Option<NaiveDateTime>, now: NaiveDateTime) {
         let size = key.len() + entry.body.len() + 256;
         let mut entries = self.lock();
         if entries.generation != generation
             || self.generation.load(Ordering::SeqCst) != generation
             || !self.live.load(Ordering::SeqCst)
-            || valid_until.is_some_and(|until| crate::db::now() >= until)
+            || valid_until.is_some_and(|until| now >= until)
         {
             return; // a write, or a publication, happened while it was made: it may be stale already
         }
@@ -268,7 +273,7 @@ where
             return Box::pin(async move { Ok(service.call(req).await?.map_into_boxed_body()) });
         }
         let key = cache_key(&req);
-        let now = crate::db::now();
+        let now = state.db.now();
         if let Some(entry) = state.cache.get(&key, now) {
             let mut response = respond(&Validators::of(req.request()), &entry);
             response.headers_mut().insert(CACHE_STATUS.clone(), HeaderValue::from_static("hit"));
@@ -283,7 +288,7 @@ where
                 let busy = ApiError::Busy("the response to this request is still being made by another".into());
                 return Ok(req.error_response(busy).map_into_boxed_body());
             };
-            if let Some(entry) = state.cache.get(&key, crate::db::now()) {
+            if let Some(entry) = state.cache.get(&key, state.db.now()) {
                 let mut response = respond(&Validators::of(req.request()), &entry);
                 response.headers_mut().insert(CACHE_STATUS.clone(), HeaderValue::from_static("hit"));
                 return Ok(req.into_response(response));
@@ -337,7 +342,7 @@ where
     match state.db.run(move |conn| next_publication(conn, now)).await {
         Ok(until) => {
             answer.headers_mut().insert(CACHE_STATUS.clone(), HeaderValue::from_static("miss"));
-            state.cache.put(key, entry, generation, until);
+            state.cache.put(key, entry, generation, until, state.db.now());
         }
         Err(error) => tracing::debug!(%error, "a response was not cached"),
     }

@@ -46,7 +46,6 @@ impl AppState {
             let observer: Arc<dyn ChangeObserver> = cache.clone();
             db.observe(Arc::downgrade(&observer));
         }
-        db.watch();
         let public_base = config.public_base();
         let body_limits = BodyLimits::new(config.max_body_bytes, config.body_timeout, config.trust_proxy);
         let passwords = crate::auth::password::Hashing::new(

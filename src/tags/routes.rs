@@ -31,7 +31,7 @@ pub async fn list_tags(
     QueryParams(query): QueryParams<DirectoryQuery>,
 ) -> Result<HttpResponse, ApiError> {
     let page = PageRequest::new(query.page, query.per_page)?;
-    let now = crate::db::now();
+    let now = state.db.now();
     let sort = query.sort.unwrap_or_default();
     let (data, total) = state.db.run(move |conn| store::list_public(conn, now, sort, page)).await?;
     public_json(&req, &state, &Paginated { data, meta: page.meta(total) }, None)
@@ -57,7 +57,7 @@ pub async fn get_tag(
     slug: web::Path<String>,
 ) -> Result<HttpResponse, ApiError> {
     let slug = slug.into_inner();
-    let now = crate::db::now();
+    let now = state.db.now();
     let tag = state
         .db
         .run(move |conn| store::find_public(conn, now, &slug))

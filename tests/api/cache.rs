@@ -4,7 +4,7 @@
 use masthead::auth::Role;
 use serde_json::json;
 
-use crate::harness::{Backend, TestDb, eventually, spawn_node, spawn_on};
+use crate::harness::{Backend, TestDb, eventually, spawn_node, spawn_watched_on};
 
 backend_tests!(
     cached_responses_follow_every_write,
@@ -16,7 +16,7 @@ backend_tests!(
 );
 
 async fn cached_responses_follow_every_write(backend: Backend) {
-    let app = spawn_on(TestDb::create(backend)).await;
+    let app = spawn_watched_on(TestDb::create(backend)).await;
     let author = app.user(Role::Author, "Arthur").await;
     app.published(&author, json!({"title": "First", "body_markdown": "x", "tags": ["t"]})).await;
 
@@ -66,7 +66,7 @@ async fn cached_responses_follow_every_write(backend: Backend) {
 async fn other_nodes_see_writes_within_a_moment(backend: Backend) {
     let db = TestDb::create(backend);
     let url = db.url.clone();
-    let writer = spawn_on(db).await;
+    let writer = spawn_watched_on(db).await;
     let reader = spawn_node(url).await;
     let author = writer.user(Role::Author, "Arthur").await;
     writer.published(&author, json!({"title": "First", "body_markdown": "x"})).await;
@@ -92,7 +92,7 @@ async fn other_nodes_see_writes_within_a_moment(backend: Backend) {
 }
 
 async fn a_cold_key_is_made_once_however_many_ask(backend: Backend) {
-    let app = spawn_on(TestDb::create(backend)).await;
+    let app = spawn_watched_on(TestDb::create(backend)).await;
     let author = app.user(Role::Author, "Arthur").await;
     app.published(&author, json!({"title": "First", "body_markdown": "x", "tags": ["t"]})).await;
     // The watcher's echo of that write (about 100 ms later) empties the cache once more: a burst
@@ -116,7 +116,7 @@ async fn a_cold_key_is_made_once_however_many_ask(backend: Backend) {
 /// The router decodes `%61` to `a` before matching, so this reaches the editors' DELETE (with its
 /// authentication); the cache must see the write all the same, from the write itself.
 async fn writes_invalidate_whatever_the_spelling_of_their_path(backend: Backend) {
-    let app = spawn_on(TestDb::create(backend)).await;
+    let app = spawn_watched_on(TestDb::create(backend)).await;
     let editor = app.user(Role::Editor, "Edith").await;
     let id = app.published(&editor, json!({"title": "Soon gone", "body_markdown": "x"})).await["id"].clone();
     crate::harness::eventually("the article is served from the cache", || async {
@@ -144,7 +144,7 @@ async fn postgres_a_cut_change_feed_never_hides_a_write() {
     }
     let db = TestDb::create(Backend::Postgres);
     let url = db.url.clone();
-    let reader = spawn_on(db).await;
+    let reader = spawn_watched_on(db).await;
     let writer = spawn_node(url.clone()).await;
     let editor = writer.user(Role::Editor, "Edith").await;
     let id = writer.published(&editor, json!({"title": "Old title", "body_markdown": "x"})).await["id"].clone();
@@ -214,7 +214,7 @@ async fn postgres_a_cut_change_feed_never_hides_a_write() {
 /// cache once more: each check below runs on a key of its own and is retried until no echo fell
 /// in the middle of it.
 async fn spellings_and_validators_share_one_entry_and_bookkeeping_keeps_it(backend: Backend) {
-    let app = spawn_on(TestDb::create(backend)).await;
+    let app = spawn_watched_on(TestDb::create(backend)).await;
     let author = app.user(Role::Author, "Arthur").await;
     let article = app.published(&author, json!({"title": "Hello", "body_markdown": "x", "tags": ["t"]})).await;
     let fresh_key = std::cell::Cell::new(0);
@@ -329,7 +329,7 @@ where
 /// Public author pages are cached like every public read (`/api/v1/authors` was once taken for an
 /// `/auth` route), and an author's own profile change is seen at once.
 async fn author_pages_are_cached_and_follow_profile_changes(backend: Backend) {
-    let app = spawn_on(TestDb::create(backend)).await;
+    let app = spawn_watched_on(TestDb::create(backend)).await;
     let author = app.user(Role::Author, "Arthur").await;
     app.published(&author, json!({"title": "First", "body_markdown": "x"})).await;
     let slug = app.get("/api/v1/authors").await.json()["data"][0]["slug"].as_str().unwrap().to_string();

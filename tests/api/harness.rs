@@ -178,6 +178,8 @@ pub struct TestApp<S> {
     _db: Option<TestDb>,
 }
 
+/// The application on a fresh database, without the database watcher: no readiness probes, and
+/// the response cache stays off (see [`spawn_watched`]).
 pub async fn spawn(
     backend: Backend,
 ) -> TestApp<impl Service<Request, Response = ServiceResponse<impl MessageBody>, Error = actix_web::Error>> {
@@ -188,16 +190,32 @@ pub async fn spawn(
 pub async fn spawn_on(
     db: TestDb,
 ) -> TestApp<impl Service<Request, Response = ServiceResponse<impl MessageBody>, Error = actix_web::Error>> {
+    let app = start(Config::for_tests(db.url.clone()), false).await;
+    TestApp { service: app.service, state: app.state, _db: Some(db) }
+}
+
+/// [`spawn`] with the database watcher running, as `serve` runs it: for the tests of readiness
+/// and of the response cache.
+pub async fn spawn_watched(
+    backend: Backend,
+) -> TestApp<impl Service<Request, Response = ServiceResponse<impl MessageBody>, Error = actix_web::Error>> {
+    spawn_watched_on(TestDb::create(backend)).await
+}
+
+/// [`spawn_on`] with the database watcher running.
+pub async fn spawn_watched_on(
+    db: TestDb,
+) -> TestApp<impl Service<Request, Response = ServiceResponse<impl MessageBody>, Error = actix_web::Error>> {
     let app = spawn_node(db.url.clone()).await;
     TestApp { service: app.service, state: app.state, _db: Some(db) }
 }
 
-/// Another application node on the same database (as behind a load balancer); the database
-/// belongs to the test's first app.
+/// Another application node on the same database (as behind a load balancer), watching it; the
+/// database belongs to the test's first app.
 pub async fn spawn_node(
     url: DatabaseUrl,
 ) -> TestApp<impl Service<Request, Response = ServiceResponse<impl MessageBody>, Error = actix_web::Error>> {
-    start(Config::for_tests(url)).await
+    start(Config::for_tests(url), true).await
 }
 
 /// [`spawn_node`] with the test configuration as `adjust` changes it.
@@ -207,7 +225,7 @@ pub async fn spawn_node_with(
 ) -> TestApp<impl Service<Request, Response = ServiceResponse<impl MessageBody>, Error = actix_web::Error>> {
     let mut config = Config::for_tests(url);
     adjust(&mut config);
-    start(config).await
+    start(config, true).await
 }
 
 /// The application with the test configuration as `adjust` changes it (comment rules, say).
@@ -218,16 +236,35 @@ pub async fn spawn_with(
     let db = TestDb::create(backend);
     let mut config = Config::for_tests(db.url.clone());
     adjust(&mut config);
-    let app = start(config).await;
+    let app = start(config, false).await;
+    TestApp { service: app.service, state: app.state, _db: Some(db) }
+}
+
+/// [`spawn_with`] with the database watcher running: for the tests of readiness.
+pub async fn spawn_watched_with(
+    backend: Backend,
+    adjust: impl FnOnce(&mut Config),
+) -> TestApp<impl Service<Request, Response = ServiceResponse<impl MessageBody>, Error = actix_web::Error>> {
+    let db = TestDb::create(backend);
+    let app = spawn_node_with(db.url.clone(), adjust).await;
     TestApp { service: app.service, state: app.state, _db: Some(db) }
 }
 
 async fn start(
     config: Config,
+    watch: bool,
 ) -> TestApp<impl Service<Request, Response = ServiceResponse<impl MessageBody>, Error = actix_web::Error>> {
     let pool = Db::open(&config.database_url, config.db).expect("the test database opens and migrates");
     let state = web::Data::new(AppState::new(config, pool).expect("application state"));
     let service = actix_test::init_service(build_app(state.clone())).await;
+    if watch {
+        // As `serve` does it, once the cache listens; then ready once it follows the database.
+        state.db.watch();
+        eventually("the database watcher follows the database", || async {
+            (state.db.change_feed_live() && (state.cache.serving() || !state.cache.enabled())).then_some(())
+        })
+        .await;
+    }
     TestApp { service, state, _db: None }
 }
 
@@ -278,6 +315,16 @@ where
     S: Service<Request, Response = ServiceResponse<B>, Error = actix_web::Error>,
     B: MessageBody,
 {
+    /// Now, by the application's clock.
+    pub fn now(&self) -> chrono::DateTime<chrono::Utc> {
+        self.state.db.clock().now()
+    }
+
+    /// Moves the application's clock forward, as if that much time had passed.
+    pub fn advance(&self, by: chrono::Duration) {
+        self.state.db.clock().advance(by);
+    }
+
     /// The same application and database, served by `actix_web::HttpServer` on a free port.
     pub fn listen(&self) -> Listener {
         let shape = masthead::app::server::ServerShape { workers: 1, max_connections: 1000, signals: false };

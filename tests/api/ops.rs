@@ -1,11 +1,11 @@
 //! Operations routes and the live documentation.
 
-use crate::harness::{Backend, spawn};
+use crate::harness::{Backend, spawn_watched};
 
 backend_tests!(health_and_readiness, not_ready_when_the_database_is_unusable, docs_are_served_offline);
 
 async fn health_and_readiness(backend: Backend) {
-    let app = spawn(backend).await;
+    let app = spawn_watched(backend).await;
     let health = app.get("/healthz").await;
     health.assert_status(200);
     assert_eq!(health.json(), serde_json::json!({"status": "ok"}));
@@ -16,7 +16,7 @@ async fn health_and_readiness(backend: Backend) {
 }
 
 async fn not_ready_when_the_database_is_unusable(backend: Backend) {
-    let app = spawn(backend).await;
+    let app = spawn_watched(backend).await;
     app.get("/readyz").await.assert_status(200);
     app.state
         .db
@@ -41,7 +41,7 @@ async fn not_ready_when_the_database_is_unusable(backend: Backend) {
 }
 
 async fn docs_are_served_offline(backend: Backend) {
-    let app = spawn(backend).await;
+    let app = spawn_watched(backend).await;
     let spec = app.get("/openapi.json").await;
     spec.assert_status(200);
     assert_eq!(spec.json(), serde_json::to_value(masthead::app::document()).unwrap());

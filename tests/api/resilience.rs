@@ -7,12 +7,12 @@ use masthead::auth::Role;
 use masthead::error::ApiError;
 use serde_json::json;
 
-use crate::harness::{Backend, TestDb, eventually, spawn_with};
+use crate::harness::{Backend, TestDb, eventually, spawn_watched_with};
 
 backend_tests!(a_busy_pool_sheds_load_and_readiness_still_answers, runaway_database_work_is_cancelled_at_its_budget,);
 
 async fn a_busy_pool_sheds_load_and_readiness_still_answers(backend: Backend) {
-    let app = spawn_with(backend, |config| {
+    let app = spawn_watched_with(backend, |config| {
         config.db.pool_size = 1;
         config.db.acquire_timeout = Duration::from_millis(300);
         config.cache_bytes = 0;
@@ -38,7 +38,7 @@ async fn a_busy_pool_sheds_load_and_readiness_still_answers(backend: Backend) {
 }
 
 async fn runaway_database_work_is_cancelled_at_its_budget(backend: Backend) {
-    let app = spawn_with(backend, |config| config.db.query_timeout = Some(Duration::from_millis(200))).await;
+    let app = spawn_watched_with(backend, |config| config.db.query_timeout = Some(Duration::from_millis(200))).await;
     // The same endless work on each backend, in its own SQL.
     let endless = match backend {
         Backend::Sqlite => "WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n) SELECT count(*) FROM n",
@@ -63,7 +63,7 @@ async fn runaway_database_work_is_cancelled_at_its_budget(backend: Backend) {
 /// gives) without filling a disk. PostgreSQL's disk_full is mapped from its message the same way.
 #[actix_web::test]
 async fn sqlite_a_full_disk_refuses_writes_plainly_and_recovers() {
-    let app = spawn_with(Backend::Sqlite, |config| config.db.pool_size = 1).await;
+    let app = spawn_watched_with(Backend::Sqlite, |config| config.db.pool_size = 1).await;
     let editor = app.user(Role::Editor, "Edith").await;
     app.published(&editor, json!({"title": "Before", "body_markdown": "x"})).await;
     let set_limit = |limit: Option<i64>| {

@@ -67,7 +67,7 @@ pub async fn admin_list_articles(
     let text = query.q.map(|q| q.trim().to_string()).filter(|q| !q.is_empty());
     crate::error::Validator::new().chars("q", text.as_deref().unwrap_or_default(), 0, 200).finish()?;
     let filter = AdminFilter {
-        now: crate::db::now(),
+        now: state.db.now(),
         state: query.status,
         byline: (!user.role.edits_all_articles()).then_some(user.id),
         author: query.author,

@@ -39,7 +39,7 @@ pub async fn list_articles(
     QueryParams(query): QueryParams<ArticleListQuery>,
 ) -> Result<HttpResponse, ApiError> {
     let request = ListRequest::from_query(query)?;
-    let now = crate::db::now();
+    let now = state.db.now();
     let listed = {
         let searching = request.search.is_some();
         let request = request.clone();
@@ -116,7 +116,7 @@ pub async fn get_article(
     slug: web::Path<String>,
 ) -> Result<HttpResponse, ApiError> {
     let slug = slug.into_inner();
-    let now = crate::db::now();
+    let now = state.db.now();
     let (article, last_modified) = state
         .db
         .run(move |conn| store::find_public(conn, now, &slug))
@@ -161,7 +161,7 @@ pub async fn related_articles(
     let limit = query.limit.unwrap_or(5);
     crate::error::Validator::new().check((1..=20).contains(&limit), "limit", "must be from 1 to 20").finish()?;
     let slug = slug.into_inner();
-    let now = crate::db::now();
+    let now = state.db.now();
     let data = state
         .db
         .run(move |conn| store::related(conn, now, &slug, limit))
