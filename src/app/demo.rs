@@ -7,14 +7,13 @@
 use chrono::{Duration, NaiveDateTime};
 use diesel::prelude::*;
 
-use crate::articles::model::NewArticle;
+use crate::articles::store::{ArticleContent, insert_article};
 use crate::auth::Role;
 use crate::authors::model::NewAccount;
-use crate::db::visibility::STATUS_PUBLISHED;
 use crate::db::{self, DbConnection, write_transaction};
 use crate::error::ApiError;
 use crate::markdown::render;
-use crate::schema::{article_authors, article_tags, articles, authors, tags};
+use crate::schema::{authors, tags};
 
 /// Articles written per transaction.
 const BATCH: usize = 500;
@@ -351,50 +350,30 @@ pub fn generate(
                 // Spread evenly over five years, in the past, ordered by n.
                 let published = start + Duration::seconds((n as i64 * span_seconds) / articles_wanted.max(1) as i64);
                 let slug = format!("demo-{n}");
-                let id: i64 = diesel::insert_into(articles::table)
-                    .values(&NewArticle {
-                        slug: &slug,
-                        title: &title,
-                        title_key: &crate::slugs::sort_key(&title),
-                        excerpt: None,
-                        derived_excerpt: &rendered.derived_excerpt,
-                        body_markdown: &body,
-                        body_html: &rendered.html,
-                        body_text: &rendered.text,
-                        status: STATUS_PUBLISHED,
-                        published_at: Some(published),
-                        featured: n % 20 == 0,
-                        cover_image_url: None,
-                        cover_image_alt: None,
-                        seo_title: None,
-                        seo_description: None,
-                        canonical_url: None,
-                        comments_enabled: true,
-                        word_count: rendered.word_count,
-                        version: 1,
-                        created_at: published,
-                        updated_at: published,
-                    })
-                    .returning(articles::id)
-                    .get_result(conn)?;
                 let author = author_ids[rng.below(author_ids.len())];
-                diesel::insert_into(article_authors::table)
-                    .values((
-                        article_authors::article_id.eq(id),
-                        article_authors::author_id.eq(author),
-                        article_authors::position.eq(0),
-                    ))
-                    .execute(conn)?;
                 let first_tag = rng.below(tag_ids.len());
-                for (position, offset) in [0, 1 + rng.below(tag_ids.len() - 1)].iter().enumerate() {
-                    diesel::insert_into(article_tags::table)
-                        .values((
-                            article_tags::article_id.eq(id),
-                            article_tags::tag_id.eq(tag_ids[(first_tag + offset) % tag_ids.len()]),
-                            article_tags::position.eq(position as i32),
-                        ))
-                        .execute(conn)?;
-                }
+                let second_tag = (first_tag + 1 + rng.below(tag_ids.len() - 1)) % tag_ids.len();
+                let article = ArticleContent {
+                    slug: &slug,
+                    title: &title,
+                    excerpt: None,
+                    body_markdown: &body,
+                    rendered: &rendered,
+                    published_at: Some(published),
+                    featured: n % 20 == 0,
+                    cover_image_url: None,
+                    cover_image_alt: None,
+                    seo_title: None,
+                    seo_description: None,
+                    canonical_url: None,
+                    comments_enabled: true,
+                    created_at: published,
+                    authors: &[author],
+                    tag_ids: &[tag_ids[first_tag], tag_ids[second_tag]],
+                };
+                let id = insert_article(conn, &article)?.ok_or_else(|| {
+                    ApiError::Conflict(format!("the slug {slug} is taken: the demo content is there already"))
+                })?;
                 if n % 10 == 3 {
                     demo_comments(conn, &mut rng, id, published)?;
                 }

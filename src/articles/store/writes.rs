@@ -71,6 +71,65 @@ fn set_bylines(conn: &mut DbConnection, article_id: i64, author_ids: &[i64]) -> 
     Ok(())
 }
 
+/// What a new article is made of: its row's content (rendered already), byline and tags.
+pub struct ArticleContent<'a> {
+    pub slug: &'a str,
+    pub title: &'a str,
+    pub excerpt: Option<&'a str>,
+    pub body_markdown: &'a str,
+    pub rendered: &'a Rendered,
+    /// A draft when `None`; else published (scheduled when in the future).
+    pub published_at: Option<NaiveDateTime>,
+    pub featured: bool,
+    pub cover_image_url: Option<&'a str>,
+    pub cover_image_alt: Option<&'a str>,
+    pub seo_title: Option<&'a str>,
+    pub seo_description: Option<&'a str>,
+    pub canonical_url: Option<&'a str>,
+    pub comments_enabled: bool,
+    pub created_at: NaiveDateTime,
+    /// Authors' ids in byline order; each must be an author (404 otherwise).
+    pub authors: &'a [i64],
+    /// Tags' ids, in order.
+    pub tag_ids: &'a [i64],
+}
+
+/// Writes a new article's row, byline and tags, in the caller's transaction: the one place an
+/// article row is built, for the editors' create and the demo generator. `None` when the slug was
+/// taken meanwhile (then nothing was written).
+pub fn insert_article(conn: &mut DbConnection, article: &ArticleContent) -> Result<Option<i64>, ApiError> {
+    let row = NewArticle {
+        slug: article.slug,
+        title: article.title,
+        title_key: &slugs::sort_key(article.title),
+        excerpt: article.excerpt,
+        derived_excerpt: &article.rendered.derived_excerpt,
+        body_markdown: article.body_markdown,
+        body_html: &article.rendered.html,
+        body_text: &article.rendered.text,
+        status: if article.published_at.is_some() { STATUS_PUBLISHED } else { STATUS_DRAFT },
+        published_at: article.published_at,
+        featured: article.featured,
+        cover_image_url: article.cover_image_url,
+        cover_image_alt: article.cover_image_alt,
+        seo_title: article.seo_title,
+        seo_description: article.seo_description,
+        canonical_url: article.canonical_url,
+        comments_enabled: article.comments_enabled,
+        word_count: article.rendered.word_count,
+        version: 1,
+        created_at: article.created_at,
+        updated_at: article.created_at,
+    };
+    let inserted = db::insert_unless_taken(conn, |conn| {
+        diesel::insert_into(articles::table).values(&row).returning(articles::id).get_result::<i64>(conn)
+    })?;
+    let Some(id) = inserted else { return Ok(None) };
+    set_bylines(conn, id, article.authors)?;
+    tag_store::set_for_article(conn, id, article.tag_ids)?;
+    Ok(Some(id))
+}
+
 /// How often a derived slug is chosen again after losing a race for it.
 const SLUG_ATTEMPTS: usize = 5;
 
@@ -88,6 +147,11 @@ pub fn create(conn: &mut DbConnection, writer: Writer, prepared: Prepared) -> Re
             (text(&fields.excerpt), text(&fields.cover_image_url), text(&fields.cover_image_alt));
         let (seo_title, seo_description, canonical) =
             (text(&fields.seo_title), text(&fields.seo_description), text(&fields.canonical_url));
+        let tag_ids = match &fields.tags {
+            Some(tags) => tag_store::resolve(conn, tags, writer.may_create_tags)?,
+            None => Vec::new(),
+        };
+        let authors = fields.authors.clone().unwrap_or_else(|| vec![writer.author_id]);
         let mut attempts = 0;
         let id = loop {
             attempts += 1;
@@ -100,35 +164,25 @@ pub fn create(conn: &mut DbConnection, writer: Writer, prepared: Prepared) -> Re
                     slugs::unique_slug(&base, |s| db::slug_taken!(conn, articles, s, None::<i64>))?
                 }
             };
-            let inserted = db::insert_unless_taken(conn, |conn| {
-                diesel::insert_into(articles::table)
-                    .values(&NewArticle {
-                        slug: &slug,
-                        title: &title,
-                        title_key: &slugs::sort_key(&title),
-                        excerpt: excerpt.as_deref(),
-                        derived_excerpt: &rendered.derived_excerpt,
-                        body_markdown: &body,
-                        body_html: &rendered.html,
-                        body_text: &rendered.text,
-                        status: STATUS_DRAFT,
-                        published_at: None,
-                        featured: fields.featured.unwrap_or(false),
-                        cover_image_url: cover_url.as_deref(),
-                        cover_image_alt: cover_alt.as_deref(),
-                        seo_title: seo_title.as_deref(),
-                        seo_description: seo_description.as_deref(),
-                        canonical_url: canonical.as_deref(),
-                        comments_enabled: fields.comments_enabled.unwrap_or(true),
-                        word_count: rendered.word_count,
-                        version: 1,
-                        created_at: now,
-                        updated_at: now,
-                    })
-                    .returning(articles::id)
-                    .get_result::<i64>(conn)
-            })?;
-            match inserted {
+            let content = ArticleContent {
+                slug: &slug,
+                title: &title,
+                excerpt: excerpt.as_deref(),
+                body_markdown: &body,
+                rendered: &rendered,
+                published_at: None,
+                featured: fields.featured.unwrap_or(false),
+                cover_image_url: cover_url.as_deref(),
+                cover_image_alt: cover_alt.as_deref(),
+                seo_title: seo_title.as_deref(),
+                seo_description: seo_description.as_deref(),
+                canonical_url: canonical.as_deref(),
+                comments_enabled: fields.comments_enabled.unwrap_or(true),
+                created_at: now,
+                authors: &authors,
+                tag_ids: &tag_ids,
+            };
+            match insert_article(conn, &content)? {
                 Some(id) => break id,
                 // Taken between the check and the insert by a concurrent writer.
                 None if fields.slug.is_some() => return Err(slug_conflict(&slug)),
@@ -136,11 +190,6 @@ pub fn create(conn: &mut DbConnection, writer: Writer, prepared: Prepared) -> Re
                 None => return Err(ApiError::Conflict("could not find a free slug; retry".into())),
             }
         };
-        set_bylines(conn, id, fields.authors.as_deref().unwrap_or(&[writer.author_id]))?;
-        if let Some(tags) = &fields.tags {
-            let tag_ids = tag_store::resolve(conn, tags, writer.may_create_tags)?;
-            tag_store::set_for_article(conn, id, &tag_ids)?;
-        }
         revisions::record(conn, id, writer.author_id, Some("created".into()))?;
         Ok(id)
     })
