@@ -72,7 +72,7 @@ pub async fn create_preview(
     Validator::new().check((60..=MAX_TTL).contains(&ttl), "expires_in", "must be from 60 to 604800").finish()?;
     let id = id.into_inner();
     state.db.run(move |conn| authorize(&user, &store::access(conn, id)?, Action::View)).await?;
-    let expires_at = Utc::now() + chrono::Duration::seconds(ttl);
+    let expires_at = state.previews.now() + chrono::Duration::seconds(ttl);
     let token = state.previews.sign(id, expires_at)?;
     let url = format!("{}/api/v1/previews/{token}", state.public_base);
     let response =

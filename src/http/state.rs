@@ -36,8 +36,8 @@ impl AppState {
     /// Builds the state from a configuration whose JWT secret is resolved.
     pub fn new(config: Config, db: Db) -> Result<Self, String> {
         let secret = config.jwt_secret.clone().ok_or("the JWT secret is not configured")?;
-        let jwt = JwtKeys::new(&secret, config.access_ttl);
-        let previews = crate::auth::preview_tokens::PreviewSigner::new(&secret);
+        let jwt = JwtKeys::new(&secret, config.access_ttl, db.clock().clone());
+        let previews = crate::auth::preview_tokens::PreviewSigner::new(&secret, db.clock().clone());
         let dummy_password_hash =
             crate::auth::password::hash_password(&crate::random::hex_token(16), &config.password_hashing)?;
         let public_cache_control = config.public_cache.header_value();

@@ -19,6 +19,7 @@ backend_tests!(
     failed_logins_are_throttled_per_account,
     failed_logins_are_throttled_per_address,
     a_burst_of_guesses_gets_exactly_the_limit_through,
+    access_tokens_and_refresh_tokens_expire_by_the_clock,
 );
 
 async fn login_returns_a_bearer_token(backend: Backend) {
@@ -387,4 +388,26 @@ async fn a_burst_of_guesses_gets_exactly_the_limit_through(backend: Backend) {
     let answers = futures_util::future::join_all(changes).await;
     assert_eq!(answers.iter().filter(|answer| answer.status == 401).count(), 5);
     assert_eq!(answers.iter().filter(|answer| answer.status == 429).count(), 25);
+}
+
+/// Tokens expire by the app's clock: an access token after its lifetime (and the 30 s allowed
+/// between nodes' clocks), a refresh token after its own.
+async fn access_tokens_and_refresh_tokens_expire_by_the_clock(backend: Backend) {
+    let app = spawn(backend).await;
+    let user = app.user(Role::Author, "Arthur").await;
+    app.get_as(&user, "/api/v1/auth/me").await.assert_status(200);
+    app.advance(chrono::Duration::seconds(900 + 29));
+    app.get_as(&user, "/api/v1/auth/me").await.assert_status(200);
+    app.advance(chrono::Duration::seconds(2));
+    app.get_as(&user, "/api/v1/auth/me").await.assert_problem(401);
+    // The refresh token still works, and gives a token that works now.
+    let renewed = app.post("/api/v1/auth/refresh", json!({"refresh_token": user.refresh_token})).await;
+    renewed.assert_status(200);
+    let fresh = User { token: renewed.json()["access_token"].as_str().unwrap().to_string(), ..user.clone() };
+    app.get_as(&fresh, "/api/v1/auth/me").await.assert_status(200);
+    // Past the refresh tokens' lifetime, the session is over.
+    let refresh_ttl = chrono::Duration::seconds(app.state.config.refresh_ttl.as_secs() as i64);
+    app.advance(refresh_ttl + chrono::Duration::seconds(1));
+    let next = renewed.json()["refresh_token"].as_str().unwrap().to_string();
+    app.post("/api/v1/auth/refresh", json!({"refresh_token": next})).await.assert_problem(401);
 }

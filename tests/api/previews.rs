@@ -89,6 +89,11 @@ async fn preview_links_show_drafts_to_anyone_holding_them(backend: Backend) {
     app.post_as(&author, &format!("{path}/preview"), json!({"expires_in": 10})).await.assert_problem(422);
     let short = app.post_as(&author, &format!("{path}/preview"), json!({"expires_in": 120})).await;
     short.assert_status(201);
+    // It expires by the app's clock.
+    let short_path = format!("/api/v1/previews/{}", short.json()["data"]["token"].as_str().unwrap());
+    app.get(&short_path).await.assert_status(200);
+    app.advance(chrono::Duration::seconds(121));
+    app.get(&short_path).await.assert_problem(403);
 
     // In the trash, the preview is gone.
     app.delete_as(&author, &path).await.assert_status(204);
