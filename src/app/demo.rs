@@ -7,7 +7,7 @@
 use chrono::{Duration, NaiveDateTime};
 use diesel::prelude::*;
 
-use crate::articles::store::{ArticleContent, insert_article};
+use crate::articles::store::{ArticleContent, ArticleTags, insert_article};
 use crate::auth::Role;
 use crate::authors::model::NewAccount;
 use crate::db::{self, DbConnection, write_transaction};
@@ -369,7 +369,7 @@ pub fn generate(
                     comments_enabled: true,
                     created_at: published,
                     authors: &[author],
-                    tag_ids: &[tag_ids[first_tag], tag_ids[second_tag]],
+                    tags: ArticleTags::Ids(&[tag_ids[first_tag], tag_ids[second_tag]]),
                 };
                 let id = insert_article(conn, &article)?.ok_or_else(|| {
                     ApiError::Conflict(format!("the slug {slug} is taken: the demo content is there already"))

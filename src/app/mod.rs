@@ -69,7 +69,8 @@ pub fn build_app(
     let max_body = state.config.max_body_bytes;
     let body_limits = state.body_limits.clone();
     let cors_origins = state.config.cors_origins.clone();
-    let (state_cache, state_db, wait) = (state.cache.clone(), state.db.clone(), state.config.db.acquire_timeout);
+    let (state_cache, state_db, flight_timeout) =
+        (state.cache.clone(), state.db.clone(), state.config.db.acquire_timeout);
     let (app, mut api) =
         App::new().into_utoipa_app().openapi(openapi::base()).configure(configure_routes).split_for_parts();
     openapi::complete(&mut api);
@@ -90,7 +91,7 @@ pub fn build_app(
         // Inside the cache: a hit is a key already checked (a refusal is never stored), so hits
         // skip the check; a key with an unknown parameter is always a miss, and refused.
         .wrap(unknown_parameters::RefuseUnknownParameters)
-        .wrap(cache::PublicCache { cache: state_cache, db: state_db, wait })
+        .wrap(cache::PublicCache { cache: state_cache, db: state_db, flight_timeout })
         .wrap(actix_web::middleware::Condition::new(!cors_origins.is_empty(), cors(&cors_origins)))
         .wrap(actix_web::middleware::Compress::default())
         .wrap(head_requests::HeadAsGet)

@@ -116,7 +116,8 @@ pub async fn feed(
             }
         })
         .collect();
-    let updated: DateTime<Utc> = entries.iter().map(|e| e.updated.with_timezone(&Utc)).max().unwrap_or_else(Utc::now);
+    let updated: DateTime<Utc> =
+        entries.iter().map(|e| e.updated.with_timezone(&Utc)).max().unwrap_or_else(|| now.and_utc());
     let feed = Feed {
         title: Text::plain(title),
         id: self_url.clone(),

@@ -1,7 +1,8 @@
 //! Articles: Markdown written by editors, rendered once per write, read by everyone once published.
 //!
-//! `store` holds every query (including the one visibility rule of public content, [`store::is_public`]),
-//! `policy` who may do what to an article, `routes` the HTTP surface (public and editor).
+//! `store` holds every query (public ones through the one visibility rule, `db::visibility`),
+//! `policy` who may do what to an article, `routes` the HTTP surface (public, editor, revisions),
+//! `feed` the Atom feed and `preview` the signed preview links.
 
 pub mod feed;
 pub mod listing;

@@ -34,7 +34,7 @@ pub struct MaybeAuthUser(pub Option<AuthUser>);
 
 /// The caller a verified access token stands for: `None` once its session has ended (logout, a
 /// deactivation, a reused refresh token) or its account's password changed after it was issued.
-pub fn caller(conn: &mut DbConnection, id: i64, claims: &Claims) -> Result<Option<AuthUser>, ApiError> {
+pub fn authenticate(conn: &mut DbConnection, id: i64, claims: &Claims) -> Result<Option<AuthUser>, ApiError> {
     let account = Account::find(conn, id)?;
     let session_open = sessions::is_open(conn, id, &claims.sid)?;
     match account {

@@ -13,5 +13,5 @@ mod role;
 pub mod sessions;
 pub mod throttle;
 
-pub use self::caller::{AuthUser, MaybeAuthUser, caller};
+pub use self::caller::{AuthUser, MaybeAuthUser, authenticate};
 pub use self::role::Role;

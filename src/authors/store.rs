@@ -27,14 +27,6 @@ pub fn find_account(conn: &mut DbConnection, id: i64) -> Result<Option<Author>, 
     Ok(authors::table.find(id).select(Author::as_select()).first(conn).optional()?)
 }
 
-pub fn find_by_email(conn: &mut DbConnection, email: &str) -> Result<Option<Author>, ApiError> {
-    Ok(authors::table
-        .filter(authors::email.eq(email::normalize(email)))
-        .select(Author::as_select())
-        .first(conn)
-        .optional()?)
-}
-
 /// Creates an account that can log in (`masthead users add`).
 pub fn create_account(conn: &mut DbConnection, account: &NewAccount, params: &HashParams) -> Result<Author, ApiError> {
     let password_hash = hash_given_password(Some(&account.password), params)?;
@@ -387,9 +379,7 @@ pub fn list_all(conn: &mut DbConnection, page: PageRequest) -> Result<(Vec<Autho
 }
 
 fn unique_author_slug(conn: &mut DbConnection, base: &str) -> Result<String, ApiError> {
-    slugs::unique_slug(base, |candidate| {
-        Ok(diesel::select(diesel::dsl::exists(authors::table.filter(authors::slug.eq(candidate)))).get_result(conn)?)
-    })
+    slugs::unique_slug(base, |candidate| db::slug_taken!(conn, authors, candidate, None::<i64>))
 }
 
 /// Authors with at least one public article: accounts that never published stay private.

@@ -226,7 +226,7 @@ pub fn is_cacheable(path: &str) -> bool {
 pub struct PublicCache {
     pub cache: Arc<ResponseCache>,
     pub db: Db,
-    pub wait: Duration,
+    pub flight_timeout: Duration,
 }
 
 impl<S, B> Transform<S, ServiceRequest> for PublicCache
@@ -284,7 +284,7 @@ where
         // making it is held up by a busy database, and more makers would only add to that.
         Box::pin(async move {
             let flight = state.cache.flight(&key);
-            let Some(mut turn) = flight.turn(state.wait).await else {
+            let Some(mut turn) = flight.turn(state.flight_timeout).await else {
                 let busy = ApiError::Busy("the response to this request is still being made by another".into());
                 return Ok(req.error_response(busy).map_into_boxed_body());
             };

@@ -28,7 +28,7 @@ impl FromRequest for AuthUser {
                 .ok_or_else(|| ApiError::Unauthorized("the access token is invalid or expired".into()))?;
             state
                 .db
-                .run(move |conn| auth::caller(conn, id, &claims))
+                .run(move |conn| auth::authenticate(conn, id, &claims))
                 .await?
                 .ok_or_else(|| ApiError::Unauthorized("the access token is no longer valid".into()))
         })

@@ -16,6 +16,7 @@ backend_tests!(
     patch_changes_only_what_is_sent,
     roles_and_ownership_are_enforced,
     editor_list_shows_drafts_to_their_owners,
+    a_new_article_is_checked_slug_then_byline_then_tags,
 );
 
 async fn editor_flow_from_draft_to_deletion(backend: Backend) {
@@ -388,4 +389,27 @@ async fn editor_list_shows_drafts_to_their_owners(backend: Backend) {
     assert_eq!(titles(app.get_as(&author, "/api/v1/admin/articles?status=draft").await.json()), ["A draft"]);
     assert_eq!(titles(app.get_as(&editor, "/api/v1/admin/articles?status=published").await.json()), ["A published"]);
     app.get_as(&editor, "/api/v1/admin/articles?status=archived").await.assert_problem(400);
+}
+
+/// With several things wrong, a new article is refused for the first in a fixed order: a taken
+/// slug (409), then an unknown author on the byline (404), then a tag the caller may not create
+/// (422); and nothing of it is kept.
+async fn a_new_article_is_checked_slug_then_byline_then_tags(backend: Backend) {
+    let app = spawn(backend).await;
+    let contributor = app.user(Role::Contributor, "Connie").await;
+    app.draft(&contributor, json!({"title": "Taken", "slug": "taken", "body_markdown": ""})).await;
+    let create = |body| app.post_as(&contributor, "/api/v1/admin/articles", body);
+    let unknown_tag = json!(["never-made"]);
+    let with_a_stranger = json!([contributor.id, 999_999]);
+    create(
+        json!({"title": "A", "slug": "taken", "authors": with_a_stranger, "tags": unknown_tag, "body_markdown": ""}),
+    )
+    .await
+    .assert_problem(409);
+    create(json!({"title": "A", "authors": with_a_stranger, "tags": unknown_tag, "body_markdown": ""}))
+        .await
+        .assert_problem(404);
+    create(json!({"title": "A", "tags": unknown_tag, "body_markdown": ""})).await.assert_problem(422);
+    let mine = app.get_as(&contributor, "/api/v1/admin/articles").await;
+    assert_eq!(mine.json()["meta"]["total"], 1, "nothing of the refused articles was kept");
 }

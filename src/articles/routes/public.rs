@@ -7,7 +7,7 @@ use utoipa::{IntoParams, ToSchema};
 
 use crate::articles::listing::{ArticleListMeta, ArticleListQuery, ListRequest, Window, link_header};
 
-use crate::articles::store::{self};
+use crate::articles::store;
 use crate::articles::views::{ArticleSummary, PublicArticle};
 use crate::error::{ApiError, Problem};
 use crate::http::extract::QueryParams;

@@ -7,7 +7,7 @@ use super::editor::{article_response, guard, writer};
 
 use crate::articles::policy::{Action, authorize};
 use crate::articles::revisions;
-use crate::articles::store::{self};
+use crate::articles::store;
 use crate::articles::views::{AdminArticle, Revision, RevisionSummary};
 use crate::auth::{AuthUser, Role};
 use crate::error::{ApiError, Problem};

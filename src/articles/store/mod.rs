@@ -11,6 +11,6 @@ pub use editor::{AdminFilter, access, list_admin, load_admin, not_found};
 pub use input::{Prepared, prepare_new, prepare_update};
 pub use public::{ListPage, find_preview, find_public, list_public, related};
 pub use writes::{
-    ArticleContent, Publication, Writer, create, delete_permanently, insert_article, restore_revision, set_publication,
-    set_trashed, update,
+    ArticleContent, ArticleTags, Publication, Writer, create, delete_permanently, insert_article, restore_revision,
+    set_publication, set_trashed, update,
 };

@@ -1,5 +1,6 @@
-//! Public reads: the list (keyset or numbered pages), one article by slug, previews and related
-//! articles. Every query here goes through `db::visibility`.
+//! Public reads: the list (keyset or numbered pages), one article by slug, related articles, all
+//! through `db::visibility`; and previews, which show any article not in the trash to whoever
+//! holds a signed link.
 
 use std::collections::{HashMap, HashSet};
 

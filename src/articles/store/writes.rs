@@ -90,8 +90,14 @@ pub struct ArticleContent<'a> {
     pub created_at: NaiveDateTime,
     /// Authors' ids in byline order; each must be an author (404 otherwise).
     pub authors: &'a [i64],
-    /// Tags' ids, in order.
-    pub tag_ids: &'a [i64],
+    pub tags: ArticleTags<'a>,
+}
+
+/// An article's tags, in order: ids already resolved, or checked names resolved after the row and
+/// byline are written (created when `may_create`).
+pub enum ArticleTags<'a> {
+    Ids(&'a [i64]),
+    Names { names: &'a [(String, String)], may_create: bool },
 }
 
 /// Writes a new article's row, byline and tags, in the caller's transaction: the one place an
@@ -126,7 +132,11 @@ pub fn insert_article(conn: &mut DbConnection, article: &ArticleContent) -> Resu
     })?;
     let Some(id) = inserted else { return Ok(None) };
     set_bylines(conn, id, article.authors)?;
-    tag_store::set_for_article(conn, id, article.tag_ids)?;
+    let tag_ids = match article.tags {
+        ArticleTags::Ids(ids) => ids.to_vec(),
+        ArticleTags::Names { names, may_create } => tag_store::resolve(conn, names, may_create)?,
+    };
+    tag_store::set_for_article(conn, id, &tag_ids)?;
     Ok(Some(id))
 }
 
@@ -147,10 +157,7 @@ pub fn create(conn: &mut DbConnection, writer: Writer, prepared: Prepared) -> Re
             (text(&fields.excerpt), text(&fields.cover_image_url), text(&fields.cover_image_alt));
         let (seo_title, seo_description, canonical) =
             (text(&fields.seo_title), text(&fields.seo_description), text(&fields.canonical_url));
-        let tag_ids = match &fields.tags {
-            Some(tags) => tag_store::resolve(conn, tags, writer.may_create_tags)?,
-            None => Vec::new(),
-        };
+        let tag_names = fields.tags.clone().unwrap_or_default();
         let authors = fields.authors.clone().unwrap_or_else(|| vec![writer.author_id]);
         let mut attempts = 0;
         let id = loop {
@@ -180,7 +187,7 @@ pub fn create(conn: &mut DbConnection, writer: Writer, prepared: Prepared) -> Re
                 comments_enabled: fields.comments_enabled.unwrap_or(true),
                 created_at: now,
                 authors: &authors,
-                tag_ids: &tag_ids,
+                tags: ArticleTags::Names { names: &tag_names, may_create: writer.may_create_tags },
             };
             match insert_article(conn, &content)? {
                 Some(id) => break id,

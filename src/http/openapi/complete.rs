@@ -48,10 +48,12 @@ fn revalidation(operation: &mut utoipa::openapi::path::Operation) {
     }
 }
 
-/// Adds what every operation can answer but no handler states: 400 for a query parameter it does
-/// not take (see `unknown_parameters`), 408 when its request body is too slow and 429 when its
-/// client sends too many at once, 503 when the database is out of reach or busy (all but
-/// `/healthz`), and 500.
+/// Adds what operations share, so that no handler states it: 400 for a query parameter it does not
+/// take (see `unknown_parameters`); bearer security and 401 on editor and account routes; 412
+/// where `If-Match` is taken; 413, 415, 422, and 408 when the body is too slow and 429 when its
+/// client sends too many at once, where a body is read; 422 on paged lists; `If-None-Match`, 304,
+/// `ETag` and `Cache-Control` on cached public reads; 503 when the database is out of reach or
+/// busy (all but `/healthz`), and 500.
 pub fn complete(api: &mut utoipa::openapi::OpenApi) {
     use utoipa::openapi::{Ref, RefOr};
     for (path, item) in api.paths.paths.iter_mut() {

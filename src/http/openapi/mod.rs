@@ -46,8 +46,9 @@ struct ApiDoc;
 
 struct BearerAuth;
 
-// The error responses shared by many operations, defined once and referenced by each
-// (`(status = 401, response = Unauthorized)`); route-specific ones (403, 404, 409) stay inline.
+// The error responses shared by many operations, defined once; `complete` adds them where they
+// apply, and a handler names one only where it is particular (a 422 on a query it checks).
+// Route-specific ones (403, 404, 409) stay inline with what they mean there.
 
 /// Malformed JSON, an unknown field, or an unknown or malformed query parameter or header.
 #[derive(ToResponse)]
