@@ -13,6 +13,7 @@ pub mod articles;
 pub mod authors;
 pub mod comments;
 pub mod tags;
+pub mod tokens;
 
 pub mod http;
 

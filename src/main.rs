@@ -6,6 +6,7 @@ use std::process::ExitCode;
 
 use clap::{Parser, Subcommand};
 use masthead::auth::Role;
+use masthead::auth::scopes::Scope;
 use masthead::authors::model::NewAccount;
 use masthead::config::Config;
 use masthead::db::Db;
@@ -29,6 +30,11 @@ enum Command {
     Users {
         #[command(subcommand)]
         command: UsersCommand,
+    },
+    /// Manage integration tokens (for a CI pipeline, without an HTTP login).
+    Tokens {
+        #[command(subcommand)]
+        command: TokensCommand,
     },
     /// Print the OpenAPI document (JSON) on standard output.
     Openapi,
@@ -55,6 +61,35 @@ enum UsersCommand {
         #[arg(long, required = true)]
         password_stdin: bool,
     },
+}
+
+#[derive(Subcommand)]
+enum TokensCommand {
+    /// Make a token acting as an account, and print it: it is shown this once.
+    Add {
+        /// The e-mail of the account it acts as.
+        #[arg(long)]
+        owner: String,
+        #[arg(long)]
+        name: String,
+        /// A scope it carries (content:read, content:write, comments:moderate); repeat for more.
+        #[arg(long = "scope", required = true, value_parser = parse_scope)]
+        scopes: Vec<Scope>,
+        /// When it stops working (RFC 3339); never, without it.
+        #[arg(long)]
+        expires_at: Option<chrono::DateTime<chrono::Utc>>,
+    },
+    /// List unrevoked tokens (one account's with --owner), never the tokens themselves.
+    List {
+        #[arg(long)]
+        owner: Option<String>,
+    },
+    /// Revoke a token, by its id.
+    Revoke { id: i64 },
+}
+
+fn parse_scope(value: &str) -> Result<Scope, String> {
+    Scope::parse(value).ok_or_else(|| "must be one of content:read, content:write, comments:moderate".to_string())
 }
 
 fn parse_role(value: &str) -> Result<Role, String> {
@@ -90,6 +125,7 @@ fn main() -> ExitCode {
             add_user(&config, email, name, role)
         }
         Command::Demo { articles } => demo(&config, articles),
+        Command::Tokens { command } => tokens(config, command),
         Command::Openapi => unreachable!("handled above"),
     };
     match result {
@@ -177,5 +213,73 @@ fn add_user(config: &Config, email: String, name: String, role: Role) -> Result<
         author.id,
         author.slug
     );
+    Ok(())
+}
+
+/// `masthead tokens …`: the same store as the routes, with the same key (from the JWT secret, so
+/// the command needs the server's `MASTHEAD_JWT_SECRET`, or its secret file on loopback).
+fn tokens(mut config: Config, command: TokensCommand) -> Result<(), String> {
+    use masthead::auth::account::Account;
+    use masthead::auth::integration_tokens::{TokenKey, display_prefix, generate, scopes_from_text};
+    use masthead::tokens::store;
+    config.resolve_jwt_secret().map_err(|e| e.to_string())?;
+    let secret = config.jwt_secret.as_ref().ok_or("the JWT secret is not configured")?;
+    let db = Db::open(&config.database_url, masthead::settings::DbSettings::for_command_line())
+        .map_err(|e| e.to_string())?;
+    let mut conn = db.conn().map_err(|e| e.to_string())?;
+    let now = masthead::db::now();
+    let owner_id = |conn: &mut masthead::db::DbConnection, email: &str| -> Result<i64, String> {
+        match Account::find_by_email(conn, email).map_err(describe)? {
+            Some(account) if account.can_log_in() => Ok(account.id),
+            Some(_) => Err(format!("the account {email} cannot log in (deactivated, or a byline only)")),
+            None => Err(format!("no account has the e-mail {email}")),
+        }
+    };
+    match command {
+        TokensCommand::Add { owner, name, scopes, expires_at } => {
+            let owner_id = owner_id(&mut conn, &owner)?;
+            let (name, scopes, expires_at) = store::check(&name, &scopes, expires_at, now).map_err(describe)?;
+            let token = generate();
+            let new = store::NewToken {
+                owner_id,
+                name,
+                scopes,
+                expires_at,
+                token_hash: TokenKey::new(secret).hash(&token),
+                token_prefix: display_prefix(&token),
+            };
+            let row = store::create(&mut conn, new, now).map_err(describe)?;
+            eprintln!("made token {} ({}) for {owner}; it is shown this once:", row.id, row.name);
+            println!("{token}");
+        }
+        TokensCommand::List { owner } => {
+            let owner = owner.map(|email| owner_id(&mut conn, &email)).transpose()?;
+            let page = masthead::pagination::PageRequest::new(Some(1), Some(100)).map_err(describe)?;
+            let (rows, total) = store::list(&mut conn, owner, page).map_err(describe)?;
+            for row in rows {
+                let scopes: Vec<_> = scopes_from_text(&row.scopes).iter().map(|s| s.as_str()).collect();
+                let when = |t: Option<chrono::NaiveDateTime>| {
+                    t.map_or("-".to_string(), |t| format!("{}Z", t.format("%Y-%m-%dT%H:%M:%S")))
+                };
+                println!(
+                    "{}\towner {}\t{}\t{}\t{}\texpires {}\tlast used {}",
+                    row.id,
+                    row.owner_id,
+                    row.token_prefix,
+                    row.name,
+                    scopes.join(" "),
+                    when(row.expires_at),
+                    when(row.last_used_at)
+                );
+            }
+            if total > 100 {
+                println!("(the newest 100 of {total})");
+            }
+        }
+        TokensCommand::Revoke { id } => {
+            store::revoke(&mut conn, id, |_| true, now).map_err(describe)?;
+            println!("revoked token {id}");
+        }
+    }
     Ok(())
 }

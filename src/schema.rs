@@ -131,6 +131,21 @@ diesel::table! {
     }
 }
 
+diesel::table! {
+    integration_tokens (id) {
+        id -> BigInt,
+        owner_id -> BigInt,
+        name -> Text,
+        scopes -> Text,
+        token_hash -> Text,
+        token_prefix -> Text,
+        created_at -> Timestamp,
+        expires_at -> Nullable<Timestamp>,
+        last_used_at -> Nullable<Timestamp>,
+        revoked_at -> Nullable<Timestamp>,
+    }
+}
+
 diesel::joinable!(article_authors -> articles (article_id));
 diesel::joinable!(article_authors -> authors (author_id));
 diesel::joinable!(article_tags -> articles (article_id));
@@ -139,6 +154,7 @@ diesel::joinable!(article_revisions -> articles (article_id));
 diesel::joinable!(article_revisions -> authors (editor_id));
 diesel::joinable!(comments -> articles (article_id));
 diesel::joinable!(refresh_tokens -> authors (author_id));
+diesel::joinable!(integration_tokens -> authors (owner_id));
 
 diesel::allow_tables_to_appear_in_same_query!(
     authors,
@@ -150,4 +166,5 @@ diesel::allow_tables_to_appear_in_same_query!(
     comments,
     refresh_tokens,
     login_failures,
+    integration_tokens,
 );

@@ -16,7 +16,7 @@ use utoipa_swagger_ui::SwaggerUi;
 use crate::error::{self, ApiError};
 use crate::http::state::AppState;
 use crate::http::{cache, extract, head_requests, openapi, request_log, unknown_parameters};
-use crate::{accounts, articles, authors, comments, tags};
+use crate::{accounts, articles, authors, comments, tags, tokens};
 
 /// The route table: each resource registers its own routes, which also puts them in the OpenAPI
 /// document.
@@ -33,7 +33,8 @@ pub fn configure_routes(cfg: &mut ServiceConfig) {
                     .configure(articles::routes::editor)
                     .configure(comments::routes::editor)
                     .configure(tags::routes::editor)
-                    .configure(authors::routes::editor),
+                    .configure(authors::routes::editor)
+                    .configure(tokens::routes::editor),
             ),
     )
     .configure(health::configure);

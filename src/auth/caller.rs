@@ -3,6 +3,7 @@
 use super::account::Account;
 use super::jwt::Claims;
 use super::role::Role;
+use super::scopes::Scope;
 use super::sessions;
 use crate::db::DbConnection;
 use crate::error::ApiError;
@@ -14,9 +15,17 @@ use crate::error::ApiError;
 pub struct AuthUser {
     pub id: i64,
     pub role: Role,
+    /// `None` for a login (an access token); an integration token's scopes otherwise.
+    pub scopes: Option<Vec<Scope>>,
 }
 
 impl AuthUser {
+    /// Whether it may act within `scope`: a login may do all its role allows; a token only what
+    /// its scopes name too.
+    pub fn allows(&self, scope: Scope) -> bool {
+        self.scopes.as_ref().is_none_or(|scopes| scopes.contains(&scope))
+    }
+
     /// Refuses callers below `minimum` with a 403.
     pub fn require(&self, minimum: Role) -> Result<(), ApiError> {
         if self.role >= minimum {
@@ -39,7 +48,7 @@ pub fn authenticate(conn: &mut DbConnection, id: i64, claims: &Claims) -> Result
     let session_open = sessions::is_open(conn, id, &claims.sid)?;
     match account {
         Some(account) if session_open && account.can_log_in() && account.password_version() == claims.pwv => {
-            Ok(Some(AuthUser { id: account.id, role: account.role()? }))
+            Ok(Some(AuthUser { id: account.id, role: account.role()?, scopes: None }))
         }
         _ => Ok(None),
     }

@@ -6,10 +6,12 @@
 
 pub mod account;
 mod caller;
+pub mod integration_tokens;
 pub mod jwt;
 pub mod password;
 pub mod preview_tokens;
 mod role;
+pub mod scopes;
 pub mod sessions;
 pub mod throttle;
 

@@ -286,6 +286,7 @@ pub fn update_author(
             .get_result::<Author>(conn)?;
         if password_hash.is_some() || !stays_active {
             sessions::revoke_all(conn, id)?;
+            crate::auth::integration_tokens::revoke_all_of(conn, id)?;
         }
         Ok(updated)
     })

@@ -8,7 +8,8 @@ use actix_web::dev::Payload;
 use actix_web::http::header;
 use actix_web::{FromRequest, HttpRequest, web};
 
-use crate::auth::{self, AuthUser, MaybeAuthUser};
+use crate::auth::scopes::{TokenAccess, token_access};
+use crate::auth::{self, AuthUser, MaybeAuthUser, integration_tokens};
 use crate::error::ApiError;
 use crate::http::state::AppState;
 
@@ -19,9 +20,25 @@ impl FromRequest for AuthUser {
     fn from_request(req: &HttpRequest, _: &mut Payload) -> Self::Future {
         let state = req.app_data::<web::Data<AppState>>().cloned();
         let token = bearer_token(req);
+        let pattern = req.match_pattern().unwrap_or_else(|| req.path().to_string());
+        let access = token_access(req.method().as_str(), &pattern);
         Box::pin(async move {
             let state = state.ok_or_else(|| ApiError::Internal("application state is missing".into()))?;
             let token = token?;
+            if token.starts_with(integration_tokens::PREFIX) {
+                let hash = state.token_key.hash(&token);
+                let user = state.db.run(move |conn| integration_tokens::authenticate(conn, &hash)).await?.ok_or_else(
+                    || ApiError::Unauthorized("the integration token is unknown, revoked or expired".into()),
+                )?;
+                return match access {
+                    TokenAccess::Refused(why) => Err(ApiError::Forbidden(why.into())),
+                    TokenAccess::Needs(scope) if !user.allows(scope) => Err(ApiError::Forbidden(format!(
+                        "this integration token does not have the scope `{}`",
+                        scope.as_str()
+                    ))),
+                    TokenAccess::Needs(_) => Ok(user),
+                };
+            }
             let (id, claims) = state
                 .jwt
                 .verify(&token)

@@ -28,6 +28,8 @@ pub struct AppState {
     pub public_cache_control: actix_web::http::header::HeaderValue,
     /// The base of absolute links (`Config::public_base`): configured, never from a request.
     pub public_base: String,
+    /// The key of integration tokens' hashes (derived from the JWT secret).
+    pub token_key: crate::auth::integration_tokens::TokenKey,
     /// The bounds of request bodies, with their memory budget shared by every worker.
     pub body_limits: BodyLimits,
 }
@@ -36,6 +38,7 @@ impl AppState {
     /// Builds the state from a configuration whose JWT secret is resolved.
     pub fn new(config: Config, db: Db) -> Result<Self, String> {
         let secret = config.jwt_secret.clone().ok_or("the JWT secret is not configured")?;
+        let token_key = crate::auth::integration_tokens::TokenKey::new(&secret);
         let jwt = JwtKeys::new(&secret, config.access_ttl, db.clock().clone());
         let previews = crate::auth::preview_tokens::PreviewSigner::new(&secret, db.clock().clone());
         let dummy_password_hash =
@@ -64,6 +67,7 @@ impl AppState {
             public_cache_control,
             public_base,
             body_limits,
+            token_key,
         })
     }
 }

@@ -3,9 +3,14 @@
 use std::io::Write;
 use std::process::{Command, Output, Stdio};
 
-use crate::harness::{Backend, TestDb, spawn_on};
+use crate::harness::{Backend, TestDb, User, spawn_node_with, spawn_on};
 
-backend_tests!(users_add_creates_an_account_that_can_log_in, migrate_is_idempotent, demo_fills_a_site);
+backend_tests!(
+    users_add_creates_an_account_that_can_log_in,
+    migrate_is_idempotent,
+    demo_fills_a_site,
+    tokens_are_made_listed_and_revoked_from_the_command_line,
+);
 
 fn masthead(db: &TestDb, args: &[&str], stdin: &str) -> Output {
     let mut child = Command::new(env!("CARGO_BIN_EXE_masthead"))
@@ -113,4 +118,55 @@ async fn demo_fills_a_site(backend: Backend) {
     assert_eq!(rare["meta"]["total"], 1);
     let login = app.login("ada.lovelace@demo.masthead", "demo-password-0").await;
     login.assert_status(200);
+}
+
+/// `masthead tokens add|list|revoke`, with the server's JWT secret (the tokens' hash key comes
+/// from it): a token made on the command line works on the API, and is revoked from it.
+async fn tokens_are_made_listed_and_revoked_from_the_command_line(backend: Backend) {
+    let db = TestDb::create(backend);
+    let secret = "cli-test-secret-cli-test-secret-cli-test-42";
+    let run = |args: &[&str], stdin: &str| {
+        let mut child = Command::new(env!("CARGO_BIN_EXE_masthead"))
+            .args(args)
+            .env("DATABASE_URL", db.env_value())
+            .env("MASTHEAD_LOG", "warn")
+            .env("MASTHEAD_JWT_SECRET", secret)
+            .stdin(Stdio::piped())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .expect("the masthead binary runs");
+        child.stdin.take().unwrap().write_all(stdin.as_bytes()).unwrap();
+        child.wait_with_output().unwrap()
+    };
+    let add = ["users", "add", "--email", "ci@example.com", "--name", "CI", "--role", "editor", "--password-stdin"];
+    assert!(run(&add, "correct horse battery\n").status.success());
+    let made =
+        run(&["tokens", "add", "--owner", "ci@example.com", "--name", "pipeline", "--scope", "content:read"], "");
+    assert!(made.status.success(), "{}", String::from_utf8_lossy(&made.stderr));
+    let token = String::from_utf8_lossy(&made.stdout).trim().to_string();
+    assert!(token.starts_with("mh_") && token.len() == 67, "{token}");
+    let unknown =
+        run(&["tokens", "add", "--owner", "nobody@example.com", "--name", "x", "--scope", "content:read"], "");
+    assert!(!unknown.status.success() && String::from_utf8_lossy(&unknown.stderr).contains("no account"));
+
+    let app = spawn_node_with(db.url.clone(), |config| {
+        config.jwt_secret = Some(masthead::config::Secret::new(secret.to_string()));
+    })
+    .await;
+    let machine = User {
+        id: 0,
+        email: String::new(),
+        password: String::new(),
+        token: token.clone(),
+        refresh_token: String::new(),
+    };
+    app.get_as(&machine, "/api/v1/admin/articles").await.assert_status(200);
+
+    let listed = run(&["tokens", "list"], "");
+    let listed = String::from_utf8_lossy(&listed.stdout).to_string();
+    assert!(listed.contains("pipeline") && listed.contains(&token[..11]) && !listed.contains(&token), "{listed}");
+    let id = listed.split('\t').next().unwrap().to_string();
+    assert!(run(&["tokens", "revoke", &id], "").status.success());
+    app.get_as(&machine, "/api/v1/admin/articles").await.assert_problem(401);
 }

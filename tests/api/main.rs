@@ -52,3 +52,4 @@ mod resilience;
 mod roles;
 mod search;
 mod tcp_proxy;
+mod tokens;

@@ -31,13 +31,24 @@ fn every_operation_is_documented_for_code_generators() {
                 || ["/api/v1/auth/me", "/api/v1/auth/password"].contains(&path.as_str());
             // Posting a comment takes a token optionally: staff comments are marked as such.
             let takes_token = method == "post" && path == "/api/v1/articles/{slug}/comments";
+            // The scope an integration token needs, where one may call the route at all.
+            let scope = match (path.split('/').nth(4), method.as_str()) {
+                (Some("articles" | "tags"), "get") => Some("content:read"),
+                (Some("articles"), "post") if path.ends_with("/preview") => Some("content:read"),
+                (Some("articles" | "tags"), _) => Some("content:write"),
+                (Some("comments"), _) if path.starts_with("/api/v1/admin/") => Some("comments:moderate"),
+                _ => None,
+            };
             let expected = match (needs_token, takes_token) {
-                (true, _) => json!([{"bearer": []}]),
+                (true, _) => json!([{"bearer": scope.into_iter().collect::<Vec<_>>()}]),
                 (false, true) => json!([{}, {"bearer": []}]),
                 (false, false) => json!([]),
             };
             let security = operation.get("security").cloned().unwrap_or(Value::Null);
-            assert_eq!(security, expected, "{method} {path}: bearer security on exactly the routes that take it");
+            assert_eq!(
+                security, expected,
+                "{method} {path}: bearer security (and tokens' scopes) on exactly the routes that take it"
+            );
             let responses = operation["responses"].as_object().unwrap();
             if needs_token {
                 assert!(responses.contains_key("401"), "{method} {path} does not document 401");

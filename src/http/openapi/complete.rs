@@ -3,6 +3,7 @@
 
 use utoipa::openapi::security::SecurityRequirement;
 
+use crate::auth::scopes::{TokenAccess, token_access};
 use crate::http::cache;
 
 /// Routes that need a bearer token: the editor routes, and the caller's own account (all of
@@ -62,15 +63,25 @@ pub fn complete(api: &mut utoipa::openapi::OpenApi) {
         {
             revalidation(get);
         }
-        let operations = [&mut item.get, &mut item.post, &mut item.put, &mut item.patch, &mut item.delete];
-        for operation in operations.into_iter().flatten() {
+        let operations = [
+            ("GET", &mut item.get),
+            ("POST", &mut item.post),
+            ("PUT", &mut item.put),
+            ("PATCH", &mut item.patch),
+            ("DELETE", &mut item.delete),
+        ];
+        for (method, operation) in operations {
+            let Some(operation) = operation else { continue };
             let responses = &mut operation.responses.responses;
             let shared = |name: &str| RefOr::Ref(Ref::from_response_name(name));
             responses.entry("400".into()).or_insert_with(|| shared("BadRequest"));
             if needs_bearer(path) {
-                operation
-                    .security
-                    .get_or_insert_with(|| vec![SecurityRequirement::new("bearer", Vec::<String>::new())]);
+                // The scope an integration token needs here, as the caller extractor enforces it.
+                let scopes = match token_access(method, path) {
+                    TokenAccess::Needs(scope) => vec![scope.as_str()],
+                    TokenAccess::Refused(_) => Vec::new(),
+                };
+                operation.security.get_or_insert_with(|| vec![SecurityRequirement::new("bearer", scopes)]);
             }
             let takes_bearer =
                 operation.security.iter().flatten().any(|requirement| *requirement != SecurityRequirement::default());

@@ -19,8 +19,9 @@ use crate::error::{FieldError, Problem};
         title = "Masthead",
         description = "A headless CMS served as a JSON API. Public content routes need no credentials \
 and show published content only; editor routes (`/api/v1/admin/...`) and account routes need \
-`Authorization: Bearer <access token>` from `POST /api/v1/auth/login`. Every error is \
-`application/problem+json` (RFC 9457).",
+`Authorization: Bearer <access token>` from `POST /api/v1/auth/login`. Most editor routes also take \
+an integration token (`mh_...`, from `POST /api/v1/admin/tokens`) that has the scope their bearer \
+requirement names. Every error is `application/problem+json` (RFC 9457).",
         license(name = "MIT", identifier = "MIT"),
     ),
     servers((url = "/", description = "The server that serves this document")),
@@ -38,6 +39,7 @@ and show published content only; editor routes (`/api/v1/admin/...`) and account
         (name = "Articles", description = "Writing, publishing and deleting articles (editor routes)."),
         (name = "Tags", description = "Managing tags (editor routes)."),
         (name = "Authors", description = "Managing authors and accounts (editor routes)."),
+        (name = "Tokens", description = "Integration tokens: long-lived, scoped credentials for machines (editor routes, logged in)."),
         (name = "Comments", description = "Reader comments: posting and reading threads (public), moderating them (editor routes)."),
         (name = "Operations", description = "Liveness and readiness probes."),
     )
@@ -113,8 +115,10 @@ impl Modify for BearerAuth {
             SecurityScheme::Http(
                 HttpBuilder::new()
                     .scheme(HttpAuthScheme::Bearer)
-                    .bearer_format("JWT")
-                    .description(Some("An access token from `POST /api/v1/auth/login`."))
+                    .description(Some(
+                        "An access token (a JWT) from `POST /api/v1/auth/login`, or on the editor routes that \
+name a scope an integration token (`mh_...`) that has it.",
+                    ))
                     .build(),
             ),
         );
