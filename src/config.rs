@@ -236,7 +236,7 @@ impl Config {
     }
 
     /// Beside the SQLite database, or in the working directory when the database is PostgreSQL.
-    fn dev_secret_path(&self) -> PathBuf {
+    pub fn dev_secret_path(&self) -> PathBuf {
         match &self.database_url {
             DatabaseUrl::Sqlite(path) => {
                 let mut name = Path::new(path).as_os_str().to_owned();

@@ -218,12 +218,24 @@ fn add_user(config: &Config, email: String, name: String, role: Role) -> Result<
 
 /// `masthead tokens …`: the same store as the routes, with the same key (from the JWT secret, so
 /// the command needs the server's `MASTHEAD_JWT_SECRET`, or its secret file on loopback).
+/// The server's JWT secret, which the tokens' hash key comes from: `MASTHEAD_JWT_SECRET`, or on
+/// loopback the development secret file the server made. Never a new one: a token hashed under a
+/// key the server does not have would be printed, and never work.
+fn server_secret(config: &mut Config) -> Result<masthead::config::Secret, String> {
+    if config.jwt_secret.is_none() && !config.dev_secret_path().exists() {
+        return Err(
+            "set MASTHEAD_JWT_SECRET to the server's secret: integration tokens are hashed under a key made from it"
+                .into(),
+        );
+    }
+    config.resolve_jwt_secret().map_err(|e| e.to_string())?;
+    config.jwt_secret.clone().ok_or_else(|| "the JWT secret is not configured".to_string())
+}
+
 fn tokens(mut config: Config, command: TokensCommand) -> Result<(), String> {
     use masthead::auth::account::Account;
     use masthead::auth::integration_tokens::{TokenKey, display_prefix, generate, scopes_from_text};
     use masthead::tokens::store;
-    config.resolve_jwt_secret().map_err(|e| e.to_string())?;
-    let secret = config.jwt_secret.as_ref().ok_or("the JWT secret is not configured")?;
     let db = Db::open(&config.database_url, masthead::settings::DbSettings::for_command_line())
         .map_err(|e| e.to_string())?;
     let mut conn = db.conn().map_err(|e| e.to_string())?;
@@ -237,6 +249,7 @@ fn tokens(mut config: Config, command: TokensCommand) -> Result<(), String> {
     };
     match command {
         TokensCommand::Add { owner, name, scopes, expires_at } => {
+            let secret = server_secret(&mut config)?;
             let owner_id = owner_id(&mut conn, &owner)?;
             let (name, scopes, expires_at) = store::check(&name, &scopes, expires_at, now).map_err(describe)?;
             let token = generate();
@@ -245,7 +258,7 @@ fn tokens(mut config: Config, command: TokensCommand) -> Result<(), String> {
                 name,
                 scopes,
                 expires_at,
-                token_hash: TokenKey::new(secret).hash(&token),
+                token_hash: TokenKey::new(&secret).hash(&token),
                 token_prefix: display_prefix(&token),
             };
             let row = store::create(&mut conn, new, now).map_err(describe)?;
@@ -273,7 +286,7 @@ fn tokens(mut config: Config, command: TokensCommand) -> Result<(), String> {
                 );
             }
             if total > 100 {
-                println!("(the newest 100 of {total})");
+                eprintln!("(the newest 100 of {total})");
             }
         }
         TokensCommand::Revoke { id } => {

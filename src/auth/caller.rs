@@ -1,4 +1,5 @@
-//! Who is calling: the account behind an access token, checked against its session and its row.
+//! Who is calling: the account behind an access token (checked against its session and its row)
+//! or behind an integration token (see `integration_tokens`, limited by its scopes).
 
 use super::account::Account;
 use super::jwt::Claims;
@@ -8,9 +9,10 @@ use super::sessions;
 use crate::db::DbConnection;
 use crate::error::ApiError;
 
-/// An authenticated caller. Extracting it checks the bearer token, its session *and* the account
-/// row, so a token whose session ended (logout, a deactivation, a reused refresh token) or whose
-/// account's password changed after it was issued is refused at once.
+/// An authenticated caller. Extracting it checks the bearer token, its session (or, for an
+/// integration token, its row) *and* the account row, so a token whose session ended (logout, a
+/// deactivation, a reused refresh token), whose integration token was revoked, or whose account's
+/// password changed after it was issued is refused at once.
 #[derive(Clone, Debug)]
 pub struct AuthUser {
     pub id: i64,

@@ -52,6 +52,14 @@ pub fn generate() -> String {
     format!("{PREFIX}{}", crate::random::hex_token(32))
 }
 
+/// Whether `token` is shaped as [`generate`] makes them: anything else is refused before any
+/// database work.
+pub fn well_formed(token: &str) -> bool {
+    token
+        .strip_prefix(PREFIX)
+        .is_some_and(|rest| rest.len() == 64 && rest.bytes().all(|b| b.is_ascii_digit() || (b'a'..=b'f').contains(&b)))
+}
+
 /// The part of a token that lists show to tell tokens apart: the prefix and 8 characters.
 pub fn display_prefix(token: &str) -> String {
     token.chars().take(PREFIX.len() + 8).collect()
@@ -96,11 +104,20 @@ pub fn authenticate(conn: &mut DbConnection, hash: &str) -> Result<Option<AuthUs
     let Some(owner) = Account::find(conn, credential.owner_id)?.filter(Account::can_log_in) else {
         return Ok(None);
     };
-    if credential.last_used_at.is_none_or(|at| at <= now - Duration::seconds(TOUCH_EVERY_SECONDS)) {
-        // Bookkeeping, not content: no write transaction, nothing announced to caches.
-        diesel::update(integration_tokens::table.find(credential.id))
-            .set(integration_tokens::last_used_at.eq(now))
-            .execute(conn)?;
+    let stale = now - Duration::seconds(TOUCH_EVERY_SECONDS);
+    if credential.last_used_at.is_none_or(|at| at <= stale) {
+        // Bookkeeping, not content: no write transaction, nothing announced to caches; and best
+        // effort, so that a database refusing writes (a full disk) does not refuse the read.
+        let touched = diesel::update(
+            integration_tokens::table
+                .find(credential.id)
+                .filter(integration_tokens::last_used_at.is_null().or(integration_tokens::last_used_at.le(stale))),
+        )
+        .set(integration_tokens::last_used_at.eq(now))
+        .execute(conn);
+        if let Err(error) = touched {
+            tracing::warn!(token_id = credential.id, %error, "could not note when an integration token was used");
+        }
     }
     Ok(Some(AuthUser { id: owner.id, role: owner.role()?, scopes: Some(scopes_from_text(&credential.scopes)) }))
 }

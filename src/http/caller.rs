@@ -1,5 +1,6 @@
 //! The caller as handlers take it: an [`AuthUser`] argument checks the bearer token, its session
-//! and its account before the handler runs (see `auth`).
+//! and its account before the handler runs (see `auth`); for an integration token, also the scope
+//! the route needs (`auth::scopes`).
 
 use std::future::Future;
 use std::pin::Pin;
@@ -20,16 +21,28 @@ impl FromRequest for AuthUser {
     fn from_request(req: &HttpRequest, _: &mut Payload) -> Self::Future {
         let state = req.app_data::<web::Data<AppState>>().cloned();
         let token = bearer_token(req);
-        let pattern = req.match_pattern().unwrap_or_else(|| req.path().to_string());
-        let access = token_access(req.method().as_str(), &pattern);
+        // What the route asks of an integration token (only they need it).
+        let access = match &token {
+            Ok(token) if token.starts_with(integration_tokens::PREFIX) => {
+                let pattern = req.match_pattern().unwrap_or_else(|| req.path().to_string());
+                Some(token_access(req.method().as_str(), &pattern))
+            }
+            _ => None,
+        };
         Box::pin(async move {
             let state = state.ok_or_else(|| ApiError::Internal("application state is missing".into()))?;
             let token = token?;
-            if token.starts_with(integration_tokens::PREFIX) {
+            if let Some(access) = access {
+                let invalid = || ApiError::Unauthorized("the integration token is unknown, revoked or expired".into());
+                if !integration_tokens::well_formed(&token) {
+                    return Err(invalid());
+                }
                 let hash = state.token_key.hash(&token);
-                let user = state.db.run(move |conn| integration_tokens::authenticate(conn, &hash)).await?.ok_or_else(
-                    || ApiError::Unauthorized("the integration token is unknown, revoked or expired".into()),
-                )?;
+                let user = state
+                    .db
+                    .run(move |conn| integration_tokens::authenticate(conn, &hash))
+                    .await?
+                    .ok_or_else(invalid)?;
                 return match access {
                     TokenAccess::Refused(why) => Err(ApiError::Forbidden(why.into())),
                     TokenAccess::Needs(scope) if !user.allows(scope) => Err(ApiError::Forbidden(format!(

@@ -68,8 +68,8 @@ fn request_id(req: &ServiceRequest) -> String {
 }
 
 /// The path as logged: a route with a secret in its path (a preview link's token) shows the route
-/// instead, and any segment shaped like a signed token (three dot-separated base64url parts) is
-/// replaced, on unknown paths too.
+/// instead, and any segment shaped like a signed token (three dot-separated base64url parts) or an
+/// integration token (`mh_…`) is replaced, on unknown paths too.
 fn loggable_path(req: &ServiceRequest) -> String {
     if let Some(route) = req.match_pattern().filter(|route| route.contains("{token}")) {
         return route;
@@ -85,6 +85,11 @@ fn loggable_path(req: &ServiceRequest) -> String {
 }
 
 fn looks_like_a_token(segment: &str) -> bool {
+    segment.starts_with(crate::auth::integration_tokens::PREFIX) && segment.len() > 30
+        || looks_like_a_signed_token(segment)
+}
+
+fn looks_like_a_signed_token(segment: &str) -> bool {
     segment.len() > 30
         && segment.split('.').count() == 3
         && segment.bytes().all(|b| b.is_ascii_alphanumeric() || matches!(b, b'-' | b'_' | b'.' | b'%'))

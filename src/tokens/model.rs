@@ -66,7 +66,7 @@ pub struct TokenView {
     #[serde(serialize_with = "utc_opt")]
     #[schema(value_type = Option<String>, format = DateTime)]
     pub expires_at: Option<NaiveDateTime>,
-    /// About when it was last used (kept to the minute).
+    /// When it was last used, give or take a minute.
     #[serde(serialize_with = "utc_opt")]
     #[schema(value_type = Option<String>, format = DateTime)]
     pub last_used_at: Option<NaiveDateTime>,
@@ -87,8 +87,9 @@ impl From<TokenRow> for TokenView {
     }
 }
 
-/// A token just made: the only time the token itself is shown. Store it now.
-#[derive(Debug, Serialize, ToSchema)]
+/// A token just made: the only time the token itself is shown. Store it now. (No `Debug`: the
+/// token must not reach a log through one.)
+#[derive(Serialize, ToSchema)]
 pub struct CreatedToken {
     #[serde(flatten)]
     pub view: TokenView,

@@ -52,6 +52,7 @@ fn may_see(user: &AuthUser) -> impl Fn(i64) -> bool + Send + 'static {
         (status = 201, description = "The token was made; store `token` now", body = Item<CreatedToken>,
             headers(("Location" = String, description = "The token's editor URL"))),
         (status = 403, description = "An integration token cannot make tokens", body = Problem, content_type = "application/problem+json"),
+        (status = 409, description = "The account holds 50 unrevoked, unexpired tokens already", body = Problem, content_type = "application/problem+json"),
     )
 )]
 #[post("/tokens")]

@@ -26,18 +26,20 @@ pub struct NewToken {
 /// Checks a token's name, scopes and expiry (`now` by the app's clock); the name comes back
 /// trimmed and the scopes sorted, once each.
 pub fn check(
-    name: &str,
+    raw_name: &str,
     scopes: &[Scope],
     expires_at: Option<chrono::DateTime<chrono::Utc>>,
     now: NaiveDateTime,
 ) -> Result<(String, Vec<Scope>, Option<NaiveDateTime>), ApiError> {
-    let name = name.trim().to_string();
+    let name = raw_name.trim().to_string();
     let mut scopes = scopes.to_vec();
     scopes.sort();
     scopes.dedup();
     let stored = crate::db::STORED_TIMES;
     Validator::new()
+        .untrimmed_max("name", Some(raw_name), MAX_NAME_CHARS)
         .chars("name", &name, 1, MAX_NAME_CHARS)
+        .check(!name.chars().any(char::is_control), "name", "must not contain control characters")
         .check(!scopes.is_empty(), "scopes", "must name at least one scope")
         .check(expires_at.is_none_or(crate::db::storable), "expires_at", format!("must be from {stored}"))
         .check(expires_at.is_none_or(|at| at.naive_utc() > now), "expires_at", "must be in the future")
@@ -45,22 +47,22 @@ pub fn check(
     Ok((name, scopes, expires_at.map(|at| crate::db::truncate(at.naive_utc()))))
 }
 
-/// Stores a new token; refuses an account's token beyond [`MAX_TOKENS_PER_ACCOUNT`] (422).
+/// Stores a new token; refuses an account's token beyond [`MAX_TOKENS_PER_ACCOUNT`] unrevoked,
+/// unexpired ones (409).
 pub fn create(conn: &mut DbConnection, token: NewToken, now: NaiveDateTime) -> Result<TokenRow, ApiError> {
     bookkeeping_transaction(conn, |conn| {
         crate::db::lock_key(conn, &format!("integration_tokens.owner:{}", token.owner_id))?;
         let held: i64 = integration_tokens::table
             .filter(integration_tokens::owner_id.eq(token.owner_id))
             .filter(integration_tokens::revoked_at.is_null())
+            .filter(integration_tokens::expires_at.is_null().or(integration_tokens::expires_at.gt(now)))
             .select(count_star())
             .first(conn)?;
-        Validator::new()
-            .check(
-                held < MAX_TOKENS_PER_ACCOUNT,
-                "name",
-                format!("an account holds at most {MAX_TOKENS_PER_ACCOUNT} tokens; revoke one first"),
-            )
-            .finish()?;
+        if held >= MAX_TOKENS_PER_ACCOUNT {
+            return Err(ApiError::Conflict(format!(
+                "an account holds at most {MAX_TOKENS_PER_ACCOUNT} unrevoked, unexpired tokens; revoke one first"
+            )));
+        }
         let id: i64 = diesel::insert_into(integration_tokens::table)
             .values((
                 integration_tokens::owner_id.eq(token.owner_id),
@@ -123,5 +125,5 @@ pub fn revoke(
 }
 
 fn not_found() -> ApiError {
-    ApiError::NotFound("no token of yours has this id".into())
+    ApiError::NotFound("no unrevoked token you may see has this id".into())
 }

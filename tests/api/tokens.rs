@@ -6,7 +6,7 @@ use diesel::prelude::*;
 use masthead::auth::Role;
 use serde_json::{Value, json};
 
-use crate::harness::{Backend, User, spawn};
+use crate::harness::{Backend, User, spawn, spawn_node_with};
 
 backend_tests!(
     tokens_are_shown_once_stored_as_hashes_and_revoked_at_once,
@@ -64,8 +64,28 @@ async fn tokens_are_shown_once_stored_as_hashes_and_revoked_at_once(backend: Bac
     // It works, and says when it was used.
     let machine = with_token(&editor, &json!(token));
     app.get_as(&machine, "/api/v1/admin/articles").await.assert_status(200);
-    let used = app.get_as(&editor, &format!("/api/v1/admin/tokens/{id}")).await.json();
-    assert!(used["data"]["last_used_at"].is_string(), "{used}");
+    let last_used = || async {
+        app.get_as(&editor, &format!("/api/v1/admin/tokens/{id}")).await.json()["data"]["last_used_at"].clone()
+    };
+    let first = last_used().await;
+    assert!(first.is_string(), "{first}");
+    // Noted at most about once a minute.
+    app.advance(chrono::Duration::seconds(30));
+    app.get_as(&machine, "/api/v1/admin/articles").await.assert_status(200);
+    assert_eq!(last_used().await, first);
+    app.advance(chrono::Duration::seconds(31));
+    app.get_as(&machine, "/api/v1/admin/articles").await.assert_status(200);
+    assert_ne!(last_used().await, first);
+
+    // The hash is keyed by the server's secret: another secret finds nothing.
+    let url = app.state.config.database_url.clone();
+    let other = spawn_node_with(url, |config| {
+        config.jwt_secret = Some(masthead::config::Secret::new("another-secret-another-secret-another-42"));
+    })
+    .await;
+    other.get_as(&machine, "/api/v1/admin/articles").await.assert_problem(401);
+    // Malformed ones are refused like unknown ones.
+    app.get_as(&with_token(&editor, &json!("mh_short")), "/api/v1/admin/articles").await.assert_problem(401);
 
     // Revoked: refused at once.
     app.delete_as(&editor, &format!("/api/v1/admin/tokens/{id}")).await.assert_status(204);
@@ -116,6 +136,14 @@ async fn a_token_acts_as_its_owner_within_its_scopes(backend: Backend) {
     .await
     .assert_problem(403);
     app.get_as(&machine, "/api/v1/admin/authors").await.assert_problem(403);
+    // Nor do tokens post staff comments on the public routes.
+    app.post_as(
+        &machine,
+        "/api/v1/articles/by-a-machine/comments",
+        json!({"author_name": "M", "author_email": "m@example.com", "body": "Hi"}),
+    )
+    .await
+    .assert_problem(403);
 
     // The owner's role counts as it is now: demoted to contributor, the token cannot publish.
     app.patch_as(&admin, &format!("/api/v1/admin/authors/{}", author.id), json!({"role": "contributor"}))
@@ -180,8 +208,11 @@ async fn token_inputs_and_visibility_are_checked(backend: Backend) {
     let contributor = app.user(Role::Contributor, "Connie").await;
     let author = app.user(Role::Author, "Arthur").await;
     let past = (app.now() - chrono::Duration::minutes(1)).to_rfc3339();
+    let long_name = format!(" {} ", "n".repeat(100));
     for (body, field) in [
         (json!({"name": "", "scopes": ["content:read"]}), "name"),
+        (json!({"name": long_name, "scopes": ["content:read"]}), "name"),
+        (json!({"name": "a\tb", "scopes": ["content:read"]}), "name"),
         (json!({"name": "x", "scopes": []}), "scopes"),
         (json!({"name": "x", "scopes": ["content:read"], "expires_at": past}), "expires_at"),
     ] {

@@ -50,7 +50,8 @@ fn revalidation(operation: &mut utoipa::openapi::path::Operation) {
 }
 
 /// Adds what operations share, so that no handler states it: 400 for a query parameter it does not
-/// take (see `unknown_parameters`); bearer security and 401 on editor and account routes; 412
+/// take (see `unknown_parameters`); bearer security (with the scope an integration token needs),
+/// 401 and 403 on editor and account routes; 412
 /// where `If-Match` is taken; 413, 415, 422, and 408 when the body is too slow and 429 when its
 /// client sends too many at once, where a body is read; 422 on paged lists; `If-None-Match`, 304,
 /// `ETag` and `Cache-Control` on cached public reads; 503 when the database is out of reach or
@@ -87,6 +88,7 @@ pub fn complete(api: &mut utoipa::openapi::OpenApi) {
                 operation.security.iter().flatten().any(|requirement| *requirement != SecurityRequirement::default());
             if takes_bearer {
                 responses.entry("401".into()).or_insert_with(|| shared("Unauthorized"));
+                responses.entry("403".into()).or_insert_with(|| shared("Forbidden"));
             }
             if operation.parameters.iter().flatten().any(|p| matches!(p, RefOr::T(p) if p.name == "If-Match")) {
                 responses.entry("412".into()).or_insert_with(|| shared("PreconditionFailed"));

@@ -29,7 +29,7 @@ requirement names. Every error is `application/problem+json` (RFC 9457).",
     components(
         schemas(Problem, FieldError),
         responses(
-            BadRequest, Unauthorized, PreconditionFailed, PayloadTooLarge, UnsupportedMediaType, ValidationFailed,
+            BadRequest, Unauthorized, Forbidden, PreconditionFailed, PayloadTooLarge, UnsupportedMediaType, ValidationFailed,
             TooManyRequests, RequestTimeout, Unavailable, InternalError
         )
     ),
@@ -61,6 +61,12 @@ pub struct BadRequest(#[allow(dead_code)] Problem);
 #[derive(ToResponse)]
 #[response(content_type = "application/problem+json")]
 pub struct Unauthorized(#[allow(dead_code)] Problem);
+
+/// The caller may not do this: their role does not allow it, or (an integration token) it lacks
+/// the scope the operation's bearer requirement names, or tokens may not call it at all.
+#[derive(ToResponse)]
+#[response(content_type = "application/problem+json")]
+pub struct Forbidden(#[allow(dead_code)] Problem);
 
 /// `If-Match` is stale: someone saved in between. The problem's `current_version` says what it is
 /// now; re-read, merge, and retry with the new ETag.
