@@ -44,8 +44,9 @@ pub enum TokenAccess {
 }
 
 /// What a route (its `pattern` as the router matched it, e.g. `/api/v1/admin/articles/{id}`)
-/// asks of an integration token called with `method`. Anything not named here is refused, so a
-/// new route is closed to tokens until it is given a scope.
+/// asks of an integration token called with `method`. A resource not named here is refused, so a
+/// new resource is closed to tokens until it is given a scope; a new route of a named one takes
+/// that resource's scope (its reads `content:read`).
 pub fn token_access(method: &str, pattern: &str) -> TokenAccess {
     let Some(rest) = pattern.strip_prefix("/api/v1/admin/") else {
         return TokenAccess::Refused(
