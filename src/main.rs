@@ -72,8 +72,9 @@ enum TokensCommand {
         owner: String,
         #[arg(long)]
         name: String,
-        /// A scope it carries (content:read, content:write, comments:moderate); repeat for more.
-        #[arg(long = "scope", required = true, value_parser = parse_scope)]
+        /// The scopes it carries (content:read, content:write, comments:moderate): `--scope a b`
+        /// or `--scope a --scope b`.
+        #[arg(long = "scope", required = true, num_args = 1.., value_parser = parse_scope)]
         scopes: Vec<Scope>,
         /// When it stops working (RFC 3339); never, without it.
         #[arg(long)]

@@ -6,6 +6,7 @@ use diesel::dsl::count_star;
 use diesel::prelude::*;
 
 use super::model::{MAX_NAME_CHARS, MAX_TOKENS_PER_ACCOUNT, TokenRow};
+use crate::auth::account::Account;
 use crate::auth::integration_tokens::scopes_to_text;
 use crate::auth::scopes::Scope;
 use crate::db::{DbConnection, bookkeeping_transaction};
@@ -52,6 +53,11 @@ pub fn check(
 pub fn create(conn: &mut DbConnection, token: NewToken, now: NaiveDateTime) -> Result<TokenRow, ApiError> {
     bookkeeping_transaction(conn, |conn| {
         crate::db::lock_key(conn, &format!("integration_tokens.owner:{}", token.owner_id))?;
+        // Read again here: a deactivation committed since the caller was checked revoked the
+        // owner's tokens already, and must not miss this one.
+        if !Account::find(conn, token.owner_id)?.is_some_and(|owner| owner.can_log_in()) {
+            return Err(ApiError::Unauthorized("the account can no longer log in".into()));
+        }
         let held: i64 = integration_tokens::table
             .filter(integration_tokens::owner_id.eq(token.owner_id))
             .filter(integration_tokens::revoked_at.is_null())

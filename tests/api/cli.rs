@@ -141,8 +141,20 @@ async fn tokens_are_made_listed_and_revoked_from_the_command_line(backend: Backe
     };
     let add = ["users", "add", "--email", "ci@example.com", "--name", "CI", "--role", "editor", "--password-stdin"];
     assert!(run(&add, "correct horse battery\n").status.success());
-    let made =
-        run(&["tokens", "add", "--owner", "ci@example.com", "--name", "pipeline", "--scope", "content:read"], "");
+    let made = run(
+        &[
+            "tokens",
+            "add",
+            "--owner",
+            "ci@example.com",
+            "--name",
+            "pipeline",
+            "--scope",
+            "content:read",
+            "comments:moderate",
+        ],
+        "",
+    );
     assert!(made.status.success(), "{}", String::from_utf8_lossy(&made.stderr));
     let token = String::from_utf8_lossy(&made.stdout).trim().to_string();
     assert!(token.starts_with("mh_") && token.len() == 67, "{token}");
@@ -162,6 +174,7 @@ async fn tokens_are_made_listed_and_revoked_from_the_command_line(backend: Backe
         refresh_token: String::new(),
     };
     app.get_as(&machine, "/api/v1/admin/articles").await.assert_status(200);
+    app.get_as(&machine, "/api/v1/admin/comments").await.assert_status(200);
 
     let listed = run(&["tokens", "list"], "");
     let listed = String::from_utf8_lossy(&listed.stdout).to_string();
