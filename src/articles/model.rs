@@ -261,10 +261,7 @@ impl PublishRequest {
     /// The publication time asked for, as stored; a 422 outside the times stored on both backends.
     pub fn publication_time(&self) -> Result<Option<NaiveDateTime>, crate::error::ApiError> {
         let Some(at) = self.published_at else { return Ok(None) };
-        let stored = crate::db::STORED_TIMES;
-        crate::error::Validator::new()
-            .check(crate::db::storable(at), "published_at", format!("must be from {stored}"))
-            .finish()?;
+        crate::db::check_storable(&mut crate::error::Validator::new(), "published_at", Some(at)).finish()?;
         Ok(Some(crate::db::truncate(at.naive_utc())))
     }
 }

@@ -22,7 +22,7 @@ use diesel_migrations::{EmbeddedMigrations, MigrationHarness, embed_migrations};
 use tokio::sync::{OwnedSemaphorePermit, Semaphore};
 
 use crate::clock::Clock;
-use crate::error::ApiError;
+use crate::error::{ApiError, Validator};
 use crate::settings::{DatabaseUrl, DbSettings};
 pub use pool::ConnectionManager;
 pub use transactions::{
@@ -358,6 +358,11 @@ pub const STORED_TIMES: &str = "0001-01-01T00:00:00Z to 9999-12-31T23:59:59.9999
 /// Whether `time` is within [`STORED_TIMES`] (then it can be written).
 pub fn storable(time: DateTime<Utc>) -> bool {
     (1..=9999).contains(&time.year())
+}
+
+/// Refuses (422, naming `field`) a time sent to be stored that lies outside [`STORED_TIMES`].
+pub fn check_storable<'v>(v: &'v mut Validator, field: &str, time: Option<DateTime<Utc>>) -> &'v mut Validator {
+    v.check(time.is_none_or(storable), field, format!("must be from {STORED_TIMES}"))
 }
 
 /// `time` brought within [`STORED_TIMES`], for comparisons: every stored time lies inside, so a

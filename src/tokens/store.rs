@@ -36,13 +36,12 @@ pub fn check(
     let mut scopes = scopes.to_vec();
     scopes.sort();
     scopes.dedup();
-    let stored = crate::db::STORED_TIMES;
-    Validator::new()
-        .untrimmed_max("name", Some(raw_name), MAX_NAME_CHARS)
+    let mut v = Validator::new();
+    v.untrimmed_max("name", Some(raw_name), MAX_NAME_CHARS)
         .chars("name", &name, 1, MAX_NAME_CHARS)
         .check(!name.chars().any(char::is_control), "name", "must not contain control characters")
-        .check(!scopes.is_empty(), "scopes", "must name at least one scope")
-        .check(expires_at.is_none_or(crate::db::storable), "expires_at", format!("must be from {stored}"))
+        .check(!scopes.is_empty(), "scopes", "must name at least one scope");
+    crate::db::check_storable(&mut v, "expires_at", expires_at)
         .check(expires_at.is_none_or(|at| at.naive_utc() > now), "expires_at", "must be in the future")
         .finish()?;
     Ok((name, scopes, expires_at.map(|at| crate::db::truncate(at.naive_utc()))))

@@ -177,8 +177,7 @@ pub async fn admin_get_article(
     ),
     request_body = UpdateArticle,
     responses(
-        (status = 200, description = "The updated article", body = Item<AdminArticle>,
-            headers(("ETag" = String, description = "Its new version"))),
+        (status = 200, description = "The updated article", body = Item<AdminArticle>),
         (status = 403, description = "The caller's role may not change this article", body = Problem, content_type = "application/problem+json"),
         (status = 404, description = "No article has this id, or an id in `authors` is not an author", body = Problem, content_type = "application/problem+json"),
         (status = 409, description = "The slug is taken, two tag names would share a slug, or the article is in the trash", body = Problem, content_type = "application/problem+json"),
@@ -265,8 +264,7 @@ pub async fn admin_delete_article(
         IfMatchHeader,
     ),
     responses(
-        (status = 200, description = "The restored article", body = Item<AdminArticle>,
-            headers(("ETag" = String, description = "Its new version"))),
+        (status = 200, description = "The restored article", body = Item<AdminArticle>),
         (status = 403, description = "The caller's role may not restore this article", body = Problem, content_type = "application/problem+json"),
         (status = 404, description = "No article has this id", body = Problem, content_type = "application/problem+json"),
     )
@@ -302,8 +300,7 @@ pub async fn admin_restore_article(
     ),
     request_body(content = Option<PublishRequest>, description = "Optional: when to publish", example = json!({"published_at": "2030-01-01T08:00:00Z"})),
     responses(
-        (status = 200, description = "The published (or scheduled) article", body = Item<AdminArticle>,
-            headers(("ETag" = String, description = "Its new version"))),
+        (status = 200, description = "The published (or scheduled) article", body = Item<AdminArticle>),
         (status = 403, description = "Contributors cannot publish", body = Problem, content_type = "application/problem+json"),
         (status = 404, description = "No article has this id", body = Problem, content_type = "application/problem+json"),
         (status = 409, description = "The article is in the trash", body = Problem, content_type = "application/problem+json"),
@@ -330,8 +327,7 @@ pub async fn admin_publish_article(
         IfMatchHeader,
     ),
     responses(
-        (status = 200, description = "The article, now a draft", body = Item<AdminArticle>,
-            headers(("ETag" = String, description = "Its new version"))),
+        (status = 200, description = "The article, now a draft", body = Item<AdminArticle>),
         (status = 403, description = "Contributors cannot unpublish", body = Problem, content_type = "application/problem+json"),
         (status = 404, description = "No article has this id", body = Problem, content_type = "application/problem+json"),
         (status = 409, description = "The article is in the trash", body = Problem, content_type = "application/problem+json"),

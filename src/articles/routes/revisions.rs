@@ -85,8 +85,7 @@ pub async fn admin_get_revision(
         IfMatchHeader,
     ),
     responses(
-        (status = 200, description = "The article with the revision's content", body = Item<AdminArticle>,
-            headers(("ETag" = String, description = "Its new version"))),
+        (status = 200, description = "The article with the revision's content", body = Item<AdminArticle>),
         (status = 403, description = "The caller's role may not change this article", body = Problem, content_type = "application/problem+json"),
         (status = 404, description = "No such article or revision", body = Problem, content_type = "application/problem+json"),
         (status = 409, description = "The article is in the trash", body = Problem, content_type = "application/problem+json"),

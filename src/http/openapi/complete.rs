@@ -18,11 +18,8 @@ fn needs_bearer(path: &str) -> bool {
 /// `Cache-Control` on its 200. A single resource adds `If-Modified-Since` and `Last-Modified`
 /// itself, after which `If-None-Match` goes.
 fn revalidation(operation: &mut utoipa::openapi::path::Operation) {
-    use utoipa::openapi::header::HeaderBuilder;
     use utoipa::openapi::path::{ParameterBuilder, ParameterIn};
-    use utoipa::openapi::schema::{ObjectBuilder, Type};
     use utoipa::openapi::{RefOr, Required, ResponseBuilder};
-    let string = || ObjectBuilder::new().schema_type(Type::String).build();
     let parameters = operation.parameters.get_or_insert_with(Vec::new);
     let at = parameters
         .iter()
@@ -33,25 +30,32 @@ fn revalidation(operation: &mut utoipa::openapi::path::Operation) {
         .parameter_in(ParameterIn::Header)
         .description(Some("An ETag from an earlier response: 304 when it still matches"))
         .required(Required::False)
-        .schema(Some(string()));
+        .schema(Some(string_schema()));
     parameters.insert(at, RefOr::T(if_none_match.build()));
     let responses = &mut operation.responses.responses;
     let not_modified = ResponseBuilder::new().description("Not modified: the cached copy is current (no body)");
     responses.entry("304".into()).or_insert_with(|| RefOr::T(not_modified.build()));
     if let Some(RefOr::T(ok)) = responses.get_mut("200") {
-        let header = |description: &str| {
-            RefOr::T(HeaderBuilder::new().schema(Some(string())).description(Some(description)).build())
-        };
-        ok.headers.entry("ETag".into()).or_insert_with(|| header("Strong validator of this response"));
+        ok.headers.entry("ETag".into()).or_insert_with(|| string_header("Strong validator of this response"));
         ok.headers
             .entry("Cache-Control".into())
-            .or_insert_with(|| header("public, max-age=…, stale-while-revalidate=…"));
+            .or_insert_with(|| string_header("public, max-age=…, stale-while-revalidate=…"));
     }
+}
+
+fn string_schema() -> utoipa::openapi::Object {
+    utoipa::openapi::schema::ObjectBuilder::new().schema_type(utoipa::openapi::schema::Type::String).build()
+}
+
+/// A response header holding a string.
+fn string_header(description: &str) -> utoipa::openapi::RefOr<utoipa::openapi::header::Header> {
+    let header = utoipa::openapi::header::HeaderBuilder::new().schema(Some(string_schema()));
+    utoipa::openapi::RefOr::T(header.description(Some(description)).build())
 }
 
 /// Adds what operations share, so that no handler states it: 400 for a query parameter it does not
 /// take (see `unknown_parameters`); bearer security (with the scope an integration token needs),
-/// 401 and 403 on editor and account routes; 412
+/// 401 and 403 on editor and account routes; 412, and the next `ETag` on its 200,
 /// where `If-Match` is taken; 413, 415, 422, and 408 when the body is too slow and 429 when its
 /// client sends too many at once, where a body is read; 422 on paged lists; `If-None-Match`, 304,
 /// `ETag` and `Cache-Control` on cached public reads; 503 when the database is out of reach or
@@ -92,6 +96,10 @@ pub fn complete(api: &mut utoipa::openapi::OpenApi) {
             }
             if operation.parameters.iter().flatten().any(|p| matches!(p, RefOr::T(p) if p.name == "If-Match")) {
                 responses.entry("412".into()).or_insert_with(|| shared("PreconditionFailed"));
+                // A write that checks the version answers with the next one (for the next If-Match).
+                if let Some(RefOr::T(ok)) = responses.get_mut("200") {
+                    ok.headers.entry("ETag".into()).or_insert_with(|| string_header("Its new version"));
+                }
             }
             // Paged lists check their page bounds (and filters) like bodies are checked.
             if operation.parameters.iter().flatten().any(|p| matches!(p, RefOr::T(p) if p.name == "page")) {
