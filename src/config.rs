@@ -9,7 +9,9 @@ use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
-use crate::settings::{CachePolicy, CommentSettings, DatabaseUrl, DbSettings, HashParams, LoginLimits};
+use crate::settings::{
+    CachePolicy, CommentSettings, DatabaseUrl, DbSettings, HashParams, LoginLimits, WebhookSettings,
+};
 
 /// The shortest JWT secret accepted: HS256 is only as strong as its key.
 pub const MIN_JWT_SECRET_BYTES: usize = 32;
@@ -54,6 +56,8 @@ pub struct Config {
     pub cors_origins: Vec<String>,
     /// Moderation and abuse rules of reader comments.
     pub comments: CommentSettings,
+    /// Webhook delivery: retries, polling, the SSRF opt-in.
+    pub webhooks: WebhookSettings,
 }
 
 /// A string that never prints, so that secrets cannot leak through `Debug` into logs.
@@ -144,6 +148,13 @@ impl Config {
                 blocked_words: parse_words(&var_or("MASTHEAD_COMMENTS_BLOCKED_WORDS", "")),
                 max_links: parse_var("MASTHEAD_COMMENTS_MAX_LINKS", 2, 0..=100)? as usize,
             },
+            webhooks: WebhookSettings {
+                allow_private: parse_bool("MASTHEAD_WEBHOOK_ALLOW_PRIVATE", false)?,
+                retry_base: Duration::from_millis(parse_var("MASTHEAD_WEBHOOK_RETRY_BASE_MS", 30_000, 10..=3_600_000)?),
+                poll_interval: Duration::from_millis(parse_var("MASTHEAD_WEBHOOK_POLL_MS", 1000, 10..=60_000)?),
+                concurrency: parse_var("MASTHEAD_WEBHOOK_CONCURRENCY", 16, 1..=256)? as usize,
+                disable_after: parse_var("MASTHEAD_WEBHOOK_DISABLE_AFTER", 5, 1..=1000)? as i32,
+            },
         })
     }
 
@@ -180,6 +191,14 @@ impl Config {
                 per_minute: 5,
                 blocked_words: vec!["casino".into()],
                 max_links: 2,
+            },
+            // Receivers are on loopback; retries and polling fast enough for a test's deadline.
+            webhooks: WebhookSettings {
+                allow_private: true,
+                retry_base: Duration::from_millis(50),
+                poll_interval: Duration::from_millis(50),
+                concurrency: 4,
+                disable_after: 5,
             },
         }
     }

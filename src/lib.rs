@@ -14,6 +14,7 @@ pub mod authors;
 pub mod comments;
 pub mod tags;
 pub mod tokens;
+pub mod webhooks;
 
 pub mod http;
 
@@ -29,6 +30,7 @@ pub mod error;
 pub mod markdown;
 pub mod optional_fields;
 pub mod os;
+pub mod outbound;
 pub mod pagination;
 pub mod random;
 pub mod settings;

@@ -122,6 +122,24 @@ pub struct CommentSettings {
     pub max_links: usize,
 }
 
+/// How webhooks are delivered (`MASTHEAD_WEBHOOK_*`).
+#[derive(Clone, Copy, Debug)]
+pub struct WebhookSettings {
+    /// Deliver to receivers inside the server's own networks (loopback, private ranges): for
+    /// in-cluster receivers and tests. Off by default: see `outbound`.
+    pub allow_private: bool,
+    /// The first retry's delay; later ones grow from it (×4, ×20, ×120, ×720, ×2880: about 30 s,
+    /// 2 min, 10 min, 1 h, 6 h and 24 h with the default of 30 s).
+    pub retry_base: std::time::Duration,
+    /// How often a dispatcher looks for due deliveries when nothing woke it (other nodes' events,
+    /// retries coming due, scheduled publications).
+    pub poll_interval: std::time::Duration,
+    /// Deliveries in flight at once per node.
+    pub concurrency: usize,
+    /// A webhook whose deliveries failed for good this many times in a row is disabled.
+    pub disable_after: i32,
+}
+
 /// How long shared caches (CDNs, browsers) may keep public responses.
 #[derive(Clone, Copy, Debug)]
 pub struct CachePolicy {

@@ -1,6 +1,7 @@
 //! The application: the route table, the middleware around it, and the OpenAPI document it makes.
 //! Nothing imports this module but the command line (and the tests, which drive exactly this app).
 
+pub mod background;
 pub mod demo;
 pub mod health;
 pub mod server;
@@ -16,7 +17,7 @@ use utoipa_swagger_ui::SwaggerUi;
 use crate::error::{self, ApiError};
 use crate::http::state::AppState;
 use crate::http::{cache, extract, head_requests, openapi, request_log, unknown_parameters};
-use crate::{accounts, articles, authors, comments, tags, tokens};
+use crate::{accounts, articles, authors, comments, tags, tokens, webhooks};
 
 /// The route table: each resource registers its own routes, which also puts them in the OpenAPI
 /// document.
@@ -34,7 +35,8 @@ pub fn configure_routes(cfg: &mut ServiceConfig) {
                     .configure(comments::routes::editor)
                     .configure(tags::routes::editor)
                     .configure(authors::routes::editor)
-                    .configure(tokens::routes::editor),
+                    .configure(tokens::routes::editor)
+                    .configure(webhooks::routes::editor),
             ),
     )
     .configure(health::configure);

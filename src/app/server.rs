@@ -27,6 +27,7 @@ pub async fn serve(mut config: Config) -> Result<(), String> {
     // Health probes, readiness and other nodes' writes; started once the response cache listens,
     // or it would miss the watcher's first news and stay off.
     state.db.watch();
+    super::background::spawn(&state)?;
     let (server, _) = http_server(state, addr, ServerShape { workers, max_connections: connections, signals: true })?;
     tracing::info!(%addr, max_connections = connections, "Masthead is listening; API docs at http://{addr}/docs/");
     server.await.map_err(|e| format!("server error: {e}"))

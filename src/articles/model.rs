@@ -134,6 +134,7 @@ pub struct NewArticle<'a> {
     pub comments_enabled: bool,
     pub word_count: i32,
     pub version: i32,
+    pub publication_announced: bool,
     pub created_at: NaiveDateTime,
     pub updated_at: NaiveDateTime,
 }

@@ -17,16 +17,21 @@ pub enum Scope {
     /// The comment moderation queue.
     #[serde(rename = "comments:moderate")]
     CommentsModerate,
+    /// Webhooks: subscribing, rotating secrets, deliveries (the owner must be an editor or admin).
+    #[serde(rename = "webhooks:manage")]
+    WebhooksManage,
 }
 
 impl Scope {
-    pub const ALL: [Scope; 3] = [Scope::ContentRead, Scope::ContentWrite, Scope::CommentsModerate];
+    pub const ALL: [Scope; 4] =
+        [Scope::ContentRead, Scope::ContentWrite, Scope::CommentsModerate, Scope::WebhooksManage];
 
     pub fn as_str(self) -> &'static str {
         match self {
             Self::ContentRead => "content:read",
             Self::ContentWrite => "content:write",
             Self::CommentsModerate => "comments:moderate",
+            Self::WebhooksManage => "webhooks:manage",
         }
     }
 
@@ -60,6 +65,7 @@ pub fn token_access(method: &str, pattern: &str) -> TokenAccess {
         "articles" | "tags" if reads => TokenAccess::Needs(Scope::ContentRead),
         "articles" | "tags" => TokenAccess::Needs(Scope::ContentWrite),
         "comments" => TokenAccess::Needs(Scope::CommentsModerate),
+        "webhooks" => TokenAccess::Needs(Scope::WebhooksManage),
         "tokens" => TokenAccess::Refused("integration tokens cannot manage tokens; log in"),
         _ => TokenAccess::Refused("integration tokens cannot manage accounts; log in"),
     }
@@ -77,6 +83,7 @@ mod tests {
         assert_eq!(token_access("POST", "/api/v1/admin/articles/{id}/publish"), Needs(Scope::ContentWrite));
         assert_eq!(token_access("PATCH", "/api/v1/admin/tags/{id}"), Needs(Scope::ContentWrite));
         assert_eq!(token_access("GET", "/api/v1/admin/comments"), Needs(Scope::CommentsModerate));
+        assert_eq!(token_access("GET", "/api/v1/admin/webhooks/{id}/deliveries"), Needs(Scope::WebhooksManage));
         assert!(matches!(token_access("POST", "/api/v1/admin/tokens"), Refused(_)));
         assert!(matches!(token_access("GET", "/api/v1/admin/authors"), Refused(_)));
         assert!(matches!(token_access("GET", "/api/v1/auth/me"), Refused(_)));

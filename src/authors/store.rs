@@ -267,6 +267,7 @@ pub fn update_author(
         if was_admin && (new_role != Some(Role::Admin) || !stays_active) && active_admins(conn)? <= 1 {
             return Err(ApiError::Conflict("this is the last active admin; make another admin first".into()));
         }
+        let before = super::announcements::before_edit(conn, id, find_public)?;
         let now = db::now();
         let changes = AuthorChanges {
             name,
@@ -288,6 +289,7 @@ pub fn update_author(
             sessions::revoke_all(conn, id)?;
             crate::auth::integration_tokens::revoke_all_of(conn, id)?;
         }
+        super::announcements::after_edit(conn, id, before, find_public)?;
         Ok(updated)
     })
 }

@@ -7,6 +7,7 @@
 //! small function next to the feature.
 
 mod budget;
+pub mod outbox;
 mod pool;
 mod transactions;
 pub mod visibility;
@@ -75,6 +76,8 @@ pub struct Db {
     watched: Arc<watch::Watched>,
     /// The time of this node's requests (see `clock`).
     clock: Clock,
+    /// Woken when this node commits webhook events, so that its dispatcher sends them at once.
+    outbox_signal: Arc<tokio::sync::Notify>,
 }
 
 /// Why the database could not be opened at start-up.
@@ -105,6 +108,7 @@ impl Db {
             expensive_slots: Arc::new(Semaphore::new((pool_size / 4).max(1))),
             watched: Arc::new(watch::Watched::new()),
             clock: Clock::default(),
+            outbox_signal: Arc::new(tokio::sync::Notify::new()),
         };
         db.migrate()?;
         Ok(db)
@@ -129,6 +133,11 @@ impl Db {
     /// Now, by this node's clock, as stored.
     pub fn now(&self) -> NaiveDateTime {
         truncate(self.clock.now().naive_utc())
+    }
+
+    /// What wakes the webhook dispatcher: notified after each commit that recorded events.
+    pub fn outbox_signal(&self) -> Arc<tokio::sync::Notify> {
+        self.outbox_signal.clone()
     }
 
     /// Starts watching the database (health, and other nodes' writes; see `watch`). Serving needs
@@ -252,6 +261,9 @@ impl Db {
         let commits = transactions::take_commits();
         if commits.public {
             self.watched.changed();
+        }
+        if commits.events {
+            self.outbox_signal.notify_one();
         }
         match &result {
             Err(ApiError::StorageFull(_)) => self.watched.storage_full(true),

@@ -26,8 +26,10 @@ pub const CHANGES_CHANNEL: &str = "masthead_cache";
 thread_local! {
     /// Whether the transaction open on this thread changes public content.
     static PUBLIC_CHANGE: Cell<bool> = const { Cell::new(false) };
+    /// Whether the transaction open on this thread recorded webhook events (see `outbox`).
+    static EVENTS: Cell<bool> = const { Cell::new(false) };
     /// What committed on this thread since [`take_commits`] was last called.
-    static COMMITS: Cell<Commits> = const { Cell::new(Commits { any: false, public: false }) };
+    static COMMITS: Cell<Commits> = const { Cell::new(Commits { any: false, public: false, events: false }) };
 }
 
 /// What the transactions of one unit of work (a request's `Db::run`) committed.
@@ -37,6 +39,8 @@ pub struct Commits {
     pub any: bool,
     /// Something the public may see changed.
     pub public: bool,
+    /// Webhook events were recorded: the dispatcher has work.
+    pub events: bool,
 }
 
 /// Forgets what committed on this thread so far and returns it.
@@ -65,6 +69,11 @@ pub fn bookkeeping_transaction<T>(
     transaction(conn, false, work)
 }
 
+/// Says that the open transaction recorded webhook events (`outbox::record`).
+pub(super) fn mark_events() {
+    EVENTS.set(true);
+}
+
 /// Says that the open transaction changes public content after all.
 pub fn mark_public_change() {
     PUBLIC_CHANGE.set(true);
@@ -80,16 +89,19 @@ fn transaction<T>(
         DbConnection::Postgres(inner) => AnsiTransactionManager::begin_transaction(inner)?,
     }
     PUBLIC_CHANGE.set(public);
+    EVENTS.set(false);
     let committed = work(conn).and_then(|value| {
         let public = PUBLIC_CHANGE.get();
         if public {
             announce(conn)?;
         }
         <DbConnection as Connection>::TransactionManager::commit_transaction(conn)?;
-        COMMITS.set(Commits { any: true, public: public || COMMITS.get().public });
+        let before = COMMITS.get();
+        COMMITS.set(Commits { any: true, public: public || before.public, events: EVENTS.get() || before.events });
         Ok(value)
     });
     PUBLIC_CHANGE.set(false);
+    EVENTS.set(false);
     if committed.is_err() {
         // A failed rollback leaves the connection marked broken; the pool then discards it.
         let _ = <DbConnection as Connection>::TransactionManager::rollback_transaction(conn);

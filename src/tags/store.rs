@@ -6,10 +6,12 @@ use std::collections::HashMap;
 use chrono::NaiveDateTime;
 use diesel::dsl::count_star;
 use diesel::prelude::*;
+use serde_json::json;
 
 use super::model::{
     CreateTag, MAX_TAG_DESCRIPTION_CHARS, MAX_TAG_NAME_CHARS, NewTag, PublicTag, Tag, TagWithCount, UpdateTag,
 };
+use crate::db::outbox::{self, EventType};
 use crate::db::visibility::is_public;
 use crate::db::{self, DbConnection, write_transaction};
 use crate::error::{ApiError, Validator};
@@ -79,7 +81,10 @@ pub fn resolve(conn: &mut DbConnection, tags_in: &[(String, String)], may_create
         })?;
         // Created by a concurrent writer in the meantime: use theirs.
         let id = match created {
-            Some(id) => id,
+            Some(id) => {
+                announce(conn, EventType::TagCreated, id, None)?;
+                id
+            }
             None => tags::table.filter(tags::slug.eq(slug)).select(tags::id).first(conn)?,
         };
         ids.push(id);
@@ -217,10 +222,12 @@ pub fn create(conn: &mut DbConnection, input: CreateTag) -> Result<Tag, ApiError
             return Err(ApiError::Conflict(format!("a tag with the slug `{slug}` already exists")));
         }
         let now = db::now();
-        Ok(diesel::insert_into(tags::table)
+        let tag: Tag = diesel::insert_into(tags::table)
             .values(&NewTag { slug: &slug, name, description, created_at: now, updated_at: now })
             .returning(tags::all_columns)
-            .get_result(conn)?)
+            .get_result(conn)?;
+        announce(conn, EventType::TagCreated, tag.id, None)?;
+        Ok(tag)
     })
 }
 
@@ -243,7 +250,7 @@ pub fn update(conn: &mut DbConnection, id: i64, input: UpdateTag) -> Result<Tag,
         {
             return Err(ApiError::Conflict(format!("a tag with the slug `{slug}` already exists")));
         }
-        Ok(diesel::update(tags::table.find(id))
+        let tag: Tag = diesel::update(tags::table.find(id))
             .set((
                 tags::name.eq(name.unwrap_or(&current.name)),
                 tags::slug.eq(input.slug.as_deref().unwrap_or(&current.slug)),
@@ -251,13 +258,28 @@ pub fn update(conn: &mut DbConnection, id: i64, input: UpdateTag) -> Result<Tag,
                 tags::updated_at.eq(db::now()),
             ))
             .returning(tags::all_columns)
-            .get_result(conn)?)
+            .get_result(conn)?;
+        let mut previous = serde_json::Map::new();
+        for (field, old, new) in [
+            ("name", json!(current.name), json!(tag.name)),
+            ("slug", json!(current.slug), json!(tag.slug)),
+            ("description", json!(current.description), json!(tag.description)),
+        ] {
+            if old != new {
+                previous.insert(field.into(), old);
+            }
+        }
+        if !previous.is_empty() {
+            announce(conn, EventType::TagUpdated, id, Some(previous))?;
+        }
+        Ok(tag)
     })
 }
 
 /// Deletes a tag; articles lose it, nothing else changes.
 pub fn delete(conn: &mut DbConnection, id: i64) -> Result<(), ApiError> {
     let deleted = write_transaction(conn, |conn| {
+        announce(conn, EventType::TagDeleted, id, None)?;
         diesel::delete(article_tags::table.filter(article_tags::tag_id.eq(id))).execute(conn)?;
         Ok(diesel::delete(tags::table.find(id)).execute(conn)?)
     })?;
@@ -271,4 +293,27 @@ pub fn find(conn: &mut DbConnection, id: i64) -> Result<Tag, ApiError> {
 
 fn not_found() -> ApiError {
     ApiError::NotFound("no tag has this id".into())
+}
+
+/// Tells webhooks about a tag, in the write's transaction: the tag (id and slug only once it is
+/// being deleted) and, on updates, the fields' `previous` values.
+fn announce(
+    conn: &mut DbConnection,
+    event: EventType,
+    id: i64,
+    previous: Option<serde_json::Map<String, serde_json::Value>>,
+) -> Result<(), ApiError> {
+    outbox::announce(conn, event, |conn| {
+        let Some(tag) = tags::table.find(id).select(Tag::as_select()).first(conn).optional()? else {
+            return Ok(json!(null));
+        };
+        let view = match event {
+            EventType::TagDeleted => json!({"id": tag.id, "slug": tag.slug}),
+            _ => json!(tag),
+        };
+        Ok(match previous {
+            Some(previous) => json!({"tag": view, "previous": previous}),
+            None => json!({"tag": view}),
+        })
+    })
 }

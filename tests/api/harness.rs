@@ -325,6 +325,12 @@ where
         self.state.db.clock().advance(by);
     }
 
+    /// Starts the node's background work (scheduled publications, webhook deliveries), as
+    /// `serve` does.
+    pub fn dispatch(&self) {
+        masthead::app::background::spawn(&self.state).expect("the background work starts");
+    }
+
     /// The same application and database, served by `actix_web::HttpServer` on a free port.
     pub fn listen(&self) -> Listener {
         let shape = masthead::app::server::ServerShape { workers: 1, max_connections: 1000, signals: false };

@@ -37,6 +37,7 @@ fn every_operation_is_documented_for_code_generators() {
                 (Some("articles"), "post") if path.ends_with("/preview") => Some("content:read"),
                 (Some("articles" | "tags"), _) => Some("content:write"),
                 (Some("comments"), _) if path.starts_with("/api/v1/admin/") => Some("comments:moderate"),
+                (Some("webhooks"), _) => Some("webhooks:manage"),
                 _ => None,
             };
             let expected = match (needs_token, takes_token) {

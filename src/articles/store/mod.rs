@@ -1,6 +1,7 @@
 //! Article queries and writes, one file per job: `public` reads (through `db::visibility`),
 //! `editor` reads, `input` checks and rendering, `writes`; `joins` holds what they share.
 
+pub mod announcements;
 mod editor;
 mod input;
 mod joins;

@@ -4,6 +4,7 @@
 use chrono::NaiveDateTime;
 use diesel::prelude::*;
 
+use super::announcements;
 use super::editor::{access, in_trash, not_found};
 use super::input::{Fields, Prepared};
 use crate::articles::model::NewArticle;
@@ -124,6 +125,8 @@ pub fn insert_article(conn: &mut DbConnection, article: &ArticleContent) -> Resu
         comments_enabled: article.comments_enabled,
         word_count: article.rendered.word_count,
         version: 1,
+        // A publication already reached is announced by the write (or by nobody: the demo).
+        publication_announced: article.published_at.is_some_and(|at| at <= article.created_at),
         created_at: article.created_at,
         updated_at: article.created_at,
     };
@@ -238,9 +241,10 @@ pub fn update(
         if prepared.is_empty() {
             return Ok(());
         }
+        let before = announcements::before_edit(conn, id)?;
         apply(conn, id, writer, &prepared.fields, prepared.rendered.as_ref())?;
         revisions::record(conn, id, writer.author_id, None)?;
-        Ok(())
+        announcements::after_edit(conn, id, before)
     })
 }
 
@@ -308,9 +312,11 @@ pub fn set_publication(
     guard: impl FnOnce(&ArticleAccess) -> Result<(), ApiError>,
 ) -> Result<(), ApiError> {
     write_transaction(conn, |conn| {
-        guarded(conn, id, false, guard)?;
+        let access = guarded(conn, id, false, guard)?;
         let now = db::now();
         let current: Option<NaiveDateTime> = articles::table.find(id).select(articles::published_at).first(conn)?;
+        let was_published = access.status == STATUS_PUBLISHED;
+        let was_public = was_published && current.is_some_and(|at| at <= now);
         let (status, published_at) = match publication {
             Publication::Publish(Some(at)) => (STATUS_PUBLISHED, Some(at)),
             Publication::Publish(None) => (STATUS_PUBLISHED, Some(current.filter(|at| *at <= now).unwrap_or(now))),
@@ -324,7 +330,7 @@ pub fn set_publication(
                 articles::version.eq(articles::version + 1),
             ))
             .execute(conn)?;
-        Ok(())
+        announcements::after_publication(conn, id, was_public, was_published)
     })
 }
 
@@ -348,7 +354,7 @@ pub fn set_trashed(
                 articles::version.eq(articles::version + 1),
             ))
             .execute(conn)?;
-        Ok(())
+        announcements::after_trash(conn, id, trashed)
     })
 }
 
@@ -360,6 +366,7 @@ pub fn delete_permanently(
 ) -> Result<(), ApiError> {
     write_transaction(conn, |conn| {
         guarded(conn, id, true, guard)?;
+        announcements::before_delete(conn, id)?;
         diesel::delete(articles::table.find(id)).execute(conn)?;
         Ok(())
     })
@@ -390,9 +397,10 @@ pub fn restore_revision(
         };
         let rendered = render(&snapshot.body_markdown);
         let fields = Fields { body_markdown: Some(snapshot.body_markdown), ..fields };
+        let before = announcements::before_edit(conn, id)?;
         // Tags deleted since then come back: restoring history may recreate them.
         apply(conn, id, Writer { may_create_tags: true, ..writer }, &fields, Some(&rendered))?;
         revisions::record(conn, id, writer.author_id, Some(format!("restored from revision {number}")))?;
-        Ok(())
+        announcements::after_edit(conn, id, before)
     })
 }

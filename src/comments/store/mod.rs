@@ -1,6 +1,7 @@
 //! Comment queries and writes. Public reads show approved comments on public articles only
 //! (`rules::is_visible`, `db::visibility`); every write is one transaction.
 
+mod announcements;
 mod moderation;
 mod posting;
 mod reading;

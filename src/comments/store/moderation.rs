@@ -1,16 +1,16 @@
 //! The moderation queue: editors list, approve, reject and remove comments.
 
-use std::collections::HashMap;
-
 use chrono::NaiveDateTime;
 use diesel::prelude::*;
 
-use super::rules::{comments_changed, has_replies, thread_key};
-use crate::comments::model::{AdminComment, CommentArticle, CommentRow, CommentStatus};
+use super::announcements::announce;
+use super::rules::{comments_changed, has_replies, thread_key, with_articles};
+use crate::comments::model::{AdminComment, CommentRow, CommentStatus};
+use crate::db::outbox::EventType;
 use crate::db::{self, DbBackend, DbConnection, contains_pattern, lower, write_transaction};
 use crate::error::ApiError;
 use crate::pagination::PageRequest;
-use crate::schema::{article_authors, articles, comments};
+use crate::schema::{article_authors, comments};
 
 /// Filters of the moderation queue.
 #[derive(Debug, Clone, Default)]
@@ -66,26 +66,6 @@ pub fn list_admin(
     Ok((with_articles(conn, rows)?, total))
 }
 
-/// Each comment with the article it belongs to, loaded for all at once.
-fn with_articles(conn: &mut DbConnection, rows: Vec<CommentRow>) -> Result<Vec<AdminComment>, ApiError> {
-    let ids: Vec<i64> = rows.iter().map(|row| row.article_id).collect();
-    let titles: HashMap<i64, (String, String)> = articles::table
-        .filter(articles::id.eq_any(ids))
-        .select((articles::id, articles::slug, articles::title))
-        .load::<(i64, String, String)>(conn)?
-        .into_iter()
-        .map(|(id, slug, title)| (id, (slug, title)))
-        .collect();
-    Ok(rows
-        .into_iter()
-        .map(|row| {
-            let (slug, title) = titles.get(&row.article_id).cloned().unwrap_or_default();
-            let article = CommentArticle { id: row.article_id, slug, title };
-            AdminComment::new(row, article)
-        })
-        .collect())
-}
-
 fn comment_not_found() -> ApiError {
     ApiError::NotFound("no comment has this id".into())
 }
@@ -115,6 +95,11 @@ pub fn moderate(
         rows.sort_by_key(|row| ids.iter().position(|id| *id == row.id));
         let articles: Vec<i64> = rows.iter().map(|row| row.article_id).collect();
         comments_changed(conn, &articles, now)?;
+        match status {
+            CommentStatus::Approved => announce(conn, EventType::CommentApproved, ids)?,
+            CommentStatus::Rejected | CommentStatus::Spam => announce(conn, EventType::CommentRemoved, ids)?,
+            CommentStatus::Pending => {}
+        }
         with_articles(conn, rows)
     })
 }
@@ -133,6 +118,8 @@ pub fn delete(conn: &mut DbConnection, id: i64, now: NaiveDateTime) -> Result<()
             .ok_or_else(comment_not_found)?;
         db::lock_key(conn, &thread_key(article_id))?;
         comments_changed(conn, &[article_id], now)?;
+        // Told before the row goes (or is wiped): the payload shows what was removed.
+        announce(conn, EventType::CommentRemoved, &[id])?;
         if has_replies(conn, id)? {
             // The placeholder is approved whatever the comment was, so that its approved replies
             // show; it keeps nothing of its author.

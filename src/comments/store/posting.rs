@@ -134,6 +134,10 @@ pub fn post(
             .returning(comments::id)
             .get_result::<i64>(conn)?;
         let row = comments::table.find(id).select(CommentRow::as_select()).first(conn)?;
+        // Spam is kept for moderators to review, not announced.
+        if status != CommentStatus::Spam {
+            super::announcements::announce(conn, crate::db::outbox::EventType::CommentCreated, &[id])?;
+        }
         // Held comments are not public: only an approval at once changes what readers see.
         if status == CommentStatus::Approved {
             db::mark_public_change();

@@ -1,0 +1,34 @@
+//! The work every serving node does besides answering requests: announcing scheduled
+//! publications whose time came, and sending webhook deliveries. Both are claimed through the
+//! database, so several nodes share them without doing anything twice.
+
+use std::rc::Rc;
+use std::time::Instant;
+
+use crate::articles::store::announcements;
+use crate::http::state::AppState;
+use crate::webhooks::dispatcher::Dispatcher;
+
+/// Starts the background loop on the current runtime; it runs as long as that does.
+pub fn spawn(state: &AppState) -> Result<(), String> {
+    let dispatcher = Rc::new(Dispatcher::new(state.db.clone(), state.config.webhooks)?);
+    let db = state.db.clone();
+    let poll = state.config.webhooks.poll_interval;
+    actix_web::rt::spawn(async move {
+        let mut swept_at: Option<Instant> = None;
+        loop {
+            if swept_at.is_none_or(|at| at.elapsed() >= poll) {
+                swept_at = Some(Instant::now());
+                match db.run(announcements::announce_due).await {
+                    Ok(0) => {}
+                    Ok(count) => tracing::info!(count, "scheduled publications announced"),
+                    Err(error) => tracing::warn!(%error, "cannot announce scheduled publications"),
+                }
+            }
+            if dispatcher.dispatch_due().await == 0 {
+                dispatcher.wait().await;
+            }
+        }
+    });
+    Ok(())
+}

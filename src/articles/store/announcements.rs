@@ -1,0 +1,138 @@
+//! What article writes tell webhooks, recorded in the writes' own transactions (`db::outbox`):
+//! the public view for events about public articles, id and slug only for the others, since a
+//! payload never shows what a public route would not.
+//!
+//! `publication_announced` remembers whether `article.published` went out for the article's
+//! current publication: publishing now sends it at once; a scheduled article waits with it unset
+//! until [`announce_due`] finds its time has come, on one node, also after downtime.
+
+use chrono::NaiveDateTime;
+use diesel::prelude::*;
+use serde_json::{Map, Value, json};
+
+use super::joins::with_embeds;
+use crate::articles::model::ArticleRow;
+use crate::articles::views::PublicArticle;
+use crate::db::outbox::{self, EventType};
+use crate::db::visibility::is_public;
+use crate::db::{self, DbConnection, bookkeeping_transaction};
+use crate::error::ApiError;
+use crate::schema::articles;
+
+/// Fields of the public view that change without an edit of the article's own: a change of
+/// them alone is no `article.updated`.
+const INCIDENTAL: [&str; 2] = ["updated_at", "comment_count"];
+
+/// The article as the public sees it now, as JSON; `None` when it is not public.
+pub fn public_view(conn: &mut DbConnection, id: i64) -> Result<Option<Value>, ApiError> {
+    let row: Option<ArticleRow> =
+        articles::table.find(id).filter(is_public(db::now())).select(ArticleRow::as_select()).first(conn).optional()?;
+    let Some(row) = row else { return Ok(None) };
+    let view = with_embeds(conn, vec![row], PublicArticle::new)?.remove(0);
+    Ok(Some(serde_json::to_value(view).map_err(|e| ApiError::Internal(format!("article view: {e}")))?))
+}
+
+/// Id and slug: all a payload says about an article the public cannot see.
+fn reference(conn: &mut DbConnection, id: i64) -> Result<Value, ApiError> {
+    let slug: String = articles::table.find(id).select(articles::slug).first(conn)?;
+    Ok(json!({"article": {"id": id, "slug": slug}}))
+}
+
+/// Before an edit: the public view when someone wants `article.updated` and the article is
+/// public (else `None`, and [`after_edit`] sends nothing).
+pub fn before_edit(conn: &mut DbConnection, id: i64) -> Result<Option<Value>, ApiError> {
+    if outbox::wanted(conn, EventType::ArticleUpdated)?.is_empty() {
+        return Ok(None);
+    }
+    public_view(conn, id)
+}
+
+/// After an edit: `article.updated` with the fields that changed (`previous`), when the article
+/// was and is public and its public content changed.
+pub fn after_edit(conn: &mut DbConnection, id: i64, before: Option<Value>) -> Result<(), ApiError> {
+    let Some(Value::Object(before)) = before else { return Ok(()) };
+    let Some(after) = public_view(conn, id)? else { return Ok(()) };
+    let previous: Map<String, Value> = before
+        .into_iter()
+        .filter(|(key, old)| !INCIDENTAL.contains(&key.as_str()) && after.get(key) != Some(old))
+        .collect();
+    if previous.is_empty() {
+        return Ok(());
+    }
+    outbox::announce(conn, EventType::ArticleUpdated, |_| Ok(json!({"article": after, "previous": previous})))
+}
+
+/// After `publish` (with `published_at` now set) or `unpublish`: `article.published` when it
+/// became public now, `article.scheduled` when its time is to come, `article.unpublished` when a
+/// published or scheduled article went back to draft; and whether its publication is announced.
+pub fn after_publication(
+    conn: &mut DbConnection,
+    id: i64,
+    was_public: bool,
+    was_published: bool,
+) -> Result<(), ApiError> {
+    let (status, published_at): (String, Option<NaiveDateTime>) =
+        articles::table.find(id).select((articles::status, articles::published_at)).first(conn)?;
+    let now = db::now();
+    let published = status == db::visibility::STATUS_PUBLISHED;
+    let public = published && published_at.is_some_and(|at| at <= now);
+    diesel::update(articles::table.find(id)).set(articles::publication_announced.eq(public)).execute(conn)?;
+    if public && !was_public {
+        outbox::announce(conn, EventType::ArticlePublished, |conn| published_data(conn, id))?;
+    } else if published && !public {
+        outbox::announce(conn, EventType::ArticleScheduled, |conn| {
+            let mut data = reference(conn, id)?;
+            data["article"]["published_at"] = json!(published_at.map(|at| at.and_utc()));
+            Ok(data)
+        })?;
+    } else if !published && was_published {
+        outbox::announce(conn, EventType::ArticleUnpublished, |conn| reference(conn, id))?;
+    }
+    Ok(())
+}
+
+fn published_data(conn: &mut DbConnection, id: i64) -> Result<Value, ApiError> {
+    Ok(json!({"article": public_view(conn, id)?}))
+}
+
+/// After an article went into the trash or came out of it.
+pub fn after_trash(conn: &mut DbConnection, id: i64, trashed: bool) -> Result<(), ApiError> {
+    if trashed {
+        return outbox::announce(conn, EventType::ArticleTrashed, |conn| reference(conn, id));
+    }
+    outbox::announce(conn, EventType::ArticleRestored, |conn| match public_view(conn, id)? {
+        Some(view) => Ok(json!({"article": view})),
+        None => reference(conn, id),
+    })
+}
+
+/// Before an article is deleted for good: what `article.deleted` will say, when someone wants it.
+pub fn before_delete(conn: &mut DbConnection, id: i64) -> Result<(), ApiError> {
+    outbox::announce(conn, EventType::ArticleDeleted, |conn| reference(conn, id))
+}
+
+/// Most scheduled publications announced in one transaction; the rest wait for the next round.
+const DUE_BATCH: i64 = 100;
+
+/// Sends `article.published` for every article whose scheduled time has come and that has not
+/// been announced: each once, on one node (PostgreSQL: rows locked with `SKIP LOCKED`, so other
+/// nodes take the next ones), also for times that passed while no node ran. Returns how many.
+pub fn announce_due(conn: &mut DbConnection) -> Result<usize, ApiError> {
+    bookkeeping_transaction(conn, |conn| {
+        let due = articles::table
+            .filter(is_public(db::now()))
+            .filter(articles::publication_announced.eq(false))
+            .order(articles::published_at)
+            .limit(DUE_BATCH)
+            .select(articles::id);
+        let ids: Vec<i64> = match conn {
+            DbConnection::Postgres(pg) => due.for_update().skip_locked().load(pg)?,
+            DbConnection::Sqlite(sqlite) => due.load(sqlite)?,
+        };
+        for &id in &ids {
+            diesel::update(articles::table.find(id)).set(articles::publication_announced.eq(true)).execute(conn)?;
+            outbox::announce(conn, EventType::ArticlePublished, |conn| published_data(conn, id))?;
+        }
+        Ok(ids.len())
+    })
+}

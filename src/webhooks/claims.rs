@@ -1,0 +1,238 @@
+//! The dispatcher's side of the outbox: claiming due deliveries with a lease, and recording what
+//! an attempt brought (success, a retry with backoff, failure, a disabled webhook).
+//!
+//! A claim adds one to the delivery's `attempts` and leases it; the lease is long enough for an
+//! attempt and its bookkeeping, so another node takes a delivery only when the node holding it
+//! died. The attempt count doubles as a fencing token: a result is recorded only while the count
+//! is still the one claimed, so a node that comes back after its lease expired records nothing.
+
+use std::time::Duration;
+
+use chrono::NaiveDateTime;
+use diesel::prelude::*;
+
+use crate::db::outbox::{FAILED, PENDING, SUCCEEDED};
+use crate::db::{DbConnection, bookkeeping_transaction};
+use crate::error::ApiError;
+use crate::schema::{webhook_deliveries, webhook_events, webhooks};
+use crate::settings::WebhookSettings;
+
+/// How long a claimed delivery belongs to the node that claimed it.
+pub const LEASE: Duration = Duration::from_secs(30);
+
+/// Delays before the retries, as multiples of `MASTHEAD_WEBHOOK_RETRY_BASE_MS` (30 s by default:
+/// 30 s, 2 min, 10 min, 1 h, 6 h, 24 h). After the last, the delivery has failed.
+const BACKOFF: [u32; 6] = [1, 4, 20, 120, 720, 2880];
+/// First attempt and retries.
+pub const MAX_ATTEMPTS: i32 = BACKOFF.len() as i32 + 1;
+
+/// A delivery claimed for one attempt, with what it takes to send it.
+#[derive(Debug, Clone, Queryable)]
+pub struct Claimed {
+    pub delivery_id: i64,
+    pub webhook_id: i64,
+    /// This attempt's number (1 for the first).
+    pub attempt: i32,
+    pub url: String,
+    pub secret: String,
+    pub previous_secret: Option<String>,
+    pub previous_secret_until: Option<NaiveDateTime>,
+    pub message_id: String,
+    pub payload: String,
+}
+
+impl Claimed {
+    /// The secrets that sign this attempt: the current one, and the previous one while it is valid.
+    pub fn secrets(&self, now: NaiveDateTime) -> Vec<&str> {
+        let previous = self.previous_secret.as_deref().filter(|_| self.previous_secret_until.is_some_and(|t| t > now));
+        std::iter::once(self.secret.as_str()).chain(previous).collect()
+    }
+}
+
+/// Claims up to `limit` due deliveries of active webhooks, oldest due first.
+pub fn claim(conn: &mut DbConnection, now: NaiveDateTime, limit: i64) -> Result<Vec<Claimed>, ApiError> {
+    bookkeeping_transaction(conn, |conn| {
+        let active = webhooks::table.filter(webhooks::active.eq(true)).select(webhooks::id);
+        let due = webhook_deliveries::table
+            .filter(webhook_deliveries::status.eq(PENDING))
+            .filter(webhook_deliveries::next_attempt_at.le(now))
+            .filter(webhook_deliveries::lease_until.is_null().or(webhook_deliveries::lease_until.lt(now)))
+            .filter(webhook_deliveries::webhook_id.eq_any(active))
+            .order(webhook_deliveries::next_attempt_at)
+            .limit(limit)
+            .select(webhook_deliveries::id);
+        let ids: Vec<i64> = match conn {
+            // Rows another node is claiming right now are skipped, not waited for.
+            DbConnection::Postgres(pg) => due.for_update().skip_locked().load(pg)?,
+            // One writer at a time already (`BEGIN IMMEDIATE`).
+            DbConnection::Sqlite(sqlite) => due.load(sqlite)?,
+        };
+        if ids.is_empty() {
+            return Ok(Vec::new());
+        }
+        let lease_until = now + chrono::Duration::from_std(LEASE).unwrap_or_default();
+        diesel::update(webhook_deliveries::table.filter(webhook_deliveries::id.eq_any(&ids)))
+            .set((
+                webhook_deliveries::lease_until.eq(Some(lease_until)),
+                webhook_deliveries::attempts.eq(webhook_deliveries::attempts + 1),
+                webhook_deliveries::last_attempt_at.eq(Some(now)),
+            ))
+            .execute(conn)?;
+        Ok(webhook_deliveries::table
+            .inner_join(webhooks::table)
+            .inner_join(webhook_events::table)
+            .filter(webhook_deliveries::id.eq_any(&ids))
+            .order(webhook_deliveries::next_attempt_at)
+            .select((
+                webhook_deliveries::id,
+                webhook_deliveries::webhook_id,
+                webhook_deliveries::attempts,
+                webhooks::url,
+                webhooks::secret,
+                webhooks::previous_secret,
+                webhooks::previous_secret_until,
+                webhook_events::message_id,
+                webhook_events::payload,
+            ))
+            .load(conn)?)
+    })
+}
+
+/// What one attempt brought.
+#[derive(Debug, Clone, Default)]
+pub struct AttemptResult {
+    /// The receiver's status code; `None` when there was no answer.
+    pub status: Option<u16>,
+    /// The first KiB of the answer.
+    pub body: Option<String>,
+    pub latency_ms: i32,
+    /// Why it failed (no answer, or an answer that is not a success).
+    pub error: Option<String>,
+}
+
+/// What becomes of a delivery after an attempt.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Verdict {
+    Delivered,
+    /// 408, 429, 5xx or no answer: try again later, unless that was the last attempt.
+    Retry,
+    /// Another answer (a 4xx, a redirect): the receiver refuses it, and will again.
+    Refused,
+    /// 410 Gone: the receiver asks for no more deliveries; the webhook is disabled.
+    Gone,
+}
+
+impl Verdict {
+    pub fn of(status: Option<u16>) -> Self {
+        match status {
+            Some(200..=299) => Self::Delivered,
+            None | Some(408) | Some(429) | Some(500..=599) => Self::Retry,
+            Some(410) => Self::Gone,
+            Some(_) => Self::Refused,
+        }
+    }
+}
+
+/// The delay before retry number `retry` (1 for the first), with ±20% jitter so that deliveries
+/// failed together do not all come back at once.
+pub fn backoff(base: Duration, retry: i32) -> Duration {
+    let index = (retry.max(1) as usize - 1).min(BACKOFF.len() - 1);
+    let delay = base.saturating_mul(BACKOFF[index]);
+    let fifth = (delay.as_millis() as u64 / 5).max(1);
+    let jitter = crate::random::below(2 * fifth + 1);
+    Duration::from_millis((delay.as_millis() as u64 + jitter).saturating_sub(fifth))
+}
+
+/// Records an attempt's result for a delivery still held under this claim, and updates its
+/// webhook: failures counted, and disabled after a 410 or `disable_after` failures in a row.
+pub fn finish(
+    conn: &mut DbConnection,
+    claimed: &Claimed,
+    result: &AttemptResult,
+    now: NaiveDateTime,
+    settings: &WebhookSettings,
+) -> Result<Verdict, ApiError> {
+    let verdict = Verdict::of(result.status);
+    bookkeeping_transaction(conn, |conn| {
+        let retry = verdict == Verdict::Retry && claimed.attempt < MAX_ATTEMPTS;
+        let (status, next_attempt_at) = match verdict {
+            Verdict::Delivered => (SUCCEEDED, None),
+            _ if retry => {
+                let delay = backoff(settings.retry_base, claimed.attempt);
+                (PENDING, Some(now + chrono::Duration::from_std(delay).unwrap_or_default()))
+            }
+            _ => (FAILED, None),
+        };
+        let held = webhook_deliveries::table
+            .filter(webhook_deliveries::id.eq(claimed.delivery_id))
+            .filter(webhook_deliveries::attempts.eq(claimed.attempt));
+        let recorded = diesel::update(held)
+            .set((
+                webhook_deliveries::status.eq(status),
+                webhook_deliveries::next_attempt_at.eq(next_attempt_at),
+                webhook_deliveries::lease_until.eq(None::<NaiveDateTime>),
+                webhook_deliveries::response_status.eq(result.status.map(i32::from)),
+                webhook_deliveries::response_body.eq(&result.body),
+                webhook_deliveries::latency_ms.eq(Some(result.latency_ms)),
+                webhook_deliveries::error.eq(&result.error),
+            ))
+            .execute(conn)?;
+        if recorded == 0 {
+            // Deleted with its webhook, or taken over after the lease ran out.
+            return Ok(verdict);
+        }
+        let webhook = webhooks::table.find(claimed.webhook_id);
+        match verdict {
+            Verdict::Delivered => {
+                diesel::update(webhook.filter(webhooks::consecutive_failures.ne(0)))
+                    .set(webhooks::consecutive_failures.eq(0))
+                    .execute(conn)?;
+            }
+            Verdict::Gone => {
+                disable(conn, claimed.webhook_id, "the receiver answered 410 Gone", now)?;
+            }
+            _ if retry => {}
+            _ => {
+                let failures: i32 = diesel::update(webhook)
+                    .set(webhooks::consecutive_failures.eq(webhooks::consecutive_failures + 1))
+                    .returning(webhooks::consecutive_failures)
+                    .get_result(conn)?;
+                if failures >= settings.disable_after {
+                    let last = result.error.as_deref().unwrap_or("no reason given");
+                    let reason = format!("{failures} deliveries in a row failed; the last: {last}");
+                    disable(conn, claimed.webhook_id, &reason, now)?;
+                }
+            }
+        }
+        Ok(verdict)
+    })
+}
+
+fn disable(conn: &mut DbConnection, webhook_id: i64, reason: &str, now: NaiveDateTime) -> Result<(), ApiError> {
+    diesel::update(webhooks::table.find(webhook_id).filter(webhooks::active.eq(true)))
+        .set((webhooks::active.eq(false), webhooks::disabled_reason.eq(Some(reason)), webhooks::updated_at.eq(now)))
+        .execute(conn)?;
+    tracing::warn!(webhook_id, reason, "webhook disabled");
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn answers_decide_retries_and_backoff_grows_with_jitter() {
+        assert_eq!(Verdict::of(Some(204)), Verdict::Delivered);
+        for retried in [None, Some(408), Some(429), Some(500), Some(503)] {
+            assert_eq!(Verdict::of(retried), Verdict::Retry);
+        }
+        assert_eq!(Verdict::of(Some(410)), Verdict::Gone);
+        assert_eq!(Verdict::of(Some(404)), Verdict::Refused);
+        assert_eq!(Verdict::of(Some(301)), Verdict::Refused);
+        let base = Duration::from_secs(30);
+        for (retry, expected) in [(1, 30), (2, 120), (3, 600), (4, 3600), (5, 21_600), (6, 86_400), (9, 86_400)] {
+            let delay = backoff(base, retry).as_secs_f64();
+            assert!((expected as f64 * 0.8..=expected as f64 * 1.2).contains(&delay), "retry {retry}: {delay}");
+        }
+    }
+}
