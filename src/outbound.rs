@@ -71,6 +71,15 @@ fn forbidden_v6(ip: Ipv6Addr) -> Option<&'static str> {
 /// A URL Masthead may send requests to: parsed, `http` or `https`, with a host, and (unless
 /// `allow_private`) not naming a forbidden address literally. Names are checked when resolved.
 pub fn check_url(text: &str, allow_private: bool) -> Result<Url, String> {
+    // Taken as written: the URL parser would drop spaces, tabs and byte-order marks, take `\` for
+    // `/`, and find a host after `http:///`, so a URL could mean something else than it shows.
+    if text.chars().any(|c| c.is_whitespace() || c.is_control() || c == '\u{feff}' || c == '\\') {
+        return Err("must not contain spaces, control characters or backslashes".into());
+    }
+    let authority = text.strip_prefix("https://").or_else(|| text.strip_prefix("http://"));
+    if authority.is_none_or(|rest| rest.is_empty() || rest.starts_with(['/', '?', '#'])) {
+        return Err("must be an absolute http:// or https:// URL with a host".into());
+    }
     let url = Url::parse(text).map_err(|e| format!("is not a URL ({e})"))?;
     if !matches!(url.scheme(), "http" | "https") {
         return Err(format!("must be an http or https URL, not `{}:`", url.scheme()));
@@ -200,7 +209,19 @@ mod tests {
 
     #[test]
     fn urls_are_http_with_a_host_and_literal_addresses_are_checked() {
-        for bad in ["ftp://example.com/", "file:///etc/passwd", "gopher://x/", "http://", "not a url"] {
+        for bad in [
+            "ftp://example.com/",
+            "file:///etc/passwd",
+            "gopher://x/",
+            "http://",
+            "not a url",
+            "HTTP://example.com/",
+            "http:///example.com",
+            "http:\\\\example.com",
+            "http://exa mple.com/",
+            "http://exa\tmple.com/",
+            "http://a\u{feff}b/",
+        ] {
             assert!(check_url(bad, true).is_err(), "{bad}");
         }
         // The URL parser normalises the other spellings of an IPv4 address first.

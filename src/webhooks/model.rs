@@ -24,7 +24,11 @@ pub const MAX_DESCRIPTION_CHARS: usize = 500;
 pub struct CreateWebhook {
     /// Where deliveries are POSTed: `http` or `https`, outside the server's own networks unless
     /// `MASTHEAD_WEBHOOK_ALLOW_PRIVATE` is set.
-    #[schema(min_length = 1, max_length = 2000)]
+    #[schema(
+        min_length = 1,
+        max_length = 2000,
+        pattern = r"^https?://[^\s\x00-\x1f\x7f-\x9f/?#\\]+([/?#][^\s\x00-\x1f\x7f-\x9f\\]*)?$"
+    )]
     pub url: String,
     /// The events to deliver, or `["*"]` for all of them (`ping` is sent by the test route only).
     #[schema(min_items = 1)]
@@ -45,7 +49,12 @@ pub struct CreateWebhook {
 #[serde(deny_unknown_fields)]
 pub struct UpdateWebhook {
     #[serde(default, deserialize_with = "crate::optional_fields::non_null")]
-    #[schema(nullable = false, min_length = 1, max_length = 2000)]
+    #[schema(
+        nullable = false,
+        min_length = 1,
+        max_length = 2000,
+        pattern = r"^https?://[^\s\x00-\x1f\x7f-\x9f/?#\\]+([/?#][^\s\x00-\x1f\x7f-\x9f\\]*)?$"
+    )]
     pub url: Option<String>,
     #[serde(default, deserialize_with = "crate::optional_fields::non_null")]
     #[schema(nullable = false, min_items = 1)]
