@@ -18,13 +18,18 @@ pub type FindPublic = fn(
     &str,
 ) -> Result<Option<(PublicAuthor, chrono::NaiveDateTime)>, ApiError>;
 
-/// The author as the public sees them now; `None` when the public cannot, or nobody wants
-/// `author.updated`.
-pub fn before_edit(conn: &mut DbConnection, id: i64, find_public: FindPublic) -> Result<Option<Value>, ApiError> {
-    if outbox::wanted(conn, EventType::AuthorUpdated)?.is_empty() {
+/// Who wants `author.updated`, and the author as the public sees them now; `None` when nobody
+/// wants it or the public cannot see them.
+pub fn before_edit(
+    conn: &mut DbConnection,
+    id: i64,
+    find_public: FindPublic,
+) -> Result<Option<(Vec<i64>, Value)>, ApiError> {
+    let subscribers = outbox::wanted(conn, EventType::AuthorUpdated)?;
+    if subscribers.is_empty() {
         return Ok(None);
     }
-    public_profile(conn, id, find_public)
+    Ok(public_profile(conn, id, find_public)?.map(|view| (subscribers, view)))
 }
 
 fn public_profile(conn: &mut DbConnection, id: i64, find_public: FindPublic) -> Result<Option<Value>, ApiError> {
@@ -37,15 +42,16 @@ fn public_profile(conn: &mut DbConnection, id: i64, find_public: FindPublic) -> 
 pub fn after_edit(
     conn: &mut DbConnection,
     id: i64,
-    before: Option<Value>,
+    before: Option<(Vec<i64>, Value)>,
     find_public: FindPublic,
 ) -> Result<(), ApiError> {
-    let Some(Value::Object(before)) = before else { return Ok(()) };
+    let Some((subscribers, Value::Object(before))) = before else { return Ok(()) };
     let Some(after) = public_profile(conn, id, find_public)? else { return Ok(()) };
     let previous: Map<String, Value> =
         before.into_iter().filter(|(key, old)| key != "article_count" && after.get(key) != Some(old)).collect();
     if previous.is_empty() {
         return Ok(());
     }
-    outbox::announce(conn, EventType::AuthorUpdated, |_| Ok(json!({"author": after, "previous": previous})))
+    outbox::record(conn, EventType::AuthorUpdated, json!({"author": after, "previous": previous}), &subscribers)?;
+    Ok(())
 }

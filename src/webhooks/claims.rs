@@ -51,16 +51,24 @@ impl Claimed {
 
 /// Claims up to `limit` due deliveries of active webhooks, oldest due first.
 pub fn claim(conn: &mut DbConnection, now: NaiveDateTime, limit: i64) -> Result<Vec<Claimed>, ApiError> {
-    bookkeeping_transaction(conn, |conn| {
+    let due = || {
         let active = webhooks::table.filter(webhooks::active.eq(true)).select(webhooks::id);
-        let due = webhook_deliveries::table
+        webhook_deliveries::table
             .filter(webhook_deliveries::status.eq(PENDING))
             .filter(webhook_deliveries::next_attempt_at.le(now))
             .filter(webhook_deliveries::lease_until.is_null().or(webhook_deliveries::lease_until.lt(now)))
             .filter(webhook_deliveries::webhook_id.eq_any(active))
             .order(webhook_deliveries::next_attempt_at)
             .limit(limit)
-            .select(webhook_deliveries::id);
+            .select(webhook_deliveries::id)
+    };
+    // Looked for first without a transaction: every node polls, and on SQLite a write
+    // transaction takes the database's one write lock, even when it finds nothing to claim.
+    if !diesel::select(diesel::dsl::exists(due())).get_result::<bool>(conn)? {
+        return Ok(Vec::new());
+    }
+    bookkeeping_transaction(conn, |conn| {
+        let due = due();
         let ids: Vec<i64> = match conn {
             // Rows another node is claiming right now are skipped, not waited for.
             DbConnection::Postgres(pg) => due.for_update().skip_locked().load(pg)?,
@@ -143,9 +151,23 @@ pub fn backoff(base: Duration, retry: i32) -> Duration {
     Duration::from_millis((delay.as_millis() as u64 + jitter).saturating_sub(fifth))
 }
 
+/// Records the results of attempts, in one transaction: a node's dispatcher writes its results
+/// together rather than each in a transaction of its own (on SQLite, its one write lock).
+pub fn finish_all(
+    conn: &mut DbConnection,
+    attempts: &[(Claimed, AttemptResult)],
+    now: NaiveDateTime,
+    settings: &WebhookSettings,
+) -> Result<Vec<Verdict>, ApiError> {
+    bookkeeping_transaction(conn, |conn| {
+        attempts.iter().map(|(claimed, result)| finish(conn, claimed, result, now, settings)).collect()
+    })
+}
+
 /// Records an attempt's result for a delivery still held under this claim, and updates its
-/// webhook: failures counted, and disabled after a 410 or `disable_after` failures in a row.
-pub fn finish(
+/// webhook: failures counted, and disabled after a 410 or `disable_after` failures in a row. In
+/// the caller's transaction.
+fn finish(
     conn: &mut DbConnection,
     claimed: &Claimed,
     result: &AttemptResult,
@@ -153,7 +175,7 @@ pub fn finish(
     settings: &WebhookSettings,
 ) -> Result<Verdict, ApiError> {
     let verdict = Verdict::of(result.status);
-    bookkeeping_transaction(conn, |conn| {
+    {
         let retry = verdict == Verdict::Retry && claimed.attempt < MAX_ATTEMPTS;
         let (status, next_attempt_at) = match verdict {
             Verdict::Delivered => (SUCCEEDED, None),
@@ -205,7 +227,7 @@ pub fn finish(
             }
         }
         Ok(verdict)
-    })
+    }
 }
 
 fn disable(conn: &mut DbConnection, webhook_id: i64, reason: &str, now: NaiveDateTime) -> Result<(), ApiError> {

@@ -1,11 +1,15 @@
 //! Sending deliveries: each node runs one dispatcher, which claims due deliveries (`claims`),
-//! signs and POSTs each through the SSRF guard (`outbound`), and records the result. It wakes when
-//! this node commits events, when a delivery finishes, and every `MASTHEAD_WEBHOOK_POLL_MS` (for
+//! signs and POSTs each through the SSRF guard (`outbound`), and records the results. It wakes
+//! when this node commits events, when an attempt ends, and every `MASTHEAD_WEBHOOK_POLL_MS` (for
 //! other nodes' events, retries coming due and scheduled publications).
+//!
+//! Attempts run concurrently, but only the dispatcher's loop touches the database: each round it
+//! records every attempt that ended, in one transaction, then claims as many as there are free
+//! slots. Two transactions a round however many deliveries, rather than two per delivery, which
+//! on SQLite would queue behind one another (and the requests' writes) for its one write lock.
 
+use std::cell::{Cell, RefCell};
 use std::rc::Rc;
-use std::sync::Arc;
-use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::{Duration, Instant};
 
 use super::claims::{self, AttemptResult, Claimed};
@@ -18,24 +22,30 @@ pub const TIMEOUT: Duration = Duration::from_secs(10);
 /// How much of a receiver's answer is read and kept.
 const KEPT_BODY_BYTES: usize = 1024;
 
+/// One node's sender; lives on one thread (the server's), as its attempts do.
 pub struct Dispatcher {
     db: Db,
     client: reqwest::Client,
     settings: WebhookSettings,
-    in_flight: Arc<AtomicUsize>,
+    /// Attempts under way.
+    in_flight: Cell<usize>,
+    /// Attempts that ended, to be recorded by the next round.
+    ended: RefCell<Vec<(Claimed, AttemptResult)>>,
 }
 
 impl Dispatcher {
     pub fn new(db: Db, settings: WebhookSettings) -> Result<Self, String> {
         let agent = concat!("Masthead-Webhooks/", env!("CARGO_PKG_VERSION"));
         let client = crate::outbound::guarded_client(settings.allow_private, TIMEOUT, agent)?;
-        Ok(Self { db, client, settings, in_flight: Arc::new(AtomicUsize::new(0)) })
+        Ok(Self { db, client, settings, in_flight: Cell::new(0), ended: RefCell::new(Vec::new()) })
     }
 
-    /// Claims what is due, up to the free slots, and starts sending it on this thread's runtime;
-    /// returns how many were claimed (as many as the slots: there may be more).
+    /// One round: records the attempts that ended, then claims what is due, up to the free
+    /// slots, and starts sending it on this thread's runtime. Returns how many were claimed (as
+    /// many as the slots: there may be more).
     pub async fn dispatch_due(self: &Rc<Self>) -> usize {
-        let free = self.settings.concurrency.saturating_sub(self.in_flight.load(Ordering::Acquire));
+        self.record_ended().await;
+        let free = self.settings.concurrency.saturating_sub(self.in_flight.get());
         if free == 0 {
             return 0;
         }
@@ -49,16 +59,31 @@ impl Dispatcher {
         };
         let count = claimed.len();
         for delivery in claimed {
-            self.in_flight.fetch_add(1, Ordering::AcqRel);
+            self.in_flight.set(self.in_flight.get() + 1);
             let this = Rc::clone(self);
             actix_web::rt::spawn(async move {
-                this.deliver(delivery).await;
-                this.in_flight.fetch_sub(1, Ordering::AcqRel);
-                // A slot came free: the loop may claim more.
+                let result = this.attempt(&delivery).await;
+                this.ended.borrow_mut().push((delivery, result));
+                this.in_flight.set(this.in_flight.get() - 1);
+                // A slot came free and a result waits: the loop goes round again.
                 this.db.outbox_signal().notify_one();
             });
         }
         count
+    }
+
+    /// Records the attempts that ended since the last round. Should that fail, their leases run
+    /// out and they are tried again: never lost, at worst sent twice.
+    async fn record_ended(&self) {
+        let ended = std::mem::take(&mut *self.ended.borrow_mut());
+        if ended.is_empty() {
+            return;
+        }
+        let (settings, now, count) = (self.settings, self.db.now(), ended.len());
+        match self.db.run(move |conn| claims::finish_all(conn, &ended, now, &settings)).await {
+            Ok(verdicts) => tracing::debug!(count, ?verdicts, "webhook attempts recorded"),
+            Err(error) => tracing::warn!(count, %error, "cannot record webhook attempts; they will be retried"),
+        }
     }
 
     /// Waits until there may be work: events committed here, a delivery finished, or the poll
@@ -66,19 +91,6 @@ impl Dispatcher {
     pub async fn wait(&self) {
         let signal = self.db.outbox_signal();
         let _ = actix_web::rt::time::timeout(self.settings.poll_interval, signal.notified()).await;
-    }
-
-    async fn deliver(&self, delivery: Claimed) {
-        let result = self.attempt(&delivery).await;
-        let (db, settings, now) = (self.db.clone(), self.settings, self.db.now());
-        let (delivery_id, webhook_id, attempt) = (delivery.delivery_id, delivery.webhook_id, delivery.attempt);
-        let status = result.status;
-        match db.run(move |conn| claims::finish(conn, &delivery, &result, now, &settings)).await {
-            // The URL may hold a secret (a build hook's token): logged by webhook id only.
-            Ok(verdict) => tracing::debug!(webhook_id, delivery_id, attempt, ?status, ?verdict, "webhook attempt"),
-            // The lease runs out and the delivery is tried again: never lost.
-            Err(error) => tracing::warn!(webhook_id, delivery_id, %error, "cannot record a webhook attempt"),
-        }
     }
 
     /// One signed POST of the delivery's body.

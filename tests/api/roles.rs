@@ -8,9 +8,9 @@ use serde_json::{Value, json};
 
 use crate::harness::{Backend, TestApp, User, spawn};
 
-backend_tests!(every_role_may_do_exactly_what_the_table_says);
+backend_tests!(every_role_may_do_exactly_what_the_table_says, a_token_with_every_scope_may_do_what_its_owners_role_may);
 
-#[derive(Debug, Clone, Copy)]
+#[derive(Debug, Clone, Copy, PartialEq)]
 enum Case {
     CreateDraft,
     ViewOwnDraft,
@@ -42,6 +42,7 @@ enum Case {
     EditAnEditor,
     DeactivateAnAuthor,
     EditOwnProfile,
+    ManageWebhooks,
 }
 
 /// Expected statuses for contributor, author, editor, admin.
@@ -76,26 +77,59 @@ const TABLE: &[(Case, [u16; 4])] = &[
     (Case::EditAnEditor, [403, 403, 403, 200]),
     (Case::DeactivateAnAuthor, [403, 403, 204, 204]),
     (Case::EditOwnProfile, [200, 200, 200, 200]),
+    (Case::ManageWebhooks, [403, 403, 201, 201]),
+];
+
+/// The cases an integration token may never do, whatever its scopes: managing accounts and the
+/// caller's own profile need a login.
+const LOGIN_ONLY: &[Case] = &[
+    Case::ListAuthors,
+    Case::ReadAnAuthor,
+    Case::CreateContributorAccount,
+    Case::CreateEditorAccount,
+    Case::DemoteAnAuthor,
+    Case::EditAnEditor,
+    Case::DeactivateAnAuthor,
+    Case::EditOwnProfile,
 ];
 
 async fn every_role_may_do_exactly_what_the_table_says(backend: Backend) {
+    check_table(backend, false).await;
+}
+
+/// The same table with each actor calling through an integration token that holds every scope:
+/// a token acts as its owner, so it may do what the owner's role allows, except what needs a login.
+async fn a_token_with_every_scope_may_do_what_its_owners_role_may(backend: Backend) {
+    check_table(backend, true).await;
+}
+
+async fn check_table(backend: Backend, through_tokens: bool) {
     let app = spawn(backend).await;
     let boss = app.user(Role::Admin, "Boss").await;
     let owner = app.user(Role::Author, "Owner").await;
-    let actors = [
+    let mut actors = [
         app.user(Role::Contributor, "Cora").await,
         app.user(Role::Author, "Arthur").await,
         app.user(Role::Editor, "Eddie").await,
         app.user(Role::Admin, "Ada").await,
     ];
+    if through_tokens {
+        let every_scope = json!(["content:read", "content:write", "comments:moderate", "webhooks:manage"]);
+        for actor in &mut actors {
+            let made = app.post_as(actor, "/api/v1/admin/tokens", json!({"name": "all", "scopes": every_scope})).await;
+            made.assert_status(201);
+            actor.token = made.json()["data"]["token"].as_str().unwrap().to_string();
+        }
+    }
     let mut mismatches = Vec::new();
     let mut serial = 0;
     for (case, expected) in TABLE {
         for (actor, expected) in actors.iter().zip(expected) {
             serial += 1;
+            let expected = if through_tokens && LOGIN_ONLY.contains(case) { 403 } else { *expected };
             let fixture = Fixture { app: &app, boss: &boss, owner: &owner, actor, serial };
             let got = fixture.perform(*case).await;
-            if got != *expected {
+            if got != expected {
                 mismatches.push(format!("{case:?} as {}: expected {expected}, got {got}", actor.email));
             }
         }
@@ -222,6 +256,10 @@ where
             Case::DeactivateAnAuthor => app.delete_as(actor, &self.account("author").await).await,
             Case::EditOwnProfile => {
                 app.patch_as(actor, "/api/v1/auth/me", json!({"bio": format!("bio {}", self.serial)})).await
+            }
+            Case::ManageWebhooks => {
+                let body = json!({"url": "http://127.0.0.1:9/hook", "events": ["article.published"]});
+                app.post_as(actor, "/api/v1/admin/webhooks", body).await
             }
         };
         if response.status.is_client_error() {
