@@ -71,6 +71,7 @@ pub struct PublicArticle {
 }
 
 /// What every article view gets besides its row, loaded for a whole page at once.
+#[derive(Clone)]
 pub struct Embeds {
     pub bylines: Vec<Byline>,
     pub tags: Vec<PublicTag>,

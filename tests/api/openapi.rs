@@ -143,5 +143,7 @@ fn shared_patterns_are_the_same_everywhere() {
     let urls: Vec<&String> = found.iter().filter(|p| p.contains("https?://")).collect();
     assert!(not_blank.len() >= 8 && urls.len() >= 7, "{} and {}", not_blank.len(), urls.len());
     assert!(not_blank.iter().all(|p| *p == masthead::http::openapi::NOT_BLANK), "{not_blank:?}");
-    assert!(urls.iter().all(|p| *p == masthead::http::openapi::OPTIONAL_HTTP_URL), "{urls:?}");
+    let (optional, outbound) = (masthead::http::openapi::OPTIONAL_HTTP_URL, masthead::http::openapi::OUTBOUND_URL);
+    assert!(urls.iter().all(|p| *p == optional || *p == outbound), "{urls:?}");
+    assert_eq!(urls.iter().filter(|p| **p == outbound).count(), 2, "webhook URLs, created and changed");
 }

@@ -198,10 +198,7 @@ pub async fn admin_update_article(
     let prepared = crate::http::state::cpu_bound(move || store::prepare_update(input)).await?;
     let article = state
         .db
-        .run(move |conn| {
-            store::update(conn, id, writer, prepared, guard(user, Action::Edit, precondition))?;
-            store::load_admin(conn, id)
-        })
+        .run(move |conn| store::update(conn, id, writer, prepared, guard(user, Action::Edit, precondition)))
         .await?;
     Ok(article_response(StatusCode::OK, &article))
 }

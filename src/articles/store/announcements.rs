@@ -12,7 +12,7 @@ use serde_json::{Map, Value, json};
 
 use super::joins::with_embeds;
 use crate::articles::model::ArticleRow;
-use crate::articles::views::PublicArticle;
+use crate::articles::views::{Embeds, PublicArticle};
 use crate::db::outbox::{self, EventType};
 use crate::db::visibility::is_public;
 use crate::db::{self, DbConnection, bookkeeping_transaction};
@@ -22,14 +22,15 @@ use crate::schema::articles;
 /// Fields of the public view that change without an edit of the article's own: a change of
 /// them alone is no `article.updated`.
 const INCIDENTAL: [&str; 2] = ["updated_at", "comment_count"];
+/// Fields of the public view that come from its bylines and tags rather than its row.
+const EMBEDDED: [&str; 3] = ["author", "authors", "tags"];
 
 /// The article as the public sees it now, as JSON; `None` when it is not public.
 pub fn public_view(conn: &mut DbConnection, id: i64) -> Result<Option<Value>, ApiError> {
     let row: Option<ArticleRow> =
         articles::table.find(id).filter(is_public(db::now())).select(ArticleRow::as_select()).first(conn).optional()?;
     let Some(row) = row else { return Ok(None) };
-    let view = with_embeds(conn, vec![row], PublicArticle::new)?.remove(0);
-    Ok(Some(serde_json::to_value(view).map_err(|e| ApiError::Internal(format!("article view: {e}")))?))
+    Ok(Some(to_json(with_embeds(conn, vec![row], PublicArticle::new)?.remove(0))?))
 }
 
 /// Id and slug: all a payload says about an article the public cannot see.
@@ -38,31 +39,50 @@ fn reference(conn: &mut DbConnection, id: i64) -> Result<Value, ApiError> {
     Ok(json!({"article": {"id": id, "slug": slug}}))
 }
 
-/// What an edit's `article.updated` compares with: the article's public view before the edit, and
-/// who wants to hear of it.
+/// What an edit's `article.updated` compares with: the article's public view before the edit
+/// (its row's fields, and its bylines' and tags' only when the edit may change those), and who
+/// wants to hear of it.
 pub struct BeforeEdit {
     subscribers: Vec<i64>,
     view: Map<String, Value>,
 }
 
 /// Before an edit: the public view when someone wants `article.updated` and the article is
-/// public (else `None`, and [`after_edit`] sends nothing).
-pub fn before_edit(conn: &mut DbConnection, id: i64) -> Result<Option<BeforeEdit>, ApiError> {
+/// public (else `None`, and [`after_edit`] sends nothing). One read of the row unless
+/// `embeds_may_change` (the edit sets tags or authors): a write pays little for its event.
+pub fn before_edit(conn: &mut DbConnection, id: i64, embeds_may_change: bool) -> Result<Option<BeforeEdit>, ApiError> {
     let subscribers = outbox::wanted(conn, EventType::ArticleUpdated)?;
     if subscribers.is_empty() {
         return Ok(None);
     }
-    Ok(match public_view(conn, id)? {
-        Some(Value::Object(view)) => Some(BeforeEdit { subscribers, view }),
-        _ => None,
-    })
+    if embeds_may_change {
+        return Ok(match public_view(conn, id)? {
+            Some(Value::Object(view)) => Some(BeforeEdit { subscribers, view }),
+            _ => None,
+        });
+    }
+    let row: Option<ArticleRow> =
+        articles::table.find(id).filter(is_public(db::now())).select(ArticleRow::as_select()).first(conn).optional()?;
+    let Some(row) = row else { return Ok(None) };
+    let unchanged = Embeds { bylines: Vec::new(), tags: Vec::new(), comment_count: 0 };
+    let Value::Object(mut view) = to_json(PublicArticle::new(row, unchanged))? else { return Ok(None) };
+    view.retain(|key, _| !EMBEDDED.contains(&key.as_str()));
+    Ok(Some(BeforeEdit { subscribers, view }))
+}
+
+fn to_json(view: PublicArticle) -> Result<Value, ApiError> {
+    serde_json::to_value(view).map_err(|e| ApiError::Internal(format!("article view: {e}")))
 }
 
 /// After an edit: `article.updated` with the fields that changed (`previous`), when the article
-/// was and is public and its public content changed.
-pub fn after_edit(conn: &mut DbConnection, id: i64, before: Option<BeforeEdit>) -> Result<(), ApiError> {
-    let Some(BeforeEdit { subscribers, view: before }) = before else { return Ok(()) };
-    let Some(after) = public_view(conn, id)? else { return Ok(()) };
+/// was and is public (`after`, its public view now) and its public content changed.
+pub fn after_edit(
+    conn: &mut DbConnection,
+    before: Option<BeforeEdit>,
+    after: Option<&PublicArticle>,
+) -> Result<(), ApiError> {
+    let (Some(BeforeEdit { subscribers, view: before }), Some(after)) = (before, after) else { return Ok(()) };
+    let after = serde_json::to_value(after).map_err(|e| ApiError::Internal(format!("article view: {e}")))?;
     let previous: Map<String, Value> = before
         .into_iter()
         .filter(|(key, old)| !INCIDENTAL.contains(&key.as_str()) && after.get(key) != Some(old))

@@ -7,7 +7,7 @@ use diesel::prelude::*;
 use super::joins::{with_author, with_embeds, with_tag};
 use crate::articles::model::{ArticleRow, SummaryRow};
 use crate::articles::policy::ArticleAccess;
-use crate::articles::views::{AdminArticle, AdminArticleSummary, ArticleState};
+use crate::articles::views::{AdminArticle, AdminArticleSummary, ArticleState, PublicArticle};
 use crate::db::visibility::{STATUS_DRAFT, is_public, is_scheduled};
 use crate::db::{self, DbBackend, DbConnection, lower};
 use crate::error::ApiError;
@@ -77,6 +77,23 @@ pub fn list_admin(
 }
 
 /// One article as editors see it (from the trash too).
+/// The article as editors see it and, when it is public, as the public sees it: one read for
+/// both, for a write's answer and its webhook event.
+pub fn load_admin_and_public(
+    conn: &mut DbConnection,
+    id: i64,
+) -> Result<(AdminArticle, Option<PublicArticle>), ApiError> {
+    let row: ArticleRow =
+        articles::table.find(id).select(ArticleRow::as_select()).first(conn).optional()?.ok_or_else(not_found)?;
+    let now = db::now();
+    let public = ArticleState::of(&row.status, row.published_at, row.deleted_at, now) == ArticleState::Published;
+    Ok(with_embeds(conn, vec![row], |row, embeds| {
+        let public = public.then(|| PublicArticle::new(row.clone(), embeds.clone()));
+        (AdminArticle::new(row, embeds, now), public)
+    })?
+    .remove(0))
+}
+
 pub fn load_admin(conn: &mut DbConnection, id: i64) -> Result<AdminArticle, ApiError> {
     let row: ArticleRow =
         articles::table.find(id).select(ArticleRow::as_select()).first(conn).optional()?.ok_or_else(not_found)?;

@@ -5,11 +5,12 @@ use chrono::NaiveDateTime;
 use diesel::prelude::*;
 
 use super::announcements;
-use super::editor::{access, in_trash, not_found};
+use super::editor::{access, in_trash, load_admin, load_admin_and_public, not_found};
 use super::input::{Fields, Prepared};
 use crate::articles::model::NewArticle;
 use crate::articles::policy::ArticleAccess;
 use crate::articles::revisions;
+use crate::articles::views::AdminArticle;
 use crate::authors::store::existing_ids;
 use crate::db::visibility::{STATUS_DRAFT, STATUS_PUBLISHED};
 use crate::db::{self, DbConnection, write_transaction};
@@ -228,23 +229,27 @@ struct ArticleChanges<'a> {
 }
 
 /// Applies an editor's changes after `guard` accepts the article as it is now, in the same
-/// transaction; records a revision when title, excerpt, body, tags or authors changed.
+/// transaction; records a revision when title, excerpt, body, tags or authors changed. Returns
+/// the article as editors now see it.
 pub fn update(
     conn: &mut DbConnection,
     id: i64,
     writer: Writer,
     prepared: Prepared,
     guard: impl FnOnce(&ArticleAccess) -> Result<(), ApiError>,
-) -> Result<(), ApiError> {
+) -> Result<AdminArticle, ApiError> {
     write_transaction(conn, |conn| {
         guarded(conn, id, false, guard)?;
         if prepared.is_empty() {
-            return Ok(());
+            return load_admin(conn, id);
         }
-        let before = announcements::before_edit(conn, id)?;
-        apply(conn, id, writer, &prepared.fields, prepared.rendered.as_ref())?;
+        let fields = &prepared.fields;
+        let before = announcements::before_edit(conn, id, fields.tags.is_some() || fields.authors.is_some())?;
+        apply(conn, id, writer, fields, prepared.rendered.as_ref())?;
         revisions::record(conn, id, writer.author_id, None)?;
-        announcements::after_edit(conn, id, before)
+        let (article, public) = load_admin_and_public(conn, id)?;
+        announcements::after_edit(conn, before, public.as_ref())?;
+        Ok(article)
     })
 }
 
@@ -397,10 +402,11 @@ pub fn restore_revision(
         };
         let rendered = render(&snapshot.body_markdown);
         let fields = Fields { body_markdown: Some(snapshot.body_markdown), ..fields };
-        let before = announcements::before_edit(conn, id)?;
+        let before = announcements::before_edit(conn, id, true)?;
         // Tags deleted since then come back: restoring history may recreate them.
         apply(conn, id, Writer { may_create_tags: true, ..writer }, &fields, Some(&rendered))?;
         revisions::record(conn, id, writer.author_id, Some(format!("restored from revision {number}")))?;
-        announcements::after_edit(conn, id, before)
+        let (_, public) = load_admin_and_public(conn, id)?;
+        announcements::after_edit(conn, before, public.as_ref())
     })
 }

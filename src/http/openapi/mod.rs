@@ -143,6 +143,11 @@ pub const NOT_BLANK: &str = r"[^\t\n\x0b\x0c\r \x85\xa0\u1680\u2000-\u200a\u2028
 pub const OPTIONAL_HTTP_URL: &str =
     r"^\s*(https?://[^\s\x00-\x1f\x7f-\x9f/?#\[\]]+([/?#][^\s\x00-\x1f\x7f-\x9f]*)?)?\s*$";
 
+/// `pattern` of URLs the server sends requests to (webhook receivers), as `outbound::check_url`
+/// takes them: exactly as written (nothing trimmed), `http://` or `https://`, a host, and no
+/// whitespace, control characters or backslashes anywhere. Held to this one by the same test.
+pub const OUTBOUND_URL: &str = r"^https?://[^\s\x00-\x1f\x7f-\x9f/?#\\]+([/?#][^\s\x00-\x1f\x7f-\x9f\\]*)?$";
+
 /// The base document (info, tags, security schemes) that the route table fills in.
 pub fn base() -> utoipa::openapi::OpenApi {
     ApiDoc::openapi()
