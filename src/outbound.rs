@@ -25,6 +25,9 @@ pub fn forbidden_address(ip: IpAddr) -> Option<&'static str> {
 
 fn forbidden_v4(ip: Ipv4Addr) -> Option<&'static str> {
     let [a, b, ..] = ip.octets();
+    if a == 198 && (b & 0xfe) == 18 {
+        return Some("a benchmarking (198.18.0.0/15) address");
+    }
     Some(match () {
         _ if ip.is_unspecified() || a == 0 => "an unspecified (0.0.0.0/8) address",
         _ if ip.is_loopback() => "a loopback address",
@@ -56,6 +59,13 @@ fn forbidden_v6(ip: Ipv6Addr) -> Option<&'static str> {
         [0x64, 0xff9b, 0, 0, 0, 0, _, _] => {
             return forbidden_v4(embedded_tail).map(|_| "a NAT64 form of a forbidden address");
         }
+        // IPv4-translated (::ffff:0:a.b.c.d).
+        [0, 0, 0, 0, 0xffff, 0, _, _] => {
+            return forbidden_v4(embedded_tail).map(|_| "an IPv4-translated form of a forbidden address");
+        }
+        // Local-use NAT64 (RFC 8215) and Teredo tunnels, which lead wherever their operator decides.
+        [0x64, 0xff9b, 1, ..] => "a local-use NAT64 address",
+        [0x2001, 0, ..] => "a Teredo tunnel address",
         [0x2002, high, low, ..] => {
             let v4 = Ipv4Addr::new((high >> 8) as u8, high as u8, (low >> 8) as u8, low as u8);
             return forbidden_v4(v4).map(|_| "a 6to4 form of a forbidden address");
@@ -106,26 +116,53 @@ pub async fn check_resolved(url: &Url, allow_private: bool) -> Result<(), String
     let Some(url::Host::Domain(name)) = url.host() else {
         return Ok(());
     };
-    resolve_checked(name, allow_private).await.map(|_| ())
+    resolve_checked(name, allow_private).await.map(|_| ()).map_err(|e| e.to_string())
 }
 
 /// How long a name may take to resolve: a request that names a slow DNS server waits no longer.
 const RESOLVE_TIMEOUT: Duration = Duration::from_secs(5);
 
-async fn resolve_checked(name: &str, allow_private: bool) -> Result<Vec<SocketAddr>, String> {
+/// The guard's refusal of an address: final, unlike a name that does not resolve (yet), so a
+/// delivery refused by it fails at once rather than being retried.
+#[derive(Debug)]
+pub struct Refused(pub String);
+
+impl std::fmt::Display for Refused {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+impl std::error::Error for Refused {}
+
+/// Whether `error` or one of its causes is the guard's [`Refused`].
+pub fn is_refusal(error: &(dyn std::error::Error + 'static)) -> bool {
+    let mut cause = Some(error);
+    while let Some(error) = cause {
+        if error.downcast_ref::<Refused>().is_some() {
+            return true;
+        }
+        cause = error.source();
+    }
+    false
+}
+
+async fn resolve_checked(
+    name: &str,
+    allow_private: bool,
+) -> Result<Vec<SocketAddr>, Box<dyn std::error::Error + Send + Sync>> {
     let lookup = tokio::time::timeout(RESOLVE_TIMEOUT, tokio::net::lookup_host((name, 0)))
         .await
         .map_err(|_| format!("its host `{name}` did not resolve within {} s", RESOLVE_TIMEOUT.as_secs()))?;
     let addrs: Vec<SocketAddr> = lookup.map_err(|e| format!("its host `{name}` does not resolve ({e})"))?.collect();
     if addrs.is_empty() {
-        return Err(format!("its host `{name}` has no address"));
+        return Err(format!("its host `{name}` has no address").into());
     }
-    if !allow_private
-        && let Some((ip, reason)) = addrs.iter().find_map(|a| forbidden_address(a.ip()).map(|r| (a.ip(), r)))
-    {
-        return Err(format!(
-            "its host `{name}` resolves to {reason} ({ip}); set MASTHEAD_WEBHOOK_ALLOW_PRIVATE=true for receivers inside your network"
-        ));
+    if !allow_private && let Some(reason) = addrs.iter().find_map(|a| forbidden_address(a.ip())) {
+        // The address itself is not said: an answer should not map the server's network.
+        return Err(Box::new(Refused(format!(
+            "its host `{name}` resolves to {reason}; set MASTHEAD_WEBHOOK_ALLOW_PRIVATE=true for receivers inside your network"
+        ))));
     }
     Ok(addrs)
 }
@@ -140,9 +177,7 @@ impl Resolve for GuardedResolver {
     fn resolve(&self, name: Name) -> Resolving {
         let allow_private = self.allow_private;
         Box::pin(async move {
-            let addrs = resolve_checked(name.as_str(), allow_private)
-                .await
-                .map_err(|e| -> Box<dyn std::error::Error + Send + Sync> { e.into() })?;
+            let addrs = resolve_checked(name.as_str(), allow_private).await?;
             Ok(Box::new(addrs.into_iter()) as Addrs)
         })
     }
@@ -202,7 +237,19 @@ mod tests {
         for ip in refused {
             assert!(forbidden_address(ip.parse().unwrap()).is_some(), "{ip} must be refused");
         }
-        for ip in ["93.184.215.14", "8.8.8.8", "100.128.0.1", "172.32.0.1", "2606:4700::1111", "64:ff9b::808:808"] {
+        for ip in ["198.18.0.1", "198.19.255.255", "::ffff:0:7f00:1", "64:ff9b:1::1", "2001:0:4136:e378::1"] {
+            assert!(forbidden_address(ip.parse().unwrap()).is_some(), "{ip} must be refused");
+        }
+        for ip in [
+            "93.184.215.14",
+            "8.8.8.8",
+            "100.128.0.1",
+            "172.32.0.1",
+            "2606:4700::1111",
+            "64:ff9b::808:808",
+            "198.20.0.1",
+            "2001:db9::1",
+        ] {
             assert_eq!(forbidden_address(ip.parse().unwrap()), None, "{ip} is public");
         }
     }

@@ -19,10 +19,21 @@ pub fn spawn(state: &AppState) -> Result<(), String> {
         loop {
             if swept_at.is_none_or(|at| at.elapsed() >= poll) {
                 swept_at = Some(Instant::now());
-                match db.run(announcements::announce_due).await {
-                    Ok(0) => {}
-                    Ok(count) => tracing::info!(count, "scheduled publications announced"),
-                    Err(error) => tracing::warn!(%error, "cannot announce scheduled publications"),
+                // A full batch may leave more (many came due while no node ran): go on at once.
+                loop {
+                    match db.run(announcements::announce_due).await {
+                        Ok(0) => break,
+                        Ok(count) => {
+                            tracing::info!(count, "scheduled publications announced");
+                            if count < announcements::DUE_BATCH {
+                                break;
+                            }
+                        }
+                        Err(error) => {
+                            tracing::warn!(%error, "cannot announce scheduled publications");
+                            break;
+                        }
+                    }
                 }
             }
             if dispatcher.dispatch_due().await == 0 {

@@ -279,6 +279,8 @@ pub fn update(conn: &mut DbConnection, id: i64, input: UpdateTag) -> Result<Tag,
 /// Deletes a tag; articles lose it, nothing else changes.
 pub fn delete(conn: &mut DbConnection, id: i64) -> Result<(), ApiError> {
     let deleted = write_transaction(conn, |conn| {
+        // Nothing to announce (or delete) for an id that names no tag: a 404, rolled back.
+        find(conn, id)?;
         announce(conn, EventType::TagDeleted, id, None)?;
         diesel::delete(article_tags::table.filter(article_tags::tag_id.eq(id))).execute(conn)?;
         Ok(diesel::delete(tags::table.find(id)).execute(conn)?)
@@ -295,8 +297,10 @@ fn not_found() -> ApiError {
     ApiError::NotFound("no tag has this id".into())
 }
 
-/// Tells webhooks about a tag, in the write's transaction: the tag (id and slug only once it is
-/// being deleted) and, on updates, the fields' `previous` values.
+/// Tells webhooks about a tag, in the write's transaction: the tag and, on updates, the fields'
+/// `previous` values. A payload shows only what the public tag routes would: a tag no public
+/// article carries (made by a draft, say) is named by its id alone, and so is one being deleted
+/// unless it was public (then its slug too, for front ends to drop its page).
 fn announce(
     conn: &mut DbConnection,
     event: EventType,
@@ -307,13 +311,19 @@ fn announce(
         let Some(tag) = tags::table.find(id).select(Tag::as_select()).first(conn).optional()? else {
             return Ok(json!(null));
         };
-        let view = match event {
-            EventType::TagDeleted => json!({"id": tag.id, "slug": tag.slug}),
-            _ => json!(tag),
+        let on_public_article = article_tags::table
+            .inner_join(articles::table)
+            .filter(article_tags::tag_id.eq(id))
+            .filter(is_public(db::now()));
+        let public: bool = diesel::select(diesel::dsl::exists(on_public_article)).get_result(conn)?;
+        let view = match (event, public) {
+            (_, false) => json!({"id": tag.id}),
+            (EventType::TagDeleted, true) => json!({"id": tag.id, "slug": tag.slug}),
+            (_, true) => json!(tag),
         };
         Ok(match previous {
-            Some(previous) => json!({"tag": view, "previous": previous}),
-            None => json!({"tag": view}),
+            Some(previous) if public => json!({"tag": view, "previous": previous}),
+            _ => json!({"tag": view}),
         })
     })
 }

@@ -27,7 +27,8 @@ const BACKOFF: [u32; 6] = [1, 4, 20, 120, 720, 2880];
 pub const MAX_ATTEMPTS: i32 = BACKOFF.len() as i32 + 1;
 
 /// A delivery claimed for one attempt, with what it takes to send it.
-#[derive(Debug, Clone, Queryable)]
+/// (No `Debug`: it holds the signing secrets and a URL that may hold the receiver's own.)
+#[derive(Clone, Queryable)]
 pub struct Claimed {
     pub delivery_id: i64,
     pub webhook_id: i64,
@@ -116,6 +117,15 @@ pub struct AttemptResult {
     pub latency_ms: i32,
     /// Why it failed (no answer, or an answer that is not a success).
     pub error: Option<String>,
+    /// Refused before sending, for good (the SSRF guard, a secret that cannot be used): the
+    /// delivery fails without retries.
+    pub refused: bool,
+}
+
+impl AttemptResult {
+    pub fn verdict(&self) -> Verdict {
+        if self.refused { Verdict::Refused } else { Verdict::of(self.status) }
+    }
 }
 
 /// What becomes of a delivery after an attempt.
@@ -159,8 +169,11 @@ pub fn finish_all(
     now: NaiveDateTime,
     settings: &WebhookSettings,
 ) -> Result<Vec<Verdict>, ApiError> {
+    // Webhook rows updated in one order on every node, so two nodes' batches cannot deadlock.
+    let mut order: Vec<&(Claimed, AttemptResult)> = attempts.iter().collect();
+    order.sort_by_key(|(claimed, _)| (claimed.webhook_id, claimed.delivery_id));
     bookkeeping_transaction(conn, |conn| {
-        attempts.iter().map(|(claimed, result)| finish(conn, claimed, result, now, settings)).collect()
+        order.into_iter().map(|(claimed, result)| finish(conn, claimed, result, now, settings)).collect()
     })
 }
 
@@ -174,7 +187,7 @@ fn finish(
     now: NaiveDateTime,
     settings: &WebhookSettings,
 ) -> Result<Verdict, ApiError> {
-    let verdict = Verdict::of(result.status);
+    let verdict = result.verdict();
     {
         let retry = verdict == Verdict::Retry && claimed.attempt < MAX_ATTEMPTS;
         let (status, next_attempt_at) = match verdict {

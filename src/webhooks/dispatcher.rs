@@ -96,16 +96,17 @@ impl Dispatcher {
     /// One signed POST of the delivery's body.
     async fn attempt(&self, delivery: &Claimed) -> AttemptResult {
         let failed = |error: String| AttemptResult { error: Some(error), ..AttemptResult::default() };
+        let refused = |error: String| AttemptResult { error: Some(error), refused: true, ..AttemptResult::default() };
         let url = match crate::outbound::check_url(&delivery.url, self.settings.allow_private) {
             Ok(url) => url,
-            Err(reason) => return failed(format!("the URL {reason}")),
+            Err(reason) => return refused(format!("the URL {reason}")),
         };
         let now = self.db.now();
         let timestamp = now.and_utc().timestamp();
         let Some(signature) =
             signing::signature(&delivery.secrets(now), &delivery.message_id, timestamp, &delivery.payload)
         else {
-            return failed("the signing secret cannot be decoded".into());
+            return refused("the signing secret cannot be decoded".into());
         };
         let started = Instant::now();
         let sent = self
@@ -121,7 +122,10 @@ impl Dispatcher {
         let mut response = match sent {
             Ok(response) => response,
             Err(error) => {
-                let mut result = failed(describe(&error));
+                let mut result = match crate::outbound::is_refusal(&error) {
+                    true => refused(describe(&error)),
+                    false => failed(describe(&error)),
+                };
                 result.latency_ms = elapsed_ms(started);
                 return result;
             }
@@ -149,6 +153,7 @@ impl Dispatcher {
             status: Some(status),
             body: (!body.is_empty()).then_some(body),
             latency_ms: elapsed_ms(started),
+            refused: false,
             error: error.map(|e| match read_error {
                 Some(read) => format!("{e} ({read})"),
                 None => e,

@@ -246,6 +246,7 @@ pub async fn admin_rotate_webhook_secret(
         (status = 202, description = "The ping is queued", body = Item<DeliveryView>,
             headers(("Location" = String, description = "The delivery's URL"))),
         (status = 404, description = "No webhook has this id", body = Problem, content_type = "application/problem+json"),
+        (status = 409, description = "The webhook is disabled; enable it first", body = Problem, content_type = "application/problem+json"),
     )
 )]
 #[post("/webhooks/{id}/test")]

@@ -173,10 +173,12 @@ pub fn rotate(
     })
 }
 
-/// Queues a `ping` event to this webhook alone (active or not: a test may come before enabling).
+/// Queues a `ping` event to this webhook alone; a disabled webhook is a 409 (nothing would send it).
 pub fn ping(conn: &mut DbConnection, id: i64) -> Result<DeliveryView, ApiError> {
     bookkeeping_transaction(conn, |conn| {
-        find(conn, id)?;
+        if !find(conn, id)?.active {
+            return Err(ApiError::Conflict("the webhook is disabled; enable it (PATCH active: true) first".into()));
+        }
         let data = serde_json::json!({"webhook_id": id, "message": "A test delivery from Masthead."});
         let delivery = outbox::record(conn, EventType::Ping, data, &[id])?[0];
         delivery_view(conn, id, delivery)

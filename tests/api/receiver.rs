@@ -1,5 +1,6 @@
 //! A webhook receiver on loopback for the tests: a real HTTP server that records every request
-//! and answers with the statuses it is given, in order (then 200).
+//! and answers with the statuses it is given, in order (then 200). A 301 comes with a `Location`;
+//! a 207 with a body of 5,000 bytes.
 
 use std::collections::VecDeque;
 use std::sync::{Arc, Mutex};
@@ -64,7 +65,12 @@ async fn record(request: HttpRequest, body: web::Bytes, shared: web::Data<Shared
         body: String::from_utf8_lossy(&body).into_owned(),
     });
     let status = shared.script.lock().unwrap().pop_front().unwrap_or(200);
-    HttpResponse::build(actix_web::http::StatusCode::from_u16(status).unwrap()).body(format!("answered {status}"))
+    let mut response = HttpResponse::build(actix_web::http::StatusCode::from_u16(status).unwrap());
+    match status {
+        301 => response.insert_header(("Location", "http://127.0.0.1:9/elsewhere")).body("moved"),
+        207 => response.body("x".repeat(5000)),
+        _ => response.body(format!("answered {status}")),
+    }
 }
 
 impl Receiver {

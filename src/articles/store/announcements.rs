@@ -33,10 +33,17 @@ pub fn public_view(conn: &mut DbConnection, id: i64) -> Result<Option<Value>, Ap
     Ok(Some(to_json(with_embeds(conn, vec![row], PublicArticle::new)?.remove(0))?))
 }
 
-/// Id and slug: all a payload says about an article the public cannot see.
+/// What a payload says about an article the public cannot see (now): its id, and its slug only
+/// if it was public until now (published, its time reached; trashed since, say), so that front
+/// ends can drop its page. A draft's slug, or a scheduled article's, was never public.
 fn reference(conn: &mut DbConnection, id: i64) -> Result<Value, ApiError> {
-    let slug: String = articles::table.find(id).select(articles::slug).first(conn)?;
-    Ok(json!({"article": {"id": id, "slug": slug}}))
+    let (slug, status, published_at): (String, String, Option<NaiveDateTime>) =
+        articles::table.find(id).select((articles::slug, articles::status, articles::published_at)).first(conn)?;
+    let was_public = status == db::visibility::STATUS_PUBLISHED && published_at.is_some_and(|at| at <= db::now());
+    Ok(match was_public {
+        true => json!({"article": {"id": id, "slug": slug}}),
+        false => json!({"article": {"id": id}}),
+    })
 }
 
 /// What an edit's `article.updated` compares with: the article's public view before the edit
@@ -94,31 +101,39 @@ pub fn after_edit(
     Ok(())
 }
 
-/// After `publish` (with `published_at` now set) or `unpublish`: `article.published` when it
-/// became public now, `article.scheduled` when its time is to come, `article.unpublished` when a
-/// published or scheduled article went back to draft; and whether its publication is announced.
+/// After `publish` (with `published_at` now set) or `unpublish`: `article.published` when it is
+/// public and that was not announced yet (also a scheduled article published again after its time
+/// came but before the sweep saw it), `article.scheduled` when its time is to come,
+/// `article.unpublished` when a published or scheduled article went back to draft; and whether
+/// its publication is announced.
 pub fn after_publication(
     conn: &mut DbConnection,
     id: i64,
-    was_public: bool,
+    was_announced: bool,
     was_published: bool,
 ) -> Result<(), ApiError> {
     let (status, published_at): (String, Option<NaiveDateTime>) =
         articles::table.find(id).select((articles::status, articles::published_at)).first(conn)?;
+
     let now = db::now();
     let published = status == db::visibility::STATUS_PUBLISHED;
     let public = published && published_at.is_some_and(|at| at <= now);
     diesel::update(articles::table.find(id)).set(articles::publication_announced.eq(public)).execute(conn)?;
-    if public && !was_public {
+    if public && !was_announced {
         outbox::announce(conn, EventType::ArticlePublished, |conn| published_data(conn, id))?;
     } else if published && !public {
-        outbox::announce(conn, EventType::ArticleScheduled, |conn| {
-            let mut data = reference(conn, id)?;
-            data["article"]["published_at"] = json!(published_at.map(|at| at.and_utc()));
-            Ok(data)
-        })?;
+        // Its id only: neither its slug nor its time is public before that time.
+        outbox::announce(conn, EventType::ArticleScheduled, |conn| reference(conn, id))?;
     } else if !published && was_published {
-        outbox::announce(conn, EventType::ArticleUnpublished, |conn| reference(conn, id))?;
+        // Unpublishing keeps the publication time: the article was public if that time had come.
+        let was_public = published_at.is_some_and(|at| at <= now);
+        outbox::announce(conn, EventType::ArticleUnpublished, |conn| {
+            let slug: String = articles::table.find(id).select(articles::slug).first(conn)?;
+            Ok(match was_public {
+                true => json!({"article": {"id": id, "slug": slug}}),
+                false => json!({"article": {"id": id}}),
+            })
+        })?;
     }
     Ok(())
 }
@@ -144,7 +159,7 @@ pub fn before_delete(conn: &mut DbConnection, id: i64) -> Result<(), ApiError> {
 }
 
 /// Most scheduled publications announced in one transaction; the rest wait for the next round.
-const DUE_BATCH: i64 = 100;
+pub const DUE_BATCH: usize = 100;
 
 /// Sends `article.published` for every article whose scheduled time has come and that has not
 /// been announced: each once, on one node (PostgreSQL: rows locked with `SKIP LOCKED`, so other
@@ -156,7 +171,7 @@ pub fn announce_due(conn: &mut DbConnection) -> Result<usize, ApiError> {
             .filter(is_public(now))
             .filter(articles::publication_announced.eq(false))
             .order(articles::published_at)
-            .limit(DUE_BATCH)
+            .limit(DUE_BATCH as i64)
             .select(articles::id)
     };
     // Looked for first without a transaction (see `webhooks::claims::claim`): usually nothing is due.

@@ -319,9 +319,9 @@ pub fn set_publication(
     write_transaction(conn, |conn| {
         let access = guarded(conn, id, false, guard)?;
         let now = db::now();
-        let current: Option<NaiveDateTime> = articles::table.find(id).select(articles::published_at).first(conn)?;
+        let (current, was_announced): (Option<NaiveDateTime>, bool) =
+            articles::table.find(id).select((articles::published_at, articles::publication_announced)).first(conn)?;
         let was_published = access.status == STATUS_PUBLISHED;
-        let was_public = was_published && current.is_some_and(|at| at <= now);
         let (status, published_at) = match publication {
             Publication::Publish(Some(at)) => (STATUS_PUBLISHED, Some(at)),
             Publication::Publish(None) => (STATUS_PUBLISHED, Some(current.filter(|at| *at <= now).unwrap_or(now))),
@@ -335,7 +335,7 @@ pub fn set_publication(
                 articles::version.eq(articles::version + 1),
             ))
             .execute(conn)?;
-        announcements::after_publication(conn, id, was_public, was_published)
+        announcements::after_publication(conn, id, was_announced, was_published)
     })
 }
 

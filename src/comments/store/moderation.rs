@@ -80,6 +80,18 @@ pub fn moderate(
 ) -> Result<Vec<AdminComment>, ApiError> {
     write_transaction(conn, |conn| {
         let moderated = || comments::table.filter(comments::id.eq_any(ids)).filter(comments::removed_at.is_null());
+        // Webhooks hear only news: an approval of a comment not approved yet, a removal (rejected
+        // or spam) of one that was pending or approved.
+        let was: &[&str] = match status {
+            CommentStatus::Approved => {
+                &[CommentStatus::Pending.as_str(), CommentStatus::Spam.as_str(), CommentStatus::Rejected.as_str()]
+            }
+            CommentStatus::Rejected | CommentStatus::Spam => {
+                &[CommentStatus::Pending.as_str(), CommentStatus::Approved.as_str()]
+            }
+            CommentStatus::Pending => &[],
+        };
+        let news: Vec<i64> = moderated().filter(comments::status.eq_any(was)).select(comments::id).load(conn)?;
         let updated = diesel::update(moderated())
             .set((comments::status.eq(status.as_str()), comments::updated_at.eq(now)))
             .execute(conn)?;
@@ -96,8 +108,8 @@ pub fn moderate(
         let articles: Vec<i64> = rows.iter().map(|row| row.article_id).collect();
         comments_changed(conn, &articles, now)?;
         match status {
-            CommentStatus::Approved => announce(conn, EventType::CommentApproved, ids)?,
-            CommentStatus::Rejected | CommentStatus::Spam => announce(conn, EventType::CommentRemoved, ids)?,
+            CommentStatus::Approved => announce(conn, EventType::CommentApproved, &news)?,
+            CommentStatus::Rejected | CommentStatus::Spam => announce(conn, EventType::CommentRemoved, &news)?,
             CommentStatus::Pending => {}
         }
         with_articles(conn, rows)
