@@ -11,6 +11,8 @@ use std::time::Duration;
 use chrono::NaiveDateTime;
 use diesel::prelude::*;
 
+use diesel::sql_types::{BigInt, Integer, Nullable, Text, Timestamp};
+
 use crate::db::outbox::{FAILED, PENDING, SUCCEEDED};
 use crate::db::{DbConnection, bookkeeping_transaction};
 use crate::error::ApiError;
@@ -28,17 +30,26 @@ pub const MAX_ATTEMPTS: i32 = BACKOFF.len() as i32 + 1;
 
 /// A delivery claimed for one attempt, with what it takes to send it.
 /// (No `Debug`: it holds the signing secrets and a URL that may hold the receiver's own.)
-#[derive(Clone, Queryable)]
+#[derive(Clone, Queryable, QueryableByName)]
 pub struct Claimed {
+    #[diesel(sql_type = BigInt)]
     pub delivery_id: i64,
+    #[diesel(sql_type = BigInt)]
     pub webhook_id: i64,
     /// This attempt's number (1 for the first).
+    #[diesel(sql_type = Integer)]
     pub attempt: i32,
+    #[diesel(sql_type = Text)]
     pub url: String,
+    #[diesel(sql_type = Text)]
     pub secret: String,
+    #[diesel(sql_type = Nullable<Text>)]
     pub previous_secret: Option<String>,
+    #[diesel(sql_type = Nullable<Timestamp>)]
     pub previous_secret_until: Option<NaiveDateTime>,
+    #[diesel(sql_type = Text)]
     pub message_id: String,
+    #[diesel(sql_type = Text)]
     pub payload: String,
 }
 
@@ -50,8 +61,34 @@ impl Claimed {
     }
 }
 
+/// The claim on PostgreSQL: due deliveries locked with `SKIP LOCKED` (rows another node is
+/// claiming right now are skipped, not waited for), leased, and returned with what sending takes.
+const CLAIM_ON_POSTGRES: &str = "
+UPDATE webhook_deliveries AS d
+SET lease_until = $1, attempts = d.attempts + 1, last_attempt_at = $2
+FROM webhooks AS w, webhook_events AS e
+WHERE d.id IN (
+        SELECT id FROM webhook_deliveries
+        WHERE status = 'pending' AND next_attempt_at <= $2 AND (lease_until IS NULL OR lease_until < $2)
+          AND webhook_id IN (SELECT id FROM webhooks WHERE active)
+        ORDER BY next_attempt_at
+        LIMIT $3
+        FOR UPDATE SKIP LOCKED)
+  AND w.id = d.webhook_id AND e.id = d.event_id
+RETURNING d.id AS delivery_id, d.webhook_id, d.attempts AS attempt, w.url, w.secret, w.previous_secret,
+          w.previous_secret_until, e.message_id, e.payload";
+
 /// Claims up to `limit` due deliveries of active webhooks, oldest due first.
 pub fn claim(conn: &mut DbConnection, now: NaiveDateTime, limit: i64) -> Result<Vec<Claimed>, ApiError> {
+    let lease_until = now + chrono::Duration::from_std(LEASE).unwrap_or_default();
+    if let DbConnection::Postgres(pg) = conn {
+        // One statement, one round trip: every node polls, and writes wait on the same database.
+        return Ok(diesel::sql_query(CLAIM_ON_POSTGRES)
+            .bind::<Timestamp, _>(lease_until)
+            .bind::<Timestamp, _>(now)
+            .bind::<BigInt, _>(limit)
+            .load(pg)?);
+    }
     let due = || {
         let active = webhooks::table.filter(webhooks::active.eq(true)).select(webhooks::id);
         webhook_deliveries::table
@@ -70,16 +107,11 @@ pub fn claim(conn: &mut DbConnection, now: NaiveDateTime, limit: i64) -> Result<
     }
     bookkeeping_transaction(conn, |conn| {
         let due = due();
-        let ids: Vec<i64> = match conn {
-            // Rows another node is claiming right now are skipped, not waited for.
-            DbConnection::Postgres(pg) => due.for_update().skip_locked().load(pg)?,
-            // One writer at a time already (`BEGIN IMMEDIATE`).
-            DbConnection::Sqlite(sqlite) => due.load(sqlite)?,
-        };
+        // One writer at a time already (`BEGIN IMMEDIATE`): nothing to skip.
+        let ids: Vec<i64> = due.load(conn)?;
         if ids.is_empty() {
             return Ok(Vec::new());
         }
-        let lease_until = now + chrono::Duration::from_std(LEASE).unwrap_or_default();
         diesel::update(webhook_deliveries::table.filter(webhook_deliveries::id.eq_any(&ids)))
             .set((
                 webhook_deliveries::lease_until.eq(Some(lease_until)),
