@@ -27,8 +27,8 @@ use crate::error::{ApiError, Validator};
 use crate::settings::{DatabaseUrl, DbSettings};
 pub use pool::ConnectionManager;
 pub use transactions::{
-    CHANGES_CHANNEL, bookkeeping_transaction, insert_unless_taken, lock_key, lock_keys, mark_public_change,
-    write_transaction,
+    CHANGES_CHANNEL, bookkeeping_transaction, commit_without_waiting, insert_unless_taken, lock_key, lock_keys,
+    mark_public_change, write_transaction,
 };
 pub use watch::{ChangeObserver, Readiness};
 

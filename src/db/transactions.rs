@@ -74,6 +74,19 @@ pub(super) fn mark_events() {
     EVENTS.set(true);
 }
 
+/// Lets the open transaction commit without waiting for its WAL to reach the disk (PostgreSQL's
+/// `synchronous_commit = off`, for this transaction only): for bookkeeping that a crash may undo
+/// at no cost but repeated work, such as a webhook delivery's lease or result (the delivery is
+/// then sent again; the event itself was committed durably by the write that made it). On a busy
+/// database each waiting commit delays the others', content writes included. SQLite already
+/// commits this way (`synchronous = NORMAL` in WAL mode).
+pub fn commit_without_waiting(conn: &mut DbConnection) -> Result<(), ApiError> {
+    if let DbConnection::Postgres(pg) = conn {
+        diesel::sql_query("SET LOCAL synchronous_commit TO OFF").execute(pg)?;
+    }
+    Ok(())
+}
+
 /// Says that the open transaction changes public content after all.
 pub fn mark_public_change() {
     PUBLIC_CHANGE.set(true);

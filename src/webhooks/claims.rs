@@ -14,7 +14,7 @@ use diesel::prelude::*;
 use diesel::sql_types::{BigInt, Integer, Nullable, Text, Timestamp};
 
 use crate::db::outbox::{FAILED, PENDING, SUCCEEDED};
-use crate::db::{DbConnection, bookkeeping_transaction};
+use crate::db::{DbConnection, bookkeeping_transaction, commit_without_waiting};
 use crate::error::ApiError;
 use crate::schema::{webhook_deliveries, webhook_events, webhooks};
 use crate::settings::WebhookSettings;
@@ -81,13 +81,16 @@ RETURNING d.id AS delivery_id, d.webhook_id, d.attempts AS attempt, w.url, w.sec
 /// Claims up to `limit` due deliveries of active webhooks, oldest due first.
 pub fn claim(conn: &mut DbConnection, now: NaiveDateTime, limit: i64) -> Result<Vec<Claimed>, ApiError> {
     let lease_until = now + chrono::Duration::from_std(LEASE).unwrap_or_default();
-    if let DbConnection::Postgres(pg) = conn {
-        // One statement, one round trip: every node polls, and writes wait on the same database.
-        return Ok(diesel::sql_query(CLAIM_ON_POSTGRES)
-            .bind::<Timestamp, _>(lease_until)
-            .bind::<Timestamp, _>(now)
-            .bind::<BigInt, _>(limit)
-            .load(pg)?);
+    if let DbConnection::Postgres(_) = conn {
+        // One statement: every node polls, and writes wait on the same database.
+        return bookkeeping_transaction(conn, |conn| {
+            commit_without_waiting(conn)?;
+            Ok(diesel::sql_query(CLAIM_ON_POSTGRES)
+                .bind::<Timestamp, _>(lease_until)
+                .bind::<Timestamp, _>(now)
+                .bind::<BigInt, _>(limit)
+                .load(conn)?)
+        });
     }
     let due = || {
         let active = webhooks::table.filter(webhooks::active.eq(true)).select(webhooks::id);
@@ -205,6 +208,8 @@ pub fn finish_all(
     let mut order: Vec<&(Claimed, AttemptResult)> = attempts.iter().collect();
     order.sort_by_key(|(claimed, _)| (claimed.webhook_id, claimed.delivery_id));
     bookkeeping_transaction(conn, |conn| {
+        // Lost in a crash, a result only means the delivery is sent again.
+        commit_without_waiting(conn)?;
         order.into_iter().map(|(claimed, result)| finish(conn, claimed, result, now, settings)).collect()
     })
 }
