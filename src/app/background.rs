@@ -36,7 +36,7 @@ pub fn spawn(state: &AppState) -> Result<(), String> {
                     }
                 }
             }
-            if dispatcher.dispatch_due().await == 0 {
+            if !dispatcher.dispatch_due().await {
                 dispatcher.wait().await;
             }
         }

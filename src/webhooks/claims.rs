@@ -80,18 +80,6 @@ RETURNING d.id AS delivery_id, d.webhook_id, d.attempts AS attempt, w.url, w.sec
 
 /// Claims up to `limit` due deliveries of active webhooks, oldest due first.
 pub fn claim(conn: &mut DbConnection, now: NaiveDateTime, limit: i64) -> Result<Vec<Claimed>, ApiError> {
-    let lease_until = now + chrono::Duration::from_std(LEASE).unwrap_or_default();
-    if let DbConnection::Postgres(_) = conn {
-        // One statement: every node polls, and writes wait on the same database.
-        return bookkeeping_transaction(conn, |conn| {
-            commit_without_waiting(conn)?;
-            Ok(diesel::sql_query(CLAIM_ON_POSTGRES)
-                .bind::<Timestamp, _>(lease_until)
-                .bind::<Timestamp, _>(now)
-                .bind::<BigInt, _>(limit)
-                .load(conn)?)
-        });
-    }
     let due = || {
         let active = webhooks::table.filter(webhooks::active.eq(true)).select(webhooks::id);
         webhook_deliveries::table
@@ -103,10 +91,23 @@ pub fn claim(conn: &mut DbConnection, now: NaiveDateTime, limit: i64) -> Result<
             .limit(limit)
             .select(webhook_deliveries::id)
     };
-    // Looked for first without a transaction: every node polls, and on SQLite a write
-    // transaction takes the database's one write lock, even when it finds nothing to claim.
+    // Looked for first, with one read and no transaction: every node polls and wakes after each
+    // attempt, and most looks find nothing (on SQLite, a write transaction would take its one
+    // write lock even so).
     if !diesel::select(diesel::dsl::exists(due())).get_result::<bool>(conn)? {
         return Ok(Vec::new());
+    }
+    let lease_until = now + chrono::Duration::from_std(LEASE).unwrap_or_default();
+    if let DbConnection::Postgres(_) = conn {
+        // One statement: every node polls, and writes wait on the same database.
+        return bookkeeping_transaction(conn, |conn| {
+            commit_without_waiting(conn)?;
+            Ok(diesel::sql_query(CLAIM_ON_POSTGRES)
+                .bind::<Timestamp, _>(lease_until)
+                .bind::<Timestamp, _>(now)
+                .bind::<BigInt, _>(limit)
+                .load(conn)?)
+        });
     }
     bookkeeping_transaction(conn, |conn| {
         let due = due();

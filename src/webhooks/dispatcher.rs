@@ -41,20 +41,20 @@ impl Dispatcher {
     }
 
     /// One round: records the attempts that ended, then claims what is due, up to the free
-    /// slots, and starts sending it on this thread's runtime. Returns how many were claimed (as
-    /// many as the slots: there may be more).
-    pub async fn dispatch_due(self: &Rc<Self>) -> usize {
+    /// slots, and starts sending it on this thread's runtime. Returns whether there may be more
+    /// due right now (it filled every free slot).
+    pub async fn dispatch_due(self: &Rc<Self>) -> bool {
         self.record_ended().await;
         let free = self.settings.concurrency.saturating_sub(self.in_flight.get());
         if free == 0 {
-            return 0;
+            return false;
         }
         let now = self.db.now();
         let claimed = match self.db.run(move |conn| claims::claim(conn, now, free as i64)).await {
             Ok(claimed) => claimed,
             Err(error) => {
                 tracing::warn!(%error, "cannot claim webhook deliveries");
-                return 0;
+                return false;
             }
         };
         let count = claimed.len();
@@ -69,7 +69,7 @@ impl Dispatcher {
                 this.db.outbox_signal().notify_one();
             });
         }
-        count
+        count == free
     }
 
     /// Records the attempts that ended since the last round. Should that fail, their leases run
