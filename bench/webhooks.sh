@@ -5,14 +5,15 @@
 #   EVENTS=1000 DURATION=10 bench/webhooks.sh
 #
 # For each backend, on a fresh database with a little demo content, the release server:
-# 1. **Throughput.** EVENTS tag creations are recorded while the receiver is down (their first
-#    attempts fail and wait for a retry a minute away); then the receiver (nginx answering 204)
-#    starts and the webhook is disabled and enabled again, which makes every waiting delivery due
-#    at once. The time from that to the last delivery recorded as succeeded is the figure.
-# 2. **Write latency.** wrk, one connection, PATCHes a published article's title for DURATION
-#    seconds: once with no webhook, once with a webhook subscribed to every event (each write then
-#    also records `article.updated` with the public view, `previous`, and one delivery). It prints
-#    the median and p99 of both, and the difference.
+# 1. **Write latency.** wrk, one connection, PATCHes a published article's title for DURATION
+#    seconds, four times: with the webhook (subscribed to every event, receiver nginx answering
+#    204) disabled, enabled, disabled, enabled. Enabled, each write also records `article.updated`
+#    with the public view, `previous`, and one delivery, which the dispatcher sends meanwhile. It
+#    prints the mean median and p99 of each condition, and the difference.
+# 2. **Throughput.** EVENTS tag creations are recorded while the receiver is down (their first
+#    attempts fail and wait for a retry a minute away); then the receiver starts and the webhook
+#    is disabled and enabled again, which makes every waiting delivery due at once. The time from
+#    that to the last delivery recorded as succeeded is the figure.
 # Needs wrk and nginx (installed with apt-get when missing and running as root).
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -94,11 +95,21 @@ bench_backend() {
   article=$(call POST /admin/articles '{"title": "Benchmark headline", "body_markdown": "A body of a few words."}' | json '["data"]["id"]')
   call POST "/admin/articles/$article/publish" >/dev/null
 
-  read -r base_p50 base_p99 base_n <<<"$(write_latency "$article")"
-
   local hook
+  start_receiver
   hook=$(call POST /admin/webhooks "{\"url\": \"http://127.0.0.1:$RECEIVER_PORT/hook\", \"events\": [\"*\"]}" | json '["data"]["id"]')
+  # Writes without and with the webhook, alternated (it is disabled, then enabled: an inactive
+  # webhook gets no events), so that drift on the machine falls on both alike.
+  local without=() with=()
+  for round in 1 2; do
+    call PATCH "/admin/webhooks/$hook" '{"active": false}' >/dev/null
+    without+=("$(write_latency "$article")")
+    call PATCH "/admin/webhooks/$hook" '{"active": true}' >/dev/null
+    with+=("$(write_latency "$article")")
+  done
+
   # Recorded while the receiver is down: each first attempt fails and waits a minute.
+  stop_nginx
   python3 - "$api" "$TOKEN" "$EVENTS" <<'PY'
 import json, sys, urllib.request
 api, token, events = sys.argv[1], sys.argv[2], int(sys.argv[3])
@@ -108,23 +119,28 @@ for n in range(events):
     urllib.request.urlopen(request).read()
 PY
   start_receiver
-  local started ended succeeded=0
+  local started ended succeeded=0 before
+  before=$(call GET "/admin/webhooks/$hook/deliveries?status=succeeded&per_page=1" | json '["meta"]["total"]')
   started=$(date +%s.%N)
   call PATCH "/admin/webhooks/$hook" '{"active": false}' >/dev/null
   call PATCH "/admin/webhooks/$hook" '{"active": true}' >/dev/null
   for _ in $(seq 1 1200); do
-    succeeded=$(call GET "/admin/webhooks/$hook/deliveries?status=succeeded&per_page=1" | json '["meta"]["total"]')
+    succeeded=$(( $(call GET "/admin/webhooks/$hook/deliveries?status=succeeded&per_page=1" | json '["meta"]["total"]') - before ))
     [ "$succeeded" -ge "$EVENTS" ] && break
     sleep 0.05
   done
   ended=$(date +%s.%N)
   [ "$succeeded" -ge "$EVENTS" ] || { echo "only $succeeded of $EVENTS deliveries succeeded" >&2; exit 1; }
 
-  read -r hook_p50 hook_p99 hook_n <<<"$(write_latency "$article")"
-  python3 - "$name" "$EVENTS" "$started" "$ended" "$base_p50" "$base_p99" "$base_n" "$hook_p50" "$hook_p99" "$hook_n" <<'PY'
-import sys
+  python3 - "$name" "$EVENTS" "$started" "$ended" "${without[@]}" "${with[@]}" <<'PY'
+import statistics, sys
 name, events, started, ended = sys.argv[1], int(sys.argv[2]), float(sys.argv[3]), float(sys.argv[4])
-b50, b99, bn, h50, h99, hn = map(float, sys.argv[5:])
+runs = [tuple(map(float, run.split())) for run in sys.argv[5:]]
+without, with_ = runs[:2], runs[2:]
+def summary(pair):
+    return statistics.mean(r[0] for r in pair), statistics.mean(r[1] for r in pair), sum(r[2] for r in pair)
+b50, b99, bn = summary(without)
+h50, h99, hn = summary(with_)
 seconds = ended - started
 print(f"{name}: {events} deliveries in {seconds:.2f} s ({events / seconds:.0f}/s)")
 print(f"{name}: article PATCH p50 {b50:.2f} ms, p99 {b99:.2f} ms without webhooks ({bn:.0f} writes); "
