@@ -7,7 +7,7 @@ use std::time::Instant;
 
 use crate::articles::store::announcements;
 use crate::http::state::AppState;
-use crate::webhooks::dispatcher::Dispatcher;
+use crate::webhooks::dispatcher::{Dispatcher, QuietWarnings};
 
 /// Starts the background loop on the current runtime; it runs as long as that does.
 pub fn spawn(state: &AppState) -> Result<(), String> {
@@ -16,6 +16,7 @@ pub fn spawn(state: &AppState) -> Result<(), String> {
     let poll = state.config.webhooks.poll_interval;
     actix_web::rt::spawn(async move {
         let mut swept_at: Option<Instant> = None;
+        let warnings = QuietWarnings::default();
         loop {
             if swept_at.is_none_or(|at| at.elapsed() >= poll) {
                 swept_at = Some(Instant::now());
@@ -30,7 +31,9 @@ pub fn spawn(state: &AppState) -> Result<(), String> {
                             }
                         }
                         Err(error) => {
-                            tracing::warn!(%error, "cannot announce scheduled publications");
+                            if let Some(suppressed) = warnings.allow() {
+                                tracing::warn!(%error, suppressed, "cannot announce scheduled publications");
+                            }
                             break;
                         }
                     }

@@ -22,6 +22,30 @@ pub const TIMEOUT: Duration = Duration::from_secs(10);
 /// How much of a receiver's answer is read and kept.
 const KEPT_BODY_BYTES: usize = 1024;
 
+/// How often a background failure that repeats every round (the database out of reach) is
+/// logged: once, then at most once a minute, with how many were not.
+const REPEATED_WARNING_EVERY: Duration = Duration::from_secs(60);
+
+/// Warnings of a background loop, at most one per [`REPEATED_WARNING_EVERY`]: a database outage
+/// would otherwise log one each round, every poll interval.
+#[derive(Default)]
+pub struct QuietWarnings {
+    last: Cell<Option<Instant>>,
+    suppressed: Cell<u32>,
+}
+
+impl QuietWarnings {
+    /// Whether to log now, and how many were left out since the last one logged.
+    pub fn allow(&self) -> Option<u32> {
+        if self.last.get().is_some_and(|at| at.elapsed() < REPEATED_WARNING_EVERY) {
+            self.suppressed.set(self.suppressed.get() + 1);
+            return None;
+        }
+        self.last.set(Some(Instant::now()));
+        Some(self.suppressed.replace(0))
+    }
+}
+
 /// One node's sender; lives on one thread (the server's), as its attempts do.
 pub struct Dispatcher {
     db: Db,
@@ -31,13 +55,15 @@ pub struct Dispatcher {
     in_flight: Cell<usize>,
     /// Attempts that ended, to be recorded by the next round.
     ended: RefCell<Vec<(Claimed, AttemptResult)>>,
+    warnings: QuietWarnings,
 }
 
 impl Dispatcher {
     pub fn new(db: Db, settings: WebhookSettings) -> Result<Self, String> {
         let agent = concat!("Masthead-Webhooks/", env!("CARGO_PKG_VERSION"));
         let client = crate::outbound::guarded_client(settings.allow_private, TIMEOUT, agent)?;
-        Ok(Self { db, client, settings, in_flight: Cell::new(0), ended: RefCell::new(Vec::new()) })
+        let (in_flight, ended, warnings) = (Cell::new(0), RefCell::new(Vec::new()), QuietWarnings::default());
+        Ok(Self { db, client, settings, in_flight, ended, warnings })
     }
 
     /// One round: records the attempts that ended, then claims what is due, up to the free
@@ -53,7 +79,9 @@ impl Dispatcher {
         let claimed = match self.db.run(move |conn| claims::claim(conn, now, free as i64)).await {
             Ok(claimed) => claimed,
             Err(error) => {
-                tracing::warn!(%error, "cannot claim webhook deliveries");
+                if let Some(suppressed) = self.warnings.allow() {
+                    tracing::warn!(%error, suppressed, "cannot claim webhook deliveries");
+                }
                 return false;
             }
         };
@@ -82,7 +110,11 @@ impl Dispatcher {
         let (settings, now, count) = (self.settings, self.db.now(), ended.len());
         match self.db.run(move |conn| claims::finish_all(conn, &ended, now, &settings)).await {
             Ok(verdicts) => tracing::debug!(count, ?verdicts, "webhook attempts recorded"),
-            Err(error) => tracing::warn!(count, %error, "cannot record webhook attempts; they will be retried"),
+            Err(error) => {
+                if let Some(suppressed) = self.warnings.allow() {
+                    tracing::warn!(count, %error, suppressed, "cannot record webhook attempts; they will be retried");
+                }
+            }
         }
     }
 
@@ -186,4 +218,18 @@ fn describe(error: &reqwest::Error) -> String {
         source = cause.source();
     }
     text.chars().take(500).collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_repeated_warning_is_logged_once_then_counted() {
+        let warnings = QuietWarnings::default();
+        assert_eq!(warnings.allow(), Some(0));
+        assert_eq!((warnings.allow(), warnings.allow()), (None, None));
+        warnings.last.set(Some(Instant::now() - REPEATED_WARNING_EVERY));
+        assert_eq!(warnings.allow(), Some(2), "the next one says how many were left out");
+    }
 }
