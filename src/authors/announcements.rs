@@ -3,7 +3,7 @@
 //! The store passes its public lookup in ([`FindPublic`]), so that this file does not import it back.
 
 use diesel::prelude::*;
-use serde_json::{Map, Value, json};
+use serde_json::{Value, json};
 
 use super::model::PublicAuthor;
 use crate::db::outbox::{self, EventType};
@@ -35,7 +35,7 @@ pub fn before_edit(
 fn public_profile(conn: &mut DbConnection, id: i64, find_public: FindPublic) -> Result<Option<Value>, ApiError> {
     let slug: String = authors::table.find(id).select(authors::slug).first(conn)?;
     let Some((author, _)) = find_public(conn, db::now(), &slug)? else { return Ok(None) };
-    Ok(Some(serde_json::to_value(author).map_err(|e| ApiError::Internal(format!("author view: {e}")))?))
+    Ok(Some(outbox::data_of(&author)?))
 }
 
 /// `author.updated` with the fields that changed (`previous`), when the author was and is public.
@@ -45,10 +45,10 @@ pub fn after_edit(
     before: Option<(Vec<i64>, Value)>,
     find_public: FindPublic,
 ) -> Result<(), ApiError> {
-    let Some((subscribers, Value::Object(before))) = before else { return Ok(()) };
+    let Some((subscribers, before)) = before else { return Ok(()) };
     let Some(after) = public_profile(conn, id, find_public)? else { return Ok(()) };
-    let previous: Map<String, Value> =
-        before.into_iter().filter(|(key, old)| key != "article_count" && after.get(key) != Some(old)).collect();
+    // The count of published work changes with articles, not with the author's profile.
+    let previous = outbox::previous_values(before, &after, &["article_count"]);
     if previous.is_empty() {
         return Ok(());
     }

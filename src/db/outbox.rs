@@ -183,6 +183,23 @@ pub fn queue(
     Ok(ids)
 }
 
+/// A view (an article, a comment, a tag) as payload data.
+pub fn data_of(view: &impl Serialize) -> Result<serde_json::Value, ApiError> {
+    serde_json::to_value(view).map_err(|e| ApiError::Internal(format!("cannot serialise an event's data: {e}")))
+}
+
+/// An update's `previous`: the fields of `before` whose values `after` changed, with their old
+/// values, leaving out `ignored` (fields that change on their own, such as `updated_at`). Empty
+/// when nothing the receiver sees changed: then there is no event.
+pub fn previous_values(
+    before: serde_json::Value,
+    after: &serde_json::Value,
+    ignored: &[&str],
+) -> serde_json::Map<String, serde_json::Value> {
+    let serde_json::Value::Object(before) = before else { return serde_json::Map::new() };
+    before.into_iter().filter(|(key, old)| !ignored.contains(&key.as_str()) && after.get(key) != Some(old)).collect()
+}
+
 /// [`wanted`] then [`record`] with the data `build` makes, built only when someone subscribed.
 pub fn announce(
     conn: &mut DbConnection,
@@ -200,6 +217,16 @@ pub fn announce(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn previous_holds_the_old_values_of_what_changed_but_the_ignored() {
+        let before = serde_json::json!({"title": "Old", "slug": "same", "updated_at": "then"});
+        let after = serde_json::json!({"title": "New", "slug": "same", "updated_at": "now"});
+        assert_eq!(
+            serde_json::Value::Object(previous_values(before, &after, &["updated_at"])),
+            serde_json::json!({"title": "Old"})
+        );
+    }
 
     #[test]
     fn subscriptions_match_names_or_everything_and_every_name_parses() {

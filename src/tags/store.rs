@@ -259,16 +259,7 @@ pub fn update(conn: &mut DbConnection, id: i64, input: UpdateTag) -> Result<Tag,
             ))
             .returning(tags::all_columns)
             .get_result(conn)?;
-        let mut previous = serde_json::Map::new();
-        for (field, old, new) in [
-            ("name", json!(current.name), json!(tag.name)),
-            ("slug", json!(current.slug), json!(tag.slug)),
-            ("description", json!(current.description), json!(tag.description)),
-        ] {
-            if old != new {
-                previous.insert(field.into(), old);
-            }
-        }
+        let previous = outbox::previous_values(outbox::data_of(&current)?, &outbox::data_of(&tag)?, &["updated_at"]);
         if !previous.is_empty() {
             announce(conn, EventType::TagUpdated, id, Some(previous))?;
         }

@@ -176,9 +176,7 @@ pub fn rotate(
 /// Queues a `ping` event to this webhook alone; a disabled webhook is a 409 (nothing would send it).
 pub fn ping(conn: &mut DbConnection, id: i64) -> Result<DeliveryView, ApiError> {
     bookkeeping_transaction(conn, |conn| {
-        if !find(conn, id)?.active {
-            return Err(ApiError::Conflict("the webhook is disabled; enable it (PATCH active: true) first".into()));
-        }
+        require_active(&find(conn, id)?)?;
         let data = serde_json::json!({"webhook_id": id, "message": "A test delivery from Masthead."});
         let delivery = outbox::record(conn, EventType::Ping, data, &[id])?[0];
         delivery_view(conn, id, delivery)
@@ -221,7 +219,7 @@ pub fn delivery_view(conn: &mut DbConnection, webhook_id: i64, id: i64) -> Resul
         .select((DeliveryRow::as_select(), webhook_events::event_type, webhook_events::message_id))
         .first(conn)
         .optional()?
-        .ok_or_else(|| ApiError::NotFound("this webhook has no delivery with this id".into()))?;
+        .ok_or_else(no_delivery)?;
     Ok(DeliveryView::new(row, &event, message))
 }
 
@@ -234,16 +232,14 @@ pub fn redeliver(
     now: NaiveDateTime,
 ) -> Result<DeliveryView, ApiError> {
     bookkeeping_transaction(conn, |conn| {
-        if !find(conn, webhook_id)?.active {
-            return Err(ApiError::Conflict("the webhook is disabled; enable it (PATCH active: true) first".into()));
-        }
+        require_active(&find(conn, webhook_id)?)?;
         let event_id: i64 = webhook_deliveries::table
             .filter(webhook_deliveries::id.eq(delivery_id))
             .filter(webhook_deliveries::webhook_id.eq(webhook_id))
             .select(webhook_deliveries::event_id)
             .first(conn)
             .optional()?
-            .ok_or_else(|| ApiError::NotFound("this webhook has no delivery with this id".into()))?;
+            .ok_or_else(no_delivery)?;
         let id = outbox::queue(conn, event_id, &[webhook_id], now)?[0];
         delivery_view(conn, webhook_id, id)
     })
@@ -251,4 +247,16 @@ pub fn redeliver(
 
 fn not_found() -> ApiError {
     ApiError::NotFound("no webhook has this id".into())
+}
+
+fn no_delivery() -> ApiError {
+    ApiError::NotFound("this webhook has no delivery with this id".into())
+}
+
+/// A disabled webhook is sent nothing, so nothing is queued for it by hand either (409).
+fn require_active(webhook: &WebhookRow) -> Result<(), ApiError> {
+    match webhook.active {
+        true => Ok(()),
+        false => Err(ApiError::Conflict("the webhook is disabled; enable it (PATCH active: true) first".into())),
+    }
 }

@@ -8,7 +8,7 @@
 
 use chrono::NaiveDateTime;
 use diesel::prelude::*;
-use serde_json::{Map, Value, json};
+use serde_json::{Value, json};
 
 use super::joins::with_embeds;
 use crate::articles::model::ArticleRow;
@@ -25,25 +25,40 @@ const INCIDENTAL: [&str; 2] = ["updated_at", "comment_count"];
 /// Fields of the public view that come from its bylines and tags rather than its row.
 const EMBEDDED: [&str; 3] = ["author", "authors", "tags"];
 
+/// The article's row if the public sees it now.
+fn public_row(conn: &mut DbConnection, id: i64) -> Result<Option<ArticleRow>, ApiError> {
+    let public = articles::table.find(id).filter(is_public(db::now()));
+    Ok(public.select(ArticleRow::as_select()).first(conn).optional()?)
+}
+
 /// The article as the public sees it now, as JSON; `None` when it is not public.
 pub fn public_view(conn: &mut DbConnection, id: i64) -> Result<Option<Value>, ApiError> {
-    let row: Option<ArticleRow> =
-        articles::table.find(id).filter(is_public(db::now())).select(ArticleRow::as_select()).first(conn).optional()?;
-    let Some(row) = row else { return Ok(None) };
-    Ok(Some(to_json(with_embeds(conn, vec![row], PublicArticle::new)?.remove(0))?))
+    let Some(row) = public_row(conn, id)? else { return Ok(None) };
+    Ok(Some(outbox::data_of(&with_embeds(conn, vec![row], PublicArticle::new)?.remove(0))?))
 }
 
 /// What a payload says about an article the public cannot see (now): its id, and its slug only
 /// if it was public until now (published, its time reached; trashed since, say), so that front
 /// ends can drop its page. A draft's slug, or a scheduled article's, was never public.
 fn reference(conn: &mut DbConnection, id: i64) -> Result<Value, ApiError> {
-    let (slug, status, published_at): (String, String, Option<NaiveDateTime>) =
-        articles::table.find(id).select((articles::slug, articles::status, articles::published_at)).first(conn)?;
-    let was_public = status == db::visibility::STATUS_PUBLISHED && published_at.is_some_and(|at| at <= db::now());
-    Ok(match was_public {
-        true => json!({"article": {"id": id, "slug": slug}}),
-        false => json!({"article": {"id": id}}),
-    })
+    let (status, published_at): (String, Option<NaiveDateTime>) =
+        articles::table.find(id).select((articles::status, articles::published_at)).first(conn)?;
+    reference_as(conn, id, status == db::visibility::STATUS_PUBLISHED, published_at)
+}
+
+/// [`reference`] for an article whose status this change set: public until now if it was
+/// published and its publication time had come.
+fn reference_as(
+    conn: &mut DbConnection,
+    id: i64,
+    was_published: bool,
+    published_at: Option<NaiveDateTime>,
+) -> Result<Value, ApiError> {
+    if !(was_published && published_at.is_some_and(|at| at <= db::now())) {
+        return Ok(json!({"article": {"id": id}}));
+    }
+    let slug: String = articles::table.find(id).select(articles::slug).first(conn)?;
+    Ok(json!({"article": {"id": id, "slug": slug}}))
 }
 
 /// What an edit's `article.updated` compares with: the article's public view before the edit
@@ -51,7 +66,7 @@ fn reference(conn: &mut DbConnection, id: i64) -> Result<Value, ApiError> {
 /// wants to hear of it.
 pub struct BeforeEdit {
     subscribers: Vec<i64>,
-    view: Map<String, Value>,
+    view: Value,
 }
 
 /// Before an edit: the public view when someone wants `article.updated` and the article is
@@ -63,22 +78,15 @@ pub fn before_edit(conn: &mut DbConnection, id: i64, embeds_may_change: bool) ->
         return Ok(None);
     }
     if embeds_may_change {
-        return Ok(match public_view(conn, id)? {
-            Some(Value::Object(view)) => Some(BeforeEdit { subscribers, view }),
-            _ => None,
-        });
+        return Ok(public_view(conn, id)?.map(|view| BeforeEdit { subscribers, view }));
     }
-    let row: Option<ArticleRow> =
-        articles::table.find(id).filter(is_public(db::now())).select(ArticleRow::as_select()).first(conn).optional()?;
-    let Some(row) = row else { return Ok(None) };
+    let Some(row) = public_row(conn, id)? else { return Ok(None) };
     let unchanged = Embeds { bylines: Vec::new(), tags: Vec::new(), comment_count: 0 };
-    let Value::Object(mut view) = to_json(PublicArticle::new(row, unchanged))? else { return Ok(None) };
-    view.retain(|key, _| !EMBEDDED.contains(&key.as_str()));
+    let mut view = outbox::data_of(&PublicArticle::new(row, unchanged))?;
+    if let Value::Object(fields) = &mut view {
+        fields.retain(|key, _| !EMBEDDED.contains(&key.as_str()));
+    }
     Ok(Some(BeforeEdit { subscribers, view }))
-}
-
-fn to_json(view: PublicArticle) -> Result<Value, ApiError> {
-    serde_json::to_value(view).map_err(|e| ApiError::Internal(format!("article view: {e}")))
 }
 
 /// After an edit: `article.updated` with the fields that changed (`previous`), when the article
@@ -89,11 +97,8 @@ pub fn after_edit(
     after: Option<&PublicArticle>,
 ) -> Result<(), ApiError> {
     let (Some(BeforeEdit { subscribers, view: before }), Some(after)) = (before, after) else { return Ok(()) };
-    let after = serde_json::to_value(after).map_err(|e| ApiError::Internal(format!("article view: {e}")))?;
-    let previous: Map<String, Value> = before
-        .into_iter()
-        .filter(|(key, old)| !INCIDENTAL.contains(&key.as_str()) && after.get(key) != Some(old))
-        .collect();
+    let after = outbox::data_of(after)?;
+    let previous = outbox::previous_values(before, &after, &INCIDENTAL);
     if previous.is_empty() {
         return Ok(());
     }
@@ -114,7 +119,6 @@ pub fn after_publication(
 ) -> Result<(), ApiError> {
     let (status, published_at): (String, Option<NaiveDateTime>) =
         articles::table.find(id).select((articles::status, articles::published_at)).first(conn)?;
-
     let now = db::now();
     let published = status == db::visibility::STATUS_PUBLISHED;
     let public = published && published_at.is_some_and(|at| at <= now);
@@ -126,14 +130,7 @@ pub fn after_publication(
         outbox::announce(conn, EventType::ArticleScheduled, |conn| reference(conn, id))?;
     } else if !published && was_published {
         // Unpublishing keeps the publication time: the article was public if that time had come.
-        let was_public = published_at.is_some_and(|at| at <= now);
-        outbox::announce(conn, EventType::ArticleUnpublished, |conn| {
-            let slug: String = articles::table.find(id).select(articles::slug).first(conn)?;
-            Ok(match was_public {
-                true => json!({"article": {"id": id, "slug": slug}}),
-                false => json!({"article": {"id": id}}),
-            })
-        })?;
+        outbox::announce(conn, EventType::ArticleUnpublished, |conn| reference_as(conn, id, true, published_at))?;
     }
     Ok(())
 }

@@ -247,6 +247,10 @@ pub fn update(
         let before = announcements::before_edit(conn, id, fields.tags.is_some() || fields.authors.is_some())?;
         apply(conn, id, writer, fields, prepared.rendered.as_ref())?;
         revisions::record(conn, id, writer.author_id, None)?;
+        if before.is_none() {
+            // Nobody to tell: no public view to build.
+            return load_admin(conn, id);
+        }
         let (article, public) = load_admin_and_public(conn, id)?;
         announcements::after_edit(conn, before, public.as_ref())?;
         Ok(article)
@@ -406,7 +410,10 @@ pub fn restore_revision(
         // Tags deleted since then come back: restoring history may recreate them.
         apply(conn, id, Writer { may_create_tags: true, ..writer }, &fields, Some(&rendered))?;
         revisions::record(conn, id, writer.author_id, Some(format!("restored from revision {number}")))?;
-        let (_, public) = load_admin_and_public(conn, id)?;
+        let public = match before {
+            Some(_) => load_admin_and_public(conn, id)?.1,
+            None => None,
+        };
         announcements::after_edit(conn, before, public.as_ref())
     })
 }

@@ -20,7 +20,7 @@ pub fn announce(conn: &mut DbConnection, event: EventType, ids: &[i64]) -> Resul
     let rows: Vec<CommentRow> =
         comments::table.filter(comments::id.eq_any(ids)).select(CommentRow::as_select()).load(conn)?;
     for comment in with_articles(conn, rows)? {
-        let mut view = serde_json::to_value(comment).map_err(|e| ApiError::Internal(format!("comment view: {e}")))?;
+        let mut view = outbox::data_of(&comment)?;
         if let Value::Object(fields) = &mut view {
             fields.remove("author_email");
         }
