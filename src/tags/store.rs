@@ -299,22 +299,18 @@ fn announce(
     previous: Option<serde_json::Map<String, serde_json::Value>>,
 ) -> Result<(), ApiError> {
     outbox::announce(conn, event, |conn| {
-        let Some(tag) = tags::table.find(id).select(Tag::as_select()).first(conn).optional()? else {
-            return Ok(json!(null));
+        let public: Option<Tag> =
+            public_tags(db::now()).filter(tags::id.eq(id)).select(Tag::as_select()).first(conn).optional()?;
+        let Some(tag) = public else {
+            return Ok(json!({"tag": {"id": id}}));
         };
-        let on_public_article = article_tags::table
-            .inner_join(articles::table)
-            .filter(article_tags::tag_id.eq(id))
-            .filter(is_public(db::now()));
-        let public: bool = diesel::select(diesel::dsl::exists(on_public_article)).get_result(conn)?;
-        let view = match (event, public) {
-            (_, false) => json!({"id": tag.id}),
-            (EventType::TagDeleted, true) => json!({"id": tag.id, "slug": tag.slug}),
-            (_, true) => json!(tag),
+        let view = match event {
+            EventType::TagDeleted => json!({"id": tag.id, "slug": tag.slug}),
+            _ => json!(tag),
         };
         Ok(match previous {
-            Some(previous) if public => json!({"tag": view, "previous": previous}),
-            _ => json!({"tag": view}),
+            Some(previous) => json!({"tag": view, "previous": previous}),
+            None => json!({"tag": view}),
         })
     })
 }

@@ -14,27 +14,12 @@ use super::store::{self, NewWebhook, WebhookChanges};
 use crate::auth::{AuthUser, Role};
 use crate::error::{ApiError, Problem, Validator};
 use crate::http::extract::{JsonBody, QueryParams};
-use crate::http::responses::{private_json, private_no_content, with_location};
+use crate::http::responses::{PageQuery, private_json, private_no_content, with_location};
 use crate::http::state::AppState;
 use crate::pagination::{Item, PageRequest, Paginated};
 
 /// How long a rotated-out secret still signs deliveries (next to the new one).
 const OLD_SECRET_GRACE: chrono::Duration = chrono::Duration::hours(24);
-
-/// `GET /api/v1/admin/webhooks` parameters.
-#[derive(Debug, Deserialize, IntoParams)]
-#[serde(deny_unknown_fields)]
-#[into_params(parameter_in = Query)]
-pub struct WebhookListQuery {
-    /// Page number, from 1.
-    #[param(minimum = 1, maximum = 1000000000, default = 1)]
-    #[serde(default, deserialize_with = "crate::pagination::page_number")]
-    pub page: Option<i64>,
-    /// Items per page.
-    #[param(minimum = 1, maximum = 100, default = 20)]
-    #[serde(default, deserialize_with = "crate::pagination::page_number")]
-    pub per_page: Option<i64>,
-}
 
 /// `GET /api/v1/admin/webhooks/{id}/deliveries` parameters.
 #[derive(Debug, Deserialize, IntoParams)]
@@ -109,7 +94,7 @@ pub async fn admin_create_webhook(
 #[utoipa::path(
     tag = "Webhooks",
     operation_id = "adminListWebhooks",
-    params(WebhookListQuery),
+    params(PageQuery),
     responses(
         (status = 200, description = "A page of webhooks", body = Paginated<WebhookView>),
     )
@@ -118,7 +103,7 @@ pub async fn admin_create_webhook(
 pub async fn admin_list_webhooks(
     user: AuthUser,
     state: web::Data<AppState>,
-    QueryParams(query): QueryParams<WebhookListQuery>,
+    QueryParams(query): QueryParams<PageQuery>,
 ) -> Result<HttpResponse, ApiError> {
     user.require(Role::Editor)?;
     let page = PageRequest::new(query.page, query.per_page)?;
