@@ -10,7 +10,8 @@ use std::path::{Path, PathBuf};
 use std::time::Duration;
 
 use crate::settings::{
-    CachePolicy, CommentSettings, DatabaseUrl, DbSettings, HashParams, LoginLimits, WebhookSettings,
+    CachePolicy, CommentSettings, DatabaseUrl, DbSettings, HashParams, LoginLimits, MediaSettings, MediaStoreLocation,
+    WebhookSettings,
 };
 
 /// The shortest JWT secret accepted: HS256 is only as strong as its key.
@@ -58,6 +59,8 @@ pub struct Config {
     pub comments: CommentSettings,
     /// Webhook delivery: retries, polling, the SSRF opt-in.
     pub webhooks: WebhookSettings,
+    /// The media library: where files live, upload limits, the widths served.
+    pub media: MediaSettings,
 }
 
 /// A string that never prints, so that secrets cannot leak through `Debug` into logs.
@@ -99,6 +102,7 @@ impl Config {
             Ok(s) if !s.is_empty() => Some(checked_secret(s)?),
             _ => None,
         };
+        let media = media_settings(&database_url)?;
         Ok(Self {
             database_url,
             addr,
@@ -117,7 +121,7 @@ impl Config {
                 acquire_timeout: Duration::from_millis(parse_var("MASTHEAD_QUEUE_TIMEOUT_MS", 1000, 10..=60_000)?),
                 query_timeout: Some(Duration::from_millis(parse_var("MASTHEAD_QUERY_TIMEOUT_MS", 2000, 50..=600_000)?)),
             },
-            public_url: parse_public_url(&var_or("MASTHEAD_PUBLIC_URL", ""))?,
+            public_url: parse_public_url("MASTHEAD_PUBLIC_URL", &var_or("MASTHEAD_PUBLIC_URL", ""))?,
             body_timeout: Duration::from_millis(parse_var("MASTHEAD_BODY_TIMEOUT_MS", 10_000, 100..=600_000)?),
             password_hash_concurrency: parse_var(
                 "MASTHEAD_PASSWORD_HASH_CONCURRENCY",
@@ -155,6 +159,7 @@ impl Config {
                 concurrency: parse_var("MASTHEAD_WEBHOOK_CONCURRENCY", 16, 1..=256)? as usize,
                 disable_after: parse_var("MASTHEAD_WEBHOOK_DISABLE_AFTER", 5, 1..=1000)? as i32,
             },
+            media,
         })
     }
 
@@ -199,6 +204,16 @@ impl Config {
                 poll_interval: Duration::from_millis(50),
                 concurrency: 4,
                 disable_after: 5,
+            },
+            // The test harness gives each app a directory (or an S3 prefix) of its own.
+            media: MediaSettings {
+                store: MediaStoreLocation::Directory(std::env::temp_dir().join("masthead-test-media")),
+                max_bytes: 20 * 1024 * 1024,
+                max_pixels: 50_000_000,
+                widths: vec![320, 640, 960, 1280, 1920],
+                public_url: None,
+                concurrency: 2,
+                upload_timeout: Duration::from_secs(30),
             },
         }
     }
@@ -267,6 +282,47 @@ impl Config {
     }
 }
 
+/// `MASTHEAD_MEDIA_*`. Media live beside the SQLite database (`masthead.db` → `media/`), or in
+/// `./media` for PostgreSQL, unless `MASTHEAD_MEDIA_DIR` or an S3 store says otherwise.
+fn media_settings(database_url: &DatabaseUrl) -> Result<MediaSettings, ConfigError> {
+    let store = match var_or("MASTHEAD_MEDIA_STORE", "").trim() {
+        "" | "local" => MediaStoreLocation::Directory(match var_or("MASTHEAD_MEDIA_DIR", "").as_str() {
+            "" => match database_url {
+                DatabaseUrl::Sqlite(path) => Path::new(path).parent().unwrap_or(Path::new("")).join("media"),
+                DatabaseUrl::Postgres(_) => PathBuf::from("media"),
+            },
+            dir => PathBuf::from(dir),
+        }),
+        s3 => MediaStoreLocation::parse_s3(s3).map_err(|e| ConfigError(format!("MASTHEAD_MEDIA_STORE: {e}")))?,
+    };
+    let raw_widths = var_or("MASTHEAD_MEDIA_WIDTHS", "320,640,960,1280,1920");
+    let mut widths = Vec::new();
+    for part in raw_widths.split(',').map(str::trim).filter(|part| !part.is_empty()) {
+        match part.parse::<u32>() {
+            Ok(width) if (16..=8192).contains(&width) => widths.push(width),
+            _ => {
+                return Err(ConfigError(format!(
+                    "MASTHEAD_MEDIA_WIDTHS: `{part}` must be a width in pixels from 16 to 8192"
+                )));
+            }
+        }
+    }
+    widths.sort_unstable();
+    widths.dedup();
+    if widths.len() > 16 {
+        return Err(ConfigError("MASTHEAD_MEDIA_WIDTHS: at most 16 widths".into()));
+    }
+    Ok(MediaSettings {
+        store,
+        max_bytes: parse_var("MASTHEAD_MEDIA_MAX_BYTES", 20 * 1024 * 1024, 1024..=512 * 1024 * 1024)? as usize,
+        max_pixels: parse_var("MASTHEAD_MEDIA_MAX_PIXELS", 50_000_000, 1..=1_000_000_000)?,
+        widths,
+        public_url: parse_public_url("MASTHEAD_MEDIA_PUBLIC_URL", &var_or("MASTHEAD_MEDIA_PUBLIC_URL", ""))?,
+        concurrency: parse_var("MASTHEAD_MEDIA_CONCURRENCY", 2, 1..=64)? as usize,
+        upload_timeout: Duration::from_millis(parse_var("MASTHEAD_MEDIA_UPLOAD_TIMEOUT_MS", 120_000, 100..=3_600_000)?),
+    })
+}
+
 fn checked_secret(value: String) -> Result<Secret, ConfigError> {
     if value.len() < MIN_JWT_SECRET_BYTES {
         return Err(ConfigError(format!(
@@ -304,7 +360,7 @@ fn default_hash_concurrency() -> usize {
 
 /// `https://cms.example.com/` → `https://cms.example.com`: an absolute http(s) URL with a host,
 /// perhaps a path prefix, no query or fragment; kept without its trailing slash.
-fn parse_public_url(raw: &str) -> Result<Option<String>, ConfigError> {
+fn parse_public_url(name: &str, raw: &str) -> Result<Option<String>, ConfigError> {
     let raw = raw.trim();
     if raw.is_empty() {
         return Ok(None);
@@ -316,7 +372,7 @@ fn parse_public_url(raw: &str) -> Result<Option<String>, ConfigError> {
         && !raw.chars().any(|c| c.is_whitespace() || c.is_control());
     if !valid {
         return Err(ConfigError(format!(
-            "MASTHEAD_PUBLIC_URL: `{raw}` is not a public address such as https://cms.example.com \
+            "{name}: `{raw}` is not a public address such as https://cms.example.com \
              (http or https, a host, perhaps a path; no query)"
         )));
     }
@@ -375,11 +431,14 @@ mod tests {
 
     #[test]
     fn the_public_url_is_an_absolute_address_kept_without_its_final_slash() {
-        assert_eq!(parse_public_url("").unwrap(), None);
-        assert_eq!(parse_public_url("https://cms.example.com/").unwrap().as_deref(), Some("https://cms.example.com"));
-        assert_eq!(parse_public_url(" http://h:8080/cms ").unwrap().as_deref(), Some("http://h:8080/cms"));
+        assert_eq!(parse_public_url("X", "").unwrap(), None);
+        assert_eq!(
+            parse_public_url("X", "https://cms.example.com/").unwrap().as_deref(),
+            Some("https://cms.example.com")
+        );
+        assert_eq!(parse_public_url("X", " http://h:8080/cms ").unwrap().as_deref(), Some("http://h:8080/cms"));
         for bad in ["cms.example.com", "ftp://h", "https://", "https://h/?x=1", "https://u@h", "https://h/a b"] {
-            assert!(parse_public_url(bad).is_err(), "{bad}");
+            assert!(parse_public_url("X", bad).is_err(), "{bad}");
         }
     }
 

@@ -42,6 +42,9 @@ pub enum ApiError {
     PayloadTooLarge(String),
     #[error("{0}")]
     UnsupportedMediaType(String),
+    /// A byte range outside a file of `size` bytes.
+    #[error("the range asked for is outside the file, which has {size} bytes")]
+    RangeNotSatisfiable { size: u64 },
     #[error("{detail}")]
     TooManyRequests { detail: String, retry_after_seconds: u64 },
     /// The database is out of reach (the cause is logged, not sent).
@@ -57,6 +60,10 @@ pub enum ApiError {
     /// A write failed because the database's disk is full; reads still work.
     #[error("{0}")]
     StorageFull(String),
+    /// The media store (a directory or an S3 bucket) failed or is out of reach (the cause is
+    /// logged, not sent).
+    #[error("{0}")]
+    StoreUnavailable(String),
     /// The request body did not arrive within `MASTHEAD_BODY_TIMEOUT_MS`.
     #[error("{0}")]
     RequestTimeout(String),
@@ -122,11 +129,13 @@ impl ApiError {
             Self::PreconditionFailed { .. } => ("precondition-failed", "Precondition failed"),
             Self::PayloadTooLarge(_) => ("payload-too-large", "Payload too large"),
             Self::UnsupportedMediaType(_) => ("unsupported-media-type", "Unsupported media type"),
+            Self::RangeNotSatisfiable { .. } => ("range-not-satisfiable", "Range not satisfiable"),
             Self::TooManyRequests { .. } => ("too-many-requests", "Too many requests"),
             Self::Unavailable(_) => ("unavailable", "Service unavailable"),
             Self::Busy(_) => ("busy", "Server busy"),
             Self::QueryTimeout(_) => ("query-timeout", "Query took too long"),
             Self::StorageFull(_) => ("storage-full", "Storage full"),
+            Self::StoreUnavailable(_) => ("store-unavailable", "Media store unavailable"),
             Self::RequestTimeout(_) => ("request-timeout", "Request timeout"),
             Self::ClientClosed(_) => ("client-closed-request", "Client closed request"),
             Self::Internal(_) => ("internal", "Internal server error"),
@@ -139,6 +148,7 @@ impl ApiError {
             // The cause of a 500 is logged, never sent: it may hold SQL or paths.
             Self::Internal(_) => "the server failed to handle this request; it has been logged".to_string(),
             Self::Unavailable(_) => "the database is unavailable; retry shortly".to_string(),
+            Self::StoreUnavailable(_) => "the media store is unavailable; retry shortly".to_string(),
             Self::Busy(_) => "the server is at capacity; retry in a moment".to_string(),
             Self::QueryTimeout(_) => {
                 "this request needed more database time than the server allows; narrow it, or retry later".to_string()
@@ -180,10 +190,13 @@ impl ResponseError for ApiError {
             Self::PreconditionFailed { .. } => StatusCode::PRECONDITION_FAILED,
             Self::PayloadTooLarge(_) => StatusCode::PAYLOAD_TOO_LARGE,
             Self::UnsupportedMediaType(_) => StatusCode::UNSUPPORTED_MEDIA_TYPE,
+            Self::RangeNotSatisfiable { .. } => StatusCode::RANGE_NOT_SATISFIABLE,
             Self::TooManyRequests { .. } => StatusCode::TOO_MANY_REQUESTS,
-            Self::Unavailable(_) | Self::Busy(_) | Self::QueryTimeout(_) | Self::StorageFull(_) => {
-                StatusCode::SERVICE_UNAVAILABLE
-            }
+            Self::Unavailable(_)
+            | Self::Busy(_)
+            | Self::QueryTimeout(_)
+            | Self::StorageFull(_)
+            | Self::StoreUnavailable(_) => StatusCode::SERVICE_UNAVAILABLE,
             Self::RequestTimeout(_) => StatusCode::REQUEST_TIMEOUT,
             Self::ClientClosed(_) => StatusCode::from_u16(CLIENT_CLOSED_REQUEST).unwrap_or(StatusCode::BAD_REQUEST),
             Self::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
@@ -206,6 +219,7 @@ impl ResponseError for ApiError {
             Self::QueryTimeout(cause) => {
                 tracing::warn!(%cause, "cancelled a request's database work: over its time budget")
             }
+            Self::StoreUnavailable(cause) => tracing::error!(%cause, "the media store failed"),
             Self::StorageFull(cause) => {
                 tracing::error!(%cause, "a write failed: the disk holding the database is full; free space to recover")
             }
@@ -219,7 +233,7 @@ impl ResponseError for ApiError {
             Self::Unauthorized(_) => {
                 response.insert_header((header::WWW_AUTHENTICATE, HeaderValue::from_static("Bearer")));
             }
-            Self::Unavailable(_) | Self::QueryTimeout(_) => {
+            Self::Unavailable(_) | Self::QueryTimeout(_) | Self::StoreUnavailable(_) => {
                 response.insert_header((header::RETRY_AFTER, HeaderValue::from_static("5")));
             }
             Self::Busy(_) => {
@@ -235,6 +249,11 @@ impl ResponseError for ApiError {
             Self::MethodNotAllowed { allowed } => {
                 if let Ok(value) = HeaderValue::from_str(allowed) {
                     response.insert_header((header::ALLOW, value));
+                }
+            }
+            Self::RangeNotSatisfiable { size } => {
+                if let Ok(value) = HeaderValue::from_str(&format!("bytes */{size}")) {
+                    response.insert_header((header::CONTENT_RANGE, value));
                 }
             }
             Self::TooManyRequests { retry_after_seconds, .. } => {

@@ -46,6 +46,28 @@ diesel::table! {
         created_at -> Timestamp,
         updated_at -> Timestamp,
         publication_announced -> Bool,
+        cover_image_id -> Nullable<BigInt>,
+    }
+}
+
+diesel::table! {
+    media (id) {
+        id -> BigInt,
+        storage_key -> Text,
+        content_hash -> Text,
+        format -> Text,
+        filename -> Text,
+        size_bytes -> BigInt,
+        width -> Integer,
+        height -> Integer,
+        animated -> Bool,
+        alt -> Nullable<Text>,
+        caption -> Nullable<Text>,
+        focal_x -> Double,
+        focal_y -> Double,
+        uploaded_by -> Nullable<BigInt>,
+        created_at -> Timestamp,
+        updated_at -> Timestamp,
     }
 }
 
@@ -193,6 +215,8 @@ diesel::table! {
     }
 }
 
+diesel::joinable!(articles -> media (cover_image_id));
+diesel::joinable!(media -> authors (uploaded_by));
 diesel::joinable!(article_authors -> articles (article_id));
 diesel::joinable!(article_authors -> authors (author_id));
 diesel::joinable!(article_tags -> articles (article_id));
@@ -220,4 +244,5 @@ diesel::allow_tables_to_appear_in_same_query!(
     webhooks,
     webhook_events,
     webhook_deliveries,
+    media,
 );

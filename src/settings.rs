@@ -140,6 +140,53 @@ pub struct WebhookSettings {
     pub disable_after: i32,
 }
 
+/// Where media files live (`MASTHEAD_MEDIA_STORE`, `MASTHEAD_MEDIA_DIR`).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum MediaStoreLocation {
+    /// A directory on this machine: one node, or a shared file system.
+    Directory(std::path::PathBuf),
+    /// An S3-compatible bucket, with an optional key prefix; credentials and the endpoint come
+    /// from the standard `AWS_*` variables.
+    S3 { bucket: String, prefix: String },
+}
+
+impl MediaStoreLocation {
+    /// `s3://bucket` or `s3://bucket/prefix/…`.
+    pub fn parse_s3(raw: &str) -> Result<Self, String> {
+        let rest = raw.strip_prefix("s3://").ok_or_else(|| format!("`{raw}` is not an s3:// URL"))?;
+        let (bucket, prefix) = rest.split_once('/').unwrap_or((rest, ""));
+        let valid_bucket = (3..=63).contains(&bucket.len())
+            && bucket.bytes().all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-' || b == b'.');
+        if !valid_bucket {
+            return Err(format!("`{bucket}` is not a valid S3 bucket name (3 to 63 of a-z, 0-9, `.` and `-`)"));
+        }
+        let prefix = prefix.trim_matches('/');
+        if prefix.split('/').any(|part| part == "." || part == "..") || prefix.contains("//") {
+            return Err(format!("`{prefix}` is not a usable key prefix"));
+        }
+        Ok(Self::S3 { bucket: bucket.to_string(), prefix: prefix.to_string() })
+    }
+}
+
+/// The media library's limits and the image sizes it serves (`MASTHEAD_MEDIA_*`).
+#[derive(Clone, Debug)]
+pub struct MediaSettings {
+    pub store: MediaStoreLocation,
+    /// Largest upload, in bytes (413 above it).
+    pub max_bytes: usize,
+    /// Most pixels an image may declare (width × height, times its frames for an animation).
+    pub max_pixels: u64,
+    /// The widths variants are made in, ascending; no other width is ever rendered.
+    pub widths: Vec<u32>,
+    /// The origin (and path) of media URLs the API writes, such as a CDN in front of `/media`;
+    /// `None`: the API's own public address.
+    pub public_url: Option<String>,
+    /// Images decoded, resized or encoded at once: each may hold hundreds of megabytes.
+    pub concurrency: usize,
+    /// How long an upload's body may take to arrive.
+    pub upload_timeout: Duration,
+}
+
 /// How long shared caches (CDNs, browsers) may keep public responses.
 #[derive(Clone, Copy, Debug)]
 pub struct CachePolicy {

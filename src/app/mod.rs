@@ -17,7 +17,7 @@ use utoipa_swagger_ui::SwaggerUi;
 use crate::error::{self, ApiError};
 use crate::http::state::AppState;
 use crate::http::{cache, extract, head_requests, openapi, request_log, unknown_parameters};
-use crate::{accounts, articles, authors, comments, tags, tokens, webhooks};
+use crate::{accounts, articles, authors, comments, media, tags, tokens, webhooks};
 
 /// The route table: each resource registers its own routes, which also puts them in the OpenAPI
 /// document.
@@ -36,9 +36,11 @@ pub fn configure_routes(cfg: &mut ServiceConfig) {
                     .configure(tags::routes::editor)
                     .configure(authors::routes::editor)
                     .configure(tokens::routes::editor)
-                    .configure(webhooks::routes::editor),
+                    .configure(webhooks::routes::editor)
+                    .configure(media::routes::editor),
             ),
     )
+    .configure(media::serving::public)
     .configure(health::configure);
 }
 

@@ -20,11 +20,15 @@ pub enum Scope {
     /// Webhooks: subscribing, rotating secrets, deliveries (the owner must be an editor or admin).
     #[serde(rename = "webhooks:manage")]
     WebhooksManage,
+    /// Uploading images to the media library and editing or deleting them (the owner must be an
+    /// author or above); reading the library takes `content:read`.
+    #[serde(rename = "media:write")]
+    MediaWrite,
 }
 
 impl Scope {
-    pub const ALL: [Scope; 4] =
-        [Scope::ContentRead, Scope::ContentWrite, Scope::CommentsModerate, Scope::WebhooksManage];
+    pub const ALL: [Scope; 5] =
+        [Scope::ContentRead, Scope::ContentWrite, Scope::CommentsModerate, Scope::WebhooksManage, Scope::MediaWrite];
 
     pub fn as_str(self) -> &'static str {
         match self {
@@ -32,6 +36,7 @@ impl Scope {
             Self::ContentWrite => "content:write",
             Self::CommentsModerate => "comments:moderate",
             Self::WebhooksManage => "webhooks:manage",
+            Self::MediaWrite => "media:write",
         }
     }
 
@@ -62,7 +67,8 @@ pub fn token_access(method: &str, pattern: &str) -> TokenAccess {
     // A preview link is a read, although it is made with a POST.
     let reads = method == "GET" || method == "HEAD" || (resource == "articles" && rest.ends_with("/preview"));
     match resource {
-        "articles" | "tags" if reads => TokenAccess::Needs(Scope::ContentRead),
+        "articles" | "tags" | "media" if reads => TokenAccess::Needs(Scope::ContentRead),
+        "media" => TokenAccess::Needs(Scope::MediaWrite),
         "articles" | "tags" => TokenAccess::Needs(Scope::ContentWrite),
         "comments" => TokenAccess::Needs(Scope::CommentsModerate),
         "webhooks" => TokenAccess::Needs(Scope::WebhooksManage),
@@ -84,6 +90,9 @@ mod tests {
         assert_eq!(token_access("PATCH", "/api/v1/admin/tags/{id}"), Needs(Scope::ContentWrite));
         assert_eq!(token_access("GET", "/api/v1/admin/comments"), Needs(Scope::CommentsModerate));
         assert_eq!(token_access("GET", "/api/v1/admin/webhooks/{id}/deliveries"), Needs(Scope::WebhooksManage));
+        assert_eq!(token_access("GET", "/api/v1/admin/media"), Needs(Scope::ContentRead));
+        assert_eq!(token_access("POST", "/api/v1/admin/media"), Needs(Scope::MediaWrite));
+        assert_eq!(token_access("DELETE", "/api/v1/admin/media/{id}"), Needs(Scope::MediaWrite));
         assert!(matches!(token_access("POST", "/api/v1/admin/tokens"), Refused(_)));
         assert!(matches!(token_access("GET", "/api/v1/admin/authors"), Refused(_)));
         assert!(matches!(token_access("GET", "/api/v1/auth/me"), Refused(_)));

@@ -41,6 +41,7 @@ use crate::db::{Db, DbConnection};
 use crate::error::ApiError;
 use crate::http::validators::Validators;
 use crate::schema::articles;
+use crate::single_flight::SingleFlight;
 
 /// `hit` or `miss` on cacheable responses: for operators and benchmarks.
 static CACHE_STATUS: header::HeaderName = header::HeaderName::from_static("x-masthead-cache");
@@ -69,7 +70,7 @@ pub struct ResponseCache {
     /// One lock per key being made: when many requests miss the same key at once (a cold cache
     /// under load), one makes the response and the others wait for it, instead of all of them
     /// queueing for database connections.
-    in_flight: Mutex<HashMap<String, Arc<tokio::sync::Mutex<bool>>>>,
+    in_flight: Arc<SingleFlight>,
 }
 
 impl ResponseCache {
@@ -79,7 +80,7 @@ impl ResponseCache {
             live: AtomicBool::new(false),
             entries: Mutex::new(Entries { generation: 0, valid_until: None, map: HashMap::new(), bytes: 0 }),
             budget_bytes,
-            in_flight: Mutex::new(HashMap::new()),
+            in_flight: Arc::default(),
         }
     }
 
@@ -118,14 +119,6 @@ impl ResponseCache {
         }
         entries.valid_until?;
         entries.map.get(key).cloned()
-    }
-
-    /// The lock for making `key`'s response, forgotten once nobody holds or waits for it, however
-    /// the request ends (its client may go away while it waits).
-    fn flight(self: &Arc<Self>, key: &str) -> Flight {
-        let mut in_flight = self.in_flight.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
-        let lock = in_flight.entry(key.to_string()).or_default().clone();
-        Flight { cache: self.clone(), key: key.to_string(), lock: Some(lock) }
     }
 
     fn put(&self, key: String, entry: Entry, generation: u64, valid_until: Option<NaiveDateTime>, now: NaiveDateTime) {
@@ -167,32 +160,6 @@ impl crate::db::ChangeObserver for ResponseCache {
     fn feed_restored(&self) {
         self.invalidate();
         self.live.store(true, Ordering::SeqCst);
-    }
-}
-
-/// A request's place in line to make one key's response (see `ResponseCache::flight`).
-struct Flight {
-    cache: Arc<ResponseCache>,
-    key: String,
-    lock: Option<Arc<tokio::sync::Mutex<bool>>>,
-}
-
-impl Flight {
-    /// Waits for the turn to make the response, at most `patience`: past it, the request makes
-    /// its own rather than wait longer for one that is slow to come.
-    async fn turn(&self, patience: std::time::Duration) -> Option<tokio::sync::OwnedMutexGuard<bool>> {
-        let lock = self.lock.clone()?;
-        actix_web::rt::time::timeout(patience, lock.lock_owned()).await.ok()
-    }
-}
-
-impl Drop for Flight {
-    fn drop(&mut self) {
-        let mut in_flight = self.cache.in_flight.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
-        drop(self.lock.take());
-        if in_flight.get(&self.key).is_some_and(|lock| Arc::strong_count(lock) == 1) {
-            in_flight.remove(&self.key);
-        }
     }
 }
 
@@ -283,7 +250,7 @@ where
         // cache. They wait as long as a request may wait for a connection: past it, the one
         // making it is held up by a busy database, and more makers would only add to that.
         Box::pin(async move {
-            let flight = state.cache.flight(&key);
+            let flight = state.cache.in_flight.join(&key);
             let Some(mut turn) = flight.turn(state.flight_timeout).await else {
                 let busy = ApiError::Busy("the response to this request is still being made by another".into());
                 return Ok(req.error_response(busy).map_into_boxed_body());
@@ -386,23 +353,4 @@ fn respond(validators: &Validators, entry: &Entry) -> HttpResponse {
         }
     }
     if fresh { response.finish() } else { response.body(entry.body.clone()) }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    /// A request that leaves while it waits for its turn (its client went away) leaves nothing
-    /// behind in the line.
-    #[actix_web::test]
-    async fn the_line_for_a_key_is_forgotten_however_its_requests_end() {
-        let cache = Arc::new(ResponseCache::new(1024));
-        let first = cache.flight("/a");
-        let turn = first.turn(std::time::Duration::from_secs(1)).await.expect("the first turn is free");
-        let second = cache.flight("/a");
-        assert!(second.turn(std::time::Duration::from_millis(10)).await.is_none(), "the first still holds it");
-        drop(second);
-        drop((turn, first));
-        assert!(cache.in_flight.lock().unwrap().is_empty());
-    }
 }

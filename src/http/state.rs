@@ -32,7 +32,27 @@ pub struct AppState {
     pub token_key: crate::auth::integration_tokens::TokenKey,
     /// The bounds of request bodies, with their memory budget shared by every worker.
     pub body_limits: BodyLimits,
+    /// The media store, and the limits of the image work done for it.
+    pub media: MediaFiles,
 }
+
+/// The media library's files and the work they take.
+pub struct MediaFiles {
+    pub objects: crate::storage::Objects,
+    /// Where media URLs start: `MASTHEAD_MEDIA_PUBLIC_URL` (a CDN), or the API's public address.
+    pub base_url: String,
+    /// Upload bodies: up to `MASTHEAD_MEDIA_MAX_BYTES` each, with a memory budget of their own,
+    /// so that uploads never take the one JSON bodies share.
+    pub upload_limits: BodyLimits,
+    /// Images decoded, resized or encoded at once (`MASTHEAD_MEDIA_CONCURRENCY`): each can hold
+    /// hundreds of megabytes and a core for a second; requests queue here for a bounded time.
+    pub image_work: Arc<tokio::sync::Semaphore>,
+    /// One rendering per variant, however many ask for it at once.
+    pub variants_in_flight: Arc<crate::single_flight::SingleFlight>,
+}
+
+/// Room in an upload's body for the multipart framing and the text fields around the file.
+pub const UPLOAD_FORM_OVERHEAD: usize = 64 * 1024;
 
 impl AppState {
     /// Builds the state from a configuration whose JWT secret is resolved.
@@ -51,6 +71,17 @@ impl AppState {
         }
         let public_base = config.public_base();
         let body_limits = BodyLimits::new(config.max_body_bytes, config.body_timeout, config.trust_proxy);
+        let media = MediaFiles {
+            objects: crate::storage::Objects::open(&config.media.store)?,
+            base_url: config.media.public_url.clone().unwrap_or_else(|| public_base.clone()),
+            upload_limits: BodyLimits::new(
+                config.media.max_bytes + UPLOAD_FORM_OVERHEAD,
+                config.media.upload_timeout,
+                config.trust_proxy,
+            ),
+            image_work: Arc::new(tokio::sync::Semaphore::new(config.media.concurrency)),
+            variants_in_flight: Arc::default(),
+        };
         let passwords = crate::auth::password::Hashing::new(
             config.password_hashing,
             config.password_hash_concurrency,
@@ -68,6 +99,7 @@ impl AppState {
             public_base,
             body_limits,
             token_key,
+            media,
         })
     }
 }

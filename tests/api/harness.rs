@@ -176,6 +176,51 @@ pub struct TestApp<S> {
     pub state: web::Data<AppState>,
     // Dropped last: the database outlives the pool that uses it. `None` for extra nodes.
     _db: Option<TestDb>,
+    /// The app's media directory, when its media are on disk.
+    _media: Option<tempfile::TempDir>,
+}
+
+/// Where a test app keeps its media.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum MediaStore {
+    /// A temporary directory of the app's own.
+    Local,
+    /// A prefix of its own in the bucket `MASTHEAD_TEST_S3_BUCKET` names, on the S3-compatible
+    /// server the `AWS_*` variables point at (`.ci/run` starts one).
+    S3,
+}
+
+pub const S3_BUCKET_VAR: &str = "MASTHEAD_TEST_S3_BUCKET";
+
+/// The stores media tests run against: the local directory, and S3 when a server is configured
+/// (required under `CI=true`, skipped loudly otherwise).
+pub fn media_stores() -> Vec<MediaStore> {
+    static NOTICE: Once = Once::new();
+    if std::env::var(S3_BUCKET_VAR).is_ok_and(|bucket| !bucket.is_empty()) {
+        return vec![MediaStore::Local, MediaStore::S3];
+    }
+    assert!(
+        std::env::var("CI").as_deref() != Ok("true"),
+        "{S3_BUCKET_VAR} is not set; under CI the media tests must also run against S3"
+    );
+    NOTICE.call_once(|| eprintln!("note: {S3_BUCKET_VAR} is not set: media tests run on the local store only"));
+    vec![MediaStore::Local]
+}
+
+/// The media store of a new test app, and the directory to keep while it lives.
+fn media_location(store: MediaStore) -> (masthead::settings::MediaStoreLocation, Option<tempfile::TempDir>) {
+    use masthead::settings::MediaStoreLocation;
+    match store {
+        MediaStore::Local => {
+            let dir = tempfile::tempdir().expect("a temporary directory");
+            (MediaStoreLocation::Directory(dir.path().to_path_buf()), Some(dir))
+        }
+        MediaStore::S3 => {
+            let bucket = std::env::var(S3_BUCKET_VAR).expect("the test bucket");
+            let prefix = format!("test-{}", masthead::random::hex_token(8));
+            (MediaStoreLocation::S3 { bucket, prefix }, None)
+        }
+    }
 }
 
 /// The application on a fresh database, without the database watcher: no readiness probes, and
@@ -191,7 +236,7 @@ pub async fn spawn_on(
     db: TestDb,
 ) -> TestApp<impl Service<Request, Response = ServiceResponse<impl MessageBody>, Error = actix_web::Error>> {
     let app = start(Config::for_tests(db.url.clone()), false).await;
-    TestApp { service: app.service, state: app.state, _db: Some(db) }
+    TestApp { _db: Some(db), ..app }
 }
 
 /// [`spawn`] with the database watcher running, as `serve` runs it: for the tests of readiness
@@ -207,7 +252,7 @@ pub async fn spawn_watched_on(
     db: TestDb,
 ) -> TestApp<impl Service<Request, Response = ServiceResponse<impl MessageBody>, Error = actix_web::Error>> {
     let app = spawn_node(db.url.clone()).await;
-    TestApp { service: app.service, state: app.state, _db: Some(db) }
+    TestApp { _db: Some(db), ..app }
 }
 
 /// Another application node on the same database (as behind a load balancer), watching it; the
@@ -237,7 +282,7 @@ pub async fn spawn_with(
     let mut config = Config::for_tests(db.url.clone());
     adjust(&mut config);
     let app = start(config, false).await;
-    TestApp { service: app.service, state: app.state, _db: Some(db) }
+    TestApp { _db: Some(db), ..app }
 }
 
 /// [`spawn_with`] with the database watcher running: for the tests of readiness.
@@ -247,13 +292,36 @@ pub async fn spawn_watched_with(
 ) -> TestApp<impl Service<Request, Response = ServiceResponse<impl MessageBody>, Error = actix_web::Error>> {
     let db = TestDb::create(backend);
     let app = spawn_node_with(db.url.clone(), adjust).await;
-    TestApp { service: app.service, state: app.state, _db: Some(db) }
+    TestApp { _db: Some(db), ..app }
+}
+
+/// The application with its media in `store`.
+pub async fn spawn_with_media(
+    backend: Backend,
+    store: MediaStore,
+    adjust: impl FnOnce(&mut Config),
+) -> TestApp<impl Service<Request, Response = ServiceResponse<impl MessageBody>, Error = actix_web::Error>> {
+    let db = TestDb::create(backend);
+    let mut config = Config::for_tests(db.url.clone());
+    adjust(&mut config);
+    let app = start_with_media(config, false, store).await;
+    TestApp { _db: Some(db), ..app }
 }
 
 async fn start(
     config: Config,
     watch: bool,
 ) -> TestApp<impl Service<Request, Response = ServiceResponse<impl MessageBody>, Error = actix_web::Error>> {
+    start_with_media(config, watch, MediaStore::Local).await
+}
+
+async fn start_with_media(
+    mut config: Config,
+    watch: bool,
+    store: MediaStore,
+) -> TestApp<impl Service<Request, Response = ServiceResponse<impl MessageBody>, Error = actix_web::Error>> {
+    let (location, media_dir) = media_location(store);
+    config.media.store = location;
     let pool = Db::open(&config.database_url, config.db).expect("the test database opens and migrates");
     let state = web::Data::new(AppState::new(config, pool).expect("application state"));
     let service = actix_test::init_service(build_app(state.clone())).await;
@@ -265,7 +333,7 @@ async fn start(
         })
         .await;
     }
-    TestApp { service, state, _db: None }
+    TestApp { service, state, _db: None, _media: media_dir }
 }
 
 /// The test's application behind a real HTTP/1.1 listener on loopback, for what only the wire
@@ -353,6 +421,17 @@ where
 
     pub async fn get(&self, path: &str) -> TestResponse {
         self.send(TestRequest::get().uri(path)).await
+    }
+
+    /// Uploads a form of `parts` (name, file name, bytes) to the media library as `user`.
+    pub async fn upload_as(&self, user: &User, parts: &[(&str, Option<&str>, &[u8])]) -> TestResponse {
+        let (content_type, body) = crate::media_files::multipart(parts);
+        let request = TestRequest::post()
+            .uri("/api/v1/admin/media")
+            .insert_header(bearer(user))
+            .insert_header(("Content-Type", content_type))
+            .set_payload(body);
+        self.send(request).await
     }
 
     pub async fn get_as(&self, user: &User, path: &str) -> TestResponse {

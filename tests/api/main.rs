@@ -42,6 +42,8 @@ mod feed;
 mod harness;
 mod http;
 mod lifecycle;
+mod media;
+mod media_files;
 mod migrations;
 mod openapi;
 mod ops;

@@ -33,7 +33,8 @@ fn every_operation_is_documented_for_code_generators() {
             let takes_token = method == "post" && path == "/api/v1/articles/{slug}/comments";
             // The scope an integration token needs, where one may call the route at all.
             let scope = match (path.split('/').nth(4), method.as_str()) {
-                (Some("articles" | "tags"), "get") => Some("content:read"),
+                (Some("articles" | "tags" | "media"), "get") => Some("content:read"),
+                (Some("media"), _) => Some("media:write"),
                 (Some("articles"), "post") if path.ends_with("/preview") => Some("content:read"),
                 (Some("articles" | "tags"), _) => Some("content:write"),
                 (Some("comments"), _) if path.starts_with("/api/v1/admin/") => Some("comments:moderate"),

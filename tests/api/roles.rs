@@ -43,6 +43,8 @@ enum Case {
     DeactivateAnAuthor,
     EditOwnProfile,
     ManageWebhooks,
+    UploadMedia,
+    ListMedia,
 }
 
 /// Expected statuses for contributor, author, editor, admin.
@@ -78,6 +80,8 @@ const TABLE: &[(Case, [u16; 4])] = &[
     (Case::DeactivateAnAuthor, [403, 403, 204, 204]),
     (Case::EditOwnProfile, [200, 200, 200, 200]),
     (Case::ManageWebhooks, [403, 403, 201, 201]),
+    (Case::UploadMedia, [403, 201, 201, 201]),
+    (Case::ListMedia, [200, 200, 200, 200]),
 ];
 
 /// The cases an integration token may never do, whatever its scopes: managing accounts and the
@@ -114,7 +118,7 @@ async fn check_table(backend: Backend, through_tokens: bool) {
         app.user(Role::Admin, "Ada").await,
     ];
     if through_tokens {
-        let every_scope = json!(["content:read", "content:write", "comments:moderate", "webhooks:manage"]);
+        let every_scope = json!(masthead::auth::scopes::Scope::ALL.map(|scope| scope.as_str()));
         for actor in &mut actors {
             let made = app.post_as(actor, "/api/v1/admin/tokens", json!({"name": "all", "scopes": every_scope})).await;
             made.assert_status(201);
@@ -261,6 +265,8 @@ where
                 let body = json!({"url": "http://127.0.0.1:9/hook", "events": ["article.published"]});
                 app.post_as(actor, "/api/v1/admin/webhooks", body).await
             }
+            Case::UploadMedia => app.upload_as(actor, &[("file", Some("p.png"), &crate::media_files::png(4, 4))]).await,
+            Case::ListMedia => app.get_as(actor, "/api/v1/admin/media").await,
         };
         if response.status.is_client_error() {
             response.assert_problem(response.status.as_u16());

@@ -1,0 +1,112 @@
+//! Where media files live: a local directory or an S3-compatible bucket, through `object_store`,
+//! so that the rest of Masthead sees one kind of store. Objects are written whole or not at all
+//! (a local file is written aside and renamed; an S3 object appears when its upload completes),
+//! so a half-written file is never served.
+
+use std::ops::Range;
+use std::sync::Arc;
+
+use actix_web::web::Bytes;
+use object_store::path::Path;
+use object_store::{GetOptions, GetRange, ObjectStore, ObjectStoreExt, PutPayload};
+
+use crate::error::ApiError;
+use crate::settings::MediaStoreLocation;
+
+/// The media store.
+#[derive(Clone, Debug)]
+pub struct Objects {
+    inner: Arc<dyn ObjectStore>,
+}
+
+/// An object read from the store (whole, or the part asked for).
+pub struct Object {
+    pub bytes: Bytes,
+    /// The whole object's size.
+    pub size: u64,
+    pub last_modified: chrono::DateTime<chrono::Utc>,
+}
+
+fn unavailable(error: object_store::Error) -> ApiError {
+    ApiError::StoreUnavailable(error.to_string())
+}
+
+fn key(name: &str) -> Result<Path, ApiError> {
+    Path::parse(name).map_err(|e| ApiError::Internal(format!("`{name}` is not an object key: {e}")))
+}
+
+impl Objects {
+    /// Opens the store; a local directory is made if it does not exist.
+    pub fn open(location: &MediaStoreLocation) -> Result<Self, String> {
+        let inner: Arc<dyn ObjectStore> = match location {
+            MediaStoreLocation::Directory(dir) => {
+                std::fs::create_dir_all(dir)
+                    .map_err(|e| format!("cannot make the media directory {}: {e}", dir.display()))?;
+                let store = object_store::local::LocalFileSystem::new_with_prefix(dir)
+                    .map_err(|e| format!("cannot use the media directory {}: {e}", dir.display()))?
+                    // Removing an object removes the directories it leaves empty.
+                    .with_automatic_cleanup(true);
+                Arc::new(store)
+            }
+            MediaStoreLocation::S3 { bucket, prefix } => {
+                let store = object_store::aws::AmazonS3Builder::from_env()
+                    .with_bucket_name(bucket)
+                    .build()
+                    .map_err(|e| format!("cannot use the S3 bucket `{bucket}`: {e}"))?;
+                if prefix.is_empty() {
+                    Arc::new(store)
+                } else {
+                    Arc::new(object_store::prefix::PrefixStore::new(store, prefix.as_str()))
+                }
+            }
+        };
+        Ok(Self { inner })
+    }
+
+    /// Writes an object whole, replacing any of the same name.
+    pub async fn put(&self, name: &str, bytes: Vec<u8>) -> Result<(), ApiError> {
+        self.inner.put(&key(name)?, PutPayload::from(bytes)).await.map_err(unavailable)?;
+        Ok(())
+    }
+
+    /// The whole object, or the bytes in `range` (already checked against its size); `None`
+    /// when there is no such object.
+    pub async fn get(&self, name: &str, range: Option<Range<u64>>) -> Result<Option<Object>, ApiError> {
+        let options = GetOptions { range: range.map(GetRange::Bounded), ..GetOptions::default() };
+        let result = match self.inner.get_opts(&key(name)?, options).await {
+            Ok(result) => result,
+            Err(object_store::Error::NotFound { .. }) => return Ok(None),
+            Err(error) => return Err(unavailable(error)),
+        };
+        let (size, last_modified) = (result.meta.size, result.meta.last_modified);
+        let bytes = result.bytes().await.map_err(unavailable)?;
+        Ok(Some(Object { bytes, size, last_modified }))
+    }
+
+    /// The object's size and time, without its bytes.
+    pub async fn head(&self, name: &str) -> Result<Option<(u64, chrono::DateTime<chrono::Utc>)>, ApiError> {
+        match self.inner.head(&key(name)?).await {
+            Ok(meta) => Ok(Some((meta.size, meta.last_modified))),
+            Err(object_store::Error::NotFound { .. }) => Ok(None),
+            Err(error) => Err(unavailable(error)),
+        }
+    }
+
+    /// Removes an object; one already gone is not an error.
+    pub async fn delete(&self, name: &str) -> Result<(), ApiError> {
+        match self.inner.delete(&key(name)?).await {
+            Ok(()) | Err(object_store::Error::NotFound { .. }) => Ok(()),
+            Err(error) => Err(unavailable(error)),
+        }
+    }
+
+    /// The names of every object under `prefix` (for checks and tests; a full listing).
+    pub async fn names(&self, prefix: &str) -> Result<Vec<String>, ApiError> {
+        use futures_util::TryStreamExt;
+        let prefix = if prefix.is_empty() { None } else { Some(key(prefix)?) };
+        let objects: Vec<_> = self.inner.list(prefix.as_ref()).try_collect().await.map_err(unavailable)?;
+        let mut names: Vec<String> = objects.into_iter().map(|meta| meta.location.to_string()).collect();
+        names.sort();
+        Ok(names)
+    }
+}
