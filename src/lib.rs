@@ -29,6 +29,7 @@ pub mod config;
 pub mod email;
 pub mod error;
 pub mod markdown;
+pub mod media_links;
 pub mod optional_fields;
 pub mod os;
 pub mod outbound;

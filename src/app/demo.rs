@@ -363,6 +363,7 @@ pub fn generate(
                     featured: n % 20 == 0,
                     cover_image_url: None,
                     cover_image_alt: None,
+                    cover_image_id: None,
                     seo_title: None,
                     seo_description: None,
                     canonical_url: None,

@@ -74,7 +74,7 @@ pub struct ArticleListQuery {
     pub include: Option<Include>,
     /// Comma-separated fields to return for each item, e.g. `slug,title,published_at`.
     #[param(
-        pattern = "^(slug|title|excerpt|published_at|updated_at|featured|cover_image_url|cover_image_alt|word_count|reading_time_minutes|comment_count|author|authors|tags|body_html|body_text)(,(slug|title|excerpt|published_at|updated_at|featured|cover_image_url|cover_image_alt|word_count|reading_time_minutes|comment_count|author|authors|tags|body_html|body_text))*$",
+        pattern = "^(slug|title|excerpt|published_at|updated_at|featured|cover_image|cover_image_url|cover_image_alt|word_count|reading_time_minutes|comment_count|author|authors|tags|body_html|body_text)(,(slug|title|excerpt|published_at|updated_at|featured|cover_image|cover_image_url|cover_image_alt|word_count|reading_time_minutes|comment_count|author|authors|tags|body_html|body_text))*$",
         example = "slug,title,published_at"
     )]
     pub fields: Option<String>,
@@ -228,6 +228,7 @@ pub const ITEM_FIELDS: &[&str] = &[
     "published_at",
     "updated_at",
     "featured",
+    "cover_image",
     "cover_image_url",
     "cover_image_alt",
     "word_count",

@@ -37,6 +37,7 @@ pub struct ArticleRow {
     pub featured: bool,
     pub cover_image_url: Option<String>,
     pub cover_image_alt: Option<String>,
+    pub cover_image_id: Option<i64>,
     pub seo_title: Option<String>,
     pub seo_description: Option<String>,
     pub canonical_url: Option<String>,
@@ -65,6 +66,7 @@ pub struct SummaryRow {
     pub featured: bool,
     pub cover_image_url: Option<String>,
     pub cover_image_alt: Option<String>,
+    pub cover_image_id: Option<i64>,
     pub word_count: i32,
     pub version: i32,
     pub updated_at: NaiveDateTime,
@@ -96,6 +98,7 @@ impl ArticleRow {
             featured: self.featured,
             cover_image_url: self.cover_image_url,
             cover_image_alt: self.cover_image_alt,
+            cover_image_id: self.cover_image_id,
             word_count: self.word_count,
             version: self.version,
             updated_at: self.updated_at,
@@ -128,6 +131,7 @@ pub struct NewArticle<'a> {
     pub featured: bool,
     pub cover_image_url: Option<&'a str>,
     pub cover_image_alt: Option<&'a str>,
+    pub cover_image_id: Option<i64>,
     pub seo_title: Option<&'a str>,
     pub seo_description: Option<&'a str>,
     pub canonical_url: Option<&'a str>,
@@ -181,6 +185,10 @@ pub struct CreateArticle {
     pub cover_image_url: Option<String>,
     #[schema(max_length = 300)]
     pub cover_image_alt: Option<String>,
+    /// An image from the media library (`/api/v1/admin/media`); public views then carry it as
+    /// `cover_image`, with its alt text and sizes. A 404 for an unknown id.
+    #[schema(minimum = 1)]
+    pub cover_image_id: Option<i64>,
     #[schema(max_length = 200)]
     pub seo_title: Option<String>,
     #[schema(max_length = 500)]
@@ -233,6 +241,10 @@ pub struct UpdateArticle {
     #[serde(default, deserialize_with = "crate::optional_fields::present")]
     #[schema(value_type = Option<String>, max_length = 300)]
     pub cover_image_alt: Option<Option<String>>,
+    /// An image from the media library; `null` removes it.
+    #[serde(default, deserialize_with = "crate::optional_fields::present")]
+    #[schema(value_type = Option<i64>, minimum = 1)]
+    pub cover_image_id: Option<Option<i64>>,
     #[serde(default, deserialize_with = "crate::optional_fields::present")]
     #[schema(value_type = Option<String>, max_length = 200)]
     pub seo_title: Option<Option<String>>,

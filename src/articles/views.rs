@@ -9,6 +9,7 @@ use super::model::{ArticleRow, SummaryRow};
 use crate::authors::model::{AuthorSummary, Byline};
 use crate::db::visibility::STATUS_PUBLISHED;
 use crate::markdown::reading_time_minutes;
+use crate::media::model::CoverImage;
 use crate::tags::model::PublicTag;
 
 /// An article in a public list: everything but the body.
@@ -28,6 +29,9 @@ pub struct ArticleSummary {
     pub published_at: DateTime<Utc>,
     pub updated_at: DateTime<Utc>,
     pub featured: bool,
+    /// The cover from the media library, with its sizes (`null` without one).
+    pub cover_image: Option<CoverImage>,
+    /// A cover hosted elsewhere, as an editor typed its URL.
     pub cover_image_url: Option<String>,
     pub cover_image_alt: Option<String>,
     #[schema(example = 312)]
@@ -77,6 +81,8 @@ pub struct Embeds {
     pub tags: Vec<PublicTag>,
     /// Approved comments, replies included.
     pub comment_count: i64,
+    /// The cover image from the media library.
+    pub cover: Option<CoverImage>,
 }
 
 fn public_bylines(bylines: Vec<Byline>) -> Vec<AuthorSummary> {
@@ -98,6 +104,7 @@ impl ArticleSummary {
             published_at: row.published_at.unwrap_or(row.updated_at).and_utc(),
             updated_at: row.updated_at.and_utc(),
             featured: row.featured,
+            cover_image: embeds.cover,
             cover_image_url: row.cover_image_url,
             cover_image_alt: row.cover_image_alt,
             word_count: row.word_count,
@@ -181,6 +188,9 @@ pub struct AdminArticle {
     pub word_count: i32,
     pub reading_time_minutes: i32,
     pub featured: bool,
+    /// An image from the media library, and as the public sees it.
+    pub cover_image_id: Option<i64>,
+    pub cover_image: Option<CoverImage>,
     pub cover_image_url: Option<String>,
     pub cover_image_alt: Option<String>,
     pub seo_title: Option<String>,
@@ -218,6 +228,8 @@ impl AdminArticle {
             word_count: row.word_count,
             reading_time_minutes: reading_time_minutes(row.word_count),
             featured: row.featured,
+            cover_image_id: row.cover_image_id,
+            cover_image: embeds.cover,
             cover_image_url: row.cover_image_url,
             cover_image_alt: row.cover_image_alt,
             seo_title: row.seo_title,
@@ -245,6 +257,8 @@ pub struct AdminArticleSummary {
     pub status: ArticleState,
     pub display_excerpt: String,
     pub featured: bool,
+    /// The cover from the media library, for thumbnails.
+    pub cover_image: Option<CoverImage>,
     pub word_count: i32,
     pub published_at: Option<DateTime<Utc>>,
     pub deleted_at: Option<DateTime<Utc>>,
@@ -265,6 +279,7 @@ impl AdminArticleSummary {
             slug: row.slug,
             title: row.title,
             featured: row.featured,
+            cover_image: embeds.cover,
             word_count: row.word_count,
             published_at: row.published_at.map(|t| t.and_utc()),
             deleted_at: row.deleted_at.map(|t| t.and_utc()),

@@ -24,6 +24,7 @@ use tokio::sync::{OwnedSemaphorePermit, Semaphore};
 
 use crate::clock::Clock;
 use crate::error::{ApiError, Validator};
+use crate::media_links::MediaLinks;
 use crate::settings::{DatabaseUrl, DbSettings};
 pub use pool::ConnectionManager;
 pub use transactions::{
@@ -78,6 +79,8 @@ pub struct Db {
     clock: Clock,
     /// Woken when this node commits webhook events, so that its dispatcher sends them at once.
     outbox_signal: Arc<tokio::sync::Notify>,
+    /// How this node writes media URLs (see `media_links`).
+    media_links: Arc<MediaLinks>,
 }
 
 /// Why the database could not be opened at start-up.
@@ -109,6 +112,7 @@ impl Db {
             watched: Arc::new(watch::Watched::new()),
             clock: Clock::default(),
             outbox_signal: Arc::new(tokio::sync::Notify::new()),
+            media_links: Arc::default(),
         };
         db.migrate()?;
         Ok(db)
@@ -123,6 +127,17 @@ impl Db {
         let applied = run_migrations(&mut conn).map_err(DbSetupError::Migrate)?;
         fill_title_keys(&mut conn).map_err(|e| DbSetupError::Migrate(e.to_string()))?;
         Ok(applied)
+    }
+
+    /// The same handle, writing media URLs with `links` inside [`Db::run`].
+    pub fn with_media_links(mut self, links: MediaLinks) -> Self {
+        self.media_links = Arc::new(links);
+        self
+    }
+
+    /// How this node writes media URLs: what `MediaLinks::current()` gives inside [`Db::run`].
+    pub fn media_links(&self) -> &MediaLinks {
+        &self.media_links
     }
 
     /// The clock of this node's requests: what `db::now()` reads inside [`Db::run`].
@@ -256,7 +271,7 @@ impl Db {
         transactions::take_commits();
         let result = {
             let _deadline = budget::Deadline::start(self.settings.query_timeout);
-            self.clock.in_scope(|| work(&mut conn))
+            self.clock.in_scope(|| self.media_links.in_scope(|| work(&mut conn)))
         };
         let commits = transactions::take_commits();
         if commits.public {

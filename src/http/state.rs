@@ -39,8 +39,6 @@ pub struct AppState {
 /// The media library's files and the work they take.
 pub struct MediaFiles {
     pub objects: crate::storage::Objects,
-    /// Where media URLs start: `MASTHEAD_MEDIA_PUBLIC_URL` (a CDN), or the API's public address.
-    pub base_url: String,
     /// Upload bodies: up to `MASTHEAD_MEDIA_MAX_BYTES` each, with a memory budget of their own,
     /// so that uploads never take the one JSON bodies share.
     pub upload_limits: BodyLimits,
@@ -57,6 +55,10 @@ pub const UPLOAD_FORM_OVERHEAD: usize = 64 * 1024;
 impl AppState {
     /// Builds the state from a configuration whose JWT secret is resolved.
     pub fn new(config: Config, db: Db) -> Result<Self, String> {
+        let db = db.with_media_links(crate::media_links::MediaLinks {
+            base: config.media.public_url.clone().unwrap_or_else(|| config.public_base()),
+            widths: config.media.widths.clone(),
+        });
         let secret = config.jwt_secret.clone().ok_or("the JWT secret is not configured")?;
         let token_key = crate::auth::integration_tokens::TokenKey::new(&secret);
         let jwt = JwtKeys::new(&secret, config.access_ttl, db.clock().clone());
@@ -73,7 +75,6 @@ impl AppState {
         let body_limits = BodyLimits::new(config.max_body_bytes, config.body_timeout, config.trust_proxy);
         let media = MediaFiles {
             objects: crate::storage::Objects::open(&config.media.store)?,
-            base_url: config.media.public_url.clone().unwrap_or_else(|| public_base.clone()),
             upload_limits: BodyLimits::new(
                 config.media.max_bytes + UPLOAD_FORM_OVERHEAD,
                 config.media.upload_timeout,

@@ -6,6 +6,7 @@ use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 
 use super::formats::Format;
+use crate::media_links::MediaLinks;
 use crate::schema::media;
 use crate::timestamps::utc;
 
@@ -132,43 +133,40 @@ pub fn variant_object(storage_key: &str, width: Option<u32>, format: Format) -> 
     format!("{}/{size}.{}", variants_folder(storage_key), format.extension())
 }
 
-/// Builds the URLs of media files: `MASTHEAD_MEDIA_PUBLIC_URL` (a CDN) or the API's address,
-/// then `/media/<hash>.<ext>`, with `?w=` for a variant.
-#[derive(Clone, Debug)]
-pub struct MediaUrls {
-    pub base: String,
-    pub widths: Vec<u32>,
+/// The URL of a record's stored file: `<base>/media/<key>.<ext>`.
+fn original_url(links: &MediaLinks, row: &MediaRow) -> String {
+    format!("{}/media/{}.{}", links.base, row.storage_key, row.format().extension())
 }
 
-impl MediaUrls {
-    pub fn original(&self, row: &MediaRow) -> String {
-        format!("{}/media/{}.{}", self.base, row.storage_key, row.format().extension())
+/// `?w=` for a declared width, `format=webp` for WebP (the original's width without `w`).
+fn variant_url(links: &MediaLinks, row: &MediaRow, width: Option<u32>, webp: bool) -> String {
+    match (width, webp) {
+        (Some(width), false) => format!("{}?w={width}", original_url(links, row)),
+        (Some(width), true) => format!("{}?w={width}&format=webp", original_url(links, row)),
+        (None, false) => original_url(links, row),
+        (None, true) => format!("{}?format=webp", original_url(links, row)),
     }
+}
 
-    /// The declared widths an image has variants in: narrower than the original, none for
-    /// animations.
-    pub fn widths_of<'a>(&'a self, row: &'a MediaRow) -> impl Iterator<Item = u32> + 'a {
-        self.widths.iter().copied().filter(move |&width| !row.animated && i64::from(width) < i64::from(row.width))
-    }
+/// The declared widths an image has variants in: narrower than the original, none for animations.
+fn widths_of<'a>(links: &'a MediaLinks, row: &'a MediaRow) -> impl Iterator<Item = u32> + 'a {
+    links.widths.iter().copied().filter(move |&width| !row.animated && i64::from(width) < i64::from(row.width))
+}
 
-    fn variant(&self, row: &MediaRow, width: u32, webp: bool) -> String {
-        let format = if webp { "&format=webp" } else { "" };
-        format!("{}?w={width}{format}", self.original(row))
-    }
-
-    pub fn view(&self, row: MediaRow) -> MediaView {
-        let variants = self
-            .widths_of(&row)
+impl MediaView {
+    pub fn new(links: &MediaLinks, row: MediaRow) -> Self {
+        let variants = widths_of(links, &row)
             .map(|width| Variant {
                 width,
-                url: self.variant(&row, width, false),
-                webp_url: self.variant(&row, width, true),
+                url: variant_url(links, &row, Some(width), false),
+                webp_url: variant_url(links, &row, Some(width), true),
             })
             .collect();
-        MediaView {
+        Self {
             id: row.id,
-            url: self.original(&row),
+            url: original_url(links, &row),
             mime_type: row.format().mime_type(),
+            variants,
             filename: row.filename,
             size_bytes: row.size_bytes,
             width: row.width,
@@ -177,25 +175,26 @@ impl MediaUrls {
             alt: row.alt,
             caption: row.caption,
             focal_point: FocalPoint { x: row.focal_x, y: row.focal_y },
-            variants,
             uploaded_by: row.uploaded_by,
             created_at: row.created_at,
             updated_at: row.updated_at,
         }
     }
+}
 
-    pub fn cover(&self, row: &MediaRow) -> CoverImage {
+impl CoverImage {
+    pub fn new(links: &MediaLinks, row: &MediaRow) -> Self {
         let srcset = |webp: bool| {
-            let mut entries: Vec<String> =
-                self.widths_of(row).map(|width| format!("{} {width}w", self.variant(row, width, webp))).collect();
-            let original =
-                if webp && !row.animated { format!("{}?format=webp", self.original(row)) } else { self.original(row) };
-            entries.push(format!("{original} {}w", row.width));
+            let mut entries: Vec<String> = widths_of(links, row)
+                .map(|width| format!("{} {width}w", variant_url(links, row, Some(width), webp)))
+                .collect();
+            // The full size too; an animation has no WebP.
+            entries.push(format!("{} {}w", variant_url(links, row, None, webp && !row.animated), row.width));
             entries.join(", ")
         };
-        CoverImage {
+        Self {
             id: row.id,
-            url: self.original(row),
+            url: original_url(links, row),
             alt: row.alt.clone(),
             width: row.width,
             height: row.height,

@@ -9,7 +9,7 @@ use utoipa::ToSchema;
 use utoipa_actix_web::service_config::ServiceConfig;
 
 use super::model::{
-    DeleteMediaQuery, MediaListQuery, MediaRow, MediaUrls, MediaView, UpdateMedia, original_object, variants_folder,
+    DeleteMediaQuery, MediaListQuery, MediaRow, MediaView, UpdateMedia, original_object, variants_folder,
 };
 use super::store::{self, MediaChanges, NewMedia};
 use super::{processing, upload};
@@ -40,10 +40,6 @@ pub struct UploadMediaForm {
     alt: Option<String>,
     #[schema(max_length = 2000)]
     caption: Option<String>,
-}
-
-pub(super) fn urls(state: &AppState) -> MediaUrls {
-    MediaUrls { base: state.media.base_url.clone(), widths: state.config.media.widths.clone() }
 }
 
 /// A turn at image work (`MASTHEAD_MEDIA_CONCURRENCY` at once), waited for at most as long as the
@@ -104,7 +100,7 @@ pub async fn admin_upload_media(
     let row = store_upload(&state, new, cleaned.bytes).await?;
     tracing::info!(media_id = row.id, by = user.id, bytes = row.size_bytes, "image uploaded");
     let location = format!("/api/v1/admin/media/{}", row.id);
-    let body = Item { data: urls(&state).view(row) };
+    let body = Item { data: MediaView::new(state.db.media_links(), row) };
     Ok(with_location(private_json(StatusCode::CREATED, &body), &location))
 }
 
@@ -144,8 +140,7 @@ pub async fn admin_list_media(
     let mut v = Validator::new();
     v.untrimmed_max("q", query.q.as_deref(), 200).finish()?;
     let (rows, total) = state.db.run(move |conn| store::list(conn, &query, page)).await?;
-    let urls = urls(&state);
-    let data = rows.into_iter().map(|row| urls.view(row)).collect();
+    let data = rows.into_iter().map(|row| MediaView::new(state.db.media_links(), row)).collect();
     Ok(private_json(StatusCode::OK, &Paginated { data, meta: page.meta(total) }))
 }
 
@@ -168,7 +163,7 @@ pub async fn admin_get_media(
     user.require(Role::Contributor)?;
     let id = id.into_inner();
     let row = state.db.run(move |conn| store::find(conn, id)).await?;
-    Ok(private_json(StatusCode::OK, &Item { data: urls(&state).view(row) }))
+    Ok(private_json(StatusCode::OK, &Item { data: MediaView::new(state.db.media_links(), row) }))
 }
 
 /// Authors change and delete their own uploads; editors and admins anyone's.
@@ -215,7 +210,7 @@ pub async fn admin_update_media(
             store::update(conn, id, changes, now)
         })
         .await?;
-    Ok(private_json(StatusCode::OK, &Item { data: urls(&state).view(row) }))
+    Ok(private_json(StatusCode::OK, &Item { data: MediaView::new(state.db.media_links(), row) }))
 }
 
 /// Deletes an image and its files. While articles use it as their cover this is a 409 naming

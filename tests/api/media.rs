@@ -16,6 +16,7 @@ backend_tests!(
     variants_come_in_declared_widths_and_formats,
     ranges_and_revalidation,
     images_are_changed_and_deleted_by_their_uploader_or_an_editor,
+    articles_take_their_cover_from_the_library,
 );
 
 const BASE: &str = "https://news.example.com";
@@ -308,5 +309,76 @@ async fn images_are_changed_and_deleted_by_their_uploader_or_an_editor(backend: 
         app.get_as(&ann, &at).await.assert_problem(404);
         app.get(&path(&media["url"])).await.assert_problem(404);
         assert_eq!(app.state.media.objects.names("").await.unwrap(), Vec::<String>::new(), "its files are gone");
+    }
+}
+
+async fn articles_take_their_cover_from_the_library(backend: Backend) {
+    for store in media_stores() {
+        let app = spawn_with_media(backend, store, |_| {}).await;
+        let author = app.user(Role::Author, "Ann").await;
+        let parts =
+            [("file", Some("harbour.jpg"), &files::jpeg(1000, 600)[..]), ("alt", None, b"The harbour".as_slice())];
+        let media = app.upload_as(&author, &parts).await.json()["data"].clone();
+        let media_id = media["id"].as_i64().unwrap();
+        let url = media["url"].as_str().unwrap().to_string();
+        let unknown = json!({"title": "Lost", "body_markdown": "x", "cover_image_id": 999999});
+        let problem = app.post_as(&author, "/api/v1/admin/articles", unknown).await.assert_problem(404);
+        assert!(problem["detail"].as_str().unwrap().contains("cover_image_id"), "{problem}");
+        let body = json!({"title": "Dawn", "body_markdown": "Boats.", "cover_image_id": media_id});
+        let article = app.published(&author, body).await;
+        assert_eq!(article["cover_image_id"], media_id);
+        let slug = article["slug"].as_str().unwrap().to_string();
+        let public = app.get(&format!("/api/v1/articles/{slug}")).await.json()["data"].clone();
+        let expected = json!({
+            "id": media_id,
+            "url": url,
+            "alt": "The harbour",
+            "width": 1000,
+            "height": 600,
+            "focal_point": {"x": 0.5, "y": 0.5},
+            "srcset": format!("{url}?w=320 320w, {url}?w=640 640w, {url}?w=960 960w, {url} 1000w"),
+            "webp_srcset": format!(
+                "{url}?w=320&format=webp 320w, {url}?w=640&format=webp 640w, {url}?w=960&format=webp 960w, \
+                 {url}?format=webp 1000w"
+            ),
+        });
+        assert_eq!(public["cover_image"], expected);
+        let listed = app.get("/api/v1/articles").await.json()["data"][0].clone();
+        assert_eq!(listed["cover_image"], expected);
+        let picked = app.get("/api/v1/articles?fields=slug,cover_image").await.json()["data"][0].clone();
+        assert_eq!(picked, json!({"slug": slug, "cover_image": expected}));
+        // Every srcset URL answers.
+        for entry in expected["webp_srcset"].as_str().unwrap().split(", ") {
+            let entry_url = entry.split(' ').next().unwrap();
+            app.get(entry_url.strip_prefix(BASE).unwrap()).await.assert_status(200);
+        }
+        // The library's changes show on the article.
+        let at = format!("/api/v1/admin/media/{media_id}");
+        app.patch_as(&author, &at, json!({"alt": "The harbour at dawn", "focal_point": {"x": 0.2, "y": 0.8}}))
+            .await
+            .assert_status(200);
+        let public = app.get(&format!("/api/v1/articles/{slug}")).await.json()["data"].clone();
+        assert_eq!(public["cover_image"]["alt"], "The harbour at dawn");
+        assert_eq!(public["cover_image"]["focal_point"], json!({"x": 0.2, "y": 0.8}));
+        // In use: not deleted without force, and not listed as unused.
+        let unused = app.get_as(&author, "/api/v1/admin/media?unused=true").await;
+        assert_eq!(unused.json()["meta"]["total"], 0);
+        let problem = app.delete_as(&author, &at).await.assert_problem(409);
+        assert!(problem["detail"].as_str().unwrap().contains("Dawn"), "names the article: {problem}");
+        let id = article["id"].as_i64().unwrap();
+        app.delete_as(&author, &format!("{at}?force=true")).await.assert_status(204);
+        let admin = app.get_as(&author, &format!("/api/v1/admin/articles/{id}")).await.json()["data"].clone();
+        assert_eq!((admin["cover_image_id"].clone(), admin["cover_image"].clone()), (json!(null), json!(null)));
+        assert_eq!(app.get(&format!("/api/v1/articles/{slug}")).await.json()["data"]["cover_image"], json!(null));
+        // Set and cleared by PATCH.
+        let again = app.upload_as(&author, &parts).await.json()["data"]["id"].clone();
+        let at_article = format!("/api/v1/admin/articles/{id}");
+        let set = app.patch_as(&author, &at_article, json!({"cover_image_id": again})).await;
+        assert_eq!(set.json()["data"]["cover_image"]["id"], again);
+        app.patch_as(&author, &at_article, json!({"cover_image_id": 424242})).await.assert_problem(404);
+        let cleared = app.patch_as(&author, &at_article, json!({"cover_image_id": null})).await;
+        assert_eq!(cleared.json()["data"]["cover_image"], json!(null));
+        let unused = app.get_as(&author, "/api/v1/admin/media?unused=true").await;
+        assert_eq!(unused.json()["meta"]["total"], 1);
     }
 }

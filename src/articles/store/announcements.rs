@@ -23,7 +23,7 @@ use crate::schema::articles;
 /// them alone is no `article.updated`.
 const INCIDENTAL: [&str; 2] = ["updated_at", "comment_count"];
 /// Fields of the public view that come from its bylines and tags rather than its row.
-const EMBEDDED: [&str; 3] = ["author", "authors", "tags"];
+const EMBEDDED: [&str; 4] = ["author", "authors", "tags", "cover_image"];
 
 /// The article's row if the public sees it now.
 fn public_row(conn: &mut DbConnection, id: i64) -> Result<Option<ArticleRow>, ApiError> {
@@ -81,7 +81,7 @@ pub fn before_edit(conn: &mut DbConnection, id: i64, embeds_may_change: bool) ->
         return Ok(public_view(conn, id)?.map(|view| BeforeEdit { subscribers, view }));
     }
     let Some(row) = public_row(conn, id)? else { return Ok(None) };
-    let unchanged = Embeds { bylines: Vec::new(), tags: Vec::new(), comment_count: 0 };
+    let unchanged = Embeds { bylines: Vec::new(), tags: Vec::new(), comment_count: 0, cover: None };
     let mut view = outbox::data_of(&PublicArticle::new(row, unchanged))?;
     if let Value::Object(fields) = &mut view {
         fields.retain(|key, _| !EMBEDDED.contains(&key.as_str()));

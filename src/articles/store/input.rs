@@ -24,6 +24,7 @@ pub(super) struct Fields {
     pub(super) featured: Option<bool>,
     pub(super) cover_image_url: Option<Option<String>>,
     pub(super) cover_image_alt: Option<Option<String>>,
+    pub(super) cover_image_id: Option<Option<i64>>,
     pub(super) seo_title: Option<Option<String>>,
     pub(super) seo_description: Option<Option<String>>,
     pub(super) canonical_url: Option<Option<String>>,
@@ -57,6 +58,7 @@ impl Fields {
             featured: input.featured,
             cover_image_url: optional(input.cover_image_url),
             cover_image_alt: optional(input.cover_image_alt),
+            cover_image_id: input.cover_image_id,
             seo_title: optional(input.seo_title),
             seo_description: optional(input.seo_description),
             canonical_url: optional(input.canonical_url),
@@ -141,6 +143,7 @@ impl Prepared {
             && f.featured.is_none()
             && f.cover_image_url.is_none()
             && f.cover_image_alt.is_none()
+            && f.cover_image_id.is_none()
             && f.seo_title.is_none()
             && f.seo_description.is_none()
             && f.canonical_url.is_none()
@@ -160,6 +163,7 @@ pub fn prepare_new(input: CreateArticle) -> Result<Prepared, ApiError> {
         featured: input.featured,
         cover_image_url: Some(input.cover_image_url),
         cover_image_alt: Some(input.cover_image_alt),
+        cover_image_id: Some(input.cover_image_id),
         seo_title: Some(input.seo_title),
         seo_description: Some(input.seo_description),
         canonical_url: Some(input.canonical_url),

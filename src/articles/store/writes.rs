@@ -73,6 +73,16 @@ fn set_bylines(conn: &mut DbConnection, article_id: i64, author_ids: &[i64]) -> 
     Ok(())
 }
 
+/// A cover image named by id must be in the library: 404 otherwise, like a path to nothing.
+fn check_cover(conn: &mut DbConnection, id: Option<i64>) -> Result<(), ApiError> {
+    let Some(id) = id else { return Ok(()) };
+    let found = diesel::select(diesel::dsl::exists(crate::schema::media::table.find(id))).get_result::<bool>(conn)?;
+    if !found {
+        return Err(ApiError::NotFound(format!("`cover_image_id`: no image in the library has the id {id}")));
+    }
+    Ok(())
+}
+
 /// What a new article is made of: its row's content (rendered already), byline and tags.
 pub struct ArticleContent<'a> {
     pub slug: &'a str,
@@ -85,6 +95,8 @@ pub struct ArticleContent<'a> {
     pub featured: bool,
     pub cover_image_url: Option<&'a str>,
     pub cover_image_alt: Option<&'a str>,
+    /// An image of the library (404 when there is none).
+    pub cover_image_id: Option<i64>,
     pub seo_title: Option<&'a str>,
     pub seo_description: Option<&'a str>,
     pub canonical_url: Option<&'a str>,
@@ -120,6 +132,7 @@ pub fn insert_article(conn: &mut DbConnection, article: &ArticleContent) -> Resu
         featured: article.featured,
         cover_image_url: article.cover_image_url,
         cover_image_alt: article.cover_image_alt,
+        cover_image_id: article.cover_image_id,
         seo_title: article.seo_title,
         seo_description: article.seo_description,
         canonical_url: article.canonical_url,
@@ -131,6 +144,7 @@ pub fn insert_article(conn: &mut DbConnection, article: &ArticleContent) -> Resu
         created_at: article.created_at,
         updated_at: article.created_at,
     };
+    check_cover(conn, article.cover_image_id)?;
     let inserted = db::insert_unless_taken(conn, |conn| {
         diesel::insert_into(articles::table).values(&row).returning(articles::id).get_result::<i64>(conn)
     })?;
@@ -185,6 +199,7 @@ pub fn create(conn: &mut DbConnection, writer: Writer, prepared: Prepared) -> Re
                 featured: fields.featured.unwrap_or(false),
                 cover_image_url: cover_url.as_deref(),
                 cover_image_alt: cover_alt.as_deref(),
+                cover_image_id: fields.cover_image_id.flatten(),
                 seo_title: seo_title.as_deref(),
                 seo_description: seo_description.as_deref(),
                 canonical_url: canonical.as_deref(),
@@ -221,6 +236,7 @@ struct ArticleChanges<'a> {
     featured: Option<bool>,
     cover_image_url: Option<Option<&'a str>>,
     cover_image_alt: Option<Option<&'a str>>,
+    cover_image_id: Option<Option<i64>>,
     seo_title: Option<Option<&'a str>>,
     seo_description: Option<Option<&'a str>>,
     canonical_url: Option<Option<&'a str>>,
@@ -270,6 +286,9 @@ fn apply(
     {
         return Err(slug_conflict(slug));
     }
+    if let Some(cover) = fields.cover_image_id {
+        check_cover(conn, cover)?;
+    }
     fn text(value: &Option<Option<String>>) -> Option<Option<&str>> {
         value.as_ref().map(|v| v.as_deref())
     }
@@ -286,6 +305,7 @@ fn apply(
         featured: fields.featured,
         cover_image_url: text(&fields.cover_image_url),
         cover_image_alt: text(&fields.cover_image_alt),
+        cover_image_id: fields.cover_image_id,
         seo_title: text(&fields.seo_title),
         seo_description: text(&fields.seo_description),
         canonical_url: text(&fields.canonical_url),
