@@ -90,7 +90,10 @@ enum TokensCommand {
 }
 
 fn parse_scope(value: &str) -> Result<Scope, String> {
-    Scope::parse(value).ok_or_else(|| "must be one of content:read, content:write, comments:moderate".to_string())
+    Scope::parse(value).ok_or_else(|| {
+        let scopes: Vec<&str> = Scope::ALL.iter().map(|scope| scope.as_str()).collect();
+        format!("must be one of {}", scopes.join(", "))
+    })
 }
 
 fn parse_role(value: &str) -> Result<Role, String> {

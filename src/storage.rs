@@ -27,6 +27,16 @@ pub struct Object {
     pub last_modified: chrono::DateTime<chrono::Utc>,
 }
 
+/// An object on its way from the store.
+pub struct ObjectStream {
+    /// The whole object's size.
+    pub size: u64,
+    /// The bytes `body` gives.
+    pub length: u64,
+    pub last_modified: chrono::DateTime<chrono::Utc>,
+    pub body: futures_util::stream::BoxStream<'static, object_store::Result<Bytes>>,
+}
+
 fn unavailable(error: object_store::Error) -> ApiError {
     ApiError::StoreUnavailable(error.to_string())
 }
@@ -81,6 +91,20 @@ impl Objects {
         let (size, last_modified) = (result.meta.size, result.meta.last_modified);
         let bytes = result.bytes().await.map_err(unavailable)?;
         Ok(Some(Object { bytes, size, last_modified }))
+    }
+
+    /// The object, or the bytes in `range` (already checked against its size), as they come from
+    /// the store: a response sends them on without holding the whole file in memory.
+    pub async fn stream(&self, name: &str, range: Option<Range<u64>>) -> Result<Option<ObjectStream>, ApiError> {
+        let options = GetOptions { range: range.map(GetRange::Bounded), ..GetOptions::default() };
+        let result = match self.inner.get_opts(&key(name)?, options).await {
+            Ok(result) => result,
+            Err(object_store::Error::NotFound { .. }) => return Ok(None),
+            Err(error) => return Err(unavailable(error)),
+        };
+        let (size, last_modified, length) =
+            (result.meta.size, result.meta.last_modified, result.range.end - result.range.start);
+        Ok(Some(ObjectStream { size, length, last_modified, body: result.into_stream() }))
     }
 
     /// The object's size and time, without its bytes.

@@ -109,9 +109,36 @@ pub fn strip_metadata(format: Format, bytes: &[u8]) -> Result<Vec<u8>, String> {
     }
 }
 
-/// JPEG: keeps SOI, JFIF (APP0), ICC profiles (APP2), Adobe colour (APP14), the tables, frames and
-/// scans up to EOI; drops EXIF and XMP (APP1), other APPn, comments, and anything after EOI. A
-/// file without EOI after its scans is truncated (decoders quietly paint the missing part grey).
+/// Whether a PNG or WebP holds an animation (APNG's `acTL`, WebP's `ANIM`), which the library
+/// does not take: only GIFs are kept as animations.
+pub fn is_animation(format: Format, bytes: &[u8]) -> bool {
+    let marker: &[u8] = match format {
+        Format::Png => b"acTL",
+        Format::Webp => b"ANIM",
+        Format::Jpeg | Format::Gif => return false,
+    };
+    // Both must come before the image data; a false match inside compressed data only refuses
+    // an odd still image, never lets an animation through.
+    bytes.windows(4).any(|window| window == marker)
+}
+
+/// Whether a JPEG segment is kept: the tables, frames and scans, and of the application segments
+/// only a JFIF header without a thumbnail, ICC colour profiles and Adobe's colour transform.
+/// Everything else (EXIF and XMP in APP1, other APPn, JPGn, comments) goes.
+fn keep_jpeg_segment(marker: u8, payload: &[u8]) -> bool {
+    match marker {
+        // SOFn, DHT, DAC; DQT, DNL, DRI; SOS.
+        0xC0..=0xCF | 0xDB..=0xDD | 0xDA => true,
+        0xE0 => payload.starts_with(b"JFIF\0") && payload.len() == 14,
+        0xE2 => payload.starts_with(b"ICC_PROFILE\0"),
+        0xEE => payload.starts_with(b"Adobe"),
+        _ => false,
+    }
+}
+
+/// JPEG: keeps SOI, the segments [`keep_jpeg_segment`] keeps and the scans up to EOI; drops the
+/// rest and anything after EOI. A file without EOI after its scans is truncated (decoders
+/// quietly paint the missing part grey).
 fn strip_jpeg(bytes: &[u8]) -> Result<Vec<u8>, String> {
     const TRUNCATED: &str = "the JPEG file is truncated";
     if !bytes.starts_with(&[0xFF, 0xD8]) {
@@ -140,8 +167,7 @@ fn strip_jpeg(bytes: &[u8]) -> Result<Vec<u8>, String> {
         if length < 2 || end > bytes.len() {
             return Err(TRUNCATED.into());
         }
-        let keep = !matches!(marker, 0xE1 | 0xE3..=0xED | 0xEF | 0xFE);
-        if keep {
+        if keep_jpeg_segment(marker, &bytes[at + 4..end]) {
             out.extend_from_slice(&bytes[at..end]);
         }
         at = end;
@@ -166,10 +192,12 @@ fn strip_jpeg(bytes: &[u8]) -> Result<Vec<u8>, String> {
 }
 
 /// PNG chunks that draw pixels or say how they look; everything else (text, EXIF, time) is dropped.
-const PNG_KEPT: [&[u8; 4]; 14] = [
-    b"IHDR", b"PLTE", b"tRNS", b"gAMA", b"cHRM", b"sRGB", b"iCCP", b"sBIT", b"pHYs", b"IDAT", b"acTL", b"fcTL",
-    b"fdAT", b"IEND",
-];
+const PNG_KEPT: [&[u8; 4]; 11] =
+    [b"IHDR", b"PLTE", b"tRNS", b"gAMA", b"cHRM", b"sRGB", b"iCCP", b"sBIT", b"pHYs", b"IDAT", b"IEND"];
+
+/// WebP chunks of a still image: its header, pixels, alpha and colour profile. Everything else
+/// (EXIF, XMP, unknown chunks) is dropped.
+const WEBP_KEPT: [&[u8; 4]; 5] = [b"VP8X", b"VP8 ", b"VP8L", b"ALPH", b"ICCP"];
 
 fn strip_png(bytes: &[u8]) -> Result<Vec<u8>, String> {
     const SIGNATURE: &[u8] = b"\x89PNG\r\n\x1a\n";
@@ -194,7 +222,8 @@ fn strip_png(bytes: &[u8]) -> Result<Vec<u8>, String> {
     }
 }
 
-/// WebP (RIFF): drops the EXIF and XMP chunks and clears their flags in the VP8X header.
+/// WebP (RIFF): keeps the chunks of [`WEBP_KEPT`], and clears the EXIF and XMP flags of the VP8X
+/// header.
 fn strip_webp(bytes: &[u8]) -> Result<Vec<u8>, String> {
     const TRUNCATED: &str = "the WebP file is truncated";
     let declared = bytes.get(4..8).ok_or(TRUNCATED)?;
@@ -213,7 +242,7 @@ fn strip_webp(bytes: &[u8]) -> Result<Vec<u8>, String> {
             return Err(TRUNCATED.into());
         }
         match &header[..4] {
-            b"EXIF" | b"XMP " => {}
+            kind if !WEBP_KEPT.iter().any(|kept| kept[..] == *kind) => {}
             b"VP8X" => {
                 let start = out.len();
                 out.extend_from_slice(&bytes[at..end]);

@@ -211,11 +211,11 @@ impl CoverImage {
 pub struct UpdateMedia {
     /// `null` removes it.
     #[serde(default, deserialize_with = "crate::optional_fields::present")]
-    #[schema(max_length = 1000)]
+    #[schema(max_length = 1000, pattern = r"^[^\x00-\x1f\x7f-\x9f]*$")]
     pub alt: Option<Option<String>>,
     /// `null` removes it.
     #[serde(default, deserialize_with = "crate::optional_fields::present")]
-    #[schema(max_length = 2000)]
+    #[schema(max_length = 2000, pattern = r"^[^\x00-\x09\x0b-\x1f\x7f-\x9f]*$")]
     pub caption: Option<Option<String>>,
     #[serde(default, deserialize_with = "crate::optional_fields::non_null")]
     #[schema(nullable = false)]

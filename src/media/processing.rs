@@ -14,6 +14,8 @@ use crate::error::ApiError;
 pub const MAX_FRAMES: usize = 1000;
 /// The most memory one GIF frame's data may take while it is copied.
 const GIF_FRAME_MEMORY: std::num::NonZeroU64 = std::num::NonZeroU64::new(64 << 20).unwrap();
+/// The longest side libwebp encodes.
+pub const MAX_WEBP_SIDE: u32 = 16383;
 /// JPEG quality of re-encoded originals (rotated ones) and of variants.
 const JPEG_QUALITY: u8 = 85;
 /// Lossy WebP quality of variants (libwebp's scale), about as sharp as JPEG at 85.
@@ -55,9 +57,20 @@ pub fn clean(bytes: &[u8], max_pixels: u64) -> Result<Cleaned, ApiError> {
     if format == Format::Gif {
         return clean_gif(bytes, width, height, max_pixels);
     }
+    if formats::is_animation(format, bytes) {
+        return Err(ApiError::invalid(
+            "file",
+            "animated PNG and WebP images are not accepted; upload an animation as a GIF",
+        ));
+    }
+    // The orientation is in the metadata about to go; the pixels checked are those stored.
+    let orientation = reader(bytes, format, max_pixels)
+        .into_decoder()
+        .and_then(|mut decoder| decoder.orientation())
+        .unwrap_or(image::metadata::Orientation::NoTransforms);
     let stripped = formats::strip_metadata(format, bytes).map_err(corrupt)?;
-    let mut decoder = reader(bytes, format, max_pixels).into_decoder().map_err(corrupt)?;
-    let orientation = decoder.orientation().unwrap_or(image::metadata::Orientation::NoTransforms);
+    let mut decoder = reader(&stripped, format, max_pixels).into_decoder().map_err(corrupt)?;
+    let icc_profile = decoder.icc_profile().ok().flatten();
     let mut pixels = DynamicImage::from_decoder(decoder).map_err(corrupt)?;
     if orientation == image::metadata::Orientation::NoTransforms {
         return Ok(Cleaned { bytes: stripped, format, width, height, animated: false });
@@ -65,7 +78,7 @@ pub fn clean(bytes: &[u8], max_pixels: u64) -> Result<Cleaned, ApiError> {
     // The pixels turned the right way up, then encoded again: the only lossy step, taken only
     // for photos that need it.
     pixels.apply_orientation(orientation);
-    let bytes = encode(&pixels, format)?;
+    let bytes = encode(&pixels, format, icc_profile)?;
     Ok(Cleaned { bytes, format, width: pixels.width(), height: pixels.height(), animated: false })
 }
 
@@ -79,21 +92,23 @@ fn reader(bytes: &[u8], format: Format, max_pixels: u64) -> ImageReader<Cursor<&
     reader
 }
 
-/// A GIF rewritten frame by frame from its compressed data (nothing is re-encoded): comments,
-/// XMP and other extensions are left behind, the loop count kept. Frames are counted before any
-/// is decoded, so an animation's frames × pixels stays within the limit too.
-fn clean_gif(bytes: &[u8], width: u32, height: u32, max_pixels: u64) -> Result<Cleaned, ApiError> {
+/// A GIF decoder that hands out frames still compressed, and refuses frames outside the logical
+/// screen (whose size is what the pixel limit was checked against).
+fn gif_frames(bytes: &[u8]) -> Result<gif::Decoder<Cursor<&[u8]>>, ApiError> {
     let mut options = gif::DecodeOptions::new();
     options.skip_frame_decoding(true);
+    options.check_frame_consistency(true);
     options.set_memory_limit(gif::MemoryLimit::Bytes(GIF_FRAME_MEMORY));
-    let mut decoder = options.read_info(Cursor::new(bytes)).map_err(corrupt)?;
-    let palette = decoder.global_palette().unwrap_or_default().to_vec();
-    let repeat = decoder.repeat();
-    let (screen_width, screen_height) = (decoder.width(), decoder.height());
-    let mut out = Vec::with_capacity(bytes.len());
-    let mut encoder = gif::Encoder::new(&mut out, screen_width, screen_height, &palette).map_err(corrupt)?;
+    options.read_info(Cursor::new(bytes)).map_err(corrupt)
+}
+
+/// A GIF rewritten frame by frame from its compressed data (nothing is re-encoded): comments,
+/// XMP and other extensions are left behind, the loop count kept. Frames are counted before any
+/// is copied, so an animation's frames × pixels stays within the limit too.
+fn clean_gif(bytes: &[u8], width: u32, height: u32, max_pixels: u64) -> Result<Cleaned, ApiError> {
+    let mut counting = gif_frames(bytes)?;
     let mut frames = 0u64;
-    while let Some(frame) = decoder.read_next_frame().map_err(corrupt)? {
+    while counting.next_frame_info().map_err(corrupt)?.is_some() {
         frames += 1;
         if frames as usize > MAX_FRAMES {
             return Err(ApiError::invalid("file", format!("the animation has more than {MAX_FRAMES} frames")));
@@ -101,32 +116,53 @@ fn clean_gif(bytes: &[u8], width: u32, height: u32, max_pixels: u64) -> Result<C
         if frames * u64::from(width) * u64::from(height) > max_pixels {
             return Err(too_many_pixels(width.into(), height.into(), frames, max_pixels));
         }
-        if frames == 2 {
-            encoder.set_repeat(repeat).map_err(corrupt)?;
-        }
-        encoder.write_lzw_pre_encoded_frame(frame).map_err(corrupt)?;
     }
     if frames == 0 {
         return Err(corrupt("the GIF has no frames"));
     }
+    let mut decoder = gif_frames(bytes)?;
+    let palette = decoder.global_palette().unwrap_or_default().to_vec();
+    let mut out = Vec::with_capacity(bytes.len());
+    let mut encoder = gif::Encoder::new(&mut out, decoder.width(), decoder.height(), &palette).map_err(corrupt)?;
+    // Before the first frame, where every decoder looks for it.
+    if frames > 1 {
+        encoder.set_repeat(decoder.repeat()).map_err(corrupt)?;
+    }
+    while let Some(frame) = decoder.read_next_frame().map_err(corrupt)? {
+        encoder.write_lzw_pre_encoded_frame(frame).map_err(corrupt)?;
+    }
     drop(encoder);
-    // The first frame decoded in full: a GIF whose pixels cannot be read is refused.
-    let first = image::codecs::gif::GifDecoder::new(Cursor::new(&out[..])).map_err(corrupt)?;
+    // The first frame decoded in full, within the limits: a GIF whose pixels cannot be read is
+    // refused. (Later frames are copied as they are; a browser shows what it can of them.)
+    let first = reader(&out, Format::Gif, max_pixels).into_decoder().map_err(corrupt)?;
     DynamicImage::from_decoder(first).map_err(corrupt)?;
     Ok(Cleaned { bytes: out, format: Format::Gif, width, height, animated: frames > 1 })
 }
 
-/// `pixels` in `format`. JPEG has no alpha: transparent pixels go onto white, not black.
-fn encode(pixels: &DynamicImage, format: Format) -> Result<Vec<u8>, ApiError> {
+/// `pixels` in `format`, keeping the colour profile where the format takes one (JPEG, PNG), so
+/// that wide-gamut photos keep their colours. JPEG has no alpha: transparent pixels go onto
+/// white, not black.
+fn encode(pixels: &DynamicImage, format: Format, icc_profile: Option<Vec<u8>>) -> Result<Vec<u8>, ApiError> {
+    use image::ImageEncoder;
     let failed = |e: String| ApiError::Internal(format!("encoding a {} image failed: {e}", format.extension()));
     let mut out = Vec::new();
     match format {
         Format::Jpeg => {
             let rgb = flatten(pixels);
-            let encoder = image::codecs::jpeg::JpegEncoder::new_with_quality(&mut out, JPEG_QUALITY);
+            let mut encoder = image::codecs::jpeg::JpegEncoder::new_with_quality(&mut out, JPEG_QUALITY);
+            if let Some(profile) = icc_profile {
+                let _ = encoder.set_icc_profile(profile);
+            }
             rgb.write_with_encoder(encoder).map_err(|e| failed(e.to_string()))?;
         }
-        Format::Png | Format::Gif => {
+        Format::Png => {
+            let mut encoder = image::codecs::png::PngEncoder::new(&mut out);
+            if let Some(profile) = icc_profile {
+                let _ = encoder.set_icc_profile(profile);
+            }
+            pixels.write_with_encoder(encoder).map_err(|e| failed(e.to_string()))?;
+        }
+        Format::Gif => {
             pixels.write_to(&mut Cursor::new(&mut out), format.image_format()).map_err(|e| failed(e.to_string()))?;
         }
         Format::Webp => {
@@ -162,11 +198,18 @@ fn flatten(pixels: &DynamicImage) -> DynamicImage {
 }
 
 /// The stored original `bytes` (already clean) at `width` pixels wide (`None`: its own width), in
-/// `format`.
-pub fn render_variant(bytes: &[u8], source: Format, width: Option<u32>, format: Format) -> Result<Vec<u8>, ApiError> {
-    let decoded = ImageReader::with_format(Cursor::new(bytes), source.image_format())
-        .decode()
-        .map_err(|e| ApiError::Internal(format!("a stored original does not decode: {e}")))?;
+/// `format`, within the same decoding limits as uploads.
+pub fn render_variant(
+    bytes: &[u8],
+    source: Format,
+    width: Option<u32>,
+    format: Format,
+    max_pixels: u64,
+) -> Result<Vec<u8>, ApiError> {
+    let unreadable = |e: image::ImageError| ApiError::Internal(format!("a stored original does not decode: {e}"));
+    let mut decoder = reader(bytes, source, max_pixels).into_decoder().map_err(unreadable)?;
+    let icc_profile = decoder.icc_profile().ok().flatten();
+    let decoded = DynamicImage::from_decoder(decoder).map_err(unreadable)?;
     // 8 bits a channel, so that every encoder takes it and the resizer has one pixel type per case.
     let source_pixels = if decoded.color().has_alpha() {
         DynamicImage::ImageRgba8(decoded.to_rgba8())
@@ -187,5 +230,10 @@ pub fn render_variant(bytes: &[u8], source: Format, width: Option<u32>, format: 
             .map_err(|e| ApiError::Internal(format!("resizing failed: {e}")))?;
         resized
     };
-    encode(&resized, format)
+    if format == Format::Webp && resized.width().max(resized.height()) > MAX_WEBP_SIDE {
+        return Err(ApiError::BadRequest(format!(
+            "WebP images are at most {MAX_WEBP_SIDE} pixels on a side; ask for a narrower width or the original format"
+        )));
+    }
+    encode(&resized, format, icc_profile)
 }

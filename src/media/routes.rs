@@ -4,6 +4,7 @@
 
 use actix_web::http::StatusCode;
 use actix_web::{HttpRequest, HttpResponse, delete, get, patch, post, web};
+use serde::Deserialize;
 use sha2::{Digest, Sha256};
 use utoipa::ToSchema;
 use utoipa_actix_web::service_config::ServiceConfig;
@@ -11,7 +12,7 @@ use utoipa_actix_web::service_config::ServiceConfig;
 use super::model::{
     DeleteMediaQuery, MediaListQuery, MediaRow, MediaView, UpdateMedia, original_object, variants_folder,
 };
-use super::store::{self, MediaChanges, NewMedia};
+use super::store::{self, CoverUse, MediaChanges, NewMedia};
 use super::{processing, upload};
 use crate::auth::{AuthUser, Role};
 use crate::error::{ApiError, Problem, Validator};
@@ -29,16 +30,17 @@ pub fn editor(cfg: &mut ServiceConfig) {
 }
 
 /// The upload form (`multipart/form-data`).
-#[derive(ToSchema)]
+#[derive(Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
 #[allow(dead_code)] // the document's description of the form, which `upload` reads by hand
 pub struct UploadMediaForm {
     /// The image: JPEG, PNG, WebP or GIF, decided by its bytes. Its file name is kept for display.
     #[schema(value_type = String, format = Binary, content_media_type = "application/octet-stream")]
     file: Vec<u8>,
     /// Alt text, for readers who cannot see the image.
-    #[schema(max_length = 1000)]
+    #[schema(max_length = 1000, pattern = r"^[^\x00-\x1f\x7f-\x9f]*$")]
     alt: Option<String>,
-    #[schema(max_length = 2000)]
+    #[schema(max_length = 2000, pattern = r"^[^\x00-\x09\x0b-\x1f\x7f-\x9f]*$")]
     caption: Option<String>,
 }
 
@@ -79,9 +81,14 @@ pub async fn admin_upload_media(
     let caption = store::check_text(&mut v, "caption", form.caption.as_deref());
     v.finish()?;
     let turn = image_work_turn(&state).await?;
-    let (file, max_pixels) = (form.file, state.config.media.max_pixels);
-    let cleaned = cpu_bound(move || processing::clean(&file, max_pixels)).await?;
-    drop(turn);
+    let (file, body, max_pixels) = (form.file, form.body, state.config.media.max_pixels);
+    // The turn and the body's memory are held by the work itself, which runs to its end even if
+    // the client leaves.
+    let cleaned = cpu_bound(move || {
+        let _held = (turn, body);
+        processing::clean(&file, max_pixels)
+    })
+    .await?;
     let content_hash: String = Sha256::digest(&cleaned.bytes).iter().map(|b| format!("{b:02x}")).collect();
     let storage_key = format!("{content_hash}-{}", crate::random::hex_token(4));
     let new = NewMedia {
@@ -138,7 +145,11 @@ pub async fn admin_list_media(
     user.require(Role::Contributor)?;
     let page = PageRequest::new(query.page, query.per_page)?;
     let mut v = Validator::new();
-    v.untrimmed_max("q", query.q.as_deref(), 200).finish()?;
+    v.untrimmed_max("q", query.q.as_deref(), 200);
+    if let Some(q) = &query.q {
+        v.chars("q", q.trim(), 0, 200);
+    }
+    v.finish()?;
     let (rows, total) = state.db.run(move |conn| store::list(conn, &query, page)).await?;
     let data = rows.into_iter().map(|row| MediaView::new(state.db.media_links(), row)).collect();
     Ok(private_json(StatusCode::OK, &Paginated { data, meta: page.meta(total) }))
@@ -203,18 +214,12 @@ pub async fn admin_update_media(
     v.finish()?;
     let changes = MediaChanges { alt, caption, focal_point: input.focal_point };
     let (id, now) = (id.into_inner(), state.db.now());
-    let row = state
-        .db
-        .run(move |conn| {
-            require_owner(&user, &store::find(conn, id)?)?;
-            store::update(conn, id, changes, now)
-        })
-        .await?;
+    let row = state.db.run(move |conn| store::update(conn, id, changes, now, |row| require_owner(&user, row))).await?;
     Ok(private_json(StatusCode::OK, &Item { data: MediaView::new(state.db.media_links(), row) }))
 }
 
-/// Deletes an image and its files. While articles use it as their cover this is a 409 naming
-/// them; `?force=true` deletes it anyway and they lose their cover.
+/// Deletes an image and its files. While articles use it as their cover this is a 409 (naming
+/// them, for editors); an editor's `?force=true` deletes it anyway and they lose their cover.
 #[utoipa::path(
     tag = "Media",
     operation_id = "adminDeleteMedia",
@@ -233,14 +238,14 @@ pub async fn admin_delete_media(
     QueryParams(query): QueryParams<DeleteMediaQuery>,
 ) -> Result<HttpResponse, ApiError> {
     user.require(Role::Author)?;
-    let (id, force, by) = (id.into_inner(), query.force == Some(true), user.id);
-    let row = state
-        .db
-        .run(move |conn| {
-            require_owner(&user, &store::find(conn, id)?)?;
-            store::delete(conn, id, force)
-        })
-        .await?;
+    let force = query.force == Some(true);
+    if force {
+        // It changes articles that are not the caller's.
+        user.require(Role::Editor)?;
+    }
+    let uses = CoverUse { force, name_them: user.role >= Role::Editor };
+    let (id, by) = (id.into_inner(), user.id);
+    let row = state.db.run(move |conn| store::delete(conn, id, uses, |row| require_owner(&user, row))).await?;
     remove_files(&state, &row).await;
     tracing::info!(media_id = id, by, "image deleted");
     Ok(private_no_content())

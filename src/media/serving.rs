@@ -4,6 +4,7 @@
 //! WebP (`?format=webp`, or `auto` to follow `Accept`); each is made once, on its first request,
 //! and then kept in the store.
 
+use actix_web::body::SizedStream;
 use actix_web::http::StatusCode;
 use actix_web::http::header::{self, ByteRangeSpec, EntityTag, HeaderValue, Range};
 use actix_web::{HttpRequest, HttpResponse, get, web};
@@ -92,12 +93,7 @@ pub async fn media_file(
         let declared: Vec<String> = state.config.media.widths.iter().map(u32::to_string).collect();
         return Err(ApiError::BadRequest(format!("`w` must be one of the declared widths: {}", declared.join(", "))));
     }
-    let accepts_webp = || {
-        req.headers()
-            .get_all(header::ACCEPT)
-            .filter_map(|value| value.to_str().ok())
-            .any(|value| value.contains("image/webp"))
-    };
+    let accepts_webp = || req.headers().get_all(header::ACCEPT).filter_map(|value| value.to_str().ok()).any(names_webp);
     let output = match query.format {
         None | Some(VariantFormat::Original) => format,
         Some(VariantFormat::Webp) => Format::Webp,
@@ -122,6 +118,19 @@ pub async fn media_file(
     }
     make_variant(&state, key, format, query.w, output, &object).await?;
     send(&req, &state, &object, output, &etag, vary).await?.ok_or_else(no_such_file)
+}
+
+/// Whether an `Accept` value names `image/webp` with a weight above zero.
+fn names_webp(accept: &str) -> bool {
+    accept.split(',').any(|range| {
+        let mut parts = range.split(';').map(str::trim);
+        parts.next().is_some_and(|kind| kind.eq_ignore_ascii_case("image/webp"))
+            && !parts.any(|param| {
+                param.split_once('=').is_some_and(|(name, value)| {
+                    name.trim().eq_ignore_ascii_case("q") && value.trim().parse::<f32>().is_ok_and(|q| q <= 0.0)
+                })
+            })
+    })
 }
 
 fn no_such_file() -> ApiError {
@@ -173,18 +182,19 @@ async fn send(
             let Some((first, last)) = spec.to_satisfiable_range(size) else {
                 return Err(ApiError::RangeNotSatisfiable { size });
             };
-            let Some(part) = objects.get(object, Some(first..last + 1)).await? else { return Ok(None) };
+            let Some(part) = objects.stream(object, Some(first..last + 1)).await? else { return Ok(None) };
             let content_range = format!("bytes {first}-{last}/{size}");
             return Ok(Some(
                 response(StatusCode::PARTIAL_CONTENT, part.last_modified)
                     .insert_header((header::CONTENT_RANGE, content_range))
                     .content_type(format.mime_type())
-                    .body(part.bytes),
+                    .body(SizedStream::new(part.length, part.body)),
             ));
         }
     }
-    let Some(whole) = objects.get(object, None).await? else { return Ok(None) };
-    Ok(Some(response(StatusCode::OK, whole.last_modified).content_type(format.mime_type()).body(whole.bytes)))
+    let Some(whole) = objects.stream(object, None).await? else { return Ok(None) };
+    let body = SizedStream::new(whole.length, whole.body);
+    Ok(Some(response(StatusCode::OK, whole.last_modified).content_type(format.mime_type()).body(body)))
 }
 
 fn has_validators(req: &HttpRequest) -> bool {
@@ -211,7 +221,9 @@ fn requested_range(req: &HttpRequest, etag: &EntityTag) -> Option<ByteRangeSpec>
 }
 
 /// Makes a variant and keeps it in the store: once, however many ask for it at once (the others
-/// wait for it, then find it there).
+/// wait for it, then find it there). The work runs to its end in a task of its own, holding its
+/// turn and its share of the image work, even if the client that asked goes away: a client
+/// cannot start work and leave it unaccounted for.
 async fn make_variant(
     state: &AppState,
     key: &str,
@@ -228,28 +240,51 @@ async fn make_variant(
     if row.animated {
         return Err(ApiError::BadRequest("animations have no variants; use the file itself".into()));
     }
+    let (original_width, original_height) = (u64::from(row.width.unsigned_abs()), u64::from(row.height.unsigned_abs()));
     if let Some(width) = width
-        && i64::from(width) >= i64::from(row.width)
+        && u64::from(width) >= original_width
     {
         return Err(ApiError::BadRequest(format!(
-            "the image is {} pixels wide; variants are only made narrower than that",
-            row.width
+            "the image is {original_width} pixels wide; variants are only made narrower than that"
+        )));
+    }
+    let output_width = width.map_or(original_width, u64::from);
+    let output_height = (original_height * output_width).div_ceil(original_width.max(1));
+    if output == Format::Webp && output_width.max(output_height) > u64::from(processing::MAX_WEBP_SIDE) {
+        return Err(ApiError::BadRequest(format!(
+            "WebP images are at most {} pixels on a side; ask for a narrower width or the original format",
+            processing::MAX_WEBP_SIDE
         )));
     }
     let place = state.media.variants_in_flight.join(object);
-    let Some(_turn) = place.turn(state.config.media.upload_timeout).await else {
+    let Some(turn) = place.turn(state.config.media.upload_timeout).await else {
         return Err(ApiError::Busy("this variant is still being made; retry in a moment".into()));
     };
-    let objects = &state.media.objects;
+    let objects = state.media.objects.clone();
     if objects.head(object).await?.is_some() {
         return Ok(());
     }
-    let original = objects
-        .get(&original_object(key, format), None)
-        .await?
-        .ok_or_else(|| ApiError::Internal(format!("the original of media {} is missing from the store", row.id)))?;
-    let turn = super::routes::image_work_turn(state).await?;
-    let rendered = cpu_bound(move || processing::render_variant(&original.bytes, format, width, output)).await?;
-    drop(turn);
-    objects.put(object, rendered).await
+    let image_work = super::routes::image_work_turn(state).await?;
+    let (db, max_pixels, media_id) = (state.db.clone(), state.config.media.max_pixels, row.id);
+    let (original, object, key) = (original_object(key, format), object.to_string(), key.to_string());
+    let task = actix_web::rt::spawn(async move {
+        let _held = (place, turn);
+        let Some(source) = objects.get(&original, None).await? else {
+            tracing::error!(media_id, "an image's original is missing from the media store");
+            return Err(no_such_file());
+        };
+        let rendered = cpu_bound(move || {
+            let _image_work = image_work;
+            processing::render_variant(&source.bytes, format, width, output, max_pixels)
+        })
+        .await?;
+        objects.put(&object, rendered).await?;
+        // Deleted meanwhile: its files were removed before this one was written.
+        if db.run(move |conn| store::find_by_key(conn, &key)).await?.is_none() {
+            objects.delete(&object).await?;
+            return Err(no_such_file());
+        }
+        Ok(())
+    });
+    task.await.map_err(|e| ApiError::Internal(format!("the variant task failed: {e}")))?
 }

@@ -42,13 +42,22 @@ fn not_found() -> ApiError {
     ApiError::NotFound("no media has this id".into())
 }
 
-/// Checks alt text and a caption as sent (trimmed; empty means none).
+/// Checks alt text (one line) and a caption (line breaks allowed) as sent: trimmed, empty
+/// meaning none (the `pattern`s of `UpdateMedia` and the upload form say the same).
 pub fn check_text(v: &mut Validator, field: &str, raw: Option<&str>) -> Option<String> {
-    let max = if field == "alt" { MAX_ALT_CHARS } else { MAX_CAPTION_CHARS };
+    let (max, line_breaks) = if field == "alt" { (MAX_ALT_CHARS, false) } else { (MAX_CAPTION_CHARS, true) };
     v.untrimmed_max(field, raw, max);
+    // As sent: a tab around the text is no more allowed than inside it.
+    let control = |c: char| c.is_control() && !(line_breaks && c == '\n');
+    let message = if line_breaks {
+        "must not contain control characters other than line breaks"
+    } else {
+        "must not contain control characters"
+    };
+    v.check(!raw.unwrap_or_default().chars().any(control), field, message);
     let value = trimmed(raw);
     if let Some(value) = &value {
-        v.check(!value.chars().any(|c| c.is_control() && c != '\n'), field, "must not contain control characters");
+        v.chars(field, value, 0, max);
     }
     value
 }
@@ -137,9 +146,10 @@ pub fn update(
     id: i64,
     changes: MediaChanges,
     now: NaiveDateTime,
+    guard: impl FnOnce(&MediaRow) -> Result<(), ApiError>,
 ) -> Result<MediaRow, ApiError> {
     write_transaction(conn, |conn| {
-        find(conn, id)?;
+        guard(&find(conn, id)?)?;
         let target = media::table.find(id);
         if let Some(alt) = &changes.alt {
             diesel::update(target).set(media::alt.eq(alt)).execute(conn)?;
@@ -155,25 +165,42 @@ pub fn update(
     })
 }
 
-/// Deletes a record. While articles use it as their cover, that is a 409 naming them, unless
-/// `force` (they lose their cover). Returns the record, whose files the caller removes.
-pub fn delete(conn: &mut DbConnection, id: i64, force: bool) -> Result<MediaRow, ApiError> {
+/// How a delete treats articles that show the image as their cover.
+pub struct CoverUse {
+    /// Delete anyway: they lose their cover.
+    pub force: bool,
+    /// Name them in the 409 (for editors, who see every article); else say how many.
+    pub name_them: bool,
+}
+
+/// Deletes a record once `guard` accepts it. While articles use it as their cover, that is a 409,
+/// unless `uses.force`. Returns the record, whose files the caller removes.
+pub fn delete(
+    conn: &mut DbConnection,
+    id: i64,
+    uses: CoverUse,
+    guard: impl FnOnce(&MediaRow) -> Result<(), ApiError>,
+) -> Result<MediaRow, ApiError> {
     write_transaction(conn, |conn| {
         let row = find(conn, id)?;
+        guard(&row)?;
         let users: Vec<(i64, String)> = articles::table
             .filter(articles::cover_image_id.eq(id))
             .select((articles::id, articles::title))
             .order(articles::id)
             .limit(USERS_NAMED as i64 + 1)
             .load(conn)?;
-        if !users.is_empty() && !force {
-            let more = if users.len() > USERS_NAMED { ", and more" } else { "" };
-            let named: Vec<String> =
-                users.iter().take(USERS_NAMED).map(|(id, title)| format!("{id} ({title:?})")).collect();
+        if !users.is_empty() && !uses.force {
+            let which = if uses.name_them {
+                let more = if users.len() > USERS_NAMED { ", and more" } else { "" };
+                let named: Vec<String> =
+                    users.iter().take(USERS_NAMED).map(|(id, title)| format!("{id} ({title:?})")).collect();
+                format!("articles use this image as their cover: {}{more}", named.join(", "))
+            } else {
+                "articles use this image as their cover".to_string()
+            };
             return Err(ApiError::Conflict(format!(
-                "articles use this image as their cover: {}{more}; change their covers first, or delete with \
-                 ?force=true",
-                named.join(", ")
+                "{which}; change their covers first, or have an editor delete it with ?force=true"
             )));
         }
         if !users.is_empty() {

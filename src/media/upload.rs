@@ -23,6 +23,9 @@ pub struct UploadForm {
     pub filename: Option<String>,
     pub alt: Option<String>,
     pub caption: Option<String>,
+    /// The body as read, holding its share of the uploads' memory budget until the file has been
+    /// processed and dropped.
+    pub body: body::Body,
 }
 
 /// Reads and parses the upload form of `req`.
@@ -36,7 +39,8 @@ pub async fn read_form(req: &HttpRequest, payload: &mut Payload, state: &AppStat
     if !content_type.trim_start().to_ascii_lowercase().starts_with("multipart/form-data") {
         return Err(not_multipart());
     }
-    let boundary = multer::parse_boundary(content_type).map_err(|_| not_multipart())?;
+    let boundary = multer::parse_boundary(content_type)
+        .map_err(|_| ApiError::BadRequest("the multipart/form-data Content-Type has no boundary".into()))?;
     let max_file = state.config.media.max_bytes;
     let too_large = || ApiError::PayloadTooLarge(format!("the file is larger than the {max_file} bytes allowed"));
     let limits = &state.media.upload_limits;
@@ -58,6 +62,11 @@ pub async fn read_form(req: &HttpRequest, payload: &mut Payload, state: &AppStat
     while let Some(field) = multipart.next_field().await.map_err(|e| form_error(e, max_file))? {
         let name = field.name().unwrap_or_default().to_string();
         let sent_name = field.file_name().map(display_name);
+        // A text field is text: a part typed as anything else (JSON, say) is not alt text.
+        let typed_otherwise = field.content_type().is_some_and(|mime| mime.essence_str() != "text/plain");
+        if name != "file" && typed_otherwise {
+            return Err(ApiError::invalid(&name, "must be plain text (a part without a Content-Type, or text/plain)"));
+        }
         let value = field.bytes().await.map_err(|e| form_error(e, max_file))?;
         let repeated = match name.as_str() {
             "file" => {
@@ -72,7 +81,7 @@ pub async fn read_form(req: &HttpRequest, payload: &mut Payload, state: &AppStat
         }
     }
     let file = file.ok_or_else(|| ApiError::invalid("file", "is required: the image, as a part named `file`"))?;
-    Ok(UploadForm { file, filename, alt, caption })
+    Ok(UploadForm { file, filename, alt, caption, body })
 }
 
 fn text(name: &str, value: Bytes) -> Result<String, ApiError> {

@@ -111,6 +111,12 @@ async fn metadata_is_stripped_and_photos_stand_upright(backend: Backend) {
         let variant = app.get(&format!("{}?format=webp", path(&media["url"]))).await;
         variant.assert_status(200);
         assert!(!contains(&variant.body, &files::GPS_LATITUDE));
+        // Comments and IPTC go, whatever they hold.
+        let commented = files::jpeg_with_comment("<script>alert(1)</script> taken at 52.52N");
+        let created = app.upload_as(&author, &[("file", Some("c.jpg"), &commented)]).await;
+        created.assert_status(201);
+        let stored = app.get(&path(&created.json()["data"]["url"])).await.body;
+        assert!(!contains(&stored, b"<script>") && !contains(&stored, b"Photoshop"));
         // PNG text chunks go too.
         let png = files::png_with_text(64, 48, "secret-location-52.52N");
         let created = app.upload_as(&author, &[("file", Some("chart.png"), &png)]).await;
@@ -148,6 +154,8 @@ async fn hostile_files_are_refused_and_nothing_is_stored(backend: Backend) {
         refused(422, whole[..whole.len() / 2].to_vec(), "cut.jpg", "truncated").await;
         refused(422, Vec::new(), "empty.jpg", "empty").await;
         refused(422, files::animated_gif(3000), "long.gif", "frames").await;
+        refused(422, files::gif_with_a_giant_frame(), "giant.gif", "cannot be read").await;
+        refused(422, files::apng(), "moving.png", "animated").await;
         refused(413, vec![0xFF; 25 * 1024 * 1024], "huge.jpg", "larger than").await;
         // The form itself.
         let jpeg = files::jpeg(20, 20);
@@ -202,6 +210,8 @@ async fn variants_come_in_declared_widths_and_formats(backend: Backend) {
             |answer: &crate::harness::TestResponse| answer.header("vary").is_some_and(|v| v.starts_with("Accept"));
         let chrome = auto("image/avif,image/webp,image/apng,image/*,*/*;q=0.8").await;
         assert_eq!((chrome.header("content-type"), varies(&chrome)), (Some("image/webp"), true));
+        let refusing = auto("image/webp;q=0, image/*;q=0.8").await;
+        assert_eq!(refusing.header("content-type"), Some("image/jpeg"), "q=0 refuses WebP");
         let old = auto("image/png,image/*;q=0.8").await;
         assert_eq!((old.header("content-type"), varies(&old)), (Some("image/jpeg"), true));
         assert_ne!(chrome.header("etag"), old.header("etag"));
@@ -364,9 +374,13 @@ async fn articles_take_their_cover_from_the_library(backend: Backend) {
         let unused = app.get_as(&author, "/api/v1/admin/media?unused=true").await;
         assert_eq!(unused.json()["meta"]["total"], 0);
         let problem = app.delete_as(&author, &at).await.assert_problem(409);
-        assert!(problem["detail"].as_str().unwrap().contains("Dawn"), "names the article: {problem}");
+        assert!(!problem["detail"].as_str().unwrap().contains("Dawn"), "authors are not told titles: {problem}");
+        let editor = app.user(Role::Editor, "Eve").await;
+        let problem = app.delete_as(&editor, &at).await.assert_problem(409);
+        assert!(problem["detail"].as_str().unwrap().contains("Dawn"), "names the article to editors: {problem}");
         let id = article["id"].as_i64().unwrap();
-        app.delete_as(&author, &format!("{at}?force=true")).await.assert_status(204);
+        app.delete_as(&author, &format!("{at}?force=true")).await.assert_problem(403);
+        app.delete_as(&editor, &format!("{at}?force=true")).await.assert_status(204);
         let admin = app.get_as(&author, &format!("/api/v1/admin/articles/{id}")).await.json()["data"].clone();
         assert_eq!((admin["cover_image_id"].clone(), admin["cover_image"].clone()), (json!(null), json!(null)));
         assert_eq!(app.get(&format!("/api/v1/articles/{slug}")).await.json()["data"]["cover_image"], json!(null));

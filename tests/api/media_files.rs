@@ -55,6 +55,40 @@ pub fn jpeg_with_exif(width: u32, height: u32, orientation: u16) -> Vec<u8> {
     [&plain[..2], &segment, &plain[2..]].concat()
 }
 
+/// A JPEG with a comment segment (a script, say) and an APP13 (Photoshop IPTC) segment.
+pub fn jpeg_with_comment(text: &str) -> Vec<u8> {
+    let plain = jpeg(40, 30);
+    let segment = |marker: u8, payload: &[u8]| {
+        let mut out = vec![0xFF, marker];
+        out.extend_from_slice(&((payload.len() + 2) as u16).to_be_bytes());
+        out.extend_from_slice(payload);
+        out
+    };
+    let comment = segment(0xFE, text.as_bytes());
+    let iptc = segment(0xED, [b"Photoshop 3.0\0".as_slice(), text.as_bytes()].concat().as_slice());
+    [&plain[..2], &comment, &iptc, &plain[2..]].concat()
+}
+
+/// An animated PNG's marker (`acTL`) in an otherwise still PNG.
+pub fn apng() -> Vec<u8> {
+    let plain = png(8, 8);
+    let data = [0, 0, 0, 2, 0, 0, 0, 0];
+    let mut chunk = (data.len() as u32).to_be_bytes().to_vec();
+    let kind_and_data = [b"acTL".as_slice(), &data].concat();
+    chunk.extend_from_slice(&kind_and_data);
+    chunk.extend_from_slice(&crc32(&kind_and_data).to_be_bytes());
+    [&plain[..33], &chunk, &plain[33..]].concat()
+}
+
+/// A GIF whose logical screen is 1 × 1 and whose one frame says it is 60,000 × 60,000: a bomb
+/// that only the frame's own header shows.
+pub fn gif_with_a_giant_frame() -> Vec<u8> {
+    let mut out = b"GIF89a\x01\x00\x01\x00\x80\x00\x00\x00\x00\x00\xff\xff\xff".to_vec();
+    out.extend_from_slice(&[0x2C, 0, 0, 0, 0, 0x60, 0xEA, 0x60, 0xEA, 0]);
+    out.extend_from_slice(&[0x02, 0x02, 0x44, 0x01, 0x00, 0x3B]);
+    out
+}
+
 /// A PNG carrying a text chunk.
 pub fn png_with_text(width: u32, height: u32, text: &str) -> Vec<u8> {
     let plain = png(width, height);
