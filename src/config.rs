@@ -214,6 +214,7 @@ impl Config {
                 public_url: None,
                 concurrency: 2,
                 upload_timeout: Duration::from_secs(30),
+                hot_bytes: 4 * 1024 * 1024,
             },
         }
     }
@@ -320,6 +321,7 @@ fn media_settings(database_url: &DatabaseUrl) -> Result<MediaSettings, ConfigErr
         public_url: parse_public_url("MASTHEAD_MEDIA_PUBLIC_URL", &var_or("MASTHEAD_MEDIA_PUBLIC_URL", ""))?,
         concurrency: parse_var("MASTHEAD_MEDIA_CONCURRENCY", 2, 1..=64)? as usize,
         upload_timeout: Duration::from_millis(parse_var("MASTHEAD_MEDIA_UPLOAD_TIMEOUT_MS", 120_000, 100..=3_600_000)?),
+        hot_bytes: parse_var("MASTHEAD_MEDIA_CACHE_BYTES", 16 * 1024 * 1024, 0..=4 * 1024 * 1024 * 1024)? as usize,
     })
 }
 

@@ -40,3 +40,4 @@ pub mod single_flight;
 pub mod slugs;
 pub mod storage;
 pub mod timestamps;
+pub mod workers;

@@ -42,3 +42,17 @@ pub fn return_large_allocations() {
         }
     }
 }
+
+/// Gives the calling thread the lowest scheduling priority (nice 19): its work runs when nothing
+/// of normal priority wants the core. Linux applies `setpriority` to one thread when given its id.
+/// For threads that only ever do background work: an unprivileged process cannot undo it.
+pub fn lower_this_threads_priority() {
+    #[cfg(all(target_os = "linux", target_env = "gnu"))]
+    {
+        // SAFETY: gettid has no preconditions; setpriority only changes this thread's nice value.
+        let thread = unsafe { libc::gettid() };
+        if unsafe { libc::setpriority(libc::PRIO_PROCESS, thread as libc::id_t, 19) } != 0 {
+            tracing::warn!("cannot lower the priority of a worker thread");
+        }
+    }
+}

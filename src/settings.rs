@@ -185,6 +185,8 @@ pub struct MediaSettings {
     pub concurrency: usize,
     /// How long an upload's body may take to arrive.
     pub upload_timeout: Duration,
+    /// Memory for small media files kept to be served again (`MASTHEAD_MEDIA_CACHE_BYTES`).
+    pub hot_bytes: usize,
 }
 
 /// How long shared caches (CDNs, browsers) may keep public responses.

@@ -58,6 +58,9 @@ pub fn http_server(
     // Request heads must arrive promptly too (bodies have `MASTHEAD_BODY_TIMEOUT_MS`).
     let head_timeout = state.config.body_timeout.min(std::time::Duration::from_secs(5));
     let mut server = HttpServer::new(move || build_app(state.clone()))
+        // As nginx does on keep-alive connections: a response written in pieces (a streamed media
+        // file's headers, then its chunks) must not wait for the client's delayed ACK (40 ms).
+        .tcp_nodelay(true)
         .workers(shape.workers)
         .worker_max_blocking_threads(blocking_threads)
         .max_connections(shape.max_connections.div_ceil(shape.workers))

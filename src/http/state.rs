@@ -45,6 +45,8 @@ pub struct MediaFiles {
     /// Images decoded, resized or encoded at once (`MASTHEAD_MEDIA_CONCURRENCY`): each can hold
     /// hundreds of megabytes and a core for a second; requests queue here for a bounded time.
     pub image_work: Arc<tokio::sync::Semaphore>,
+    /// Where image work runs: as many threads, of low priority, so that readers keep the cores.
+    pub image_workers: Arc<crate::workers::LowPriorityPool>,
     /// One rendering per variant, however many ask for it at once.
     pub variants_in_flight: Arc<crate::single_flight::SingleFlight>,
 }
@@ -74,13 +76,14 @@ impl AppState {
         let public_base = config.public_base();
         let body_limits = BodyLimits::new(config.max_body_bytes, config.body_timeout, config.trust_proxy);
         let media = MediaFiles {
-            objects: crate::storage::Objects::open(&config.media.store)?,
+            objects: crate::storage::Objects::open(&config.media.store, config.media.hot_bytes)?,
             upload_limits: BodyLimits::new(
                 config.media.max_bytes + UPLOAD_FORM_OVERHEAD,
                 config.media.upload_timeout,
                 config.trust_proxy,
             ),
             image_work: Arc::new(tokio::sync::Semaphore::new(config.media.concurrency)),
+            image_workers: Arc::new(crate::workers::LowPriorityPool::new(config.media.concurrency, "image-work")),
             variants_in_flight: Arc::default(),
         };
         let passwords = crate::auth::password::Hashing::new(

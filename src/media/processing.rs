@@ -1,6 +1,6 @@
 //! Image work: checking an upload before and while it is decoded, storing it without metadata and
 //! the right way up, and rendering the declared variants. Everything here is CPU-bound and runs on
-//! the blocking pool, a few images at a time (`ImageWork`).
+//! threads of their own, of low priority, a few images at a time (`http::state::MediaFiles`).
 
 use std::io::Cursor;
 

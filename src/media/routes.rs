@@ -18,7 +18,7 @@ use crate::auth::{AuthUser, Role};
 use crate::error::{ApiError, Problem, Validator};
 use crate::http::extract::{JsonBody, QueryParams};
 use crate::http::responses::{private_json, private_no_content, with_location};
-use crate::http::state::{AppState, cpu_bound};
+use crate::http::state::AppState;
 use crate::pagination::{Item, PageRequest, Paginated};
 
 pub fn editor(cfg: &mut ServiceConfig) {
@@ -84,11 +84,14 @@ pub async fn admin_upload_media(
     let (file, body, max_pixels) = (form.file, form.body, state.config.media.max_pixels);
     // The turn and the body's memory are held by the work itself, which runs to its end even if
     // the client leaves.
-    let cleaned = cpu_bound(move || {
-        let _held = (turn, body);
-        processing::clean(&file, max_pixels)
-    })
-    .await?;
+    let cleaned = state
+        .media
+        .image_workers
+        .run(move || {
+            let _held = (turn, body);
+            processing::clean(&file, max_pixels)
+        })
+        .await?;
     let content_hash: String = Sha256::digest(&cleaned.bytes).iter().map(|b| format!("{b:02x}")).collect();
     let storage_key = format!("{content_hash}-{}", crate::random::hex_token(4));
     let new = NewMedia {

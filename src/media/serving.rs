@@ -17,8 +17,9 @@ use super::model::{original_object, variant_object};
 use super::{processing, store};
 use crate::error::{ApiError, Problem};
 use crate::http::extract::QueryParams;
-use crate::http::state::{AppState, cpu_bound};
+use crate::http::state::AppState;
 use crate::http::validators::{Validators, http_date};
+use crate::storage::{ObjectBody, ObjectStream};
 
 const IMMUTABLE: HeaderValue = HeaderValue::from_static("public, max-age=31536000, immutable");
 
@@ -188,13 +189,21 @@ async fn send(
                 response(StatusCode::PARTIAL_CONTENT, part.last_modified)
                     .insert_header((header::CONTENT_RANGE, content_range))
                     .content_type(format.mime_type())
-                    .body(SizedStream::new(part.length, part.body)),
+                    .body(body_of(part)),
             ));
         }
     }
     let Some(whole) = objects.stream(object, None).await? else { return Ok(None) };
-    let body = SizedStream::new(whole.length, whole.body);
-    Ok(Some(response(StatusCode::OK, whole.last_modified).content_type(format.mime_type()).body(body)))
+    let last_modified = whole.last_modified;
+    Ok(Some(response(StatusCode::OK, last_modified).content_type(format.mime_type()).body(body_of(whole))))
+}
+
+/// A response body of an object: in one piece when it was read whole, else streamed.
+fn body_of(object: ObjectStream) -> actix_web::body::BoxBody {
+    match object.body {
+        ObjectBody::Whole(bytes) => actix_web::body::BoxBody::new(bytes),
+        ObjectBody::Chunks(chunks) => actix_web::body::BoxBody::new(SizedStream::new(object.length, chunks)),
+    }
 }
 
 fn has_validators(req: &HttpRequest) -> bool {
@@ -266,6 +275,7 @@ async fn make_variant(
     }
     let image_work = super::routes::image_work_turn(state).await?;
     let (db, max_pixels, media_id) = (state.db.clone(), state.config.media.max_pixels, row.id);
+    let workers = state.media.image_workers.clone();
     let (original, object, key) = (original_object(key, format), object.to_string(), key.to_string());
     let task = actix_web::rt::spawn(async move {
         let _held = (place, turn);
@@ -273,11 +283,12 @@ async fn make_variant(
             tracing::error!(media_id, "an image's original is missing from the media store");
             return Err(no_such_file());
         };
-        let rendered = cpu_bound(move || {
-            let _image_work = image_work;
-            processing::render_variant(&source.bytes, format, width, output, max_pixels)
-        })
-        .await?;
+        let rendered = workers
+            .run(move || {
+                let _image_work = image_work;
+                processing::render_variant(&source.bytes, format, width, output, max_pixels)
+            })
+            .await?;
         objects.put(&object, rendered).await?;
         // Deleted meanwhile: its files were removed before this one was written.
         if db.run(move |conn| store::find_by_key(conn, &key)).await?.is_none() {

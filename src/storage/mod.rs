@@ -1,7 +1,9 @@
 //! Where media files live: a local directory or an S3-compatible bucket, through `object_store`,
 //! so that the rest of Masthead sees one kind of store. Objects are written whole or not at all
 //! (a local file is written aside and renamed; an S3 object appears when its upload completes),
-//! so a half-written file is never served.
+//! so a half-written file is never served. Small objects read whole are kept in memory (`hot`).
+
+pub mod hot;
 
 use std::ops::Range;
 use std::sync::Arc;
@@ -14,9 +16,10 @@ use crate::error::ApiError;
 use crate::settings::MediaStoreLocation;
 
 /// The media store.
-#[derive(Clone, Debug)]
+#[derive(Clone)]
 pub struct Objects {
     inner: Arc<dyn ObjectStore>,
+    hot: Arc<hot::HotObjects>,
 }
 
 /// An object read from the store (whole, or the part asked for).
@@ -27,6 +30,9 @@ pub struct Object {
     pub last_modified: chrono::DateTime<chrono::Utc>,
 }
 
+/// Objects up to this size are read whole before they are sent; larger ones are streamed.
+const WHOLE_READ_BYTES: u64 = 1 << 20;
+
 /// An object on its way from the store.
 pub struct ObjectStream {
     /// The whole object's size.
@@ -34,7 +40,13 @@ pub struct ObjectStream {
     /// The bytes `body` gives.
     pub length: u64,
     pub last_modified: chrono::DateTime<chrono::Utc>,
-    pub body: futures_util::stream::BoxStream<'static, object_store::Result<Bytes>>,
+    pub body: ObjectBody,
+}
+
+/// The bytes of an [`ObjectStream`]: read already, or coming chunk by chunk.
+pub enum ObjectBody {
+    Whole(Bytes),
+    Chunks(futures_util::stream::BoxStream<'static, object_store::Result<Bytes>>),
 }
 
 fn unavailable(error: object_store::Error) -> ApiError {
@@ -46,8 +58,9 @@ fn key(name: &str) -> Result<Path, ApiError> {
 }
 
 impl Objects {
-    /// Opens the store; a local directory is made if it does not exist.
-    pub fn open(location: &MediaStoreLocation) -> Result<Self, String> {
+    /// Opens the store; a local directory is made if it does not exist. Up to `hot_bytes` of small
+    /// objects are kept in memory.
+    pub fn open(location: &MediaStoreLocation, hot_bytes: usize) -> Result<Self, String> {
         let inner: Arc<dyn ObjectStore> = match location {
             MediaStoreLocation::Directory(dir) => {
                 std::fs::create_dir_all(dir)
@@ -70,7 +83,7 @@ impl Objects {
                 }
             }
         };
-        Ok(Self { inner })
+        Ok(Self { inner, hot: Arc::new(hot::HotObjects::new(hot_bytes)) })
     }
 
     /// Writes an object whole, replacing any of the same name.
@@ -96,7 +109,19 @@ impl Objects {
     /// The object, or the bytes in `range` (already checked against its size), as they come from
     /// the store: a response sends them on without holding the whole file in memory.
     pub async fn stream(&self, name: &str, range: Option<Range<u64>>) -> Result<Option<ObjectStream>, ApiError> {
-        let options = GetOptions { range: range.map(GetRange::Bounded), ..GetOptions::default() };
+        if let Some(kept) = self.hot.get(name) {
+            let size = kept.bytes.len() as u64;
+            let range = range.unwrap_or(0..size);
+            let part = kept.bytes.slice(range.start as usize..(range.end.min(size)) as usize);
+            let length = part.len() as u64;
+            return Ok(Some(ObjectStream {
+                size,
+                length,
+                last_modified: kept.last_modified,
+                body: ObjectBody::Whole(part),
+            }));
+        }
+        let options = GetOptions { range: range.clone().map(GetRange::Bounded), ..GetOptions::default() };
         let result = match self.inner.get_opts(&key(name)?, options).await {
             Ok(result) => result,
             Err(object_store::Error::NotFound { .. }) => return Ok(None),
@@ -104,11 +129,26 @@ impl Objects {
         };
         let (size, last_modified, length) =
             (result.meta.size, result.meta.last_modified, result.range.end - result.range.start);
-        Ok(Some(ObjectStream { size, length, last_modified, body: result.into_stream() }))
+        if range.is_none() && size <= hot::MAX_ENTRY_BYTES {
+            let bytes = result.bytes().await.map_err(unavailable)?;
+            self.hot.keep(name, bytes.clone(), last_modified);
+            return Ok(Some(ObjectStream { size, length, last_modified, body: ObjectBody::Whole(bytes) }));
+        }
+        // A small object is read in one go (one read of a local file, not one per 8 KiB chunk) and
+        // sent in one write with its headers.
+        let body = if length <= WHOLE_READ_BYTES {
+            ObjectBody::Whole(result.bytes().await.map_err(unavailable)?)
+        } else {
+            ObjectBody::Chunks(result.into_stream())
+        };
+        Ok(Some(ObjectStream { size, length, last_modified, body }))
     }
 
     /// The object's size and time, without its bytes.
     pub async fn head(&self, name: &str) -> Result<Option<(u64, chrono::DateTime<chrono::Utc>)>, ApiError> {
+        if let Some(kept) = self.hot.get(name) {
+            return Ok(Some((kept.bytes.len() as u64, kept.last_modified)));
+        }
         match self.inner.head(&key(name)?).await {
             Ok(meta) => Ok(Some((meta.size, meta.last_modified))),
             Err(object_store::Error::NotFound { .. }) => Ok(None),
@@ -118,6 +158,7 @@ impl Objects {
 
     /// Removes an object; one already gone is not an error.
     pub async fn delete(&self, name: &str) -> Result<(), ApiError> {
+        self.hot.forget(name);
         match self.inner.delete(&key(name)?).await {
             Ok(()) | Err(object_store::Error::NotFound { .. }) => Ok(()),
             Err(error) => Err(unavailable(error)),
