@@ -188,6 +188,8 @@ pub enum MediaStore {
     /// A prefix of its own in the bucket `MASTHEAD_TEST_S3_BUCKET` names, on the S3-compatible
     /// server the `AWS_*` variables point at (`.ci/run` starts one).
     S3,
+    /// The one the test put in the configuration: another app's, for nodes sharing their media.
+    AsConfigured,
 }
 
 pub const S3_BUCKET_VAR: &str = "MASTHEAD_TEST_S3_BUCKET";
@@ -208,9 +210,13 @@ pub fn media_stores() -> Vec<MediaStore> {
 }
 
 /// The media store of a new test app, and the directory to keep while it lives.
-fn media_location(store: MediaStore) -> (masthead::settings::MediaStoreLocation, Option<tempfile::TempDir>) {
+fn media_location(
+    store: MediaStore,
+    configured: &masthead::settings::MediaStoreLocation,
+) -> (masthead::settings::MediaStoreLocation, Option<tempfile::TempDir>) {
     use masthead::settings::MediaStoreLocation;
     match store {
+        MediaStore::AsConfigured => (configured.clone(), None),
         MediaStore::Local => {
             let dir = tempfile::tempdir().expect("a temporary directory");
             (MediaStoreLocation::Directory(dir.path().to_path_buf()), Some(dir))
@@ -312,7 +318,10 @@ async fn start(
     config: Config,
     watch: bool,
 ) -> TestApp<impl Service<Request, Response = ServiceResponse<impl MessageBody>, Error = actix_web::Error>> {
-    start_with_media(config, watch, MediaStore::Local).await
+    // A test that names a store (another node's) keeps it; the others get a directory of their own.
+    let default = Config::for_tests(config.database_url.clone()).media.store;
+    let store = if config.media.store == default { MediaStore::Local } else { MediaStore::AsConfigured };
+    start_with_media(config, watch, store).await
 }
 
 async fn start_with_media(
@@ -320,7 +329,7 @@ async fn start_with_media(
     watch: bool,
     store: MediaStore,
 ) -> TestApp<impl Service<Request, Response = ServiceResponse<impl MessageBody>, Error = actix_web::Error>> {
-    let (location, media_dir) = media_location(store);
+    let (location, media_dir) = media_location(store, &config.media.store);
     config.media.store = location;
     let pool = Db::open(&config.database_url, config.db).expect("the test database opens and migrates");
     let state = web::Data::new(AppState::new(config, pool).expect("application state"));

@@ -6,7 +6,7 @@ use actix_web::test::TestRequest;
 use masthead::auth::Role;
 use serde_json::json;
 
-use crate::harness::{Backend, MediaStore, media_stores, spawn_with_media};
+use crate::harness::{Backend, MediaStore, media_stores, spawn_node_with, spawn_with_media};
 use crate::media_files::{self as files, contains, dimensions};
 
 backend_tests!(
@@ -17,6 +17,7 @@ backend_tests!(
     ranges_and_revalidation,
     images_are_changed_and_deleted_by_their_uploader_or_an_editor,
     articles_take_their_cover_from_the_library,
+    nodes_sharing_a_store_serve_each_others_uploads,
 );
 
 const BASE: &str = "https://news.example.com";
@@ -394,5 +395,34 @@ async fn articles_take_their_cover_from_the_library(backend: Backend) {
         assert_eq!(cleared.json()["data"]["cover_image"], json!(null));
         let unused = app.get_as(&author, "/api/v1/admin/media?unused=true").await;
         assert_eq!(unused.json()["meta"]["total"], 1);
+    }
+}
+
+/// Two nodes on one database and one media store (as behind a load balancer, with S3): what one
+/// stores, the other serves, variants included, and a delete through one is a delete for both.
+async fn nodes_sharing_a_store_serve_each_others_uploads(backend: Backend) {
+    for store in media_stores() {
+        let first = spawn_with_media(backend, store, |_| {}).await;
+        let shared = first.state.config.media.store.clone();
+        let url = first.state.config.database_url.clone();
+        let second = spawn_node_with(url, move |config| config.media.store = shared).await;
+        let author = first.user(Role::Author, "Ann").await;
+        let created = first.upload_as(&author, &[("file", Some("p.jpg"), &files::jpeg(700, 400))]).await;
+        let media = created.json()["data"].clone();
+        let original = path(&media["url"]);
+        let from_first = first.get(&original).await;
+        let from_second = second.get(&original).await;
+        from_second.assert_status(200);
+        assert_eq!(
+            (from_second.body.clone(), from_second.header("etag")),
+            (from_first.body.clone(), from_first.header("etag"))
+        );
+        // The second node makes a variant; the first serves the same one.
+        let variant = format!("{original}?w=640&format=webp");
+        let made = second.get(&variant).await;
+        made.assert_status(200);
+        assert_eq!(first.get(&variant).await.body, made.body);
+        first.delete_as(&author, &format!("/api/v1/admin/media/{}", media["id"])).await.assert_status(204);
+        assert_eq!(first.state.media.objects.names("").await.unwrap(), Vec::<String>::new());
     }
 }
