@@ -84,6 +84,17 @@ async fn uploads_are_stored_listed_and_served_immutable_on(backend: Backend, sto
     assert_eq!(one.json()["data"], media);
     app.get_as(&contributor, "/api/v1/admin/media/999999").await.assert_problem(404);
     app.get("/api/v1/admin/media").await.assert_problem(401);
+
+    // A CDN in front: every media URL the API writes starts with its address.
+    let cdn =
+        spawn_with_media(backend, store, |config| config.media.public_url = Some("https://cdn.example.net/m".into()))
+            .await;
+    let author = cdn.user(Role::Author, "Ann").await;
+    let media = cdn.upload_as(&author, &[("file", Some("p.jpg"), &photo)]).await.json()["data"].clone();
+    let url = media["url"].as_str().unwrap();
+    assert!(url.starts_with("https://cdn.example.net/m/media/"), "{url}");
+    assert!(media["variants"][0]["webp_url"].as_str().unwrap().starts_with("https://cdn.example.net/m/media/"));
+    cdn.get(url.strip_prefix("https://cdn.example.net/m").unwrap()).await.assert_status(200);
 }
 
 async fn metadata_is_stripped_and_photos_stand_upright(backend: Backend) {
