@@ -72,7 +72,13 @@ TOKEN=$(curl -sf -X POST "$base/api/v1/auth/login" -H 'Content-Type: application
 upload() { curl -sf -o "${2:-/dev/null}" -w '%{time_total}\n' -X POST "$base/api/v1/admin/media" \
   -H "Authorization: Bearer $TOKEN" -F "file=@$1" -F 'alt=Benchmark photo'; }
 peak_kib() { awk '/VmHWM/ {print $2}' "/proc/$SERVER/status"; }
-rate() { wrk -t2 -c32 -d"${DURATION}s" "$1" 2>&1 | awk '/Requests\/sec/ {print $2}'; }
+# wrk's rate, refusing a run that had error answers (wrk counts them in its rate).
+rate() {
+  local report
+  report=$(wrk -t2 -c32 -d"${DURATION}s" "$1" 2>&1)
+  if grep -q 'Non-2xx' <<<"$report"; then echo "bench: error answers from $1" >&2; echo "$report" >&2; exit 1; fi
+  awk '/Requests\/sec/ {print $2}' <<<"$report"
+}
 
 echo "== memory at rest"
 REST_KIB=$(peak_kib)
@@ -83,8 +89,9 @@ for run in 1 2 3; do TIMES+=("$(upload "$WORK/photo.jpg" "$WORK/upload-$run.json
 UPLOAD_S=$(printf '%s\n' "${TIMES[@]}" | sort -n | sed -n 2p)
 
 echo "== peak memory, four uploads at once"
-for _ in 1 2 3 4; do upload "$WORK/photo.jpg" >/dev/null & done
-wait $(jobs -p | grep -v "^$SERVER\$")
+UPLOADERS=()
+for _ in 1 2 3 4; do upload "$WORK/photo.jpg" >/dev/null & UPLOADERS+=($!); done
+for pid in "${UPLOADERS[@]}"; do wait "$pid" || { echo "bench: an upload failed" >&2; exit 1; }; done
 PEAK_KIB=$(peak_kib)
 
 echo "== a variant against nginx (${DURATION} s each)"
@@ -115,14 +122,16 @@ library_size() { curl -sf "$base/api/v1/admin/media?per_page=1" -H "Authorizatio
   python3 -c 'import json, sys; print(json.load(sys.stdin)["meta"]["total"])'; }
 BEFORE=$(library_size)
 touch "$WORK/uploading"
+UPLOADERS=()
 for _ in 1 2 3 4; do
   (while [ -f "$WORK/uploading" ]; do upload "$WORK/photo.jpg" >/dev/null || true; done) &
+  UPLOADERS+=($!)
 done
 sleep 1
 BUSY_RATE=$(rate "$ARTICLE")
 DURING=$(( $(library_size) - BEFORE ))
 rm -f "$WORK/uploading"
-wait $(jobs -p | grep -v "^$SERVER\$") 2>/dev/null || true
+wait "${UPLOADERS[@]}" 2>/dev/null || true
 
 python3 - "$VARIANT_RATE" "$NGINX_RATE" "$UPLOAD_S" "$REST_KIB" "$PEAK_KIB" "$IDLE_RATE" "$BUSY_RATE" "$(stat -c %s "$WORK/static/variant.webp")" "$DURING" <<'PY'
 import sys

@@ -1,41 +1,37 @@
 //! A few threads of low priority for heavy CPU work (image decoding and encoding), so that it
 //! takes the cores only when requests leave them idle: on a small machine, four large uploads at
-//! once must not starve the readers. The threads are started on first use and end with the pool.
+//! once must not starve the readers. The threads end with the pool.
 
 use std::sync::mpsc::{Receiver, Sender, channel};
-use std::sync::{Arc, Mutex, OnceLock};
+use std::sync::{Arc, Mutex};
 
 use crate::error::ApiError;
 
 type Job = Box<dyn FnOnce() + Send>;
 
-/// The pool; `threads` jobs run at once, the others wait in its queue.
+/// The pool; as many jobs run at once as it has threads, the others wait in its queue.
 pub struct LowPriorityPool {
-    threads: usize,
     name: &'static str,
-    queue: OnceLock<Mutex<Sender<Job>>>,
+    queue: Mutex<Sender<Job>>,
 }
 
 impl LowPriorityPool {
-    pub fn new(threads: usize, name: &'static str) -> Self {
-        Self { threads: threads.max(1), name, queue: OnceLock::new() }
-    }
-
-    fn sender(&self) -> Result<Sender<Job>, ApiError> {
-        let queue = self.queue.get_or_init(|| {
-            let (sender, receiver) = channel::<Job>();
-            let receiver = Arc::new(Mutex::new(receiver));
-            for index in 0..self.threads {
-                let receiver = receiver.clone();
-                let spawned =
-                    std::thread::Builder::new().name(format!("{}-{index}", self.name)).spawn(move || work(&receiver));
-                if let Err(error) = spawned {
-                    tracing::error!(%error, pool = self.name, "cannot start a worker thread");
-                }
+    /// Starts `threads` threads (at least one); an error when none could be started.
+    pub fn new(threads: usize, name: &'static str) -> Result<Self, String> {
+        let (sender, receiver) = channel::<Job>();
+        let receiver = Arc::new(Mutex::new(receiver));
+        let mut started = 0;
+        for index in 0..threads.max(1) {
+            let receiver = receiver.clone();
+            match std::thread::Builder::new().name(format!("{name}-{index}")).spawn(move || work(&receiver)) {
+                Ok(_) => started += 1,
+                Err(error) => tracing::error!(%error, pool = name, "cannot start a worker thread"),
             }
-            Mutex::new(sender)
-        });
-        Ok(queue.lock().unwrap_or_else(|poisoned| poisoned.into_inner()).clone())
+        }
+        if started == 0 {
+            return Err(format!("no {name} thread could be started"));
+        }
+        Ok(Self { name, queue: Mutex::new(sender) })
     }
 
     /// Runs `job` on one of the pool's threads and waits for its result. A panic in it is a 500,
@@ -50,7 +46,8 @@ impl LowPriorityPool {
             let outcome = std::panic::catch_unwind(std::panic::AssertUnwindSafe(job));
             let _ = done.send(outcome);
         });
-        self.sender()?.send(job).map_err(|_| ApiError::Internal(format!("the {} threads are gone", self.name)))?;
+        let queue = self.queue.lock().unwrap_or_else(|poisoned| poisoned.into_inner()).clone();
+        queue.send(job).map_err(|_| ApiError::Internal(format!("the {} threads are gone", self.name)))?;
         match result.await {
             Ok(Ok(outcome)) => outcome,
             Ok(Err(_)) => Err(ApiError::Internal(format!("a {} job panicked", self.name))),

@@ -83,7 +83,7 @@ impl AppState {
                 config.trust_proxy,
             ),
             image_work: Arc::new(tokio::sync::Semaphore::new(config.media.concurrency)),
-            image_workers: Arc::new(crate::workers::LowPriorityPool::new(config.media.concurrency, "image-work")),
+            image_workers: Arc::new(crate::workers::LowPriorityPool::new(config.media.concurrency, "image-work")?),
             variants_in_flight: Arc::default(),
         };
         let passwords = crate::auth::password::Hashing::new(

@@ -4,6 +4,7 @@
 
 use std::collections::HashMap;
 use std::sync::Mutex;
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::{Duration, Instant};
 
 use actix_web::web::Bytes;
@@ -21,15 +22,18 @@ pub struct HotObject {
     kept_at: Instant,
 }
 
-/// The copies, within a memory budget (past it, it starts over).
+/// The copies, within a memory budget (past it, the expired ones go, then all).
 pub struct HotObjects {
     budget_bytes: usize,
     entries: Mutex<(HashMap<String, HotObject>, usize)>,
+    /// Grows with every delete: a read that began before one may not keep what it read (the
+    /// object may be the one deleted).
+    deletes: AtomicU64,
 }
 
 impl HotObjects {
     pub fn new(budget_bytes: usize) -> Self {
-        Self { budget_bytes, entries: Mutex::new((HashMap::new(), 0)) }
+        Self { budget_bytes, entries: Mutex::new((HashMap::new(), 0)), deletes: AtomicU64::new(0) }
     }
 
     fn lock(&self) -> std::sync::MutexGuard<'_, (HashMap<String, HotObject>, usize)> {
@@ -54,25 +58,44 @@ impl HotObjects {
         }
     }
 
-    pub fn keep(&self, name: &str, bytes: Bytes, last_modified: chrono::DateTime<chrono::Utc>) {
+    /// Where deletes stand now: take it before reading an object from the store, and give it to
+    /// [`HotObjects::keep`].
+    pub fn deletes_so_far(&self) -> u64 {
+        self.deletes.load(Ordering::SeqCst)
+    }
+
+    /// Keeps a copy of what was read from the store, unless an object was deleted since the read
+    /// began (`deletes_before`).
+    pub fn keep(&self, name: &str, bytes: &Bytes, last_modified: chrono::DateTime<chrono::Utc>, deletes_before: u64) {
         let size = bytes.len() + name.len();
         if bytes.len() as u64 > MAX_ENTRY_BYTES || size > self.budget_bytes {
             return;
         }
         let mut entries = self.lock();
+        if self.deletes.load(Ordering::SeqCst) != deletes_before {
+            return;
+        }
         let (map, total) = &mut *entries;
+        if let Some(previous) = map.remove(name) {
+            *total -= previous.bytes.len() + name.len();
+        }
+        if *total + size > self.budget_bytes {
+            map.retain(|_, entry| entry.kept_at.elapsed() < TIME_TO_LIVE);
+            *total = map.iter().map(|(name, entry)| entry.bytes.len() + name.len()).sum();
+        }
         if *total + size > self.budget_bytes {
             map.clear();
             *total = 0;
         }
-        let entry = HotObject { bytes, last_modified, kept_at: Instant::now() };
-        if let Some(previous) = map.insert(name.to_string(), entry) {
-            *total -= previous.bytes.len() + name.len();
-        }
+        // A copy of its own: the bytes read may share a larger buffer (an HTTP response's).
+        let entry = HotObject { bytes: Bytes::copy_from_slice(bytes), last_modified, kept_at: Instant::now() };
+        map.insert(name.to_string(), entry);
         *total += size;
     }
 
+    /// Drops the copy of an object being deleted (call it before and after the store's delete).
     pub fn forget(&self, name: &str) {
+        self.deletes.fetch_add(1, Ordering::SeqCst);
         let mut entries = self.lock();
         let (map, total) = &mut *entries;
         if let Some(gone) = map.remove(name) {
@@ -89,15 +112,18 @@ mod tests {
     fn copies_stay_within_their_budget_and_go_with_their_object() {
         let hot = HotObjects::new(100);
         let now = chrono::Utc::now();
-        hot.keep("a", Bytes::from_static(&[1; 60]), now);
+        let read = hot.deletes_so_far();
+        hot.keep("a", &Bytes::from_static(&[1; 60]), now, read);
         assert!(hot.get("a").is_some());
-        hot.keep("b", Bytes::from_static(&[2; 60]), now);
+        hot.keep("b", &Bytes::from_static(&[2; 60]), now, read);
         assert!(hot.get("a").is_none() && hot.get("b").is_some(), "full: it started over");
         hot.forget("b");
         assert!(hot.get("b").is_none());
         assert_eq!(hot.lock().1, 0);
+        hot.keep("c", &Bytes::from_static(&[3; 10]), now, read);
+        assert!(hot.get("c").is_none(), "read before a delete: not kept");
         let off = HotObjects::new(0);
-        off.keep("a", Bytes::from_static(&[1]), now);
+        off.keep("a", &Bytes::from_static(&[1]), now, off.deletes_so_far());
         assert!(off.get("a").is_none());
     }
 }

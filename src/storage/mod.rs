@@ -111,16 +111,15 @@ impl Objects {
     pub async fn stream(&self, name: &str, range: Option<Range<u64>>) -> Result<Option<ObjectStream>, ApiError> {
         if let Some(kept) = self.hot.get(name) {
             let size = kept.bytes.len() as u64;
-            let range = range.unwrap_or(0..size);
-            let part = kept.bytes.slice(range.start as usize..(range.end.min(size)) as usize);
-            let length = part.len() as u64;
-            return Ok(Some(ObjectStream {
-                size,
-                length,
-                last_modified: kept.last_modified,
-                body: ObjectBody::Whole(part),
-            }));
+            let range = range.clone().unwrap_or(0..size);
+            // A range checked against another copy's size is read from the store instead.
+            if range.start < range.end && range.end <= size {
+                let part = kept.bytes.slice(range.start as usize..range.end as usize);
+                let (length, last_modified) = (part.len() as u64, kept.last_modified);
+                return Ok(Some(ObjectStream { size, length, last_modified, body: ObjectBody::Whole(part) }));
+            }
         }
+        let deletes_before = self.hot.deletes_so_far();
         let options = GetOptions { range: range.clone().map(GetRange::Bounded), ..GetOptions::default() };
         let result = match self.inner.get_opts(&key(name)?, options).await {
             Ok(result) => result,
@@ -131,7 +130,7 @@ impl Objects {
             (result.meta.size, result.meta.last_modified, result.range.end - result.range.start);
         if range.is_none() && size <= hot::MAX_ENTRY_BYTES {
             let bytes = result.bytes().await.map_err(unavailable)?;
-            self.hot.keep(name, bytes.clone(), last_modified);
+            self.hot.keep(name, &bytes, last_modified, deletes_before);
             return Ok(Some(ObjectStream { size, length, last_modified, body: ObjectBody::Whole(bytes) }));
         }
         // A small object is read in one go (one read of a local file, not one per 8 KiB chunk) and
@@ -159,10 +158,13 @@ impl Objects {
     /// Removes an object; one already gone is not an error.
     pub async fn delete(&self, name: &str) -> Result<(), ApiError> {
         self.hot.forget(name);
-        match self.inner.delete(&key(name)?).await {
+        let deleted = match self.inner.delete(&key(name)?).await {
             Ok(()) | Err(object_store::Error::NotFound { .. }) => Ok(()),
             Err(error) => Err(unavailable(error)),
-        }
+        };
+        // Again: a read may have kept it while the store deleted it.
+        self.hot.forget(name);
+        deleted
     }
 
     /// The names of every object under `prefix` (for checks and tests; a full listing).
