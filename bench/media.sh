@@ -25,13 +25,8 @@ WORK="$(mktemp -d /tmp/masthead-bench-media.XXXXXX)"
 stop_nginx() { [ -f "$WORK/nginx.pid" ] && kill "$(cat "$WORK/nginx.pid")" 2>/dev/null; rm -f "$WORK/nginx.pid"; }
 trap 'jobs -p | xargs -r kill 2>/dev/null; stop_nginx; rm -rf "$WORK"' EXIT
 
-need() {
-  command -v "$1" >/dev/null && return
-  if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null; then
-    apt-get install -y -q "$2" >/dev/null || { apt-get update -q >/dev/null && apt-get install -y -q "$2" >/dev/null; }
-  fi
-  command -v "$1" >/dev/null || { echo "bench: $1 is needed (apt-get install $2)" >&2; exit 1; }
-}
+# shellcheck source=bench/lib.sh
+source bench/lib.sh
 need wrk wrk
 need nginx nginx-light
 

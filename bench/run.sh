@@ -23,13 +23,8 @@ PG_ADMIN_URL="${MASTHEAD_BENCH_POSTGRES_URL:-postgres://root@127.0.0.1:5432/post
 WORK="$(mktemp -d /tmp/masthead-bench.XXXXXX)"
 trap 'jobs -p | xargs -r kill 2>/dev/null; [ -f "$WORK/nginx.pid" ] && kill "$(cat "$WORK/nginx.pid")" 2>/dev/null; rm -rf "$WORK"' EXIT
 
-need() {
-  command -v "$1" >/dev/null && return
-  if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null; then
-    apt-get install -y -q "$2" >/dev/null || { apt-get update -q >/dev/null && apt-get install -y -q "$2" >/dev/null; }
-  fi
-  command -v "$1" >/dev/null || { echo "bench: $1 is needed (apt-get install $2)" >&2; exit 1; }
-}
+# shellcheck source=bench/lib.sh
+source bench/lib.sh
 need wrk wrk
 need nginx nginx-light
 
