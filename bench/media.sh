@@ -93,6 +93,9 @@ echo "== a variant against nginx (${DURATION} s each)"
 VARIANT_URL=$(python3 -c 'import json, sys; print(json.load(open(sys.argv[1]))["data"]["variants"][1]["webp_url"])' "$WORK/upload-1.json")
 mkdir -p "$WORK/static"
 curl -sf "$VARIANT_URL" -o "$WORK/static/variant.webp"
+# nginx's workers run as another user: they must be able to read the file.
+chmod a+rx "$WORK" "$WORK/static"
+chmod a+r "$WORK/static/variant.webp"
 cat > "$WORK/nginx.conf" <<EOF
 worker_processes 1;
 pid $WORK/nginx.pid;
