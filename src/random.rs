@@ -2,7 +2,7 @@
 
 /// `bytes` random bytes from the OS, hex-encoded: secrets, request ids, later refresh tokens.
 pub fn hex_token(bytes: usize) -> String {
-    random_bytes(bytes).iter().map(|b| format!("{b:02x}")).collect()
+    base16ct::lower::encode_string(&random_bytes(bytes))
 }
 
 /// `count` random bytes from the OS (webhook signing keys, say).

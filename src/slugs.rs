@@ -21,7 +21,7 @@ pub fn slugify(text: &str, fallback: &str) -> String {
 pub fn slugify_name(name: &str, prefix: &str) -> String {
     use sha2::{Digest, Sha256};
     let digest = Sha256::digest(name.to_lowercase().as_bytes());
-    let hash: String = digest.iter().take(4).map(|b| format!("{b:02x}")).collect();
+    let hash = base16ct::lower::encode_string(&digest[..4]);
     slugify(name, &format!("{prefix}-{hash}"))
 }
 

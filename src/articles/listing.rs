@@ -128,7 +128,7 @@ impl Cursor {
         match (&self.key, self.sort) {
             (CursorKey::Offset(offset), _) => format!("r.{offset}"),
             (CursorKey::Text(title), _) => {
-                let hex: String = title.bytes().map(|b| format!("{b:02x}")).collect();
+                let hex = base16ct::lower::encode_string(title.as_bytes());
                 format!("t.{hex}.{}", self.id)
             }
             (CursorKey::Time(time), sort) => {

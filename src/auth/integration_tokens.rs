@@ -43,7 +43,7 @@ impl TokenKey {
     pub fn hash(&self, token: &str) -> String {
         let mut mac = Hmac::<Sha256>::new_from_slice(&self.0).expect("HMAC takes a key of any length");
         mac.update(token.as_bytes());
-        mac.finalize().into_bytes().iter().map(|b| format!("{b:02x}")).collect()
+        base16ct::lower::encode_string(&mac.finalize().into_bytes())
     }
 }
 

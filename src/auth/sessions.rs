@@ -34,7 +34,7 @@ pub struct TokenResponse {
 }
 
 fn token_hash(token: &str) -> String {
-    Sha256::digest(token.as_bytes()).iter().map(|b| format!("{b:02x}")).collect()
+    base16ct::lower::encode_string(&Sha256::digest(token.as_bytes()))
 }
 
 /// Starts a session (a new family) for `account`, or continues `family` on refresh.

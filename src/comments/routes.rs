@@ -132,7 +132,7 @@ fn submission(input: &PostComment) -> Result<Submission, ApiError> {
 fn client_hash(state: &AppState, address: &str) -> String {
     let key = state.config.jwt_secret.as_ref().map(|s| s.expose()).unwrap_or_default();
     let digest = Sha256::new().chain_update(key).chain_update(b"\0comment-client\0").chain_update(address).finalize();
-    digest.iter().take(16).map(|b| format!("{b:02x}")).collect()
+    base16ct::lower::encode_string(&digest[..16])
 }
 
 /// Posts a comment on a published article. Readers need no account; the comment waits for

@@ -76,7 +76,7 @@ pub fn public_bytes(
     last_modified: Option<DateTime<Utc>>,
 ) -> HttpResponse {
     let digest = Sha256::digest(&bytes);
-    let etag = EntityTag::new_strong(digest[..16].iter().map(|b| format!("{b:02x}")).collect());
+    let etag = EntityTag::new_strong(base16ct::lower::encode_string(&digest[..16]));
     let last_modified = last_modified.map(http_date);
     let fresh = Validators::of(req).fresh(&etag, last_modified);
     let status = if fresh { StatusCode::NOT_MODIFIED } else { StatusCode::OK };

@@ -92,7 +92,7 @@ pub async fn admin_upload_media(
             processing::clean(&file, max_pixels)
         })
         .await?;
-    let content_hash: String = Sha256::digest(&cleaned.bytes).iter().map(|b| format!("{b:02x}")).collect();
+    let content_hash = base16ct::lower::encode_string(&Sha256::digest(&cleaned.bytes));
     let storage_key = format!("{content_hash}-{}", crate::random::hex_token(4));
     let new = NewMedia {
         filename: form.filename.unwrap_or_else(|| format!("image.{}", cleaned.format.extension())),
