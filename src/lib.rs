@@ -40,4 +40,5 @@ pub mod single_flight;
 pub mod slugs;
 pub mod storage;
 pub mod timestamps;
+pub mod turns;
 pub mod workers;

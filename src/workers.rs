@@ -4,20 +4,25 @@
 
 use std::sync::mpsc::{Receiver, Sender, channel};
 use std::sync::{Arc, Mutex};
+use std::time::Duration;
 
 use crate::error::ApiError;
+use crate::turns::Turns;
 
 type Job = Box<dyn FnOnce() + Send>;
 
-/// The pool; as many jobs run at once as it has threads, the others wait in its queue.
+/// The pool; as many jobs run at once as it has threads, the others wait for a turn (at most
+/// `wait`, then 503 `busy`).
 pub struct LowPriorityPool {
     name: &'static str,
+    turns: Turns,
     queue: Mutex<Sender<Job>>,
 }
 
 impl LowPriorityPool {
-    /// Starts `threads` threads (at least one); an error when none could be started.
-    pub fn new(threads: usize, name: &'static str) -> Result<Self, String> {
+    /// Starts `threads` threads (at least one); an error when none could be started. `what` names
+    /// a turn in the 503 when none came free within `wait`.
+    pub fn new(threads: usize, wait: Duration, name: &'static str, what: &'static str) -> Result<Self, String> {
         let (sender, receiver) = channel::<Job>();
         let receiver = Arc::new(Mutex::new(receiver));
         let mut started = 0;
@@ -31,18 +36,21 @@ impl LowPriorityPool {
         if started == 0 {
             return Err(format!("no {name} thread could be started"));
         }
-        Ok(Self { name, queue: Mutex::new(sender) })
+        Ok(Self { name, turns: Turns::new(started, wait, what), queue: Mutex::new(sender) })
     }
 
-    /// Runs `job` on one of the pool's threads and waits for its result. A panic in it is a 500,
-    /// and the thread goes on with the next job.
+    /// Waits for a turn, then runs `job` on one of the pool's threads and waits for its result.
+    /// The job holds its turn until it ends, even if the caller stops waiting (its client left).
+    /// A panic in it is a 500, and the thread goes on with the next job.
     pub async fn run<T, F>(&self, job: F) -> Result<T, ApiError>
     where
         F: FnOnce() -> Result<T, ApiError> + Send + 'static,
         T: Send + 'static,
     {
+        let turn = self.turns.take().await?;
         let (done, result) = tokio::sync::oneshot::channel();
         let job: Job = Box::new(move || {
+            let _turn = turn;
             let outcome = std::panic::catch_unwind(std::panic::AssertUnwindSafe(job));
             let _ = done.send(outcome);
         });

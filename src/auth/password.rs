@@ -4,15 +4,13 @@
 //! connection, and never more at once than configured, so that a burst of logins costs time in a
 //! short queue instead of memory (32 clients logging in at once took the process to 922 MB).
 
-use std::sync::Arc;
 use std::time::Duration;
-
-use argon2::password_hash::{PasswordHash, PasswordHasher, PasswordVerifier, SaltString, rand_core::OsRng};
-use argon2::{Algorithm, Argon2, Params, Version};
-use tokio::sync::Semaphore;
 
 use crate::error::ApiError;
 use crate::settings::HashParams;
+use crate::turns::Turns;
+use argon2::password_hash::{PasswordHash, PasswordHasher, PasswordVerifier, SaltString, rand_core::OsRng};
+use argon2::{Algorithm, Argon2, Params, Version};
 
 /// Shortest and longest passwords accepted (characters). The upper bound keeps hashing cost bounded.
 pub const MIN_PASSWORD_CHARS: usize = 8;
@@ -46,13 +44,12 @@ pub fn hash_given_password(password: Option<&str>, params: &HashParams) -> Resul
 /// a request waits for its turn at most `wait` (then 503, `Busy`).
 pub struct Hashing {
     params: HashParams,
-    slots: Arc<Semaphore>,
-    wait: Duration,
+    turns: Turns,
 }
 
 impl Hashing {
     pub fn new(params: HashParams, concurrency: usize, wait: Duration) -> Self {
-        Self { params, slots: Arc::new(Semaphore::new(concurrency.max(1))), wait }
+        Self { params, turns: Turns::new(concurrency, wait, "password-hashing slot") }
     }
 
     /// [`hash_given_password`], in turn: before any database work, so that no pooled connection
@@ -72,12 +69,7 @@ impl Hashing {
     }
 
     async fn in_turn<T: Send + 'static>(&self, work: impl FnOnce() -> T + Send + 'static) -> Result<T, ApiError> {
-        let turn = actix_web::rt::time::timeout(self.wait, self.slots.clone().acquire_owned())
-            .await
-            .map_err(|_| {
-                ApiError::Busy(format!("no password-hashing slot came free within {} ms", self.wait.as_millis()))
-            })?
-            .map_err(|closed| ApiError::Internal(format!("the hashing slots are gone: {closed}")))?;
+        let turn = self.turns.take().await?;
         actix_web::web::block(move || {
             let value = work();
             drop(turn);

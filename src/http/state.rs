@@ -42,10 +42,9 @@ pub struct MediaFiles {
     /// Upload bodies: up to `MASTHEAD_MEDIA_MAX_BYTES` each, with a memory budget of their own,
     /// so that uploads never take the one JSON bodies share.
     pub upload_limits: BodyLimits,
-    /// Images decoded, resized or encoded at once (`MASTHEAD_MEDIA_CONCURRENCY`): each can hold
-    /// hundreds of megabytes and a core for a second; requests queue here for a bounded time.
-    pub image_work: Arc<tokio::sync::Semaphore>,
-    /// Where image work runs: as many threads, of low priority, so that readers keep the cores.
+    /// Where image work runs: `MASTHEAD_MEDIA_CONCURRENCY` threads of low priority, so that
+    /// readers keep the cores (each image can hold a hundred megabytes and a core for a second);
+    /// work waits for a turn at most `MASTHEAD_MEDIA_UPLOAD_TIMEOUT_MS`.
     pub image_workers: Arc<crate::workers::LowPriorityPool>,
     /// One rendering per variant, however many ask for it at once.
     pub variants_in_flight: Arc<crate::single_flight::SingleFlight>,
@@ -82,8 +81,12 @@ impl AppState {
                 config.media.upload_timeout,
                 config.trust_proxy,
             ),
-            image_work: Arc::new(tokio::sync::Semaphore::new(config.media.concurrency)),
-            image_workers: Arc::new(crate::workers::LowPriorityPool::new(config.media.concurrency, "image-work")?),
+            image_workers: Arc::new(crate::workers::LowPriorityPool::new(
+                config.media.concurrency,
+                config.media.upload_timeout,
+                "image-work",
+                "image worker",
+            )?),
             variants_in_flight: Arc::default(),
         };
         let passwords = crate::auth::password::Hashing::new(

@@ -44,16 +44,6 @@ pub struct UploadMediaForm {
     caption: Option<String>,
 }
 
-/// A turn at image work (`MASTHEAD_MEDIA_CONCURRENCY` at once), waited for at most as long as the
-/// upload itself may take; then 503 `busy`.
-pub(super) async fn image_work_turn(state: &AppState) -> Result<tokio::sync::OwnedSemaphorePermit, ApiError> {
-    let wait = state.media.image_work.clone().acquire_owned();
-    match actix_web::rt::time::timeout(state.config.media.upload_timeout, wait).await {
-        Ok(Ok(permit)) => Ok(permit),
-        _ => Err(ApiError::Busy("every image worker stayed busy; retry in a moment".into())),
-    }
-}
-
 /// Uploads an image. Its type is decided by its bytes; it is stored without metadata (EXIF, GPS,
 /// XMP, comments) and the right way up.
 #[utoipa::path(
@@ -80,15 +70,13 @@ pub async fn admin_upload_media(
     let alt = store::check_text(&mut v, "alt", form.alt.as_deref());
     let caption = store::check_text(&mut v, "caption", form.caption.as_deref());
     v.finish()?;
-    let turn = image_work_turn(&state).await?;
     let (file, body, max_pixels) = (form.file, form.body, state.config.media.max_pixels);
-    // The turn and the body's memory are held by the work itself, which runs to its end even if
-    // the client leaves.
+    // The body's memory is held by the work itself, which runs to its end even if the client leaves.
     let cleaned = state
         .media
         .image_workers
         .run(move || {
-            let _held = (turn, body);
+            let _body = body;
             processing::clean(&file, max_pixels)
         })
         .await?;

@@ -273,7 +273,6 @@ async fn make_variant(
     if objects.head(object).await?.is_some() {
         return Ok(());
     }
-    let image_work = super::routes::image_work_turn(state).await?;
     let (db, max_pixels, media_id) = (state.db.clone(), state.config.media.max_pixels, row.id);
     let workers = state.media.image_workers.clone();
     let (original, object, key) = (original_object(key, format), object.to_string(), key.to_string());
@@ -283,12 +282,8 @@ async fn make_variant(
             tracing::error!(media_id, "an image's original is missing from the media store");
             return Err(no_such_file());
         };
-        let rendered = workers
-            .run(move || {
-                let _image_work = image_work;
-                processing::render_variant(&source.bytes, format, width, output, max_pixels)
-            })
-            .await?;
+        let rendered =
+            workers.run(move || processing::render_variant(&source.bytes, format, width, output, max_pixels)).await?;
         objects.put(&object, rendered).await?;
         // Deleted meanwhile: its files were removed before this one was written.
         if db.run(move |conn| store::find_by_key(conn, &key)).await?.is_none() {
