@@ -94,17 +94,11 @@ pub async fn media_file(
         let declared: Vec<String> = state.config.media.widths.iter().map(u32::to_string).collect();
         return Err(ApiError::BadRequest(format!("`w` must be one of the declared widths: {}", declared.join(", "))));
     }
-    let accepts_webp = || req.headers().get_all(header::ACCEPT).filter_map(|value| value.to_str().ok()).any(names_webp);
     let output = match query.format {
         None | Some(VariantFormat::Original) => format,
         Some(VariantFormat::Webp) => Format::Webp,
-        Some(VariantFormat::Auto) => {
-            if accepts_webp() {
-                Format::Webp
-            } else {
-                format
-            }
-        }
+        Some(VariantFormat::Auto) if accepts_webp(&req) => Format::Webp,
+        Some(VariantFormat::Auto) => format,
     };
     let original = query.w.is_none() && output == format;
     let object = if original { original_object(key, format) } else { variant_object(key, query.w, output) };
@@ -121,16 +115,12 @@ pub async fn media_file(
     send(&req, &state, &object, output, &etag, vary).await?.ok_or_else(no_such_file)
 }
 
-/// Whether an `Accept` value names `image/webp` with a weight above zero.
-fn names_webp(accept: &str) -> bool {
-    accept.split(',').any(|range| {
-        let mut parts = range.split(';').map(str::trim);
-        parts.next().is_some_and(|kind| kind.eq_ignore_ascii_case("image/webp"))
-            && !parts.any(|param| {
-                param.split_once('=').is_some_and(|(name, value)| {
-                    name.trim().eq_ignore_ascii_case("q") && value.trim().parse::<f32>().is_ok_and(|q| q <= 0.0)
-                })
-            })
+/// Whether the request's `Accept` names `image/webp` with a weight above zero (an unreadable
+/// `Accept` names nothing).
+fn accepts_webp(req: &HttpRequest) -> bool {
+    use actix_web::http::header::{Accept, Header, Quality};
+    Accept::parse(req).is_ok_and(|accept| {
+        accept.iter().any(|range| range.item.essence_str() == "image/webp" && range.quality > Quality::ZERO)
     })
 }
 
@@ -160,7 +150,6 @@ async fn send(
     vary: bool,
 ) -> Result<Option<HttpResponse>, ApiError> {
     let objects = &state.media.objects;
-    let validators = Validators::of(req);
     let response = |status: StatusCode, last_modified: chrono::DateTime<chrono::Utc>| {
         let mut builder = HttpResponse::build(status);
         builder
@@ -176,7 +165,7 @@ async fn send(
     let range = requested_range(req, etag);
     if range.is_some() || has_validators(req) {
         let Some((size, last_modified)) = objects.head(object).await? else { return Ok(None) };
-        if validators.fresh(etag, Some(http_date(last_modified))) {
+        if Validators::of(req).fresh(etag, Some(http_date(last_modified))) {
             return Ok(Some(response(StatusCode::NOT_MODIFIED, last_modified).finish()));
         }
         if let Some(spec) = range {

@@ -38,6 +38,17 @@ pub struct MediaChanges {
     pub focal_point: Option<FocalPoint>,
 }
 
+/// The columns a `PATCH` writes: absent fields stay as they are, `Some(None)` clears.
+#[derive(AsChangeset)]
+#[diesel(table_name = media)]
+struct MediaChangeset {
+    alt: Option<Option<String>>,
+    caption: Option<Option<String>>,
+    focal_x: Option<f64>,
+    focal_y: Option<f64>,
+    updated_at: NaiveDateTime,
+}
+
 fn not_found() -> ApiError {
     ApiError::NotFound("no media has this id".into())
 }
@@ -150,17 +161,14 @@ pub fn update(
 ) -> Result<MediaRow, ApiError> {
     write_transaction(conn, |conn| {
         guard(&find(conn, id)?)?;
-        let target = media::table.find(id);
-        if let Some(alt) = &changes.alt {
-            diesel::update(target).set(media::alt.eq(alt)).execute(conn)?;
-        }
-        if let Some(caption) = &changes.caption {
-            diesel::update(target).set(media::caption.eq(caption)).execute(conn)?;
-        }
-        if let Some(point) = changes.focal_point {
-            diesel::update(target).set((media::focal_x.eq(point.x), media::focal_y.eq(point.y))).execute(conn)?;
-        }
-        diesel::update(target).set(media::updated_at.eq(now)).execute(conn)?;
+        let changeset = MediaChangeset {
+            alt: changes.alt,
+            caption: changes.caption,
+            focal_x: changes.focal_point.map(|point| point.x),
+            focal_y: changes.focal_point.map(|point| point.y),
+            updated_at: now,
+        };
+        diesel::update(media::table.find(id)).set(changeset).execute(conn)?;
         find(conn, id)
     })
 }
