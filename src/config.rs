@@ -13,6 +13,7 @@ use crate::settings::{
     CachePolicy, CommentSettings, DatabaseUrl, DbSettings, HashParams, LoginLimits, MediaSettings, MediaStoreLocation,
     WebhookSettings,
 };
+use crate::site::{PathTemplate, SITEMAP_MAX_URLS, SiteSettings};
 
 /// The shortest JWT secret accepted: HS256 is only as strong as its key.
 pub const MIN_JWT_SECRET_BYTES: usize = 32;
@@ -61,6 +62,8 @@ pub struct Config {
     pub webhooks: WebhookSettings,
     /// The media library: where files live, upload limits, the widths served.
     pub media: MediaSettings,
+    /// The front end's address and paths, for the sitemap and the redirect table.
+    pub site: SiteSettings,
 }
 
 /// A string that never prints, so that secrets cannot leak through `Debug` into logs.
@@ -160,6 +163,7 @@ impl Config {
                 disable_after: parse_var("MASTHEAD_WEBHOOK_DISABLE_AFTER", 5, 1..=1000)? as i32,
             },
             media,
+            site: site_settings()?,
         })
     }
 
@@ -216,6 +220,7 @@ impl Config {
                 upload_timeout: Duration::from_secs(30),
                 hot_bytes: 4 * 1024 * 1024,
             },
+            site: SiteSettings::default(),
         }
     }
 
@@ -322,6 +327,28 @@ fn media_settings(database_url: &DatabaseUrl) -> Result<MediaSettings, ConfigErr
         concurrency: parse_var("MASTHEAD_MEDIA_CONCURRENCY", 2, 1..=64)? as usize,
         upload_timeout: Duration::from_millis(parse_var("MASTHEAD_MEDIA_UPLOAD_TIMEOUT_MS", 120_000, 100..=3_600_000)?),
         hot_bytes: parse_var("MASTHEAD_MEDIA_CACHE_BYTES", 16 * 1024 * 1024, 0..=4 * 1024 * 1024 * 1024)? as usize,
+    })
+}
+
+/// `MASTHEAD_SITE_URL` and the front end's paths (`MASTHEAD_ARTICLE_PATH` and the others).
+fn site_settings() -> Result<SiteSettings, ConfigError> {
+    let defaults = SiteSettings::default();
+    let template = |name: &str, dated: bool, default: PathTemplate| match std::env::var(name) {
+        Ok(raw) if !raw.trim().is_empty() => {
+            PathTemplate::parse(raw.trim(), dated).map_err(|e| ConfigError(format!("{name}: {e}")))
+        }
+        _ => Ok(default),
+    };
+    Ok(SiteSettings {
+        url: parse_public_url("MASTHEAD_SITE_URL", &var_or("MASTHEAD_SITE_URL", ""))?,
+        article_path: template("MASTHEAD_ARTICLE_PATH", true, defaults.article_path)?,
+        tag_path: template("MASTHEAD_TAG_PATH", false, defaults.tag_path)?,
+        author_path: template("MASTHEAD_AUTHOR_PATH", false, defaults.author_path)?,
+        sitemap_part_urls: parse_var(
+            "MASTHEAD_SITEMAP_PART_URLS",
+            SITEMAP_MAX_URLS as u64,
+            1..=SITEMAP_MAX_URLS as u64,
+        )? as usize,
     })
 }
 

@@ -368,21 +368,23 @@ impl Validator {
 
     /// An absolute `http` or `https` URL of at most 2048 characters, without spaces.
     pub fn http_url(&mut self, field: &str, value: &str) -> &mut Self {
-        let rest = value.strip_prefix("https://").or_else(|| value.strip_prefix("http://"));
-        let ok = value.chars().count() <= 2048
-            && rest.is_some_and(|rest| {
-                let host = rest.split(['/', '?', '#']).next().unwrap_or("");
-                // No bracketed (IPv6 literal) hosts: a stray bracket makes a URL that parsers refuse.
-                !host.is_empty()
-                    && !host.contains(['[', ']'])
-                    && !rest.chars().any(|c| c.is_whitespace() || c.is_control())
-            });
-        self.check(ok, field, "must be an absolute http(s) URL of at most 2048 characters")
+        self.check(is_http_url(value), field, "must be an absolute http(s) URL of at most 2048 characters")
     }
 
     pub fn finish(&mut self) -> Result<(), ApiError> {
         if self.errors.is_empty() { Ok(()) } else { Err(ApiError::Validation(std::mem::take(&mut self.errors))) }
     }
+}
+
+/// An absolute `http` or `https` URL of at most 2048 characters, with a host and no spaces.
+pub fn is_http_url(value: &str) -> bool {
+    let rest = value.strip_prefix("https://").or_else(|| value.strip_prefix("http://"));
+    value.chars().count() <= 2048
+        && rest.is_some_and(|rest| {
+            let host = rest.split(['/', '?', '#']).next().unwrap_or("");
+            // No bracketed (IPv6 literal) hosts: a stray bracket makes a URL that parsers refuse.
+            !host.is_empty() && !host.contains(['[', ']']) && !rest.chars().any(|c| c.is_whitespace() || c.is_control())
+        })
 }
 
 /// Gives an RFC 9457 body to error responses that were produced without one (by actix itself:

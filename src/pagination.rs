@@ -21,11 +21,17 @@ pub struct PageRequest {
 impl PageRequest {
     /// Checks the raw `page` and `per_page` query parameters.
     pub fn new(page: Option<i64>, per_page: Option<i64>) -> Result<Self, ApiError> {
+        Self::sized(page, per_page, DEFAULT_PER_PAGE, MAX_PER_PAGE)
+    }
+
+    /// [`PageRequest::new`] for a list whose pages have other sizes (the redirect table's are
+    /// larger: front ends load all of it).
+    pub fn sized(page: Option<i64>, per_page: Option<i64>, default: i64, max: i64) -> Result<Self, ApiError> {
         let page = page.unwrap_or(1);
-        let per_page = per_page.unwrap_or(DEFAULT_PER_PAGE);
+        let per_page = per_page.unwrap_or(default);
         Validator::new()
             .check((1..=MAX_PAGE).contains(&page), "page", format!("must be from 1 to {MAX_PAGE}"))
-            .check((1..=MAX_PER_PAGE).contains(&per_page), "per_page", format!("must be from 1 to {MAX_PER_PAGE}"))
+            .check((1..=max).contains(&per_page), "per_page", format!("must be from 1 to {max}"))
             .finish()?;
         Ok(Self { page, per_page })
     }

@@ -72,6 +72,19 @@ diesel::table! {
 }
 
 diesel::table! {
+    redirects (id) {
+        id -> BigInt,
+        from_slug -> Nullable<Text>,
+        from_path -> Nullable<Text>,
+        article_id -> Nullable<BigInt>,
+        to_path -> Nullable<Text>,
+        status -> Integer,
+        created_at -> Timestamp,
+        updated_at -> Timestamp,
+    }
+}
+
+diesel::table! {
     article_authors (article_id, author_id) {
         article_id -> BigInt,
         author_id -> BigInt,
@@ -224,6 +237,7 @@ diesel::joinable!(article_tags -> tags (tag_id));
 diesel::joinable!(article_revisions -> articles (article_id));
 diesel::joinable!(article_revisions -> authors (editor_id));
 diesel::joinable!(comments -> articles (article_id));
+diesel::joinable!(redirects -> articles (article_id));
 diesel::joinable!(refresh_tokens -> authors (author_id));
 diesel::joinable!(integration_tokens -> authors (owner_id));
 diesel::joinable!(webhooks -> authors (created_by));
@@ -245,4 +259,5 @@ diesel::allow_tables_to_appear_in_same_query!(
     webhook_events,
     webhook_deliveries,
     media,
+    redirects,
 );

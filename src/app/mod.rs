@@ -17,7 +17,7 @@ use utoipa_swagger_ui::SwaggerUi;
 use crate::error::{self, ApiError};
 use crate::http::state::AppState;
 use crate::http::{cache, extract, head_requests, openapi, request_log, unknown_parameters};
-use crate::{accounts, articles, authors, comments, media, tags, tokens, webhooks};
+use crate::{accounts, articles, authors, comments, media, redirects, sitemap, tags, tokens, webhooks};
 
 /// The route table: each resource registers its own routes, which also puts them in the OpenAPI
 /// document.
@@ -28,6 +28,7 @@ pub fn configure_routes(cfg: &mut ServiceConfig) {
             .configure(comments::routes::public)
             .configure(authors::routes::public)
             .configure(tags::routes::public)
+            .configure(redirects::routes::public)
             .service(scope("/auth").configure(accounts::routes::configure))
             .service(
                 scope("/admin")
@@ -37,10 +38,12 @@ pub fn configure_routes(cfg: &mut ServiceConfig) {
                     .configure(authors::routes::editor)
                     .configure(tokens::routes::editor)
                     .configure(webhooks::routes::editor)
-                    .configure(media::routes::editor),
+                    .configure(media::routes::editor)
+                    .configure(redirects::routes::editor),
             ),
     )
     .configure(media::serving::public)
+    .configure(sitemap::routes::public)
     .configure(health::configure);
 }
 

@@ -8,10 +8,11 @@ use utoipa::ToSchema;
 /// owner's current role allows *and* one of its scopes names.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize, ToSchema)]
 pub enum Scope {
-    /// The editor routes' reads: drafts, revisions, previews, tags.
+    /// The editor routes' reads: drafts, revisions, previews, tags, media, redirects.
     #[serde(rename = "content:read")]
     ContentRead,
-    /// Creating, editing, publishing, unpublishing, trashing and restoring articles; tags.
+    /// Creating, editing, publishing, unpublishing, trashing and restoring articles; tags;
+    /// redirects (the owner must be an editor or admin).
     #[serde(rename = "content:write")]
     ContentWrite,
     /// The comment moderation queue.
@@ -67,9 +68,9 @@ pub fn token_access(method: &str, pattern: &str) -> TokenAccess {
     // A preview link is a read, although it is made with a POST.
     let reads = method == "GET" || method == "HEAD" || (resource == "articles" && rest.ends_with("/preview"));
     match resource {
-        "articles" | "tags" | "media" if reads => TokenAccess::Needs(Scope::ContentRead),
+        "articles" | "tags" | "media" | "redirects" if reads => TokenAccess::Needs(Scope::ContentRead),
         "media" => TokenAccess::Needs(Scope::MediaWrite),
-        "articles" | "tags" => TokenAccess::Needs(Scope::ContentWrite),
+        "articles" | "tags" | "redirects" => TokenAccess::Needs(Scope::ContentWrite),
         "comments" => TokenAccess::Needs(Scope::CommentsModerate),
         "webhooks" => TokenAccess::Needs(Scope::WebhooksManage),
         "tokens" => TokenAccess::Refused("integration tokens cannot manage tokens; log in"),

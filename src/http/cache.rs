@@ -181,6 +181,9 @@ fn cacheable(req: &ServiceRequest) -> bool {
 /// The paths of public reads: the same for everyone, so cached here and by CDNs (the OpenAPI
 /// document says so for these paths too). Editor and account routes and preview links are not.
 pub fn is_cacheable(path: &str) -> bool {
+    if path == "/sitemap.xml" || (path.starts_with("/sitemap-") && path.ends_with(".xml")) {
+        return true;
+    }
     let Some(rest) = path.strip_prefix("/api/v1/") else { return false };
     let first = rest.split('/').next().unwrap_or_default();
     !matches!(first, "admin" | "auth" | "previews")

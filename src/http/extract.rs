@@ -165,20 +165,24 @@ pub fn parse_json<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, ApiError> {
         bytes
     };
     match parse_json_strictly(bytes) {
-        Err(ApiError::Validation(errors))
-            if errors.iter().any(|e| e.message.starts_with("invalid type: floating point")) =>
-        {
+        // A type error, perhaps only because an integer came as `3.0` (also inside a value that
+        // may take several shapes, whose error names none): once more with whole floats as integers.
+        Err(ApiError::Validation(errors)) => {
             let mut value: serde_json::Value =
                 serde_json::from_slice(bytes).map_err(|e| ApiError::BadRequest(format!("malformed JSON: {e}")))?;
-            whole_floats_to_integers(&mut value);
-            parse_json_strictly(&serde_json::to_vec(&value).unwrap_or_default())
+            if whole_floats_to_integers(&mut value) {
+                parse_json_strictly(&serde_json::to_vec(&value).unwrap_or_default())
+            } else {
+                Err(ApiError::Validation(errors))
+            }
         }
         parsed => parsed,
     }
 }
 
-/// `3.0` → `3` everywhere in a JSON value, for integer fields that a client wrote as floats.
-fn whole_floats_to_integers(value: &mut serde_json::Value) {
+/// `3.0` → `3` everywhere in a JSON value, for integer fields that a client wrote as floats;
+/// whether there was any.
+fn whole_floats_to_integers(value: &mut serde_json::Value) -> bool {
     match value {
         serde_json::Value::Number(number) => {
             if let Some(float) = number.as_f64().filter(|f| number.is_f64() && f.fract() == 0.0)
@@ -186,11 +190,16 @@ fn whole_floats_to_integers(value: &mut serde_json::Value) {
                 && float < i64::MAX as f64
             {
                 *number = serde_json::Number::from(float as i64);
+                return true;
             }
+            false
         }
-        serde_json::Value::Array(items) => items.iter_mut().for_each(whole_floats_to_integers),
-        serde_json::Value::Object(fields) => fields.values_mut().for_each(whole_floats_to_integers),
-        _ => {}
+        // Every one converted (`|`, not a short-circuiting `||`).
+        serde_json::Value::Array(items) => items.iter_mut().map(whole_floats_to_integers).fold(false, |a, b| a | b),
+        serde_json::Value::Object(fields) => {
+            fields.values_mut().map(whole_floats_to_integers).fold(false, |a, b| a | b)
+        }
+        _ => false,
     }
 }
 

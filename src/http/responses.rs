@@ -91,6 +91,15 @@ pub fn public_bytes(
     response.insert_header((CONTENT_TYPE, HeaderValue::from_static(content_type))).body(bytes)
 }
 
+/// `301 Moved Permanently` to `path` of the API (absolute, from the public address), cacheable
+/// like any public answer.
+pub fn moved_permanently(state: &AppState, path: &str) -> HttpResponse {
+    HttpResponse::MovedPermanently()
+        .insert_header((CACHE_CONTROL, state.public_cache_control.clone()))
+        .insert_header((actix_web::http::header::LOCATION, format!("{}{path}", state.config.public_base())))
+        .finish()
+}
+
 /// `204 No Content` for an editor or account route, never stored by caches.
 pub fn private_no_content() -> HttpResponse {
     HttpResponse::NoContent().insert_header((CACHE_CONTROL, HeaderValue::from_static("private, no-store"))).finish()

@@ -33,10 +33,10 @@ fn every_operation_is_documented_for_code_generators() {
             let takes_token = method == "post" && path == "/api/v1/articles/{slug}/comments";
             // The scope an integration token needs, where one may call the route at all.
             let scope = match (path.split('/').nth(4), method.as_str()) {
-                (Some("articles" | "tags" | "media"), "get") => Some("content:read"),
+                (Some("articles" | "tags" | "media" | "redirects"), "get") => Some("content:read"),
                 (Some("media"), _) => Some("media:write"),
                 (Some("articles"), "post") if path.ends_with("/preview") => Some("content:read"),
-                (Some("articles" | "tags"), _) => Some("content:write"),
+                (Some("articles" | "tags" | "redirects"), _) => Some("content:write"),
                 (Some("comments"), _) if path.starts_with("/api/v1/admin/") => Some("comments:moderate"),
                 (Some("webhooks"), _) => Some("webhooks:manage"),
                 _ => None,
@@ -145,6 +145,7 @@ fn shared_patterns_are_the_same_everywhere() {
     assert!(not_blank.len() >= 8 && urls.len() >= 7, "{} and {}", not_blank.len(), urls.len());
     assert!(not_blank.iter().all(|p| *p == masthead::http::openapi::NOT_BLANK), "{not_blank:?}");
     let (optional, outbound) = (masthead::http::openapi::OPTIONAL_HTTP_URL, masthead::http::openapi::OUTBOUND_URL);
-    assert!(urls.iter().all(|p| *p == optional || *p == outbound), "{urls:?}");
+    let redirect_target = masthead::redirects::model::TARGET_PATTERN;
+    assert!(urls.iter().all(|p| *p == optional || *p == outbound || *p == redirect_target), "{urls:?}");
     assert_eq!(urls.iter().filter(|p| **p == outbound).count(), 2, "webhook URLs, created and changed");
 }

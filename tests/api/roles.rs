@@ -45,6 +45,8 @@ enum Case {
     ManageWebhooks,
     UploadMedia,
     ListMedia,
+    ManageRedirects,
+    ListRedirects,
 }
 
 /// Expected statuses for contributor, author, editor, admin.
@@ -82,6 +84,8 @@ const TABLE: &[(Case, [u16; 4])] = &[
     (Case::ManageWebhooks, [403, 403, 201, 201]),
     (Case::UploadMedia, [403, 201, 201, 201]),
     (Case::ListMedia, [200, 200, 200, 200]),
+    (Case::ManageRedirects, [403, 403, 201, 201]),
+    (Case::ListRedirects, [403, 403, 200, 200]),
 ];
 
 /// The cases an integration token may never do, whatever its scopes: managing accounts and the
@@ -267,6 +271,11 @@ where
             }
             Case::UploadMedia => app.upload_as(actor, &[("file", Some("p.png"), &crate::media_files::png(4, 4))]).await,
             Case::ListMedia => app.get_as(actor, "/api/v1/admin/media").await,
+            Case::ManageRedirects => {
+                let body = json!({"from": format!("/old/{}", self.serial), "to": {"path": "/new"}});
+                app.post_as(actor, "/api/v1/admin/redirects", body).await
+            }
+            Case::ListRedirects => app.get_as(actor, "/api/v1/admin/redirects").await,
         };
         if response.status.is_client_error() {
             response.assert_problem(response.status.as_u16());

@@ -25,9 +25,11 @@ cargo build --quiet
 BIN="target/debug/masthead"
 export DATABASE_URL="sqlite://$WORK/contract.db" MASTHEAD_LOG=warn
 "$BIN" demo --articles 200 >/dev/null
-# Webhooks may name loopback receivers (the SSRF opt-in), so that valid examples are accepted.
+# Webhooks may name loopback receivers (the SSRF opt-in), so that valid examples are accepted. A
+# site address and small sitemap parts: the sitemap is an index, and its parts exist.
 MASTHEAD_ADDR="127.0.0.1:$PORT" MASTHEAD_JWT_SECRET="contract-secret-contract-secret-contract" \
-  MASTHEAD_WEBHOOK_ALLOW_PRIVATE=true "$BIN" serve &
+  MASTHEAD_WEBHOOK_ALLOW_PRIVATE=true MASTHEAD_SITE_URL=https://www.example.com MASTHEAD_SITEMAP_PART_URLS=100 \
+  "$BIN" serve &
 for _ in $(seq 1 100); do curl -sf "http://127.0.0.1:$PORT/readyz" >/dev/null && break; sleep 0.1; done
 
 TOKEN=$(curl -sf -X POST "http://127.0.0.1:$PORT/api/v1/auth/login" -H 'Content-Type: application/json' \

@@ -12,9 +12,10 @@ use crate::articles::views::{ArticleSummary, PublicArticle};
 use crate::error::{ApiError, Problem};
 use crate::http::extract::QueryParams;
 use crate::http::openapi::ValidationFailed;
-use crate::http::responses::public_json;
+use crate::http::responses::{moved_permanently, public_json};
 use crate::http::state::AppState;
 use crate::pagination::Item;
+use crate::redirects::store as redirect_store;
 
 /// Published articles, newest first by default. Filters combine (AND); pages by number (with
 /// totals) or by cursor (keyset: as fast at any depth). Every page with more after it carries
@@ -106,6 +107,8 @@ fn only_fields(list: &ArticleList, fields: &[String]) -> Result<serde_json::Valu
     ),
     responses(
         (status = 200, description = "The article", body = Item<PublicArticle>, headers(("Last-Modified" = String, description = "When the resource last changed"))),
+        (status = 301, description = "A former slug of a published article: `Location` is the article at its slug now",
+            headers(("Location" = String, description = "The article's URL"))),
         (status = 404, description = "No published article has this slug", body = Problem, content_type = "application/problem+json"),
     )
 )]
@@ -117,11 +120,18 @@ pub async fn get_article(
 ) -> Result<HttpResponse, ApiError> {
     let slug = slug.into_inner();
     let now = state.db.now();
-    let (article, last_modified) = state
+    let found = state
         .db
-        .run(move |conn| store::find_public(conn, now, &slug))
-        .await?
-        .ok_or_else(|| ApiError::NotFound("no article has this slug".into()))?;
+        .run(move |conn| match store::find_public(conn, now, &slug)? {
+            Some(found) => Ok(Ok(found)),
+            None => Ok(Err(redirect_store::current_slug(conn, now, &slug)?)),
+        })
+        .await?;
+    let (article, last_modified) = match found {
+        Ok(found) => found,
+        Err(Some(moved_to)) => return Ok(moved_permanently(&state, &format!("/api/v1/articles/{moved_to}"))),
+        Err(None) => return Err(ApiError::NotFound("no article has this slug".into())),
+    };
     let article = article.with_comment_closing(state.config.comments.close_after_days);
     public_json(&req, &state, &Item { data: article }, Some(last_modified.and_utc()))
 }

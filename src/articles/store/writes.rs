@@ -16,6 +16,7 @@ use crate::db::visibility::{STATUS_DRAFT, STATUS_PUBLISHED};
 use crate::db::{self, DbConnection, write_transaction};
 use crate::error::{ApiError, Validator};
 use crate::markdown::{Rendered, render};
+use crate::redirects::store as redirect_store;
 use crate::schema::{article_authors, articles};
 use crate::slugs;
 use crate::tags::store as tag_store;
@@ -51,6 +52,27 @@ fn guarded(
 
 fn slug_conflict(slug: &str) -> ApiError {
     ApiError::Conflict(format!("the slug `{slug}` is taken by another article"))
+}
+
+/// Whether another article than `except` has `slug`, now or as a former slug that redirects to it.
+fn slug_taken(conn: &mut DbConnection, slug: &str, except: Option<i64>) -> Result<bool, ApiError> {
+    // Articles first: a rename committing between the two reads moves the slug into redirects,
+    // where the second read finds it.
+    Ok(db::slug_taken!(conn, articles, slug, except)? || redirect_store::slug_held_by_another(conn, slug, except)?)
+}
+
+/// [`slug_taken`], saying which way it is taken.
+fn check_slug_free(conn: &mut DbConnection, slug: &str, except: Option<i64>) -> Result<(), ApiError> {
+    if db::slug_taken!(conn, articles, slug, except)? {
+        return Err(slug_conflict(slug));
+    }
+    if redirect_store::slug_held_by_another(conn, slug, except)? {
+        return Err(ApiError::Conflict(format!(
+            "the slug `{slug}` was another article's and keeps leading there; delete that redirect \
+             (`/api/v1/admin/redirects?kind=slug`) to free it"
+        )));
+    }
+    Ok(())
 }
 
 /// Replaces an article's byline with `author_ids`, in order; every id must be an author.
@@ -181,12 +203,14 @@ pub fn create(conn: &mut DbConnection, writer: Writer, prepared: Prepared) -> Re
         let id = loop {
             attempts += 1;
             let slug = match &fields.slug {
-                Some(slug) if db::slug_taken!(conn, articles, slug, None::<i64>)? => return Err(slug_conflict(slug)),
-                Some(slug) => slug.clone(),
+                Some(slug) => {
+                    check_slug_free(conn, slug, None)?;
+                    slug.clone()
+                }
                 None => {
                     let base = slugs::slugify(&title, "article");
                     db::lock_key(conn, &format!("articles.slug:{base}"))?;
-                    slugs::unique_slug(&base, |s| db::slug_taken!(conn, articles, s, None::<i64>))?
+                    slugs::unique_slug(&base, |s| slug_taken(conn, s, None))?
                 }
             };
             let content = ArticleContent {
@@ -281,10 +305,15 @@ fn apply(
     fields: &Fields,
     rendered: Option<&Rendered>,
 ) -> Result<(), ApiError> {
-    if let Some(slug) = &fields.slug
-        && db::slug_taken!(conn, articles, slug, Some(id))?
-    {
-        return Err(slug_conflict(slug));
+    if let Some(slug) = &fields.slug {
+        check_slug_free(conn, slug, Some(id))?;
+        let (old, published_at): (String, Option<NaiveDateTime>) =
+            articles::table.find(id).select((articles::slug, articles::published_at)).first(conn)?;
+        if old != *slug {
+            // Once public, its old links live on: the old slug redirects here for good.
+            let now = db::now();
+            redirect_store::slug_changed(conn, id, &old, slug, published_at.is_some_and(|at| at <= now), now)?;
+        }
     }
     if let Some(cover) = fields.cover_image_id {
         check_cover(conn, cover)?;
