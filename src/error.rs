@@ -111,6 +111,16 @@ pub struct Problem {
 }
 
 impl ApiError {
+    /// The error for a terminal (the command line), with field errors spelled out.
+    pub fn for_terminal(self) -> String {
+        match self {
+            Self::Validation(errors) => {
+                errors.iter().map(|e| format!("{}: {}", e.field, e.message)).collect::<Vec<_>>().join("; ")
+            }
+            other => other.to_string(),
+        }
+    }
+
     /// A 422 for a single field.
     pub fn invalid(field: &str, message: impl Into<String>) -> Self {
         Self::Validation(vec![FieldError { field: field.into(), message: message.into() }])

@@ -9,6 +9,7 @@
 pub mod app;
 
 pub mod accounts;
+pub mod archive;
 pub mod articles;
 pub mod authors;
 pub mod comments;

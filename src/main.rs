@@ -2,6 +2,7 @@
 //! the same application that this binary serves.
 
 use std::io::{BufRead, IsTerminal};
+use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
 use clap::{Parser, Subcommand};
@@ -38,11 +39,40 @@ enum Command {
     },
     /// Print the OpenAPI document (JSON) on standard output.
     Openapi,
+    /// Write everything as JSON Lines (docs/export.md): authors (no passwords), tags, media
+    /// records, articles, comments, redirects.
+    Export {
+        /// The file to write; `-` for standard output.
+        file: PathBuf,
+        /// Articles' revision history too.
+        #[arg(long)]
+        with_revisions: bool,
+        /// Copy the media files into this directory too (`originals/…`).
+        #[arg(long, value_name = "DIR")]
+        media: Option<PathBuf>,
+    },
+    /// Bring content in from another system or another Masthead.
+    Import {
+        #[command(subcommand)]
+        command: ImportCommand,
+    },
     /// Fill the database with demo content: 20 authors, 30 tags and N published articles.
     Demo {
         /// How many articles.
         #[arg(long, default_value_t = 1000)]
         articles: usize,
+    },
+}
+
+#[derive(Subcommand)]
+enum ImportCommand {
+    /// Restore a `masthead export` into an empty database (also to move between SQLite and
+    /// PostgreSQL): all of it, or nothing if any line is bad.
+    Masthead {
+        file: PathBuf,
+        /// Copy the media files from this directory (as `export --media` wrote it) into the store.
+        #[arg(long, value_name = "DIR")]
+        media: Option<PathBuf>,
     },
 }
 
@@ -58,6 +88,15 @@ enum UsersCommand {
         role: Role,
         /// Read the password from the first line of standard input (never from the command
         /// line, where other users and shell history could see it).
+        #[arg(long, required = true)]
+        password_stdin: bool,
+    },
+    /// Set an account's password (accounts restored from an export have none); reads it from
+    /// standard input. Every session of the account ends.
+    Password {
+        #[arg(long)]
+        email: String,
+        /// Read the password from the first line of standard input.
         #[arg(long, required = true)]
         password_stdin: bool,
     },
@@ -128,7 +167,14 @@ fn main() -> ExitCode {
         Command::Users { command: UsersCommand::Add { email, name, role, password_stdin: _ } } => {
             add_user(&config, email, name, role)
         }
+        Command::Users { command: UsersCommand::Password { email, password_stdin: _ } } => {
+            set_password(&config, &email)
+        }
         Command::Demo { articles } => demo(&config, articles),
+        Command::Export { file, with_revisions, media } => export(&config, &file, with_revisions, media.as_deref()),
+        Command::Import { command: ImportCommand::Masthead { file, media } } => {
+            import_masthead(&config, &file, media.as_deref())
+        }
         Command::Tokens { command } => tokens(config, command),
         Command::Openapi => unreachable!("handled above"),
     };
@@ -167,12 +213,7 @@ fn migrate(config: &Config) -> Result<(), String> {
 
 /// An error for the terminal, with field errors spelled out.
 fn describe(error: masthead::error::ApiError) -> String {
-    match error {
-        masthead::error::ApiError::Validation(errors) => {
-            errors.iter().map(|e| format!("{}: {}", e.field, e.message)).collect::<Vec<_>>().join("; ")
-        }
-        other => other.to_string(),
-    }
+    error.for_terminal()
 }
 
 fn demo(config: &Config, articles: usize) -> Result<(), String> {
@@ -199,10 +240,62 @@ fn demo(config: &Config, articles: usize) -> Result<(), String> {
     Ok(())
 }
 
-fn add_user(config: &Config, email: String, name: String, role: Role) -> Result<(), String> {
+fn export(config: &Config, file: &Path, with_revisions: bool, media: Option<&Path>) -> Result<(), String> {
+    let options = masthead::archive::export::ExportOptions { with_revisions };
+    let records = masthead::app::archive_files::export_to_file(config, file, options, media)?;
+    eprintln!("exported {records} records to {}", file.display());
+    Ok(())
+}
+
+fn import_masthead(config: &Config, file: &Path, media: Option<&Path>) -> Result<(), String> {
+    let bar = indicatif::ProgressBar::new(0).with_style(
+        indicatif::ProgressStyle::with_template("{bar:40} {bytes}/{total_bytes}, {bytes_per_sec}, {eta} left")
+            .unwrap_or_else(|_| indicatif::ProgressStyle::default_bar()),
+    );
+    let restored = masthead::app::archive_files::import_from_file(config, file, media, &mut |read, size| {
+        bar.set_length(size);
+        bar.set_position(read);
+    });
+    bar.finish_and_clear();
+    let restored = restored?;
+    println!(
+        "restored {} authors, {} tags, {} media, {} articles, {} revisions, {} comments, {} redirects \
+         (accounts have no password: set one with `masthead users password`)",
+        restored.authors,
+        restored.tags,
+        restored.media,
+        restored.articles,
+        restored.revisions,
+        restored.comments,
+        restored.redirects
+    );
+    Ok(())
+}
+
+/// The first line of standard input, without its line ending.
+fn read_password() -> Result<String, String> {
     let mut password = String::new();
     std::io::stdin().lock().read_line(&mut password).map_err(|e| format!("cannot read the password: {e}"))?;
-    let password = password.trim_end_matches(['\r', '\n']).to_string();
+    Ok(password.trim_end_matches(['\r', '\n']).to_string())
+}
+
+fn set_password(config: &Config, email: &str) -> Result<(), String> {
+    let password = read_password()?;
+    let db = Db::open(&config.database_url, masthead::settings::DbSettings::for_command_line())
+        .map_err(|e| e.to_string())?;
+    let mut conn = db.conn().map_err(|e| e.to_string())?;
+    let account = masthead::auth::account::Account::find_by_email(&mut conn, email)
+        .map_err(describe)?
+        .ok_or_else(|| format!("no account has the e-mail {email}"))?;
+    let hash =
+        masthead::auth::password::hash_given_password(Some(&password), &config.password_hashing).map_err(describe)?;
+    masthead::authors::store::give_password(&mut conn, account.id, &password, hash).map_err(describe)?;
+    println!("set the password of {email} (id {})", account.id);
+    Ok(())
+}
+
+fn add_user(config: &Config, email: String, name: String, role: Role) -> Result<(), String> {
+    let password = read_password()?;
     let db = Db::open(&config.database_url, masthead::settings::DbSettings::for_command_line())
         .map_err(|e| e.to_string())?;
     let mut conn = db.conn().map_err(|e| e.to_string())?;

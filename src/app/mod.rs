@@ -1,6 +1,7 @@
 //! The application: the route table, the middleware around it, and the OpenAPI document it makes.
 //! Nothing imports this module but the command line (and the tests, which drive exactly this app).
 
+pub mod archive_files;
 pub mod background;
 pub mod demo;
 pub mod health;
@@ -17,7 +18,7 @@ use utoipa_swagger_ui::SwaggerUi;
 use crate::error::{self, ApiError};
 use crate::http::state::AppState;
 use crate::http::{cache, extract, head_requests, openapi, request_log, unknown_parameters};
-use crate::{accounts, articles, authors, comments, media, redirects, sitemap, tags, tokens, webhooks};
+use crate::{accounts, archive, articles, authors, comments, media, redirects, sitemap, tags, tokens, webhooks};
 
 /// The route table: each resource registers its own routes, which also puts them in the OpenAPI
 /// document.
@@ -39,7 +40,8 @@ pub fn configure_routes(cfg: &mut ServiceConfig) {
                     .configure(tokens::routes::editor)
                     .configure(webhooks::routes::editor)
                     .configure(media::routes::editor)
-                    .configure(redirects::routes::editor),
+                    .configure(redirects::routes::editor)
+                    .configure(archive::routes::editor),
             ),
     )
     .configure(media::serving::public)

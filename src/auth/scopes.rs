@@ -74,6 +74,7 @@ pub fn token_access(method: &str, pattern: &str) -> TokenAccess {
         "comments" => TokenAccess::Needs(Scope::CommentsModerate),
         "webhooks" => TokenAccess::Needs(Scope::WebhooksManage),
         "tokens" => TokenAccess::Refused("integration tokens cannot manage tokens; log in"),
+        "export" => TokenAccess::Refused("integration tokens cannot export everything; log in as an admin"),
         _ => TokenAccess::Refused("integration tokens cannot manage accounts; log in"),
     }
 }

@@ -361,6 +361,20 @@ pub fn set_password(
     update_author(conn, id, update, password_hash, |_, _| Ok(()))
 }
 
+/// Gives an account a password from the command line, also one restored from an export, which
+/// has its e-mail and role but no password yet (its e-mail goes with the password, as the rule
+/// for a new login wants).
+pub fn give_password(
+    conn: &mut DbConnection,
+    id: i64,
+    new_password: &str,
+    password_hash: Option<String>,
+) -> Result<Author, ApiError> {
+    let email = find_account(conn, id)?.ok_or_else(author_not_found)?.email;
+    let update = UpdateAuthor { password: Some(new_password.to_string()), email, ..Default::default() };
+    update_author(conn, id, update, password_hash, |_, _| Ok(()))
+}
+
 pub fn get(conn: &mut DbConnection, id: i64) -> Result<Author, ApiError> {
     find_account(conn, id)?.ok_or_else(author_not_found)
 }

@@ -29,7 +29,7 @@ use crate::settings::{DatabaseUrl, DbSettings};
 pub use pool::ConnectionManager;
 pub use transactions::{
     CHANGES_CHANNEL, bookkeeping_transaction, commit_without_waiting, insert_unless_taken, lock_key, lock_keys,
-    mark_public_change, write_transaction,
+    mark_public_change, snapshot, write_transaction,
 };
 pub use watch::{ChangeObserver, Readiness};
 
@@ -206,7 +206,26 @@ impl Db {
         self.run_in(true, work).await
     }
 
+    /// [`Db::run_expensive`] without the time budget, for an admin's export: it reads the whole
+    /// database in one snapshot however long that takes (PostgreSQL still bounds each statement),
+    /// and stops when its reader goes away.
+    pub async fn run_unbudgeted<T, F>(&self, work: F) -> Result<T, ApiError>
+    where
+        F: FnOnce(&mut DbConnection) -> Result<T, ApiError> + Send + 'static,
+        T: Send + 'static,
+    {
+        self.run_with(true, None, work).await
+    }
+
     async fn run_in<T, F>(&self, expensive: bool, work: F) -> Result<T, ApiError>
+    where
+        F: FnOnce(&mut DbConnection) -> Result<T, ApiError> + Send + 'static,
+        T: Send + 'static,
+    {
+        self.run_with(expensive, self.settings.query_timeout, work).await
+    }
+
+    async fn run_with<T, F>(&self, expensive: bool, budget: Option<Duration>, work: F) -> Result<T, ApiError>
     where
         F: FnOnce(&mut DbConnection) -> Result<T, ApiError> + Send + 'static,
         T: Send + 'static,
@@ -220,7 +239,7 @@ impl Db {
         let db = self.clone();
         actix_web::web::block(move || {
             let permits = (slot, lane);
-            let result = db.work_on_connection(until, work);
+            let result = db.work_on_connection(until, budget, work);
             drop(permits);
             result
         })
@@ -248,6 +267,7 @@ impl Db {
     fn work_on_connection<T>(
         &self,
         until: Instant,
+        budget: Option<Duration>,
         work: impl FnOnce(&mut DbConnection) -> Result<T, ApiError>,
     ) -> Result<T, ApiError> {
         // Whatever is left of the wait (a slot is a connection, unless one must be made first), and
@@ -270,7 +290,7 @@ impl Db {
         self.watched.connection_succeeded();
         transactions::take_commits();
         let result = {
-            let _deadline = budget::Deadline::start(self.settings.query_timeout);
+            let _deadline = budget::Deadline::start(budget);
             self.clock.in_scope(|| self.media_links.in_scope(|| work(&mut conn)))
         };
         let commits = transactions::take_commits();

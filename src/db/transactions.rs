@@ -87,6 +87,27 @@ pub fn commit_without_waiting(conn: &mut DbConnection) -> Result<(), ApiError> {
     Ok(())
 }
 
+/// Runs `work` in a read-only transaction that sees one moment of the database throughout (an
+/// export): PostgreSQL's `REPEATABLE READ`, SQLite's deferred transaction (its first read fixes
+/// the snapshot, in WAL mode). Nothing is written, so nothing is announced.
+pub fn snapshot<T>(
+    conn: &mut DbConnection,
+    work: impl FnOnce(&mut DbConnection) -> Result<T, ApiError>,
+) -> Result<T, ApiError> {
+    match conn {
+        DbConnection::Sqlite(inner) => AnsiTransactionManager::begin_transaction_sql(inner, "BEGIN DEFERRED")?,
+        DbConnection::Postgres(inner) => {
+            AnsiTransactionManager::begin_transaction_sql(inner, "BEGIN ISOLATION LEVEL REPEATABLE READ, READ ONLY")?
+        }
+    }
+    let result = work(conn);
+    // Read only: rolling back ends it the same way, and cannot fail for lack of disk.
+    let ended = <DbConnection as Connection>::TransactionManager::rollback_transaction(conn);
+    let value = result?;
+    ended?;
+    Ok(value)
+}
+
 /// Says that the open transaction changes public content after all.
 pub fn mark_public_change() {
     PUBLIC_CHANGE.set(true);

@@ -28,6 +28,7 @@ macro_rules! backend_tests {
 }
 
 mod accounts;
+mod archive;
 mod articles;
 mod auth;
 mod authors_and_tags;

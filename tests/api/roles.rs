@@ -47,6 +47,7 @@ enum Case {
     ListMedia,
     ManageRedirects,
     ListRedirects,
+    ExportEverything,
 }
 
 /// Expected statuses for contributor, author, editor, admin.
@@ -86,6 +87,7 @@ const TABLE: &[(Case, [u16; 4])] = &[
     (Case::ListMedia, [200, 200, 200, 200]),
     (Case::ManageRedirects, [403, 403, 201, 201]),
     (Case::ListRedirects, [403, 403, 200, 200]),
+    (Case::ExportEverything, [403, 403, 403, 200]),
 ];
 
 /// The cases an integration token may never do, whatever its scopes: managing accounts and the
@@ -99,6 +101,7 @@ const LOGIN_ONLY: &[Case] = &[
     Case::EditAnEditor,
     Case::DeactivateAnAuthor,
     Case::EditOwnProfile,
+    Case::ExportEverything,
 ];
 
 async fn every_role_may_do_exactly_what_the_table_says(backend: Backend) {
@@ -276,6 +279,7 @@ where
                 app.post_as(actor, "/api/v1/admin/redirects", body).await
             }
             Case::ListRedirects => app.get_as(actor, "/api/v1/admin/redirects").await,
+            Case::ExportEverything => app.get_as(actor, "/api/v1/admin/export").await,
         };
         if response.status.is_client_error() {
             response.assert_problem(response.status.as_u16());

@@ -42,6 +42,7 @@ requirement names. Every error is `application/problem+json` (RFC 9457).",
         (name = "Tokens", description = "Integration tokens: long-lived, scoped credentials for machines (editor routes, logged in)."),
         (name = "Webhooks", description = "Signed deliveries of content events to your URLs, retried until they arrive (editor routes)."),
         (name = "Redirects", description = "Redirects of former paths and slugs, for front ends to answer (editor routes)."),
+        (name = "Archive", description = "The whole publication as one file, to keep or to move (admins, logged in)."),
         (name = "Comments", description = "Reader comments: posting and reading threads (public), moderating them (editor routes)."),
         (name = "Operations", description = "Liveness and readiness probes."),
     )

@@ -1,0 +1,105 @@
+//! `masthead export` and `masthead import masthead`: the archive written to or read from a file,
+//! with the media files copied to or from a directory when asked.
+
+use std::fs::File;
+use std::io::{BufReader, BufWriter, Write};
+use std::path::{Path, PathBuf};
+
+use crate::archive::export::{ExportOptions, export};
+use crate::archive::format::{Media, Record};
+use crate::archive::restore::{Restored, restore};
+use crate::config::Config;
+use crate::db::Db;
+use crate::error::ApiError;
+use crate::settings::DbSettings;
+use crate::storage::Objects;
+
+/// The object name of a media record's file, in the store and in a media directory.
+fn original(file: &Media) -> String {
+    format!("originals/{}.{}", file.storage_key, file.format)
+}
+
+fn media_store(config: &Config) -> Result<(Objects, tokio::runtime::Runtime), String> {
+    let objects = Objects::open(&config.media.store, 0)?;
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .map_err(|e| format!("cannot start the media store's runtime: {e}"))?;
+    Ok((objects, runtime))
+}
+
+/// Writes the export to `path` (`-`: standard output), with the media files into `media_dir`
+/// when given; returns how many records it holds.
+pub fn export_to_file(
+    config: &Config,
+    path: &Path,
+    options: ExportOptions,
+    media_dir: Option<&Path>,
+) -> Result<u64, String> {
+    let db = Db::open(&config.database_url, DbSettings::for_command_line()).map_err(|e| e.to_string())?;
+    let mut conn = db.conn().map_err(|e| e.to_string())?;
+    let mut out: Box<dyn Write> = if path == Path::new("-") {
+        Box::new(BufWriter::new(std::io::stdout().lock()))
+    } else {
+        Box::new(BufWriter::new(File::create(path).map_err(|e| format!("cannot write {}: {e}", path.display()))?))
+    };
+    let store = media_dir.map(|dir| media_store(config).map(|store| (dir, store))).transpose()?;
+    let mut emit = |record: &Record| {
+        serde_json::to_writer(&mut out, record)
+            .map_err(|e| ApiError::Internal(format!("cannot write the export: {e}")))?;
+        out.write_all(b"\n").map_err(|e| ApiError::Internal(format!("cannot write the export: {e}")))
+    };
+    let mut missing = 0;
+    let mut on_media = |file: &Media| {
+        let Some((dir, (objects, runtime))) = &store else { return Ok(()) };
+        let name = original(file);
+        match runtime.block_on(objects.get(&name, None))? {
+            Some(object) => write_file(&dir.join(&name), &object.bytes),
+            None => {
+                missing += 1;
+                tracing::warn!(file = %name, "a media record's file is not in the store");
+                Ok(())
+            }
+        }
+    };
+    let records =
+        export(&mut conn, options, crate::db::now(), &mut emit, &mut on_media).map_err(ApiError::for_terminal)?;
+    out.flush().map_err(|e| format!("cannot write the export: {e}"))?;
+    if missing > 0 {
+        return Err(format!("{missing} media files were not in the store (their records are in the export)"));
+    }
+    Ok(records)
+}
+
+fn write_file(path: &Path, bytes: &[u8]) -> Result<(), ApiError> {
+    let fail = |e: std::io::Error| ApiError::Internal(format!("cannot write {}: {e}", path.display()));
+    if let Some(dir) = path.parent() {
+        std::fs::create_dir_all(dir).map_err(fail)?;
+    }
+    std::fs::write(path, bytes).map_err(fail)
+}
+
+/// Restores the export in `path` into the (empty) database, copying each media record's file from
+/// `media_dir` into the media store when given; `progress` gets the bytes read and the file's size.
+pub fn import_from_file(
+    config: &Config,
+    path: &Path,
+    media_dir: Option<&Path>,
+    progress: &mut dyn FnMut(u64, u64),
+) -> Result<Restored, String> {
+    let file = File::open(path).map_err(|e| format!("cannot read {}: {e}", path.display()))?;
+    let size = file.metadata().map(|m| m.len()).unwrap_or(0);
+    let db = Db::open(&config.database_url, DbSettings::for_command_line()).map_err(|e| e.to_string())?;
+    let mut conn = db.conn().map_err(|e| e.to_string())?;
+    let store = media_dir.map(|dir| media_store(config).map(|store| (dir.to_path_buf(), store))).transpose()?;
+    let mut on_media = |file: &Media| {
+        let Some((dir, (objects, runtime))) = &store else { return Ok(()) };
+        let name = original(file);
+        let source: PathBuf = dir.join(&name);
+        let bytes = std::fs::read(&source)
+            .map_err(|e| ApiError::BadRequest(format!("the media file {} cannot be read: {e}", source.display())))?;
+        runtime.block_on(objects.put(&name, bytes))
+    };
+    restore(&mut conn, BufReader::with_capacity(1 << 20, file), &mut on_media, &mut |read| progress(read, size))
+        .map_err(ApiError::for_terminal)
+}
