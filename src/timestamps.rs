@@ -39,14 +39,14 @@ pub mod rfc3339_opt {
 
     pub fn serialize<S: Serializer>(time: &Option<NaiveDateTime>, serializer: S) -> Result<S::Ok, S::Error> {
         match time {
-            Some(time) => super::rfc3339::serialize(time, serializer),
+            Some(time) => crate::timestamps::rfc3339::serialize(time, serializer),
             None => serializer.serialize_none(),
         }
     }
 
     pub fn deserialize<'de, D: Deserializer<'de>>(deserializer: D) -> Result<Option<NaiveDateTime>, D::Error> {
         #[derive(Deserialize)]
-        struct Wrapped(#[serde(with = "super::rfc3339")] NaiveDateTime);
+        struct Wrapped(#[serde(with = "crate::timestamps::rfc3339")] NaiveDateTime);
         Ok(Option::<Wrapped>::deserialize(deserializer)?.map(|Wrapped(time)| time))
     }
 }
