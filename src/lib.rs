@@ -13,6 +13,7 @@ pub mod archive;
 pub mod articles;
 pub mod authors;
 pub mod comments;
+pub mod imports;
 pub mod media;
 pub mod redirects;
 pub mod sitemap;

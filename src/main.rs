@@ -74,6 +74,21 @@ enum ImportCommand {
         #[arg(long, value_name = "DIR")]
         media: Option<PathBuf>,
     },
+    /// Import a WordPress export (WXR 1.0 to 1.2): posts, authors, categories and tags,
+    /// comments, featured images, SEO fields, and a redirect from every old permalink. Run it
+    /// again to finish an interrupted import: nothing is imported twice.
+    Wordpress {
+        file: PathBuf,
+        /// Write nothing; print what would be done.
+        #[arg(long)]
+        dry_run: bool,
+        /// Import pages too, as articles tagged `page`.
+        #[arg(long)]
+        pages: bool,
+        /// Write the report as JSON to this file too.
+        #[arg(long, value_name = "FILE")]
+        report: Option<PathBuf>,
+    },
 }
 
 #[derive(Subcommand)]
@@ -174,6 +189,9 @@ fn main() -> ExitCode {
         Command::Export { file, with_revisions, media } => export(&config, &file, with_revisions, media.as_deref()),
         Command::Import { command: ImportCommand::Masthead { file, media } } => {
             import_masthead(&config, &file, media.as_deref())
+        }
+        Command::Import { command: ImportCommand::Wordpress { file, dry_run, pages, report } } => {
+            import_wordpress(&config, &file, dry_run, pages, report.as_deref())
         }
         Command::Tokens { command } => tokens(config, command),
         Command::Openapi => unreachable!("handled above"),
@@ -292,6 +310,38 @@ fn set_password(config: &Config, email: &str) -> Result<(), String> {
     masthead::authors::store::give_password(&mut conn, account.id, &password, hash).map_err(describe)?;
     println!("set the password of {email} (id {})", account.id);
     Ok(())
+}
+
+fn import_wordpress(
+    config: &Config,
+    file: &Path,
+    dry_run: bool,
+    pages: bool,
+    report_file: Option<&Path>,
+) -> Result<(), String> {
+    let options =
+        masthead::imports::wordpress::Options { dry_run, pages, article_path: config.site.article_path.clone() };
+    let bar = indicatif::ProgressBar::new(0).with_style(
+        indicatif::ProgressStyle::with_template("{bar:40} {bytes}/{total_bytes}, {bytes_per_sec}, {eta} left")
+            .unwrap_or_else(|_| indicatif::ProgressStyle::default_bar()),
+    );
+    let report = masthead::app::archive_files::import_wordpress(config, file, options, &mut |read, size| {
+        bar.set_length(size);
+        bar.set_position(read);
+    });
+    bar.finish_and_clear();
+    let report = report?;
+    if let Some(path) = report_file {
+        let json = serde_json::to_vec_pretty(&report).map_err(|e| format!("cannot write the report: {e}"))?;
+        std::fs::write(path, json).map_err(|e| format!("cannot write {}: {e}", path.display()))?;
+    }
+    println!("{}{}", if dry_run { "dry run, nothing written:\n" } else { "" }, report.summary());
+    let failed: u64 = report.kinds.values().map(|tally| tally.failed).sum();
+    match (&report.stopped, failed) {
+        (Some(stopped), _) => Err(format!("the import stopped: {stopped}")),
+        (None, 0) => Ok(()),
+        (None, failed) => Err(format!("{failed} records failed (see above)")),
+    }
 }
 
 fn add_user(config: &Config, email: String, name: String, role: Role) -> Result<(), String> {

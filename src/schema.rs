@@ -85,6 +85,16 @@ diesel::table! {
 }
 
 diesel::table! {
+    import_sources (source, kind, source_id) {
+        source -> Text,
+        kind -> Text,
+        source_id -> Text,
+        local_id -> BigInt,
+        imported_at -> Timestamp,
+    }
+}
+
+diesel::table! {
     article_authors (article_id, author_id) {
         article_id -> BigInt,
         author_id -> BigInt,
@@ -260,4 +270,5 @@ diesel::allow_tables_to_appear_in_same_query!(
     webhook_deliveries,
     media,
     redirects,
+    import_sources,
 );

@@ -1,5 +1,6 @@
-//! `masthead export` and `masthead import masthead`: the archive written to or read from a file,
-//! with the media files copied to or from a directory when asked.
+//! `masthead export`, `masthead import masthead` and `masthead import wordpress`: the archive
+//! written to or read from a file, with the media files copied to or from a directory when
+//! asked; another system's export read from a file.
 
 use std::fs::File;
 use std::io::{BufReader, BufWriter, Write};
@@ -102,4 +103,19 @@ pub fn import_from_file(
     };
     restore(&mut conn, BufReader::with_capacity(1 << 20, file), &mut on_media, &mut |read| progress(read, size))
         .map_err(ApiError::for_terminal)
+}
+
+/// Imports a WordPress export from `path`; `progress` gets the bytes read and the file's size.
+pub fn import_wordpress(
+    config: &Config,
+    path: &Path,
+    options: crate::imports::wordpress::Options,
+    progress: &mut dyn FnMut(u64, u64),
+) -> Result<crate::imports::Report, String> {
+    let file = File::open(path).map_err(|e| format!("cannot read {}: {e}", path.display()))?;
+    let size = file.metadata().map(|m| m.len()).unwrap_or(0);
+    let db = Db::open(&config.database_url, DbSettings::for_command_line()).map_err(|e| e.to_string())?;
+    let mut conn = db.conn().map_err(|e| e.to_string())?;
+    let input = BufReader::with_capacity(1 << 20, file);
+    Ok(crate::imports::wordpress::import(&mut conn, input, options, &mut |read| progress(read, size)))
 }

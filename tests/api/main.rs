@@ -61,3 +61,4 @@ mod tcp_proxy;
 mod tokens;
 mod webhook_delivery;
 mod webhooks;
+mod wordpress;

@@ -6,11 +6,13 @@ mod editor;
 mod input;
 mod joins;
 mod public;
+mod slugs;
 mod writes;
 
 pub use editor::{AdminFilter, access, list_admin, load_admin, not_found};
 pub use input::{Prepared, prepare_new, prepare_update};
 pub use public::{ListPage, find_preview, find_public, list_public, related};
+pub use slugs::free_slug;
 pub use writes::{
     ArticleContent, ArticleTags, Publication, Writer, create, delete_permanently, insert_article, restore_revision,
     set_publication, set_trashed, update,

@@ -7,6 +7,7 @@ use diesel::prelude::*;
 use super::announcements;
 use super::editor::{access, in_trash, load_admin, load_admin_and_public, not_found};
 use super::input::{Fields, Prepared};
+use super::slugs::{check_slug_free, slug_conflict, slug_taken};
 use crate::articles::model::NewArticle;
 use crate::articles::policy::ArticleAccess;
 use crate::articles::revisions;
@@ -48,31 +49,6 @@ fn guarded(
         return Err(in_trash());
     }
     Ok(access)
-}
-
-fn slug_conflict(slug: &str) -> ApiError {
-    ApiError::Conflict(format!("the slug `{slug}` is taken by another article"))
-}
-
-/// Whether another article than `except` has `slug`, now or as a former slug that redirects to it.
-fn slug_taken(conn: &mut DbConnection, slug: &str, except: Option<i64>) -> Result<bool, ApiError> {
-    // Articles first: a rename committing between the two reads moves the slug into redirects,
-    // where the second read finds it.
-    Ok(db::slug_taken!(conn, articles, slug, except)? || redirect_store::slug_held_by_another(conn, slug, except)?)
-}
-
-/// [`slug_taken`], saying which way it is taken.
-fn check_slug_free(conn: &mut DbConnection, slug: &str, except: Option<i64>) -> Result<(), ApiError> {
-    if db::slug_taken!(conn, articles, slug, except)? {
-        return Err(slug_conflict(slug));
-    }
-    if redirect_store::slug_held_by_another(conn, slug, except)? {
-        return Err(ApiError::Conflict(format!(
-            "the slug `{slug}` was another article's and keeps leading there; delete that redirect \
-             (`/api/v1/admin/redirects?kind=slug`) to free it"
-        )));
-    }
-    Ok(())
 }
 
 /// Replaces an article's byline with `author_ids`, in order; every id must be an author.

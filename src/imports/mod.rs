@@ -1,0 +1,137 @@
+//! Imports from other systems (WordPress; Ghost next): what each source's records become here,
+//! remembered in `import_sources` so that importing again imports nothing twice, and a report of
+//! what was done and why not.
+
+pub mod html;
+pub mod wordpress;
+
+use std::collections::BTreeMap;
+
+use chrono::NaiveDateTime;
+use diesel::prelude::*;
+use serde::Serialize;
+
+use crate::db::DbConnection;
+use crate::error::ApiError;
+use crate::schema::import_sources;
+
+/// Reasons kept per kind in a report; past this, only counted.
+const MAX_LISTED: usize = 1000;
+
+/// The local record a source's record became, if it was imported before.
+pub fn local_id(conn: &mut DbConnection, source: &str, kind: &str, source_id: &str) -> Result<Option<i64>, ApiError> {
+    Ok(import_sources::table.find((source, kind, source_id)).select(import_sources::local_id).first(conn).optional()?)
+}
+
+/// Remembers what a source's record became, in the transaction that wrote it.
+pub fn remember(
+    conn: &mut DbConnection,
+    source: &str,
+    kind: &str,
+    source_id: &str,
+    local_id: i64,
+    now: NaiveDateTime,
+) -> Result<(), ApiError> {
+    diesel::insert_into(import_sources::table)
+        .values((
+            import_sources::source.eq(source),
+            import_sources::kind.eq(kind),
+            import_sources::source_id.eq(source_id),
+            import_sources::local_id.eq(local_id),
+            import_sources::imported_at.eq(now),
+        ))
+        .execute(conn)?;
+    Ok(())
+}
+
+/// What happened to one kind of record.
+#[derive(Debug, Default, Serialize)]
+pub struct Tally {
+    pub imported: u64,
+    /// Already here: matched to an existing record (an account by e-mail, a tag by slug).
+    pub matched: u64,
+    pub skipped: u64,
+    pub failed: u64,
+    /// Why records were skipped, and how many for each reason.
+    pub skipped_because: BTreeMap<String, u64>,
+    /// Each failure: the source's id and why (the first thousand).
+    pub failures: Vec<Problem>,
+    /// What was changed on the way in (a slug taken here, say), the first thousand.
+    pub notes: Vec<Problem>,
+}
+
+#[derive(Debug, Serialize)]
+pub struct Problem {
+    pub id: String,
+    pub reason: String,
+}
+
+/// The report of an import, by kind of record.
+#[derive(Debug, Default, Serialize)]
+pub struct Report {
+    pub source: String,
+    pub dry_run: bool,
+    pub kinds: BTreeMap<&'static str, Tally>,
+    /// Why the import stopped before the end of the file, if it did.
+    pub stopped: Option<String>,
+}
+
+impl Report {
+    pub fn tally(&mut self, kind: &'static str) -> &mut Tally {
+        self.kinds.entry(kind).or_default()
+    }
+
+    pub fn imported(&mut self, kind: &'static str) {
+        self.tally(kind).imported += 1;
+    }
+
+    pub fn matched(&mut self, kind: &'static str) {
+        self.tally(kind).matched += 1;
+    }
+
+    pub fn skipped(&mut self, kind: &'static str, because: &str) {
+        let tally = self.tally(kind);
+        tally.skipped += 1;
+        *tally.skipped_because.entry(because.to_string()).or_default() += 1;
+    }
+
+    pub fn failed(&mut self, kind: &'static str, id: &str, reason: impl std::fmt::Display) {
+        let tally = self.tally(kind);
+        tally.failed += 1;
+        if tally.failures.len() < MAX_LISTED {
+            tally.failures.push(Problem { id: id.to_string(), reason: reason.to_string() });
+        }
+    }
+
+    pub fn note(&mut self, kind: &'static str, id: &str, note: impl std::fmt::Display) {
+        let tally = self.tally(kind);
+        if tally.notes.len() < MAX_LISTED {
+            tally.notes.push(Problem { id: id.to_string(), reason: note.to_string() });
+        }
+    }
+
+    /// One line per kind, for a terminal.
+    pub fn summary(&self) -> String {
+        let mut lines = Vec::new();
+        for (kind, tally) in &self.kinds {
+            let mut line = format!(
+                "{kind}: {} imported, {} matched, {} skipped, {} failed",
+                tally.imported, tally.matched, tally.skipped, tally.failed
+            );
+            for (reason, count) in &tally.skipped_because {
+                line.push_str(&format!("\n  skipped {count}: {reason}"));
+            }
+            for problem in &tally.failures {
+                line.push_str(&format!("\n  failed {}: {}", problem.id, problem.reason));
+            }
+            for note in &tally.notes {
+                line.push_str(&format!("\n  note {}: {}", note.id, note.reason));
+            }
+            lines.push(line);
+        }
+        if let Some(stopped) = &self.stopped {
+            lines.push(format!("stopped: {stopped}"));
+        }
+        lines.join("\n")
+    }
+}

@@ -1,0 +1,294 @@
+//! A WordPress item: an attachment remembered for featured images; a post (or, with `--pages`, a
+//! page) written as an article with its byline, tags, cover, SEO fields, comments and a redirect
+//! from its old permalink, in one transaction.
+
+use chrono::{NaiveDateTime, SubsecRound};
+use diesel::prelude::*;
+
+use super::reader::{WpComment, WpItem};
+use super::{Run, in_transaction, percent_decoded};
+use crate::articles::model::{
+    MAX_BODY_CHARS, MAX_EXCERPT_CHARS, MAX_SEO_DESCRIPTION_CHARS, MAX_SEO_TITLE_CHARS, MAX_TITLE_CHARS,
+};
+use crate::articles::revisions;
+use crate::articles::store::{ArticleContent, ArticleTags, free_slug, insert_article};
+use crate::comments::render::render_comment;
+use crate::db::DbConnection;
+use crate::error::{ApiError, is_http_url};
+use crate::imports::html::{plain_text, post_markdown, to_markdown};
+use crate::imports::{Report, local_id, remember};
+use crate::markdown::{MAX_NESTING, nesting_depth, render};
+use crate::redirects::model::Target;
+use crate::redirects::store::{PathRedirect, insert_path_redirect};
+use crate::schema::{articles, comments};
+use crate::slugs;
+
+fn cut(text: &str, max: usize) -> String {
+    text.trim().chars().take(max).collect::<String>().trim().to_string()
+}
+
+fn non_empty(text: String) -> Option<String> {
+    Some(text).filter(|t| !t.is_empty())
+}
+
+/// `2016-01-09 08:00:00`; WordPress writes zeros for "none".
+fn wp_time(text: &str) -> Option<NaiveDateTime> {
+    NaiveDateTime::parse_from_str(text.trim(), "%Y-%m-%d %H:%M:%S").ok().map(|t| t.trunc_subsecs(6))
+}
+
+impl Run {
+    pub(super) fn item(&mut self, conn: &mut DbConnection, item: &WpItem, report: &mut Report) {
+        let kind = match item.post_type.as_str() {
+            "attachment" => {
+                let url = item.attachment_url.trim().to_string();
+                if !url.is_empty() {
+                    let alt = item.meta("_wp_attachment_image_alt").map(str::to_string);
+                    self.attachments.insert(item.post_id.trim().to_string(), (url, alt));
+                }
+                return;
+            }
+            "post" => "posts",
+            "page" if self.options.pages => "pages",
+            "page" => {
+                report.skipped("pages", "pages are imported with --pages");
+                return;
+            }
+            other => {
+                report.skipped("other", &format!("type {other}"));
+                return;
+            }
+        };
+        let post_id = item.post_id.trim().to_string();
+        match self.post(conn, item, kind, report) {
+            Ok(()) => {}
+            Err(error) => report.failed(kind, &post_id, error.for_terminal()),
+        }
+    }
+
+    fn post(
+        &mut self,
+        conn: &mut DbConnection,
+        item: &WpItem,
+        kind: &'static str,
+        report: &mut Report,
+    ) -> Result<(), ApiError> {
+        let post_id = item.post_id.trim().to_string();
+        let now = self.now;
+        let (published_at, trashed) = match item.status.trim() {
+            "publish" | "future" => (Some(self.post_time(item)), false),
+            "draft" | "pending" | "private" => (None, false),
+            "trash" => (None, true),
+            other => {
+                report.skipped(kind, &format!("status {other}"));
+                return Ok(());
+            }
+        };
+        // Checked before any database work.
+        let title = match cut(&item.title, MAX_TITLE_CHARS) {
+            title if title.is_empty() => "Untitled".to_string(),
+            title => title,
+        };
+        let (body, teaser) = post_markdown(&item.content);
+        if body.chars().count() > MAX_BODY_CHARS {
+            return Err(ApiError::BadRequest(format!("its body is longer than {MAX_BODY_CHARS} characters")));
+        }
+        if nesting_depth(&body) > MAX_NESTING {
+            return Err(ApiError::BadRequest(format!("its body nests more than {MAX_NESTING} levels deep")));
+        }
+        let rendered = render(&body);
+        let excerpt = non_empty(plain_text(&item.excerpt)).or(teaser).map(|e| cut(&e, MAX_EXCERPT_CHARS));
+        let seo_title =
+            item.meta("_yoast_wpseo_title").filter(|t| !t.contains("%%")).map(|t| cut(t, MAX_SEO_TITLE_CHARS));
+        let seo_description = item.meta("_yoast_wpseo_metadesc").map(|t| cut(t, MAX_SEO_DESCRIPTION_CHARS));
+        let canonical = item.meta("_yoast_wpseo_canonical").map(str::trim).filter(|url| is_http_url(url));
+        let thumbnail = item.meta("_thumbnail_id").map(|id| id.trim().to_string());
+        let cover = thumbnail.as_ref().and_then(|id| self.attachments.get(id).cloned());
+        let cover_url = cover.as_ref().map(|(url, _)| url.as_str()).filter(|url| is_http_url(url));
+        let creator = item.creator.trim();
+        let author =
+            self.author_id(conn, if creator.is_empty() { "wordpress" } else { creator }, "", creator, report)?;
+        let mut tag_ids = Vec::new();
+        for (domain, nicename, name) in &item.terms {
+            let taxonomy = if domain == "post_tag" { "post_tag" } else { "category" };
+            if let Some(id) = self.tag_id(conn, taxonomy, nicename, name, report)? {
+                tag_ids.push(id);
+            }
+        }
+        if kind == "pages"
+            && let Some(id) = self.tag_id(conn, "masthead", "page", "page", report)?
+        {
+            tag_ids.push(id);
+        }
+        tag_ids.dedup();
+        let decoded = percent_decoded(&item.post_name);
+        let base = match decoded.as_str() {
+            slug if slugs::is_valid_slug(slug) => slug.to_string(),
+            "" => slugs::slugify(&title, "article"),
+            slug => slugs::slugify(slug, "article"),
+        };
+        let created_at = published_at.map_or(now, |at| at.min(now));
+        let (source, dry_run) = (self.source.clone(), self.options.dry_run);
+        let old_path = self.old_path(&item.link);
+        let written = in_transaction(conn, dry_run, |conn| {
+            if local_id(conn, &source, "post", &post_id)?.is_some() {
+                return Ok(None);
+            }
+            let slug = free_slug(conn, &base)?;
+            let content = ArticleContent {
+                slug: &slug,
+                title: &title,
+                excerpt: excerpt.as_deref(),
+                body_markdown: &body,
+                rendered: &rendered,
+                published_at,
+                featured: item.is_sticky,
+                cover_image_url: cover_url,
+                cover_image_alt: cover.as_ref().and_then(|(_, alt)| alt.as_deref()),
+                cover_image_id: None,
+                seo_title: seo_title.as_deref(),
+                seo_description: seo_description.as_deref(),
+                canonical_url: canonical,
+                comments_enabled: item.comment_status.trim() == "open",
+                created_at,
+                authors: &[author],
+                tags: ArticleTags::Ids(&tag_ids),
+            };
+            let id = insert_article(conn, &content)?
+                .ok_or_else(|| ApiError::Conflict(format!("the slug `{slug}` was taken meanwhile")))?;
+            if trashed {
+                diesel::update(articles::table.find(id)).set(articles::deleted_at.eq(Some(now))).execute(conn)?;
+            }
+            revisions::record(conn, id, author, Some("imported from WordPress".into()))?;
+            remember(conn, &source, "post", &post_id, id, now)?;
+            Ok(Some((id, slug)))
+        })?;
+        let Some((id, slug)) = written else {
+            report.skipped(kind, "already imported");
+            return self.comments(conn, item, None, report);
+        };
+        report.imported(kind);
+        if slug != base {
+            report.note(kind, &post_id, format!("the slug `{base}` is taken here: imported as `{slug}`"));
+        }
+        if let (Some(thumbnail), None) = (&thumbnail, &cover) {
+            self.waiting_covers.push((id, thumbnail.clone()));
+        }
+        if let Some(from) = old_path
+            && from != self.options.article_path.path(&slug, published_at)
+        {
+            let redirect = PathRedirect { from: from.clone(), target: Target::Article(id), status: 301 };
+            if let Err(error) =
+                in_transaction(conn, dry_run, |conn| insert_path_redirect(conn, &redirect, now).map(|_| ()))
+            {
+                report.note(kind, &post_id, format!("no redirect from `{from}`: {}", error.for_terminal()));
+            }
+        }
+        self.comments(conn, item, Some(id), report)
+    }
+
+    /// When a post was (or will be) published: its GMT time, else its local time taken as UTC.
+    fn post_time(&self, item: &WpItem) -> NaiveDateTime {
+        wp_time(&item.post_date_gmt).or_else(|| wp_time(&item.post_date)).unwrap_or(self.now)
+    }
+
+    /// A permalink's path on the old site (`https://old.example/2016/01/hello/` → `/2016/01/hello/`).
+    fn old_path(&self, link: &str) -> Option<String> {
+        let link = link.trim();
+        let rest = link.strip_prefix(&self.base_url).or_else(|| {
+            let after_scheme = link.split_once("://")?.1;
+            after_scheme.find('/').map(|at| &after_scheme[at..])
+        })?;
+        let path = if rest.starts_with('/') { rest.to_string() } else { format!("/{rest}") };
+        crate::redirects::store::check(&path, Target::Article(0), None).ok().map(|checked| checked.from)
+    }
+
+    /// A post's comments, threaded, each in a savepoint: one bad comment is reported alone.
+    /// `article`: the post's article, when it was imported now (otherwise looked up).
+    fn comments(
+        &mut self,
+        conn: &mut DbConnection,
+        item: &WpItem,
+        article: Option<i64>,
+        report: &mut Report,
+    ) -> Result<(), ApiError> {
+        if item.comments.is_empty() {
+            return Ok(());
+        }
+        let post_id = item.post_id.trim();
+        let Some(article) = article.map_or_else(|| local_id(conn, &self.source, "post", post_id), |id| Ok(Some(id)))?
+        else {
+            return Ok(());
+        };
+        let mut ordered: Vec<&WpComment> = item.comments.iter().collect();
+        ordered.sort_by_key(|c| c.id.trim().parse::<i64>().unwrap_or(i64::MAX));
+        for comment in ordered {
+            let id = comment.id.trim().to_string();
+            let status = match (comment.kind.trim(), comment.approved.trim()) {
+                ("pingback" | "trackback", _) => {
+                    report.skipped("comments", "pingbacks and trackbacks");
+                    continue;
+                }
+                (_, "1") => "approved",
+                (_, "0") => "pending",
+                (_, "spam") => "spam",
+                (_, "trash") => {
+                    report.skipped("comments", "in WordPress's trash");
+                    continue;
+                }
+                (_, other) => {
+                    report.failed("comments", &id, format!("an unknown moderation state `{other}`"));
+                    continue;
+                }
+            };
+            let (source, now, dry_run) = (self.source.clone(), self.now, self.options.dry_run);
+            let written = in_transaction(conn, dry_run, |conn| {
+                if local_id(conn, &source, "comment", &id)?.is_some() {
+                    return Ok(false);
+                }
+                let parent = match comment.parent.trim() {
+                    "" | "0" => None,
+                    parent => local_id(conn, &source, "comment", parent)?,
+                };
+                let body = to_markdown(&comment.content);
+                let name = match cut(&comment.author, crate::comments::model::MAX_NAME_CHARS) {
+                    name if name.is_empty() => "Anonymous".to_string(),
+                    name => name,
+                };
+                let at = wp_time(&comment.date_gmt).unwrap_or(now);
+                let local = diesel::insert_into(comments::table)
+                    .values((
+                        comments::article_id.eq(article),
+                        comments::parent_id.eq(parent),
+                        comments::author_name.eq(&name),
+                        comments::author_email.eq(crate::email::normalize(comment.author_email.trim())),
+                        comments::body_html.eq(render_comment(&body)),
+                        comments::body.eq(&body),
+                        comments::status.eq(status),
+                        comments::created_at.eq(at),
+                        comments::updated_at.eq(at),
+                    ))
+                    .returning(comments::id)
+                    .get_result::<i64>(conn)?;
+                remember(conn, &source, "comment", &id, local, now)?;
+                Ok(true)
+            });
+            match written {
+                Ok(true) => report.imported("comments"),
+                Ok(false) => report.skipped("comments", "already imported"),
+                Err(error) => report.failed("comments", &id, error.for_terminal()),
+            }
+        }
+        Ok(())
+    }
+}
+
+/// Sets an imported article's cover from its featured image, read after it.
+pub(super) fn set_cover(conn: &mut DbConnection, article: i64, url: &str, alt: Option<&str>) -> Result<(), ApiError> {
+    if !is_http_url(url) {
+        return Ok(());
+    }
+    diesel::update(articles::table.find(article))
+        .set((articles::cover_image_url.eq(url), articles::cover_image_alt.eq(alt)))
+        .execute(conn)?;
+    Ok(())
+}
