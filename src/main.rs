@@ -88,6 +88,10 @@ enum ImportCommand {
         /// Write the report as JSON to this file too.
         #[arg(long, value_name = "FILE")]
         report: Option<PathBuf>,
+        /// Download featured images into the media library (through the SSRF guard) and use them
+        /// as covers; without it, covers are the images' URLs.
+        #[arg(long)]
+        fetch_media: bool,
     },
 }
 
@@ -190,8 +194,13 @@ fn main() -> ExitCode {
         Command::Import { command: ImportCommand::Masthead { file, media } } => {
             import_masthead(&config, &file, media.as_deref())
         }
-        Command::Import { command: ImportCommand::Wordpress { file, dry_run, pages, report } } => {
-            import_wordpress(&config, &file, dry_run, pages, report.as_deref())
+        Command::Import { command: ImportCommand::Wordpress { file, dry_run, pages, report, fetch_media } } => {
+            let options = masthead::imports::wordpress::Options {
+                dry_run,
+                pages,
+                article_path: config.site.article_path.clone(),
+            };
+            import_wordpress(&config, &file, options, fetch_media, report.as_deref())
         }
         Command::Tokens { command } => tokens(config, command),
         Command::Openapi => unreachable!("handled above"),
@@ -315,20 +324,20 @@ fn set_password(config: &Config, email: &str) -> Result<(), String> {
 fn import_wordpress(
     config: &Config,
     file: &Path,
-    dry_run: bool,
-    pages: bool,
+    options: masthead::imports::wordpress::Options,
+    fetch_media: bool,
     report_file: Option<&Path>,
 ) -> Result<(), String> {
-    let options =
-        masthead::imports::wordpress::Options { dry_run, pages, article_path: config.site.article_path.clone() };
+    let dry_run = options.dry_run;
     let bar = indicatif::ProgressBar::new(0).with_style(
         indicatif::ProgressStyle::with_template("{bar:40} {bytes}/{total_bytes}, {bytes_per_sec}, {eta} left")
             .unwrap_or_else(|_| indicatif::ProgressStyle::default_bar()),
     );
-    let report = masthead::app::archive_files::import_wordpress(config, file, options, &mut |read, size| {
-        bar.set_length(size);
-        bar.set_position(read);
-    });
+    let report =
+        masthead::app::archive_files::import_wordpress(config, file, options, fetch_media, &mut |read, size| {
+            bar.set_length(size);
+            bar.set_position(read);
+        });
     bar.finish_and_clear();
     let report = report?;
     if let Some(path) = report_file {

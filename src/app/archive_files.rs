@@ -12,6 +12,7 @@ use crate::archive::restore::{Restored, restore};
 use crate::config::Config;
 use crate::db::Db;
 use crate::error::ApiError;
+use crate::imports::media::Fetcher;
 use crate::settings::DbSettings;
 use crate::storage::Objects;
 
@@ -105,11 +106,13 @@ pub fn import_from_file(
         .map_err(ApiError::for_terminal)
 }
 
-/// Imports a WordPress export from `path`; `progress` gets the bytes read and the file's size.
+/// Imports a WordPress export from `path`, fetching featured images into the media library when
+/// `fetch_media`; `progress` gets the bytes read and the file's size.
 pub fn import_wordpress(
     config: &Config,
     path: &Path,
     options: crate::imports::wordpress::Options,
+    fetch_media: bool,
     progress: &mut dyn FnMut(u64, u64),
 ) -> Result<crate::imports::Report, String> {
     let file = File::open(path).map_err(|e| format!("cannot read {}: {e}", path.display()))?;
@@ -117,5 +120,69 @@ pub fn import_wordpress(
     let db = Db::open(&config.database_url, DbSettings::for_command_line()).map_err(|e| e.to_string())?;
     let mut conn = db.conn().map_err(|e| e.to_string())?;
     let input = BufReader::with_capacity(1 << 20, file);
-    Ok(crate::imports::wordpress::import(&mut conn, input, options, &mut |read| progress(read, size)))
+    let mut fetcher = if fetch_media { Some(MediaFetcher::new(config)?) } else { None };
+    let fetcher = fetcher.as_mut().map(|f| f as &mut dyn Fetcher);
+    Ok(crate::imports::wordpress::import(&mut conn, input, options, fetcher, &mut |read| progress(read, size)))
+}
+
+/// How long one image may take to download.
+const FETCH_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(30);
+
+/// Downloads through the SSRF guard of every outgoing request (`MASTHEAD_WEBHOOK_ALLOW_PRIVATE`
+/// opens it to internal addresses), at most `MASTHEAD_MEDIA_MAX_BYTES` each, into the media store.
+struct MediaFetcher {
+    client: reqwest::Client,
+    objects: Objects,
+    runtime: tokio::runtime::Runtime,
+    allow_private: bool,
+    max_bytes: usize,
+    max_pixels: u64,
+}
+
+impl MediaFetcher {
+    fn new(config: &Config) -> Result<Self, String> {
+        let (objects, runtime) = media_store(config)?;
+        let allow_private = config.webhooks.allow_private;
+        let client = crate::outbound::guarded_client(allow_private, FETCH_TIMEOUT, "Masthead-Import/1")?;
+        Ok(Self {
+            client,
+            objects,
+            runtime,
+            allow_private,
+            max_bytes: config.media.max_bytes,
+            max_pixels: config.media.max_pixels,
+        })
+    }
+}
+
+impl Fetcher for MediaFetcher {
+    fn download(&mut self, url: &str) -> Result<Vec<u8>, String> {
+        let url = crate::outbound::check_url(url, self.allow_private)?;
+        let max = self.max_bytes;
+        self.runtime.block_on(async {
+            let mut response = self.client.get(url).send().await.map_err(|e| e.to_string())?;
+            if !response.status().is_success() {
+                return Err(format!("the server answered {}", response.status()));
+            }
+            if response.content_length().is_some_and(|length| length > max as u64) {
+                return Err(format!("larger than MASTHEAD_MEDIA_MAX_BYTES ({max} bytes)"));
+            }
+            let mut bytes = Vec::new();
+            while let Some(chunk) = response.chunk().await.map_err(|e| e.to_string())? {
+                if bytes.len() + chunk.len() > max {
+                    return Err(format!("larger than MASTHEAD_MEDIA_MAX_BYTES ({max} bytes)"));
+                }
+                bytes.extend_from_slice(&chunk);
+            }
+            Ok(bytes)
+        })
+    }
+
+    fn store(&mut self, object: &str, bytes: Vec<u8>) -> Result<(), String> {
+        self.runtime.block_on(self.objects.put(object, bytes)).map_err(|e| e.to_string())
+    }
+
+    fn max_pixels(&self) -> u64 {
+        self.max_pixels
+    }
 }

@@ -3,6 +3,7 @@
 //! what was done and why not.
 
 pub mod html;
+pub mod media;
 pub mod wordpress;
 
 use std::collections::BTreeMap;

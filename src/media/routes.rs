@@ -5,7 +5,6 @@
 use actix_web::http::StatusCode;
 use actix_web::{HttpRequest, HttpResponse, delete, get, patch, post, web};
 use serde::Deserialize;
-use sha2::{Digest, Sha256};
 use utoipa::ToSchema;
 use utoipa_actix_web::service_config::ServiceConfig;
 
@@ -80,21 +79,7 @@ pub async fn admin_upload_media(
             processing::clean(&file, max_pixels)
         })
         .await?;
-    let content_hash = base16ct::lower::encode_string(&Sha256::digest(&cleaned.bytes));
-    let storage_key = format!("{content_hash}-{}", crate::random::hex_token(4));
-    let new = NewMedia {
-        filename: form.filename.unwrap_or_else(|| format!("image.{}", cleaned.format.extension())),
-        storage_key,
-        content_hash,
-        format: cleaned.format,
-        size_bytes: cleaned.bytes.len() as i64,
-        width: cleaned.width,
-        height: cleaned.height,
-        animated: cleaned.animated,
-        alt,
-        caption,
-        uploaded_by: user.id,
-    };
+    let new = NewMedia::for_file(&cleaned, form.filename, alt, caption, user.id);
     let row = store_upload(&state, new, cleaned.bytes).await?;
     tracing::info!(media_id = row.id, by = user.id, bytes = row.size_bytes, "image uploaded");
     let location = format!("/api/v1/admin/media/{}", row.id);

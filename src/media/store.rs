@@ -30,6 +30,35 @@ pub struct NewMedia {
     pub uploaded_by: i64,
 }
 
+impl NewMedia {
+    /// The record of a checked file: its content hash, and a storage key of its own (the hash and
+    /// a random suffix, so that deleting one record never takes another's file).
+    pub fn for_file(
+        file: &super::processing::Cleaned,
+        filename: Option<String>,
+        alt: Option<String>,
+        caption: Option<String>,
+        uploaded_by: i64,
+    ) -> Self {
+        use sha2::{Digest, Sha256};
+        let content_hash = base16ct::lower::encode_string(&Sha256::digest(&file.bytes));
+        let storage_key = format!("{content_hash}-{}", crate::random::hex_token(4));
+        Self {
+            filename: filename.unwrap_or_else(|| format!("image.{}", file.format.extension())),
+            storage_key,
+            content_hash,
+            format: file.format,
+            size_bytes: file.bytes.len() as i64,
+            width: file.width,
+            height: file.height,
+            animated: file.animated,
+            alt,
+            caption,
+            uploaded_by,
+        }
+    }
+}
+
 /// Checked changes of `PATCH`.
 #[derive(Default)]
 pub struct MediaChanges {

@@ -110,7 +110,7 @@ fn form_error(error: multer::Error, max_file: usize) -> ApiError {
 
 /// A sent file name as a display name: the last part of any path (`../../etc/passwd.jpg` is
 /// `passwd.jpg`), without control or bidirectional-override characters, at most 200 characters.
-fn display_name(sent: &str) -> Option<String> {
+pub fn display_name(sent: &str) -> Option<String> {
     let last = sent.rsplit(['/', '\\']).next().unwrap_or_default();
     let cleaned: String = last
         .chars()

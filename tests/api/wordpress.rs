@@ -12,7 +12,8 @@ use crate::harness::{Backend, spawn};
 
 backend_tests!(
     a_wordpress_site_comes_in_once_with_its_old_links,
-    broken_and_hostile_files_import_nothing_they_should_not
+    broken_and_hostile_files_import_nothing_they_should_not,
+    featured_images_come_into_the_library_through_the_ssrf_guard
 );
 
 fn database(app_url: &masthead::settings::DatabaseUrl) -> String {
@@ -23,13 +24,52 @@ fn database(app_url: &masthead::settings::DatabaseUrl) -> String {
 }
 
 fn import(db: &str, file: &Path, extra: &[&str]) -> Output {
+    import_with(db, file, extra, &[])
+}
+
+fn import_with(db: &str, file: &Path, extra: &[&str], env: &[(&str, &str)]) -> Output {
     Command::new(env!("CARGO_BIN_EXE_masthead"))
         .args(["import", "wordpress", file.to_str().unwrap()])
         .args(extra)
         .env("DATABASE_URL", db)
         .env("MASTHEAD_LOG", "warn")
+        .envs(env.iter().copied())
         .output()
         .expect("the masthead binary runs")
+}
+
+/// An HTTP server on loopback for the old site's images: `/a.png` is a PNG, anything else an
+/// HTML page. Counts the requests for the PNG.
+fn image_server() -> (std::net::SocketAddr, std::sync::Arc<std::sync::atomic::AtomicUsize>) {
+    use std::io::{BufRead, BufReader, Write};
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let addr = listener.local_addr().unwrap();
+    let hits = std::sync::Arc::new(std::sync::atomic::AtomicUsize::new(0));
+    let counted = hits.clone();
+    std::thread::spawn(move || {
+        for stream in listener.incoming().flatten() {
+            let mut reader = BufReader::new(stream.try_clone().unwrap());
+            let mut line = String::new();
+            reader.read_line(&mut line).unwrap_or_default();
+            let mut header = String::new();
+            while reader.read_line(&mut header).is_ok_and(|n| n > 2) {
+                header.clear();
+            }
+            let (kind, body) = if line.contains(" /a.png ") {
+                counted.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+                ("image/png", crate::media_files::png(24, 12))
+            } else {
+                ("text/html", b"<html><body>not an image</body></html>".to_vec())
+            };
+            let mut stream = stream;
+            let head = format!(
+                "HTTP/1.1 200 OK\r\nContent-Type: {kind}\r\nContent-Length: {}\r\nConnection: close\r\n\r\n",
+                body.len()
+            );
+            let _ = stream.write_all(head.as_bytes()).and_then(|_| stream.write_all(&body));
+        }
+    });
+    (addr, hits)
 }
 
 const HEAD: &str = r#"<?xml version="1.0" encoding="UTF-8" ?>
@@ -244,6 +284,78 @@ async fn a_wordpress_site_comes_in_once_with_its_old_links(backend: Backend) {
     let thread = app.get("/api/v1/articles/hello-world/comments").await.json();
     assert_eq!(thread["data"].as_array().unwrap().len(), 1);
     assert_eq!(thread["data"][0]["replies"].as_array().unwrap().len(), 1);
+}
+
+async fn featured_images_come_into_the_library_through_the_ssrf_guard(backend: Backend) {
+    let app = spawn(backend).await;
+    let db = database(&app.state.config.database_url);
+    let media_dir = match &app.state.config.media.store {
+        masthead::settings::MediaStoreLocation::Directory(dir) => dir.to_str().unwrap().to_string(),
+        _ => unreachable!("a directory"),
+    };
+    let (addr, hits) = image_server();
+    let attachment = |id: u32, path: &str| {
+        let extra = format!(
+            "<wp:attachment_url>http://{addr}{path}</wp:attachment_url>\
+             <wp:postmeta><wp:meta_key>_wp_attachment_image_alt</wp:meta_key><wp:meta_value>Alt {id}</wp:meta_value></wp:postmeta>"
+        );
+        item(&Post { kind: "attachment", extra: &extra, ..post(id, "inherit", "a", "a") })
+    };
+    let thumbnail = |id: u32| {
+        format!(
+            "<wp:postmeta><wp:meta_key>_thumbnail_id</wp:meta_key><wp:meta_value>{id}</wp:meta_value></wp:postmeta>"
+        )
+    };
+    let (png_thumb, html_thumb) = (thumbnail(10), thumbnail(11));
+    let site = format!(
+        "{HEAD}{}{}{}{}{}{TAIL}",
+        attachment(10, "/a.png"),
+        item(&Post { extra: &png_thumb, ..post(1, "publish", "with-photo", "With photo") }),
+        item(&Post { extra: &png_thumb, ..post(2, "publish", "same-photo", "Same photo") }),
+        item(&Post { extra: &html_thumb, ..post(3, "publish", "with-page", "With a page") }),
+        attachment(11, "/page.html"),
+    );
+    let work = tempfile::tempdir().unwrap();
+    let (file, report_file) = (work.path().join("wordpress.xml"), work.path().join("report.json"));
+    std::fs::write(&file, site).unwrap();
+    let args = ["--fetch-media", "--report", report_file.to_str().unwrap()];
+
+    // Loopback is inside the network: refused without the opt-in, and the covers stay URLs.
+    let guarded = import_with(&db, &file, &args, &[("MASTHEAD_MEDIA_DIR", &media_dir)]);
+    assert!(!guarded.status.success());
+    let refused = report(&report_file);
+    assert_eq!(refused["kinds"]["media"]["failed"], 2, "{refused}");
+    assert_eq!(hits.load(std::sync::atomic::Ordering::SeqCst), 0, "nothing was fetched");
+    let photo = app.get("/api/v1/articles/with-photo").await.json()["data"].clone();
+    assert_eq!(photo["cover_image"], Value::Null);
+    assert_eq!(photo["cover_image_url"], format!("http://{addr}/a.png"));
+
+    // With the opt-in (in-cluster sources, tests), on a fresh database: one fetch per image, and
+    // what is not an image is refused by the upload's checks.
+    let fresh = crate::harness::TestDb::create(backend);
+    let env = [("MASTHEAD_MEDIA_DIR", media_dir.as_str()), ("MASTHEAD_WEBHOOK_ALLOW_PRIVATE", "true")];
+    import_with(&fresh.env_value(), &file, &args, &env);
+    let fetched = report(&report_file);
+    assert_eq!(fetched["kinds"]["media"]["imported"], 1, "{fetched}");
+    assert_eq!(fetched["kinds"]["media"]["failed"], 1);
+    assert!(fetched["kinds"]["media"]["failures"][0]["reason"].as_str().unwrap().contains("HTML"), "{fetched}");
+    assert_eq!(hits.load(std::sync::atomic::Ordering::SeqCst), 1, "the same attachment is fetched once");
+    let moved = crate::harness::spawn_node_with(fresh.url.clone(), |config| {
+        config.media.store = app.state.config.media.store.clone();
+    })
+    .await;
+    let photo = moved.get("/api/v1/articles/with-photo").await.json()["data"].clone();
+    assert_eq!(photo["cover_image"]["alt"], "Alt 10");
+    assert_eq!(photo["cover_image"]["width"], 24);
+    let url = photo["cover_image"]["url"].as_str().unwrap();
+    moved.get(&format!("/media/{}", url.split_once("/media/").unwrap().1)).await.assert_status(200);
+    let same = moved.get("/api/v1/articles/same-photo").await.json()["data"].clone();
+    assert_eq!(same["cover_image"]["id"], photo["cover_image"]["id"]);
+    let page = moved.get("/api/v1/articles/with-page").await.json()["data"].clone();
+    assert_eq!(page["cover_image"], Value::Null);
+    assert_eq!(page["cover_image_url"], format!("http://{addr}/page.html"));
+    import_with(&fresh.env_value(), &file, &args, &env);
+    assert_eq!(hits.load(std::sync::atomic::Ordering::SeqCst), 1, "nothing is fetched twice");
 }
 
 async fn broken_and_hostile_files_import_nothing_they_should_not(backend: Backend) {

@@ -12,6 +12,7 @@ use chrono::NaiveDateTime;
 use diesel::prelude::*;
 
 use self::reader::{Entry, WpAuthor, WpTerm, WxrReader};
+use super::media::Fetcher;
 use super::{Report, local_id, remember};
 use crate::db::{DbConnection, write_transaction};
 use crate::error::ApiError;
@@ -31,7 +32,7 @@ pub struct Options {
 }
 
 /// What an import knows as it goes: the site, and what its authors, terms and attachments became.
-struct Run {
+struct Run<'f> {
     source: String,
     base_url: String,
     options: Options,
@@ -42,23 +43,35 @@ struct Run {
     terms: HashMap<(String, String), i64>,
     /// Attachment post id → (URL, alt text): featured images.
     attachments: HashMap<String, (String, Option<String>)>,
-    /// Articles whose featured image came before its attachment: (article, attachment id).
-    waiting_covers: Vec<(i64, String)>,
+    /// Articles whose featured image came before its attachment: (article, attachment id, author).
+    waiting_covers: Vec<(i64, String, i64)>,
+    /// With `--fetch-media`: brings featured images into the media library.
+    fetcher: Option<&'f mut dyn Fetcher>,
+    /// Attachments that could not be fetched in this run: not tried again for the next post.
+    unfetched: std::collections::HashSet<String>,
 }
 
 /// Imports the WordPress export read from `input`; `progress` gets the bytes read so far. The
 /// report says what was imported, matched, skipped or failed, and why the import stopped early,
 /// if it did (a file cut short or not well-formed: what was read before stays imported).
-pub fn import(conn: &mut DbConnection, input: impl BufRead, options: Options, progress: &mut dyn FnMut(u64)) -> Report {
+/// With a `fetcher` (`--fetch-media`), featured images are brought into the media library and
+/// become covers from it (not in a dry run, which fetches nothing).
+pub fn import(
+    conn: &mut DbConnection,
+    input: impl BufRead,
+    options: Options,
+    fetcher: Option<&mut dyn Fetcher>,
+    progress: &mut dyn FnMut(u64),
+) -> Report {
     let mut report = Report { dry_run: options.dry_run, ..Report::default() };
     if options.dry_run {
         // One transaction rolled back at the end; each item in a savepoint of it.
         let _ = write_transaction(conn, |conn| {
-            read_all(conn, input, options, progress, &mut report);
+            read_all(conn, input, options, None, progress, &mut report);
             Err::<(), _>(ApiError::Internal("a dry run writes nothing".into()))
         });
     } else {
-        read_all(conn, input, options, progress, &mut report);
+        read_all(conn, input, options, fetcher, progress, &mut report);
     }
     report
 }
@@ -67,9 +80,11 @@ fn read_all(
     conn: &mut DbConnection,
     input: impl BufRead,
     options: Options,
+    fetcher: Option<&mut dyn Fetcher>,
     progress: &mut dyn FnMut(u64),
     report: &mut Report,
 ) {
+    let mut fetcher = fetcher;
     let mut reader = WxrReader::new(input);
     let mut run: Option<Run> = None;
     loop {
@@ -95,6 +110,8 @@ fn read_all(
                     terms: HashMap::new(),
                     attachments: HashMap::new(),
                     waiting_covers: Vec::new(),
+                    fetcher: fetcher.take(),
+                    unfetched: Default::default(),
                 });
             }
             (Entry::Author(author), Some(run)) => run.author(conn, &author, report),
@@ -117,7 +134,7 @@ fn in_transaction<T>(
     if dry_run { conn.transaction(work) } else { write_transaction(conn, work) }
 }
 
-impl Run {
+impl Run<'_> {
     /// An author: matched to an account by e-mail, or a byline-only author.
     fn author(&mut self, conn: &mut DbConnection, author: &WpAuthor, report: &mut Report) {
         let login = author.login.trim().to_string();
@@ -258,16 +275,50 @@ impl Run {
 
     /// Featured images whose attachment came after their post, now that every one was read.
     fn finish_covers(&mut self, conn: &mut DbConnection, report: &mut Report) {
-        for (article, attachment) in std::mem::take(&mut self.waiting_covers) {
+        for (article, attachment, author) in std::mem::take(&mut self.waiting_covers) {
             let Some((url, alt)) = self.attachments.get(&attachment).cloned() else {
                 report.note("posts", &attachment, "a featured image that is not in the file");
                 continue;
             };
-            let result = in_transaction(conn, self.options.dry_run, |conn| {
-                posts::set_cover(conn, article, &url, alt.as_deref())
+            let from_library = self.library_cover(conn, &attachment, &url, alt.as_deref(), author, report);
+            let result = in_transaction(conn, self.options.dry_run, |conn| match from_library {
+                Some(media) => posts::set_library_cover(conn, article, media),
+                None => posts::set_cover(conn, article, &url, alt.as_deref()),
             });
             if let Err(error) = result {
                 report.failed("posts", &attachment, error.for_terminal());
+            }
+        }
+    }
+
+    /// With `--fetch-media`, the featured image `attachment` in the media library (fetched the
+    /// first time); `None` without it, or when it cannot be fetched (then the cover is its URL,
+    /// and the report says why).
+    fn library_cover(
+        &mut self,
+        conn: &mut DbConnection,
+        attachment: &str,
+        url: &str,
+        alt: Option<&str>,
+        author: i64,
+        report: &mut Report,
+    ) -> Option<i64> {
+        if self.unfetched.contains(attachment) {
+            return None;
+        }
+        let fetcher = self.fetcher.as_deref_mut()?;
+        let fresh = local_id(conn, &self.source, "attachment", attachment).ok().flatten().is_none();
+        match super::media::library_image(conn, fetcher, &self.source, attachment, url, alt, author, self.now) {
+            Ok(id) => {
+                if fresh {
+                    report.imported("media");
+                }
+                Some(id)
+            }
+            Err(error) => {
+                report.failed("media", attachment, error.for_terminal());
+                self.unfetched.insert(attachment.to_string());
+                None
             }
         }
     }

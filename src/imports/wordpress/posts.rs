@@ -36,7 +36,7 @@ fn wp_time(text: &str) -> Option<NaiveDateTime> {
     NaiveDateTime::parse_from_str(text.trim(), "%Y-%m-%d %H:%M:%S").ok().map(|t| t.trunc_subsecs(6))
 }
 
-impl Run {
+impl Run<'_> {
     pub(super) fn item(&mut self, conn: &mut DbConnection, item: &WpItem, report: &mut Report) {
         let kind = match item.post_type.as_str() {
             "attachment" => {
@@ -103,10 +103,20 @@ impl Run {
         let canonical = item.meta("_yoast_wpseo_canonical").map(str::trim).filter(|url| is_http_url(url));
         let thumbnail = item.meta("_thumbnail_id").map(|id| id.trim().to_string());
         let cover = thumbnail.as_ref().and_then(|id| self.attachments.get(id).cloned());
-        let cover_url = cover.as_ref().map(|(url, _)| url.as_str()).filter(|url| is_http_url(url));
         let creator = item.creator.trim();
         let author =
             self.author_id(conn, if creator.is_empty() { "wordpress" } else { creator }, "", creator, report)?;
+        // Outside the post's transaction: the file is stored before its record, as an upload's is.
+        let library_cover = match (&thumbnail, &cover) {
+            (Some(attachment), Some((url, alt))) => {
+                self.library_cover(conn, attachment, url, alt.as_deref(), author, report)
+            }
+            _ => None,
+        };
+        let (cover_url, cover_alt) = match (&library_cover, &cover) {
+            (None, Some((url, alt))) => (Some(url.as_str()).filter(|url| is_http_url(url)), alt.as_deref()),
+            _ => (None, None),
+        };
         let mut tag_ids = Vec::new();
         for (domain, nicename, name) in &item.terms {
             let taxonomy = if domain == "post_tag" { "post_tag" } else { "category" };
@@ -143,8 +153,8 @@ impl Run {
                 published_at,
                 featured: item.is_sticky,
                 cover_image_url: cover_url,
-                cover_image_alt: cover.as_ref().and_then(|(_, alt)| alt.as_deref()),
-                cover_image_id: None,
+                cover_image_alt: cover_alt,
+                cover_image_id: library_cover,
                 seo_title: seo_title.as_deref(),
                 seo_description: seo_description.as_deref(),
                 canonical_url: canonical,
@@ -171,7 +181,7 @@ impl Run {
             report.note(kind, &post_id, format!("the slug `{base}` is taken here: imported as `{slug}`"));
         }
         if let (Some(thumbnail), None) = (&thumbnail, &cover) {
-            self.waiting_covers.push((id, thumbnail.clone()));
+            self.waiting_covers.push((id, thumbnail.clone(), author));
         }
         if let Some(from) = old_path
             && from != self.options.article_path.path(&slug, published_at)
@@ -280,6 +290,12 @@ impl Run {
         }
         Ok(())
     }
+}
+
+/// Sets an imported article's cover to an image of the library, fetched after it.
+pub(super) fn set_library_cover(conn: &mut DbConnection, article: i64, media: i64) -> Result<(), ApiError> {
+    diesel::update(articles::table.find(article)).set(articles::cover_image_id.eq(Some(media))).execute(conn)?;
+    Ok(())
 }
 
 /// Sets an imported article's cover from its featured image, read after it.

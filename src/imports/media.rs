@@ -1,0 +1,52 @@
+//! `--fetch-media`: an imported post's featured image brought into the media library with the
+//! same checks as an upload (type told by the bytes, pixel limit, metadata stripped). Fetching
+//! and storing are the caller's (`Fetcher`): through the SSRF guard of every outgoing request.
+
+use chrono::NaiveDateTime;
+
+use super::{local_id, remember};
+use crate::db::{DbConnection, write_transaction};
+use crate::error::ApiError;
+use crate::media::model::original_object;
+use crate::media::processing;
+use crate::media::store::{self as media_store, NewMedia};
+use crate::media::upload::display_name;
+
+/// Brings files in for an import.
+pub trait Fetcher {
+    /// The bytes at `url` (refused inside the network, bounded in size and time).
+    fn download(&mut self, url: &str) -> Result<Vec<u8>, String>;
+    /// Stores a file in the media store under `object`.
+    fn store(&mut self, object: &str, bytes: Vec<u8>) -> Result<(), String>;
+    /// The most pixels an image may declare (`MASTHEAD_MEDIA_MAX_PIXELS`).
+    fn max_pixels(&self) -> u64;
+}
+
+/// The library image a source's attachment became: fetched, checked and recorded the first time,
+/// remembered after. The file is stored before its record, as an upload's is.
+#[allow(clippy::too_many_arguments)]
+pub fn library_image(
+    conn: &mut DbConnection,
+    fetcher: &mut dyn Fetcher,
+    source: &str,
+    attachment: &str,
+    url: &str,
+    alt: Option<&str>,
+    uploaded_by: i64,
+    now: NaiveDateTime,
+) -> Result<i64, ApiError> {
+    if let Some(id) = local_id(conn, source, "attachment", attachment)? {
+        return Ok(id);
+    }
+    let bytes = fetcher.download(url).map_err(|e| ApiError::BadRequest(format!("cannot fetch {url}: {e}")))?;
+    let cleaned = processing::clean(&bytes, fetcher.max_pixels())?;
+    let name = url.split(['?', '#']).next().and_then(display_name);
+    let alt = alt.map(str::trim).filter(|alt| !alt.is_empty()).map(|alt| alt.chars().take(1000).collect());
+    let new = NewMedia::for_file(&cleaned, name, alt, None, uploaded_by);
+    fetcher
+        .store(&original_object(&new.storage_key, new.format), cleaned.bytes)
+        .map_err(|e| ApiError::StoreUnavailable(format!("cannot store {url}: {e}")))?;
+    let row = media_store::create(conn, new, now)?;
+    write_transaction(conn, |conn| remember(conn, source, "attachment", attachment, row.id, now))?;
+    Ok(row.id)
+}
