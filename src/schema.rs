@@ -47,6 +47,7 @@ diesel::table! {
         updated_at -> Timestamp,
         publication_announced -> Bool,
         cover_image_id -> Nullable<BigInt>,
+        public_slug -> Nullable<Text>,
     }
 }
 

@@ -131,6 +131,7 @@ pub struct ArticleColumns {
     pub comments_changed_at: Option<NaiveDateTime>,
     pub version: i32,
     pub publication_announced: bool,
+    pub public_slug: Option<String>,
     #[serde(with = "crate::timestamps::rfc3339")]
     pub created_at: NaiveDateTime,
     #[serde(with = "crate::timestamps::rfc3339")]

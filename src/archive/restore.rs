@@ -171,6 +171,12 @@ fn write(
             restored.tags += 1;
         }
         Record::Media(file) => {
+            // Its file's name is made of these: nothing that could name a file elsewhere.
+            let key = &file.storage_key;
+            let valid_key = (1..=100).contains(&key.len()) && key.bytes().all(|b| b.is_ascii_hexdigit() || b == b'-');
+            if !valid_key || crate::media::formats::Format::from_extension(&file.format).is_none() {
+                return Err(ApiError::BadRequest(format!("`{key}.{}` is not a media file's name", file.format)));
+            }
             diesel::insert_into(media::table).values(&file).execute(conn)?;
             on_media(&file)?;
             restored.media += 1;

@@ -60,10 +60,7 @@ pub async fn admin_export(
                 let mut buffer = Vec::with_capacity(CHUNK_BYTES * 2);
                 let send = |buffer: &mut Vec<u8>| {
                     let chunk = Bytes::from(std::mem::replace(buffer, Vec::with_capacity(CHUNK_BYTES * 2)));
-                    // The client went away: stop reading.
-                    to_client
-                        .blocking_send(Ok(chunk))
-                        .map_err(|_| ApiError::Internal("the export's client left".into()))
+                    send_within(&to_client, chunk)
                 };
                 let mut emit = |record: &Record| {
                     serde_json::to_writer(&mut buffer, record)
@@ -92,6 +89,30 @@ pub async fn admin_export(
         .insert_header((CACHE_CONTROL, HeaderValue::from_static("private, no-store")))
         .insert_header((CONTENT_DISPOSITION, file))
         .streaming(body))
+}
+
+/// How long the export waits for its client to take the next chunk: one that stops reading but
+/// stays connected must not hold a connection and a snapshot for ever.
+const CLIENT_PATIENCE: std::time::Duration = std::time::Duration::from_secs(60);
+
+/// Hands a chunk to the response, from the blocking thread that reads the database.
+fn send_within(to_client: &tokio::sync::mpsc::Sender<Result<Bytes, ApiError>>, chunk: Bytes) -> Result<(), ApiError> {
+    use tokio::sync::mpsc::error::TrySendError;
+    let until = std::time::Instant::now() + CLIENT_PATIENCE;
+    let mut chunk = Ok(chunk);
+    loop {
+        match to_client.try_send(chunk) {
+            Ok(()) => return Ok(()),
+            Err(TrySendError::Closed(_)) => return Err(ApiError::Internal("the export's client left".into())),
+            Err(TrySendError::Full(back)) if std::time::Instant::now() < until => {
+                chunk = back;
+                std::thread::sleep(std::time::Duration::from_millis(5));
+            }
+            Err(TrySendError::Full(_)) => {
+                return Err(ApiError::Internal("the export's client stopped reading for a minute".into()));
+            }
+        }
+    }
 }
 
 /// The routes under `/api/v1/admin`.

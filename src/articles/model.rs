@@ -139,6 +139,8 @@ pub struct NewArticle<'a> {
     pub word_count: i32,
     pub version: i32,
     pub publication_announced: bool,
+    /// The slug it had when last public (its former slugs are kept only if readers saw them).
+    pub public_slug: Option<&'a str>,
     pub created_at: NaiveDateTime,
     pub updated_at: NaiveDateTime,
 }

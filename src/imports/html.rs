@@ -2,30 +2,84 @@
 //! its `[caption]` and other common shortcodes, the classic editor's bare paragraphs), then
 //! `htmd`. The Markdown then goes through the same rendering and sanitising as any article.
 
+/// The most HTML one imported text may hold (a post's Markdown may hold 200,000 characters).
+const MAX_HTML_BYTES: usize = 4 * 1024 * 1024;
+/// The deepest nesting of elements converted: the converter recurses once per level.
+const MAX_HTML_DEPTH: usize = 200;
+/// How far a shortcode's closing tag is looked for.
+const SHORTCODE_REACH: usize = 256 * 1024;
+
 /// Markdown for an imported post body, and the text before a `<!--more-->` (WordPress's teaser),
-/// if there is one.
-pub fn post_markdown(html: &str) -> (String, Option<String>) {
+/// if there is one. Refused (with why) when too large or nested too deep to convert safely.
+pub fn post_markdown(html: &str) -> Result<(String, Option<String>), String> {
     let html = html.replace("\r\n", "\n");
     let (html, teaser) = match html.split_once("<!--more-->") {
-        Some((before, after)) => (format!("{before}\n\n{after}"), Some(plain_text(before))),
+        Some((before, after)) => (format!("{before}\n\n{after}"), Some(plain_text(before)?)),
         None => (html, None),
     };
     let html = without_block_comments(&html);
     let html = shortcodes(&html);
     let html = paragraphs(&html);
-    (to_markdown(&html), teaser.filter(|t| !t.is_empty()))
+    Ok((to_markdown(&html)?, teaser.filter(|t| !t.is_empty())))
 }
 
-/// HTML to Markdown, trimmed.
-pub fn to_markdown(html: &str) -> String {
-    htmd::convert(html).unwrap_or_default().trim().to_string()
+/// HTML to Markdown, trimmed; refused when larger than 4 MiB or nested more than 200 deep.
+pub fn to_markdown(html: &str) -> Result<String, String> {
+    if html.len() > MAX_HTML_BYTES {
+        return Err(format!("its HTML is larger than {} MiB", MAX_HTML_BYTES / 1024 / 1024));
+    }
+    if nesting(html) > MAX_HTML_DEPTH {
+        return Err(format!("its HTML nests elements more than {MAX_HTML_DEPTH} deep"));
+    }
+    Ok(htmd::convert(html).unwrap_or_default().trim().to_string())
 }
 
 /// The text of some HTML, on one line.
-pub fn plain_text(html: &str) -> String {
-    let markdown = to_markdown(&paragraphs(&without_block_comments(html)));
+pub fn plain_text(html: &str) -> Result<String, String> {
+    let markdown = to_markdown(&paragraphs(&without_block_comments(html)))?;
     let rendered = crate::markdown::render(&markdown);
-    rendered.text.split_whitespace().collect::<Vec<_>>().join(" ")
+    Ok(rendered.text.split_whitespace().collect::<Vec<_>>().join(" "))
+}
+
+/// How deep elements nest, counted without parsing: elements that have no end (`<br>`) or
+/// whose end is often left out (`<p>`, `<li>`) do not count.
+fn nesting(html: &str) -> usize {
+    const UNCOUNTED: [&str; 27] = [
+        "area", "base", "br", "col", "embed", "hr", "img", "input", "link", "meta", "source", "track", "wbr", "p",
+        "li", "dt", "dd", "tr", "td", "th", "option", "optgroup", "thead", "tbody", "tfoot", "colgroup", "rt",
+    ];
+    let (mut depth, mut deepest) = (0usize, 0usize);
+    let bytes = html.as_bytes();
+    let mut at = 0;
+    while let Some(offset) = bytes[at..].iter().position(|b| *b == b'<') {
+        let start = at + offset + 1;
+        at = start;
+        match bytes.get(start) {
+            Some(b'/') => depth = depth.saturating_sub(1),
+            Some(b) if b.is_ascii_alphabetic() => {
+                let name_end =
+                    bytes[start..].iter().position(|b| !b.is_ascii_alphanumeric()).map_or(bytes.len(), |n| start + n);
+                let name = html[start..name_end].to_ascii_lowercase();
+                let tag_end = bytes[name_end..].iter().position(|b| *b == b'>').map_or(bytes.len(), |n| name_end + n);
+                let self_closing = tag_end > 0 && bytes.get(tag_end - 1) == Some(&b'/');
+                if !self_closing && !UNCOUNTED.contains(&name.as_str()) {
+                    depth += 1;
+                    deepest = deepest.max(depth);
+                }
+            }
+            _ => {}
+        }
+    }
+    deepest
+}
+
+/// The longest start of `text` of at most `max` bytes that ends on a character boundary.
+fn within(text: &str, max: usize) -> &str {
+    let mut end = text.len().min(max);
+    while !text.is_char_boundary(end) {
+        end -= 1;
+    }
+    &text[..end]
 }
 
 /// The block editor's `<!-- wp:… -->` and `<!-- /wp:… -->` comments, which carry no content.
@@ -36,7 +90,9 @@ fn without_block_comments(html: &str) -> String {
         out.push_str(&rest[..start]);
         match rest[start..].find("-->") {
             Some(end) => rest = &rest[start + end + 3..],
+            // Not a comment after all: kept as text.
             None => {
+                out.push_str(&rest[start..]);
                 rest = "";
             }
         }
@@ -59,7 +115,7 @@ fn shortcodes(html: &str) -> String {
             continue;
         };
         let closing = format!("[/{name}]");
-        let (inner, after) = match after_open.find(&closing) {
+        let (inner, after) = match within(after_open, SHORTCODE_REACH).find(&closing) {
             Some(end) => (Some(&after_open[..end]), &after_open[end + closing.len()..]),
             None => (None, after_open),
         };
@@ -95,7 +151,8 @@ fn shortcodes(html: &str) -> String {
 
 /// `[name attributes]` at the start of `text`: the name, the attributes and what follows.
 fn opening(text: &str) -> Option<(&str, &str, &str)> {
-    let end = text.find(']')?;
+    // A shortcode's opening is short: looking further would make text full of `[` quadratic.
+    let end = within(text, 2000).find(']')?;
     let inside = &text[1..end];
     let name_end = inside.find(|c: char| c.is_whitespace()).unwrap_or(inside.len());
     let name = &inside[..name_end];
@@ -122,6 +179,11 @@ fn attribute<'a>(attributes: &'a str, key: &str) -> Option<&'a str> {
 /// `<p>` when it shows them): each such block of text becomes a paragraph, its single line
 /// breaks `<br>`. Blocks that start with a block-level tag stay as they are.
 fn paragraphs(html: &str) -> String {
+    // The block editor and most HTML have their paragraphs already (and `<pre>` keeps its lines).
+    let lower = html.to_ascii_lowercase();
+    if lower.contains("<p>") || lower.contains("<p ") || lower.contains("<pre") {
+        return html.to_string();
+    }
     const BLOCKS: [&str; 19] = [
         "<p",
         "<div",
@@ -168,7 +230,8 @@ mod tests {
             "<!-- wp:paragraph -->\n<p>Intro <strong>bold</strong></p>\n<!-- /wp:paragraph -->\n\n<!--more-->\n\n\
              [caption id=\"a\" width=\"300\"]<img src=\"https://example.com/a.jpg\" alt=\"A\" /> The caption[/caption]\n\n\
              Line one\nline two\n\n[gallery ids=\"1,2\"]\n\n[embed]https://video.example/v[/embed]",
-        );
+        )
+        .unwrap();
         assert!(markdown.contains("Intro **bold**"), "{markdown}");
         assert!(markdown.contains("![A](https://example.com/a.jpg)"), "{markdown}");
         assert!(markdown.contains("The caption"), "{markdown}");
@@ -176,6 +239,15 @@ mod tests {
         assert!(markdown.contains("Line one"), "{markdown}");
         assert!(markdown.contains("https://video.example/v"), "{markdown}");
         assert_eq!(teaser.as_deref(), Some("Intro bold"));
-        assert_eq!(post_markdown("Just [not a shortcode] text").0, "Just \\[not a shortcode\\] text");
+        assert_eq!(post_markdown("Just [not a shortcode] text").unwrap().0, "Just \\[not a shortcode\\] text");
+    }
+
+    #[test]
+    fn hostile_html_is_refused_or_bounded() {
+        let deep = format!("{}x{}", "<div>".repeat(300), "</div>".repeat(300));
+        assert!(to_markdown(&deep).unwrap_err().contains("nests"));
+        let list = format!("<ul>{}</ul>", "<li>item".repeat(1000));
+        assert!(to_markdown(&list).is_ok(), "items without their ends are not depth");
+        assert_eq!(without_block_comments("a <!-- b"), "a <!-- b");
     }
 }

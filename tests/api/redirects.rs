@@ -86,10 +86,36 @@ async fn a_public_articles_former_slugs_lead_to_it_and_stay_its_own(backend: Bac
     assert_eq!(none.json()["meta"]["total"], 0);
     assert_eq!(app.draft(&author, json!({"title": "Secret plan", "body_markdown": ""})).await["slug"], "secret-plan");
 
+    // Only slugs readers saw are kept: not a scheduled article's, nor one given while unpublished.
+    let scheduled = app.draft(&author, json!({"title": "Soon", "body_markdown": ""})).await;
+    let soon = format!("/api/v1/admin/articles/{}", scheduled["id"]);
+    let at = (app.now() + chrono::Duration::days(1)).to_rfc3339();
+    app.post_as(&author, &format!("{soon}/publish"), json!({"published_at": at})).await.assert_status(200);
+    app.patch_as(&author, &soon, json!({"slug": "soon-renamed"})).await.assert_status(200);
+    let kept = |id: Value| {
+        let (app, editor) = (&app, &editor);
+        async move {
+            let listed = app.get_as(editor, &format!("/api/v1/admin/redirects?article_id={id}")).await.json();
+            listed["data"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .map(|r| r["from"].as_str().unwrap().to_string())
+                .collect::<Vec<_>>()
+        }
+    };
+    assert!(kept(scheduled["id"].clone()).await.is_empty(), "a scheduled article's slug was never shown");
+    let seen = app.published(&author, json!({"title": "Seen", "body_markdown": ""})).await;
+    let seen_path = format!("/api/v1/admin/articles/{}", seen["id"]);
+    app.post_as(&author, &format!("{seen_path}/unpublish"), Value::Null).await.assert_status(200);
+    app.patch_as(&author, &seen_path, json!({"slug": "unseen"})).await.assert_status(200);
+    app.patch_as(&author, &seen_path, json!({"slug": "unseen-either"})).await.assert_status(200);
+    assert_eq!(kept(seen["id"].clone()).await, ["seen"], "the slug readers saw, not the one given while unpublished");
+
     // Deleting the article for good deletes its redirects, and frees its slugs.
     app.delete_as(&editor, &format!("{path}?permanent=true")).await.assert_status(204);
     app.get("/api/v1/articles/hello-three").await.assert_problem(404);
-    let left = app.get_as(&editor, "/api/v1/admin/redirects?kind=slug").await;
+    let left = app.get_as(&editor, &format!("/api/v1/admin/redirects?kind=slug&article_id={}", article["id"])).await;
     assert_eq!(left.json()["meta"]["total"], 0);
     app.draft(&author, json!({"title": "x", "slug": "hello-three", "body_markdown": ""})).await;
     // Not a slug at all: a 404, not a database error.

@@ -123,6 +123,11 @@ pub fn after_publication(
     let published = status == db::visibility::STATUS_PUBLISHED;
     let public = published && published_at.is_some_and(|at| at <= now);
     diesel::update(articles::table.find(id)).set(articles::publication_announced.eq(public)).execute(conn)?;
+    if public {
+        diesel::update(articles::table.find(id))
+            .set(articles::public_slug.eq(articles::slug.nullable()))
+            .execute(conn)?;
+    }
     if public && !was_announced {
         outbox::announce(conn, EventType::ArticlePublished, |conn| published_data(conn, id))?;
     } else if published && !public {
@@ -182,7 +187,9 @@ pub fn announce_due(conn: &mut DbConnection) -> Result<usize, ApiError> {
             DbConnection::Sqlite(sqlite) => due.load(sqlite)?,
         };
         for &id in &ids {
-            diesel::update(articles::table.find(id)).set(articles::publication_announced.eq(true)).execute(conn)?;
+            diesel::update(articles::table.find(id))
+                .set((articles::publication_announced.eq(true), articles::public_slug.eq(articles::slug.nullable())))
+                .execute(conn)?;
             outbox::announce(conn, EventType::ArticlePublished, |conn| published_data(conn, id))?;
         }
         Ok(ids.len())

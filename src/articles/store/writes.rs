@@ -139,6 +139,7 @@ pub fn insert_article(conn: &mut DbConnection, article: &ArticleContent) -> Resu
         version: 1,
         // A publication already reached is announced by the write (or by nobody: the demo).
         publication_announced: article.published_at.is_some_and(|at| at <= article.created_at),
+        public_slug: article.published_at.is_some_and(|at| at <= article.created_at).then_some(article.slug),
         created_at: article.created_at,
         updated_at: article.created_at,
     };
@@ -283,12 +284,20 @@ fn apply(
 ) -> Result<(), ApiError> {
     if let Some(slug) = &fields.slug {
         check_slug_free(conn, slug, Some(id))?;
-        let (old, published_at): (String, Option<NaiveDateTime>) =
-            articles::table.find(id).select((articles::slug, articles::published_at)).first(conn)?;
+        let now = db::now();
+        let (old, public_slug, public_now): (String, Option<String>, Option<bool>) = articles::table
+            .find(id)
+            .select((articles::slug, articles::public_slug, crate::db::visibility::is_public(now)))
+            .first(conn)?;
         if old != *slug {
-            // Once public, its old links live on: the old slug redirects here for good.
-            let now = db::now();
-            redirect_store::slug_changed(conn, id, &old, slug, published_at.is_some_and(|at| at <= now), now)?;
+            // A slug readers saw lives on: it redirects here for good. One never shown (a
+            // draft's, a scheduled article's) is not kept.
+            let public_now = public_now == Some(true);
+            let seen = public_now || public_slug.as_deref() == Some(old.as_str());
+            redirect_store::slug_changed(conn, id, &old, slug, seen, now)?;
+            if public_now {
+                diesel::update(articles::table.find(id)).set(articles::public_slug.eq(slug)).execute(conn)?;
+            }
         }
     }
     if let Some(cover) = fields.cover_image_id {

@@ -22,6 +22,7 @@ use crate::redirects::model::Target;
 use crate::redirects::store::{PathRedirect, insert_path_redirect};
 use crate::schema::{articles, comments};
 use crate::slugs;
+use crate::tags::store::MAX_TAGS_PER_ARTICLE;
 
 fn cut(text: &str, max: usize) -> String {
     text.trim().chars().take(max).collect::<String>().trim().to_string()
@@ -88,7 +89,7 @@ impl Run<'_> {
             title if title.is_empty() => "Untitled".to_string(),
             title => title,
         };
-        let (body, teaser) = post_markdown(&item.content);
+        let (body, teaser) = post_markdown(&item.content).map_err(ApiError::BadRequest)?;
         if body.chars().count() > MAX_BODY_CHARS {
             return Err(ApiError::BadRequest(format!("its body is longer than {MAX_BODY_CHARS} characters")));
         }
@@ -96,7 +97,9 @@ impl Run<'_> {
             return Err(ApiError::BadRequest(format!("its body nests more than {MAX_NESTING} levels deep")));
         }
         let rendered = render(&body);
-        let excerpt = non_empty(plain_text(&item.excerpt)).or(teaser).map(|e| cut(&e, MAX_EXCERPT_CHARS));
+        let excerpt = non_empty(plain_text(&item.excerpt).map_err(ApiError::BadRequest)?)
+            .or(teaser)
+            .map(|e| cut(&e, MAX_EXCERPT_CHARS));
         let seo_title =
             item.meta("_yoast_wpseo_title").filter(|t| !t.contains("%%")).map(|t| cut(t, MAX_SEO_TITLE_CHARS));
         let seo_description = item.meta("_yoast_wpseo_metadesc").map(|t| cut(t, MAX_SEO_DESCRIPTION_CHARS));
@@ -119,7 +122,12 @@ impl Run<'_> {
         };
         let mut tag_ids = Vec::new();
         for (domain, nicename, name) in &item.terms {
-            let taxonomy = if domain == "post_tag" { "post_tag" } else { "category" };
+            // Post formats and other taxonomies are not topics.
+            let taxonomy = match domain.as_str() {
+                "post_tag" => "post_tag",
+                "category" => "category",
+                _ => continue,
+            };
             if let Some(id) = self.tag_id(conn, taxonomy, nicename, name, report)? {
                 tag_ids.push(id);
             }
@@ -129,7 +137,16 @@ impl Run<'_> {
         {
             tag_ids.push(id);
         }
-        tag_ids.dedup();
+        let mut seen = std::collections::HashSet::new();
+        tag_ids.retain(|id| seen.insert(*id));
+        if tag_ids.len() > MAX_TAGS_PER_ARTICLE {
+            report.note(
+                kind,
+                &post_id,
+                format!("more than {MAX_TAGS_PER_ARTICLE} tags: the first {MAX_TAGS_PER_ARTICLE} kept"),
+            );
+            tag_ids.truncate(MAX_TAGS_PER_ARTICLE);
+        }
         let decoded = percent_decoded(&item.post_name);
         let base = match decoded.as_str() {
             slug if slugs::is_valid_slug(slug) => slug.to_string(),
@@ -139,6 +156,7 @@ impl Run<'_> {
         let created_at = published_at.map_or(now, |at| at.min(now));
         let (source, dry_run) = (self.source.clone(), self.options.dry_run);
         let old_path = self.old_path(&item.link);
+        let article_path = self.options.article_path.clone();
         let written = in_transaction(conn, dry_run, |conn| {
             if local_id(conn, &source, "post", &post_id)?.is_some() {
                 return Ok(None);
@@ -170,9 +188,18 @@ impl Run<'_> {
             }
             revisions::record(conn, id, author, Some("imported from WordPress".into()))?;
             remember(conn, &source, "post", &post_id, id, now)?;
-            Ok(Some((id, slug)))
+            // The old permalink, with the post (a redirect that cannot be made is noted, in a
+            // savepoint): an interrupted import never leaves a post without it.
+            let mut unredirected = None;
+            if let Some(from) = old_path.filter(|from| *from != article_path.path(&slug, published_at)) {
+                let redirect = PathRedirect { from: from.clone(), target: Target::Article(id), status: 301 };
+                if let Err(error) = conn.transaction(|conn| insert_path_redirect(conn, &redirect, now).map(|_| ())) {
+                    unredirected = Some(format!("no redirect from `{from}`: {}", error.for_terminal()));
+                }
+            }
+            Ok(Some((id, slug, unredirected)))
         })?;
-        let Some((id, slug)) = written else {
+        let Some((id, slug, unredirected)) = written else {
             report.skipped(kind, "already imported");
             return self.comments(conn, item, None, report);
         };
@@ -183,15 +210,8 @@ impl Run<'_> {
         if let (Some(thumbnail), None) = (&thumbnail, &cover) {
             self.waiting_covers.push((id, thumbnail.clone(), author));
         }
-        if let Some(from) = old_path
-            && from != self.options.article_path.path(&slug, published_at)
-        {
-            let redirect = PathRedirect { from: from.clone(), target: Target::Article(id), status: 301 };
-            if let Err(error) =
-                in_transaction(conn, dry_run, |conn| insert_path_redirect(conn, &redirect, now).map(|_| ()))
-            {
-                report.note(kind, &post_id, format!("no redirect from `{from}`: {}", error.for_terminal()));
-            }
+        if let Some(unredirected) = unredirected {
+            report.note(kind, &post_id, unredirected);
         }
         self.comments(conn, item, Some(id), report)
     }
@@ -259,7 +279,7 @@ impl Run<'_> {
                     "" | "0" => None,
                     parent => local_id(conn, &source, "comment", parent)?,
                 };
-                let body = to_markdown(&comment.content);
+                let body = to_markdown(&comment.content).map_err(ApiError::BadRequest)?;
                 let name = match cut(&comment.author, crate::comments::model::MAX_NAME_CHARS) {
                     name if name.is_empty() => "Anonymous".to_string(),
                     name => name,

@@ -14,6 +14,46 @@ const MAX_FIELD_BYTES: usize = 32 * 1024 * 1024;
 const MAX_DEPTH: usize = 16;
 /// Comments and metadata entries of one item.
 const MAX_PER_ITEM: usize = 100_000;
+/// The text of one item, comments and metadata included.
+const MAX_ITEM_BYTES: usize = 64 * 1024 * 1024;
+/// The bytes one XML event may take (a field, plus room for its markup): quick-xml reads a whole
+/// text, CDATA section or DOCTYPE before it can be looked at, so the input stops it at this size.
+const MAX_EVENT_BYTES: u64 = MAX_FIELD_BYTES as u64 + 1024 * 1024;
+
+/// The input, with a budget of bytes for the XML event being read (see [`MAX_EVENT_BYTES`]).
+struct Bounded<R> {
+    inner: R,
+    left: std::rc::Rc<std::cell::Cell<u64>>,
+}
+
+impl<R: BufRead> std::io::Read for Bounded<R> {
+    fn read(&mut self, out: &mut [u8]) -> std::io::Result<usize> {
+        let available = self.fill_buf()?;
+        let n = available.len().min(out.len());
+        out[..n].copy_from_slice(&available[..n]);
+        self.consume(n);
+        Ok(n)
+    }
+}
+
+impl<R: BufRead> BufRead for Bounded<R> {
+    fn fill_buf(&mut self) -> std::io::Result<&[u8]> {
+        let left = self.left.get();
+        if left == 0 {
+            return Err(std::io::Error::other(format!(
+                "a text or declaration longer than {} MiB",
+                MAX_EVENT_BYTES / 1024 / 1024
+            )));
+        }
+        let available = self.inner.fill_buf()?;
+        Ok(&available[..available.len().min(left as usize)])
+    }
+
+    fn consume(&mut self, amount: usize) {
+        self.left.set(self.left.get().saturating_sub(amount as u64));
+        self.inner.consume(amount);
+    }
+}
 
 #[derive(Debug, Default, Clone)]
 pub struct WpAuthor {
@@ -91,7 +131,11 @@ pub enum Entry {
 pub struct ReadError(pub String);
 
 pub struct WxrReader<R: BufRead> {
-    reader: Reader<R>,
+    reader: Reader<Bounded<R>>,
+    /// What the event being read may still take.
+    budget: std::rc::Rc<std::cell::Cell<u64>>,
+    /// The text of the item being read so far.
+    item_bytes: usize,
     buffer: Vec<u8>,
     path: Vec<String>,
     text: String,
@@ -111,10 +155,13 @@ pub struct WxrReader<R: BufRead> {
 
 impl<R: BufRead> WxrReader<R> {
     pub fn new(input: R) -> Self {
-        let mut reader = Reader::from_reader(input);
+        let budget = std::rc::Rc::new(std::cell::Cell::new(MAX_EVENT_BYTES));
+        let mut reader = Reader::from_reader(Bounded { inner: input, left: budget.clone() });
         reader.config_mut().expand_empty_elements = true;
         Self {
             reader,
+            budget,
+            item_bytes: 0,
             buffer: Vec::new(),
             path: Vec::new(),
             text: String::new(),
@@ -144,6 +191,12 @@ impl<R: BufRead> WxrReader<R> {
         if self.text.len() + text.len() > MAX_FIELD_BYTES {
             return Err(self.fail(format!("a field longer than {} MiB", MAX_FIELD_BYTES / 1024 / 1024)));
         }
+        if self.path.iter().any(|p| p == "item") {
+            self.item_bytes += text.len();
+            if self.item_bytes > MAX_ITEM_BYTES {
+                return Err(self.fail(format!("an item larger than {} MiB", MAX_ITEM_BYTES / 1024 / 1024)));
+            }
+        }
         self.text.push_str(text);
         Ok(())
     }
@@ -169,6 +222,7 @@ impl<R: BufRead> WxrReader<R> {
     fn read_entry(&mut self) -> Result<Option<Entry>, ReadError> {
         loop {
             self.buffer.clear();
+            self.budget.set(MAX_EVENT_BYTES);
             let event = self.reader.read_event_into(&mut self.buffer).map_err(|e| {
                 ReadError(format!("at byte {}: not well-formed XML: {e}", self.reader.buffer_position()))
             })?;
@@ -181,6 +235,9 @@ impl<R: BufRead> WxrReader<R> {
                     }
                     if self.path.len() >= MAX_DEPTH {
                         return Err(self.fail("elements nested too deep for a WordPress export"));
+                    }
+                    if name == "item" {
+                        self.item_bytes = 0;
                     }
                     if name == "category" && self.path.last().is_some_and(|p| p == "item") {
                         self.category = category_attributes(&start);
@@ -339,7 +396,9 @@ fn resolve_reference(name: &str) -> Option<String> {
             Some(hex) => u32::from_str_radix(hex, 16).ok()?,
             None => number.parse().ok()?,
         };
-        return char::from_u32(code).map(String::from);
+        // XML 1.0 allows no NUL nor other C0 controls but tab and line ends.
+        let allowed = code >= 0x20 || matches!(code, 0x9 | 0xA | 0xD);
+        return char::from_u32(code).filter(|_| allowed).map(String::from);
     }
     quick_xml::escape::resolve_predefined_entity(name).map(str::to_string)
 }
