@@ -14,7 +14,7 @@ use diesel::prelude::*;
 use self::reader::{Entry, WpAuthor, WpTerm, WxrReader};
 use super::media::Fetcher;
 use super::{Report, local_id, remember};
-use crate::db::{DbConnection, write_transaction};
+use crate::db::{DbConnection, commit_without_waiting, write_transaction};
 use crate::error::ApiError;
 use crate::schema::{authors, tags};
 use crate::site::PathTemplate;
@@ -125,13 +125,22 @@ fn read_all(
     }
 }
 
-/// Runs one item's writes in a transaction of its own (a savepoint of the dry run's).
+/// Runs one item's writes in a transaction of its own (a savepoint of the dry run's). It commits
+/// without waiting for the disk (PostgreSQL's `synchronous_commit = off`, for it only): a crash
+/// may lose the last items, which importing again brings in, as it finishes any import.
 fn in_transaction<T>(
     conn: &mut DbConnection,
     dry_run: bool,
     work: impl FnOnce(&mut DbConnection) -> Result<T, ApiError>,
 ) -> Result<T, ApiError> {
-    if dry_run { conn.transaction(work) } else { write_transaction(conn, work) }
+    if dry_run {
+        conn.transaction(work)
+    } else {
+        write_transaction(conn, |conn| {
+            commit_without_waiting(conn)?;
+            work(conn)
+        })
+    }
 }
 
 impl Run<'_> {
