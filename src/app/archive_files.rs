@@ -16,9 +16,12 @@ use crate::imports::media::Fetcher;
 use crate::settings::DbSettings;
 use crate::storage::Objects;
 
-/// The object name of a media record's file, in the store and in a media directory.
+/// The object name of a media record's file, in the store and in a media directory (a restore
+/// has checked its format already).
 fn original(file: &Media) -> String {
-    format!("originals/{}.{}", file.storage_key, file.format)
+    let format =
+        crate::media::formats::Format::from_extension(&file.format).unwrap_or(crate::media::formats::Format::Jpeg);
+    crate::media::model::original_object(&file.storage_key, format)
 }
 
 fn media_store(config: &Config) -> Result<(Objects, tokio::runtime::Runtime), String> {

@@ -125,10 +125,7 @@ async fn an_export_restored_on_the_other_backend_exports_the_same(backend: Backe
     // Out through the command line, with the media files: the same records.
     let work = tempfile::tempdir().unwrap();
     let (file, media) = (work.path().join("site.jsonl"), work.path().join("media"));
-    let source_db = match &app.state.config.database_url {
-        masthead::settings::DatabaseUrl::Sqlite(path) => format!("sqlite://{path}"),
-        masthead::settings::DatabaseUrl::Postgres(url) => url.clone(),
-    };
+    let source_db = crate::harness::database_env(&app.state.config.database_url);
     let source_media = media_dir(&app.state.config.media.store);
     let args = ["export", file.to_str().unwrap(), "--with-revisions", "--media", media.to_str().unwrap()];
     succeeded(&masthead(&source_db, Some(source_media), &args, ""));

@@ -96,10 +96,15 @@ impl TestDb {
 
     /// The value to give `DATABASE_URL` for this database.
     pub fn env_value(&self) -> String {
-        match &self.url {
-            DatabaseUrl::Sqlite(path) => format!("sqlite://{path}"),
-            DatabaseUrl::Postgres(url) => url.clone(),
-        }
+        database_env(&self.url)
+    }
+}
+
+/// The value to give `DATABASE_URL` for `url` (an app's database, for the binary).
+pub fn database_env(url: &DatabaseUrl) -> String {
+    match url {
+        DatabaseUrl::Sqlite(path) => format!("sqlite://{path}"),
+        DatabaseUrl::Postgres(url) => url.clone(),
     }
 }
 

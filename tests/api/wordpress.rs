@@ -16,13 +16,6 @@ backend_tests!(
     featured_images_come_into_the_library_through_the_ssrf_guard
 );
 
-fn database(app_url: &masthead::settings::DatabaseUrl) -> String {
-    match app_url {
-        masthead::settings::DatabaseUrl::Sqlite(path) => format!("sqlite://{path}"),
-        masthead::settings::DatabaseUrl::Postgres(url) => url.clone(),
-    }
-}
-
 fn import(db: &str, file: &Path, extra: &[&str]) -> Output {
     import_with(db, file, extra, &[])
 }
@@ -199,7 +192,7 @@ async fn a_wordpress_site_comes_in_once_with_its_old_links(backend: Backend) {
     let app = spawn(backend).await;
     let chief = app.user(Role::Admin, "Chief").await;
     app.draft(&chief, json!({"title": "Taken", "slug": "taken", "body_markdown": ""})).await;
-    let db = database(&app.state.config.database_url);
+    let db = crate::harness::database_env(&app.state.config.database_url);
     let work = tempfile::tempdir().unwrap();
     let (file, report_file) = (work.path().join("wordpress.xml"), work.path().join("report.json"));
     std::fs::write(&file, site()).unwrap();
@@ -288,7 +281,7 @@ async fn a_wordpress_site_comes_in_once_with_its_old_links(backend: Backend) {
 
 async fn featured_images_come_into_the_library_through_the_ssrf_guard(backend: Backend) {
     let app = spawn(backend).await;
-    let db = database(&app.state.config.database_url);
+    let db = crate::harness::database_env(&app.state.config.database_url);
     let media_dir = match &app.state.config.media.store {
         masthead::settings::MediaStoreLocation::Directory(dir) => dir.to_str().unwrap().to_string(),
         _ => unreachable!("a directory"),
@@ -361,7 +354,7 @@ async fn featured_images_come_into_the_library_through_the_ssrf_guard(backend: B
 async fn broken_and_hostile_files_import_nothing_they_should_not(backend: Backend) {
     let app = spawn(backend).await;
     let chief = app.user(Role::Admin, "Chief").await;
-    let db = database(&app.state.config.database_url);
+    let db = crate::harness::database_env(&app.state.config.database_url);
     let work = tempfile::tempdir().unwrap();
     let run = |name: &str, content: String| {
         let file = work.path().join(name);
