@@ -93,6 +93,38 @@ enum ImportCommand {
         #[arg(long)]
         fetch_media: bool,
     },
+    /// Import a Ghost export (JSON, Ghost 2 to 5): posts, their authors in order, public tags,
+    /// feature images, SEO fields and canonical URLs. Run it again to finish an interrupted
+    /// import: nothing is imported twice.
+    Ghost {
+        file: PathBuf,
+        /// The old site's origin (`https://old.example`), for Ghost's `__GHOST_URL__` in links and
+        /// images; without it they stay relative to the site, and covers from it are left out.
+        #[arg(long, value_name = "URL", value_parser = parse_site_url)]
+        site_url: Option<String>,
+        /// Write nothing; print what would be done.
+        #[arg(long)]
+        dry_run: bool,
+        /// Import pages too, as articles tagged `page`.
+        #[arg(long)]
+        pages: bool,
+        /// Write the report as JSON to this file too.
+        #[arg(long, value_name = "FILE")]
+        report: Option<PathBuf>,
+        /// Download feature images into the media library (through the SSRF guard) and use them
+        /// as covers; without it, covers are the images' URLs.
+        #[arg(long)]
+        fetch_media: bool,
+    },
+}
+
+/// An `http(s)://host` origin, without a trailing slash.
+fn parse_site_url(text: &str) -> Result<String, String> {
+    let url = text.trim().trim_end_matches('/');
+    match masthead::error::is_http_url(url) {
+        true => Ok(url.to_string()),
+        false => Err("an http:// or https:// URL, like https://old.example".into()),
+    }
 }
 
 #[derive(Subcommand)]
@@ -200,7 +232,17 @@ fn main() -> ExitCode {
                 pages,
                 article_path: config.site.article_path.clone(),
             };
-            import_wordpress(&config, &file, options, fetch_media, report.as_deref())
+            let import = |progress: &mut dyn FnMut(u64, u64)| {
+                masthead::app::archive_files::import_wordpress(&config, &file, options, fetch_media, progress)
+            };
+            run_import(dry_run, report.as_deref(), import)
+        }
+        Command::Import { command: ImportCommand::Ghost { file, site_url, dry_run, pages, report, fetch_media } } => {
+            let options = masthead::imports::ghost::Options { dry_run, pages, site_url };
+            let import = |progress: &mut dyn FnMut(u64, u64)| {
+                masthead::app::archive_files::import_ghost(&config, &file, options, fetch_media, progress)
+            };
+            run_import(dry_run, report.as_deref(), import)
         }
         Command::Tokens { command } => tokens(config, command),
         Command::Openapi => unreachable!("handled above"),
@@ -321,23 +363,21 @@ fn set_password(config: &Config, email: &str) -> Result<(), String> {
     Ok(())
 }
 
-fn import_wordpress(
-    config: &Config,
-    file: &Path,
-    options: masthead::imports::wordpress::Options,
-    fetch_media: bool,
+/// Runs an import with a progress bar, prints its report (and writes it to `report_file`), and
+/// fails when any record failed or the import stopped early.
+fn run_import(
+    dry_run: bool,
     report_file: Option<&Path>,
+    import: impl FnOnce(&mut dyn FnMut(u64, u64)) -> Result<masthead::imports::Report, String>,
 ) -> Result<(), String> {
-    let dry_run = options.dry_run;
     let bar = indicatif::ProgressBar::new(0).with_style(
         indicatif::ProgressStyle::with_template("{bar:40} {bytes}/{total_bytes}, {bytes_per_sec}, {eta} left")
             .unwrap_or_else(|_| indicatif::ProgressStyle::default_bar()),
     );
-    let report =
-        masthead::app::archive_files::import_wordpress(config, file, options, fetch_media, &mut |read, size| {
-            bar.set_length(size);
-            bar.set_position(read);
-        });
+    let report = import(&mut |read, size| {
+        bar.set_length(size);
+        bar.set_position(read);
+    });
     bar.finish_and_clear();
     let report = report?;
     if let Some(path) = report_file {

@@ -118,14 +118,37 @@ pub fn import_wordpress(
     fetch_media: bool,
     progress: &mut dyn FnMut(u64, u64),
 ) -> Result<crate::imports::Report, String> {
-    let file = File::open(path).map_err(|e| format!("cannot read {}: {e}", path.display()))?;
-    let size = file.metadata().map(|m| m.len()).unwrap_or(0);
+    let (input, size) = open_import(path)?;
     let db = Db::open(&config.database_url, DbSettings::for_command_line()).map_err(|e| e.to_string())?;
     let mut conn = db.conn().map_err(|e| e.to_string())?;
-    let input = BufReader::with_capacity(1 << 20, file);
     let mut fetcher = if fetch_media { Some(MediaFetcher::new(config)?) } else { None };
     let fetcher = fetcher.as_mut().map(|f| f as &mut dyn Fetcher);
     Ok(crate::imports::wordpress::import(&mut conn, input, options, fetcher, &mut |read| progress(read, size)))
+}
+
+/// Imports a Ghost export from `path` (read twice: `progress` gets twice its size), fetching
+/// feature images into the media library when `fetch_media`.
+pub fn import_ghost(
+    config: &Config,
+    path: &Path,
+    options: crate::imports::ghost::Options,
+    fetch_media: bool,
+    progress: &mut dyn FnMut(u64, u64),
+) -> Result<crate::imports::Report, String> {
+    let size = open_import(path)?.1;
+    let db = Db::open(&config.database_url, DbSettings::for_command_line()).map_err(|e| e.to_string())?;
+    let mut conn = db.conn().map_err(|e| e.to_string())?;
+    let mut fetcher = if fetch_media { Some(MediaFetcher::new(config)?) } else { None };
+    let fetcher = fetcher.as_mut().map(|f| f as &mut dyn Fetcher);
+    let mut open = || open_import(path).map(|(input, _)| Box::new(input) as Box<dyn std::io::BufRead>);
+    crate::imports::ghost::import(&mut conn, &mut open, options, fetcher, &mut |read| progress(read, 2 * size))
+}
+
+/// A file to import, buffered, and its size.
+fn open_import(path: &Path) -> Result<(BufReader<File>, u64), String> {
+    let file = File::open(path).map_err(|e| format!("cannot read {}: {e}", path.display()))?;
+    let size = file.metadata().map(|m| m.len()).unwrap_or(0);
+    Ok((BufReader::with_capacity(1 << 20, file), size))
 }
 
 /// How long one image may take to download.

@@ -2,9 +2,12 @@
 //! same checks as an upload (type told by the bytes, pixel limit, metadata stripped). Fetching
 //! and storing are the caller's (`Fetcher`): through the SSRF guard of every outgoing request.
 
+use std::collections::HashSet;
+
 use chrono::NaiveDateTime;
 
-use super::{local_id, remember};
+use super::records::Writer;
+use super::{Report, local_id, remember};
 use crate::db::{DbConnection, write_transaction};
 use crate::error::ApiError;
 use crate::media::model::original_object;
@@ -22,10 +25,57 @@ pub trait Fetcher {
     fn max_pixels(&self) -> u64;
 }
 
+/// Featured images brought into the media library, with `--fetch-media`.
+pub struct Covers<'f> {
+    fetcher: Option<&'f mut dyn Fetcher>,
+    /// Images that could not be fetched in this run: not tried again.
+    unfetched: HashSet<String>,
+}
+
+impl<'f> Covers<'f> {
+    pub fn new(fetcher: Option<&'f mut dyn Fetcher>) -> Self {
+        Self { fetcher, unfetched: HashSet::new() }
+    }
+
+    /// The library image `attachment` (at `url`) became, fetched the first time; `None` without
+    /// a fetcher, or when it cannot be fetched (the cover is then its URL, and the report says
+    /// why).
+    #[allow(clippy::too_many_arguments)]
+    pub fn library_image(
+        &mut self,
+        conn: &mut DbConnection,
+        writer: &Writer,
+        attachment: &str,
+        url: &str,
+        alt: Option<&str>,
+        author: i64,
+        report: &mut Report,
+    ) -> Option<i64> {
+        if self.unfetched.contains(attachment) {
+            return None;
+        }
+        let fetcher = self.fetcher.as_deref_mut()?;
+        let fresh = local_id(conn, &writer.source, "attachment", attachment).ok().flatten().is_none();
+        match library_image(conn, fetcher, &writer.source, attachment, url, alt, author, writer.now) {
+            Ok(id) => {
+                if fresh {
+                    report.imported("media");
+                }
+                Some(id)
+            }
+            Err(error) => {
+                report.failed("media", attachment, error.for_terminal());
+                self.unfetched.insert(attachment.to_string());
+                None
+            }
+        }
+    }
+}
+
 /// The library image a source's attachment became: fetched, checked and recorded the first time,
 /// remembered after. The file is stored before its record, as an upload's is.
 #[allow(clippy::too_many_arguments)]
-pub fn library_image(
+fn library_image(
     conn: &mut DbConnection,
     fetcher: &mut dyn Fetcher,
     source: &str,

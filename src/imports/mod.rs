@@ -2,8 +2,11 @@
 //! remembered in `import_sources` so that importing again imports nothing twice, and a report of
 //! what was done and why not.
 
+pub mod bounded;
+pub mod ghost;
 pub mod html;
 pub mod media;
+pub mod records;
 pub mod wordpress;
 
 use std::collections::BTreeMap;

@@ -3,7 +3,7 @@
 //! the same; bad files refused whole.
 
 use std::path::Path;
-use std::process::{Command, Output};
+use std::process::Output;
 
 use masthead::auth::Role;
 use masthead::settings::MediaStoreLocation;
@@ -18,20 +18,12 @@ backend_tests!(
 
 /// Runs the `masthead` binary on `db`, with its media in `media` when given.
 fn masthead(db: &str, media: Option<&Path>, args: &[&str], stdin: &str) -> Output {
-    use std::io::Write;
-    let mut command = Command::new(env!("CARGO_BIN_EXE_masthead"));
-    command.args(args).env("DATABASE_URL", db).env("MASTHEAD_LOG", "warn");
-    if let Some(dir) = media {
-        command.env("MASTHEAD_MEDIA_DIR", dir).env("MASTHEAD_MEDIA_STORE", "local");
-    }
-    let mut child = command
-        .stdin(std::process::Stdio::piped())
-        .stdout(std::process::Stdio::piped())
-        .stderr(std::process::Stdio::piped())
-        .spawn()
-        .expect("the masthead binary runs");
-    child.stdin.take().unwrap().write_all(stdin.as_bytes()).unwrap();
-    child.wait_with_output().unwrap()
+    let dir = media.map(|dir| dir.to_str().unwrap());
+    let env = match dir {
+        Some(dir) => vec![("MASTHEAD_MEDIA_DIR", dir), ("MASTHEAD_MEDIA_STORE", "local")],
+        None => vec![],
+    };
+    crate::harness::masthead(db, args, &env, stdin)
 }
 
 fn succeeded(output: &Output) -> String {

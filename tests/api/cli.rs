@@ -1,7 +1,6 @@
 //! The `masthead` binary itself: `users add` and `migrate` on a brand-new database.
 
-use std::io::Write;
-use std::process::{Command, Output, Stdio};
+use std::process::{Command, Output};
 
 use crate::harness::{Backend, TestDb, User, spawn_node_with, spawn_on};
 
@@ -13,18 +12,7 @@ backend_tests!(
 );
 
 fn masthead(db: &TestDb, args: &[&str], stdin: &str) -> Output {
-    let mut child = Command::new(env!("CARGO_BIN_EXE_masthead"))
-        .args(args)
-        .env("DATABASE_URL", db.env_value())
-        .env("MASTHEAD_LOG", "warn")
-        .env_remove("MASTHEAD_JWT_SECRET")
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .expect("the masthead binary runs");
-    child.stdin.take().unwrap().write_all(stdin.as_bytes()).unwrap();
-    child.wait_with_output().unwrap()
+    crate::harness::masthead(&db.env_value(), args, &[], stdin)
 }
 
 async fn users_add_creates_an_account_that_can_log_in(backend: Backend) {
@@ -126,18 +114,7 @@ async fn tokens_are_made_listed_and_revoked_from_the_command_line(backend: Backe
     let db = TestDb::create(backend);
     let secret = "cli-test-secret-cli-test-secret-cli-test-42";
     let run = |args: &[&str], stdin: &str| {
-        let mut child = Command::new(env!("CARGO_BIN_EXE_masthead"))
-            .args(args)
-            .env("DATABASE_URL", db.env_value())
-            .env("MASTHEAD_LOG", "warn")
-            .env("MASTHEAD_JWT_SECRET", secret)
-            .stdin(Stdio::piped())
-            .stdout(Stdio::piped())
-            .stderr(Stdio::piped())
-            .spawn()
-            .expect("the masthead binary runs");
-        child.stdin.take().unwrap().write_all(stdin.as_bytes()).unwrap();
-        child.wait_with_output().unwrap()
+        crate::harness::masthead(&db.env_value(), args, &[("MASTHEAD_JWT_SECRET", secret)], stdin)
     };
     let add = ["users", "add", "--email", "ci@example.com", "--name", "CI", "--role", "editor", "--password-stdin"];
     assert!(run(&add, "correct horse battery\n").status.success());

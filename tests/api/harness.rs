@@ -100,6 +100,25 @@ impl TestDb {
     }
 }
 
+/// Runs the `masthead` binary on the database `db` (a `DATABASE_URL` value) with `args`, `env`
+/// (after a quiet log, and no JWT secret) and `stdin`.
+pub fn masthead(db: &str, args: &[&str], env: &[(&str, &str)], stdin: &str) -> std::process::Output {
+    use std::process::{Command, Stdio};
+    let mut child = Command::new(env!("CARGO_BIN_EXE_masthead"))
+        .args(args)
+        .env("DATABASE_URL", db)
+        .env("MASTHEAD_LOG", "warn")
+        .env_remove("MASTHEAD_JWT_SECRET")
+        .envs(env.iter().copied())
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("the masthead binary runs");
+    child.stdin.take().unwrap().write_all(stdin.as_bytes()).unwrap();
+    child.wait_with_output().unwrap()
+}
+
 /// The value to give `DATABASE_URL` for `url` (an app's database, for the binary).
 pub fn database_env(url: &DatabaseUrl) -> String {
     match url {

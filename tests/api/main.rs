@@ -40,6 +40,7 @@ mod concurrency;
 mod docs;
 mod errors;
 mod feed;
+mod ghost;
 mod harness;
 mod http;
 mod lifecycle;

@@ -3,7 +3,7 @@
 //! or broken files.
 
 use std::path::Path;
-use std::process::{Command, Output};
+use std::process::Output;
 
 use masthead::auth::Role;
 use serde_json::{Value, json};
@@ -21,14 +21,9 @@ fn import(db: &str, file: &Path, extra: &[&str]) -> Output {
 }
 
 fn import_with(db: &str, file: &Path, extra: &[&str], env: &[(&str, &str)]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_masthead"))
-        .args(["import", "wordpress", file.to_str().unwrap()])
-        .args(extra)
-        .env("DATABASE_URL", db)
-        .env("MASTHEAD_LOG", "warn")
-        .envs(env.iter().copied())
-        .output()
-        .expect("the masthead binary runs")
+    let mut args = vec!["import", "wordpress", file.to_str().unwrap()];
+    args.extend_from_slice(extra);
+    crate::harness::masthead(db, &args, env, "")
 }
 
 /// An HTTP server on loopback for the old site's images: `/a.png` is a PNG, anything else an

@@ -6,27 +6,20 @@ use chrono::{NaiveDateTime, SubsecRound};
 use diesel::prelude::*;
 
 use super::reader::{WpComment, WpItem};
-use super::{Run, in_transaction, percent_decoded};
-use crate::articles::model::{
-    MAX_BODY_CHARS, MAX_EXCERPT_CHARS, MAX_SEO_DESCRIPTION_CHARS, MAX_SEO_TITLE_CHARS, MAX_TITLE_CHARS,
-};
-use crate::articles::revisions;
-use crate::articles::store::{ArticleContent, ArticleTags, free_slug, insert_article};
+use super::{Run, percent_decoded};
+use crate::articles::model::{MAX_EXCERPT_CHARS, MAX_SEO_DESCRIPTION_CHARS, MAX_SEO_TITLE_CHARS, MAX_TITLE_CHARS};
+use crate::articles::store::{ArticleContent, ArticleTags};
 use crate::comments::render::render_comment;
 use crate::db::DbConnection;
 use crate::error::{ApiError, is_http_url};
 use crate::imports::html::{plain_text, post_markdown, to_markdown};
+use crate::imports::records::{SourcePost, checked_body, cut};
 use crate::imports::{Report, local_id, remember};
-use crate::markdown::{MAX_NESTING, nesting_depth, render};
 use crate::redirects::model::Target;
 use crate::redirects::store::{PathRedirect, insert_path_redirect};
 use crate::schema::{articles, comments};
 use crate::slugs;
 use crate::tags::store::MAX_TAGS_PER_ARTICLE;
-
-fn cut(text: &str, max: usize) -> String {
-    text.trim().chars().take(max).collect::<String>().trim().to_string()
-}
 
 fn non_empty(text: String) -> Option<String> {
     Some(text).filter(|t| !t.is_empty())
@@ -74,7 +67,7 @@ impl Run<'_> {
         report: &mut Report,
     ) -> Result<(), ApiError> {
         let post_id = item.post_id.trim().to_string();
-        let now = self.now;
+        let now = self.writer.now;
         let (published_at, trashed) = match item.status.trim() {
             "publish" | "future" => (Some(self.post_time(item)), false),
             "draft" | "pending" | "private" => (None, false),
@@ -90,13 +83,7 @@ impl Run<'_> {
             title => title,
         };
         let (body, teaser) = post_markdown(&item.content).map_err(ApiError::BadRequest)?;
-        if body.chars().count() > MAX_BODY_CHARS {
-            return Err(ApiError::BadRequest(format!("its body is longer than {MAX_BODY_CHARS} characters")));
-        }
-        if nesting_depth(&body) > MAX_NESTING {
-            return Err(ApiError::BadRequest(format!("its body nests more than {MAX_NESTING} levels deep")));
-        }
-        let rendered = render(&body);
+        let rendered = checked_body(&body)?;
         let excerpt = non_empty(plain_text(&item.excerpt).map_err(ApiError::BadRequest)?)
             .or(teaser)
             .map(|e| cut(&e, MAX_EXCERPT_CHARS));
@@ -112,7 +99,7 @@ impl Run<'_> {
         // Outside the post's transaction: the file is stored before its record, as an upload's is.
         let library_cover = match (&thumbnail, &cover) {
             (Some(attachment), Some((url, alt))) => {
-                self.library_cover(conn, attachment, url, alt.as_deref(), author, report)
+                self.covers.library_image(conn, &self.writer, attachment, url, alt.as_deref(), author, report)
             }
             _ => None,
         };
@@ -154,16 +141,13 @@ impl Run<'_> {
             slug => slugs::slugify(slug, "article"),
         };
         let created_at = published_at.map_or(now, |at| at.min(now));
-        let (source, dry_run) = (self.source.clone(), self.options.dry_run);
         let old_path = self.old_path(&item.link);
         let article_path = self.options.article_path.clone();
-        let written = in_transaction(conn, dry_run, |conn| {
-            if local_id(conn, &source, "post", &post_id)?.is_some() {
-                return Ok(None);
-            }
-            let slug = free_slug(conn, &base)?;
-            let content = ArticleContent {
-                slug: &slug,
+        let post = SourcePost {
+            source_id: &post_id,
+            slug: &base,
+            content: ArticleContent {
+                slug: "",
                 title: &title,
                 excerpt: excerpt.as_deref(),
                 body_markdown: &body,
@@ -180,24 +164,22 @@ impl Run<'_> {
                 created_at,
                 authors: &[author],
                 tags: ArticleTags::Ids(&tag_ids),
+            },
+            trashed,
+            reviser: author,
+            note: "imported from WordPress",
+        };
+        // The old permalink, with the post (a redirect that cannot be made is noted, in a
+        // savepoint): an interrupted import never leaves a post without it.
+        let written = self.writer.post(conn, post, |conn, id, slug| {
+            let Some(from) = old_path.filter(|from| *from != article_path.path(slug, published_at)) else {
+                return Ok(None);
             };
-            let id = insert_article(conn, &content)?
-                .ok_or_else(|| ApiError::Conflict(format!("the slug `{slug}` was taken meanwhile")))?;
-            if trashed {
-                diesel::update(articles::table.find(id)).set(articles::deleted_at.eq(Some(now))).execute(conn)?;
-            }
-            revisions::record(conn, id, author, Some("imported from WordPress".into()))?;
-            remember(conn, &source, "post", &post_id, id, now)?;
-            // The old permalink, with the post (a redirect that cannot be made is noted, in a
-            // savepoint): an interrupted import never leaves a post without it.
-            let mut unredirected = None;
-            if let Some(from) = old_path.filter(|from| *from != article_path.path(&slug, published_at)) {
-                let redirect = PathRedirect { from: from.clone(), target: Target::Article(id), status: 301 };
-                if let Err(error) = conn.transaction(|conn| insert_path_redirect(conn, &redirect, now).map(|_| ())) {
-                    unredirected = Some(format!("no redirect from `{from}`: {}", error.for_terminal()));
-                }
-            }
-            Ok(Some((id, slug, unredirected)))
+            let redirect = PathRedirect { from: from.clone(), target: Target::Article(id), status: 301 };
+            Ok(conn
+                .transaction(|conn| insert_path_redirect(conn, &redirect, now).map(|_| ()))
+                .err()
+                .map(|error| format!("no redirect from `{from}`: {}", error.for_terminal())))
         })?;
         let Some((id, slug, unredirected)) = written else {
             report.skipped(kind, "already imported");
@@ -218,7 +200,7 @@ impl Run<'_> {
 
     /// When a post was (or will be) published: its GMT time, else its local time taken as UTC.
     fn post_time(&self, item: &WpItem) -> NaiveDateTime {
-        wp_time(&item.post_date_gmt).or_else(|| wp_time(&item.post_date)).unwrap_or(self.now)
+        wp_time(&item.post_date_gmt).or_else(|| wp_time(&item.post_date)).unwrap_or(self.writer.now)
     }
 
     /// A permalink's path on the old site (`https://old.example/2016/01/hello/` → `/2016/01/hello/`).
@@ -245,8 +227,8 @@ impl Run<'_> {
             return Ok(());
         }
         let post_id = item.post_id.trim();
-        let Some(article) = article.map_or_else(|| local_id(conn, &self.source, "post", post_id), |id| Ok(Some(id)))?
-        else {
+        let source = self.writer.source.clone();
+        let Some(article) = article.map_or_else(|| local_id(conn, &source, "post", post_id), |id| Ok(Some(id)))? else {
             return Ok(());
         };
         let mut ordered: Vec<&WpComment> = item.comments.iter().collect();
@@ -270,8 +252,8 @@ impl Run<'_> {
                     continue;
                 }
             };
-            let (source, now, dry_run) = (self.source.clone(), self.now, self.options.dry_run);
-            let written = in_transaction(conn, dry_run, |conn| {
+            let now = self.writer.now;
+            let written = self.writer.in_transaction(conn, |conn| {
                 if local_id(conn, &source, "comment", &id)?.is_some() {
                     return Ok(false);
                 }

@@ -8,6 +8,8 @@ use std::io::BufRead;
 use quick_xml::Reader;
 use quick_xml::events::{BytesStart, Event};
 
+use crate::imports::bounded::{Bounded, Budget};
+
 /// The most text one field may hold (a post's content): more fails the file.
 const MAX_FIELD_BYTES: usize = 32 * 1024 * 1024;
 /// The deepest nesting of elements a WXR file has, with room to spare.
@@ -19,41 +21,6 @@ const MAX_ITEM_BYTES: usize = 64 * 1024 * 1024;
 /// The bytes one XML event may take (a field, plus room for its markup): quick-xml reads a whole
 /// text, CDATA section or DOCTYPE before it can be looked at, so the input stops it at this size.
 const MAX_EVENT_BYTES: u64 = MAX_FIELD_BYTES as u64 + 1024 * 1024;
-
-/// The input, with a budget of bytes for the XML event being read (see [`MAX_EVENT_BYTES`]).
-struct Bounded<R> {
-    inner: R,
-    left: std::rc::Rc<std::cell::Cell<u64>>,
-}
-
-impl<R: BufRead> std::io::Read for Bounded<R> {
-    fn read(&mut self, out: &mut [u8]) -> std::io::Result<usize> {
-        let available = self.fill_buf()?;
-        let n = available.len().min(out.len());
-        out[..n].copy_from_slice(&available[..n]);
-        self.consume(n);
-        Ok(n)
-    }
-}
-
-impl<R: BufRead> BufRead for Bounded<R> {
-    fn fill_buf(&mut self) -> std::io::Result<&[u8]> {
-        let left = self.left.get();
-        if left == 0 {
-            return Err(std::io::Error::other(format!(
-                "a text or declaration longer than {} MiB",
-                MAX_EVENT_BYTES / 1024 / 1024
-            )));
-        }
-        let available = self.inner.fill_buf()?;
-        Ok(&available[..available.len().min(left as usize)])
-    }
-
-    fn consume(&mut self, amount: usize) {
-        self.left.set(self.left.get().saturating_sub(amount as u64));
-        self.inner.consume(amount);
-    }
-}
 
 #[derive(Debug, Default, Clone)]
 pub struct WpAuthor {
@@ -133,7 +100,7 @@ pub struct ReadError(pub String);
 pub struct WxrReader<R: BufRead> {
     reader: Reader<Bounded<R>>,
     /// What the event being read may still take.
-    budget: std::rc::Rc<std::cell::Cell<u64>>,
+    budget: Budget,
     /// The text of the item being read so far.
     item_bytes: usize,
     buffer: Vec<u8>,
@@ -155,8 +122,9 @@ pub struct WxrReader<R: BufRead> {
 
 impl<R: BufRead> WxrReader<R> {
     pub fn new(input: R) -> Self {
-        let budget = std::rc::Rc::new(std::cell::Cell::new(MAX_EVENT_BYTES));
-        let mut reader = Reader::from_reader(Bounded { inner: input, left: budget.clone() });
+        let too_long = format!("a text or declaration longer than {} MiB", MAX_EVENT_BYTES / 1024 / 1024);
+        let (input, budget) = Bounded::new(input, MAX_EVENT_BYTES, too_long);
+        let mut reader = Reader::from_reader(input);
         reader.config_mut().expand_empty_elements = true;
         Self {
             reader,
