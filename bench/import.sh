@@ -1,11 +1,16 @@
 #!/usr/bin/env bash
-# WordPress import benchmark: a generated WXR 1.2 export of POSTS posts (100,000 by default) by 20
-# authors under 60 categories and tags, each post about 1.5 KB of block-editor HTML with a
-# caption shortcode, one in ten with two threaded comments, and every post's permalink redirected;
-# imported with the release binary into a fresh database; then imported again (nothing twice).
+# Import benchmark: a generated export of POSTS posts (100,000 by default) by 20 authors under 60
+# categories and tags, each post about 1.5 KB of HTML, imported with the release binary into a
+# fresh database; then imported again (nothing twice).
+# - WordPress (the default): WXR 1.2, block-editor HTML with a caption shortcode, one post in ten
+#   with two threaded comments, and every post's permalink redirected.
+# - Ghost (FORMAT=ghost): a Ghost 5 JSON export, each post with two tags, an author, posts_meta
+#   (SEO fields, feature image alt text) and a feature image, and the Mobiledoc and Lexical
+#   copies a real export carries (read past, not kept).
 #
-#   bench/import.sh                          # SQLite
+#   bench/import.sh                          # WordPress into SQLite
 #   DATABASE=postgres bench/import.sh        # PostgreSQL (127.0.0.1:5432, role root)
+#   FORMAT=ghost bench/import.sh
 #   POSTS=10000 bench/import.sh
 #
 # Prints the file's size, the import's wall time and rate, and its peak resident memory (GNU time),
@@ -15,6 +20,7 @@ cd "$(dirname "$0")/.."
 
 POSTS="${POSTS:-100000}"
 DATABASE="${DATABASE:-sqlite}"
+FORMAT="${FORMAT:-wordpress}"
 WORK="$(mktemp -d /tmp/masthead-bench-import.XXXXXX)"
 PG_DB="masthead_bench_import_$$"
 cleanup() {
@@ -27,8 +33,49 @@ trap cleanup EXIT
 source bench/lib.sh
 need /usr/bin/time time
 
-echo "== generating $POSTS posts"
-python3 - "$WORK/site.xml" "$POSTS" <<'PY'
+echo "== generating $POSTS $FORMAT posts"
+if [ "$FORMAT" = ghost ]; then
+  FILE="$WORK/site.json"
+  python3 - "$FILE" "$POSTS" <<'PY'
+import json, sys
+path, posts = sys.argv[1], int(sys.argv[2])
+paragraph = ("<p>Lorem ipsum dolor sit amet, <strong>consectetur</strong> adipiscing elit, sed do eiusmod "
+             "tempor incididunt ut labore et dolore magna aliqua. Ut enim ad minim veniam, quis nostrud "
+             "exercitation ullamco laboris.</p>")
+with open(path, "w", encoding="utf-8") as out:
+    out.write('{"db": [{"meta": {"exported_on": 1700000000000, "version": "5.75.0"}, "data": {"posts": [')
+    for p in range(1, posts + 1):
+        html = paragraph * 3 + (f'<figure class="kg-card kg-image-card"><img src="__GHOST_URL__/content/images/{p}.jpg" '
+                                f'class="kg-image" alt="Picture {p}"><figcaption>Caption {p}</figcaption></figure>') + paragraph * 2
+        year, month, day = 2010 + p % 14, 1 + p % 12, 1 + p % 28
+        row = {"id": f"{p:024x}", "uuid": f"uuid-{p}", "title": f"Post number {p}: a headline", "slug": f"post-{p}",
+               "mobiledoc": json.dumps({"version": "0.3.1", "cards": [["html", {"html": html}]]}), "lexical": None,
+               "html": html, "plaintext": "Lorem ipsum", "feature_image": f"__GHOST_URL__/content/images/cover-{p}.jpg",
+               "featured": p % 50 == 0, "type": "post", "status": "published", "visibility": "public",
+               "created_at": f"{year}-{month:02}-{day:02}T08:00:00.000Z", "updated_at": f"{year}-{month:02}-{day:02}T09:00:00.000Z",
+               "published_at": f"{year}-{month:02}-{day:02}T09:00:00.000Z", "custom_excerpt": None, "canonical_url": None}
+        out.write(("," if p > 1 else "") + json.dumps(row))
+    out.write('], "posts_authors": [')
+    out.write(",".join(json.dumps({"id": f"a{p}", "post_id": f"{p:024x}", "author_id": f"u{p % 20}", "sort_order": 0})
+                       for p in range(1, posts + 1)))
+    out.write('], "posts_meta": [')
+    out.write(",".join(json.dumps({"id": f"m{p}", "post_id": f"{p:024x}", "meta_title": f"Post {p} for search",
+                                   "meta_description": f"What post {p} says", "feature_image_alt": f"Cover {p}",
+                                   "email_only": False}) for p in range(1, posts + 1)))
+    out.write('], "posts_tags": [')
+    out.write(",".join(json.dumps({"id": f"t{p}-{k}", "post_id": f"{p:024x}", "tag_id": f"tag{(p + k * 30) % 60}",
+                                   "sort_order": k}) for p in range(1, posts + 1) for k in range(2)))
+    out.write('], "tags": [')
+    out.write(",".join(json.dumps({"id": f"tag{t}", "name": f"Tag {t}", "slug": f"tag-{t}", "visibility": "public"})
+                       for t in range(60)))
+    out.write('], "users": [')
+    out.write(",".join(json.dumps({"id": f"u{a}", "name": f"Writer Number {a}", "slug": f"writer-{a}",
+                                   "email": f"writer{a}@old.example", "password": "$2a$10$never.read"}) for a in range(20)))
+    out.write('], "settings": [{"id": "s1", "key": "db_hash", "value": "b6c4e6a2-bench"}]}}]}\n')
+PY
+else
+  FILE="$WORK/site.xml"
+  python3 - "$FILE" "$POSTS" <<'PY'
 import sys
 path, posts = sys.argv[1], int(sys.argv[2])
 with open(path, "w", encoding="utf-8") as out:
@@ -78,7 +125,8 @@ with open(path, "w", encoding="utf-8") as out:
                   f'{comments}</item>\n')
     out.write("</channel></rss>\n")
 PY
-echo "file: $(du -m "$WORK/site.xml" | cut -f1) MB"
+fi
+echo "file: $(du -m "$FILE" | cut -f1) MB"
 
 cargo build --release --quiet
 BIN="target/release/masthead"
@@ -95,7 +143,9 @@ run() {
   local label="$1"
   local started ended
   started=$(date +%s.%N)
-  /usr/bin/time -f "%M" -o "$WORK/rss" "$BIN" import wordpress "$WORK/site.xml" --report "$WORK/report.json" >/dev/null
+  local site=()
+  if [ "$FORMAT" = ghost ]; then site=(--site-url https://old.example); fi
+  /usr/bin/time -f "%M" -o "$WORK/rss" "$BIN" import "$FORMAT" "$FILE" "${site[@]}" --report "$WORK/report.json" >/dev/null
   ended=$(date +%s.%N)
   python3 - "$label" "$started" "$ended" "$WORK/rss" "$WORK/report.json" "$POSTS" <<'PY'
 import json, sys

@@ -92,6 +92,7 @@ diesel::table! {
         source_id -> Text,
         local_id -> BigInt,
         imported_at -> Timestamp,
+        source_version -> Nullable<Text>,
     }
 }
 

@@ -135,13 +135,16 @@ pub fn import_ghost(
     fetch_media: bool,
     progress: &mut dyn FnMut(u64, u64),
 ) -> Result<crate::imports::Report, String> {
-    let size = open_import(path)?.1;
+    let (mut input, size) = open_import(path)?;
+    // Read twice through one handle: a file swapped between the passes, or a pipe, cannot be.
+    if !input.get_ref().metadata().is_ok_and(|m| m.is_file()) {
+        return Err(format!("{} is not a regular file (a Ghost export is read twice)", path.display()));
+    }
     let db = Db::open(&config.database_url, DbSettings::for_command_line()).map_err(|e| e.to_string())?;
     let mut conn = db.conn().map_err(|e| e.to_string())?;
     let mut fetcher = if fetch_media { Some(MediaFetcher::new(config)?) } else { None };
     let fetcher = fetcher.as_mut().map(|f| f as &mut dyn Fetcher);
-    let mut open = || open_import(path).map(|(input, _)| Box::new(input) as Box<dyn std::io::BufRead>);
-    crate::imports::ghost::import(&mut conn, &mut open, options, fetcher, &mut |read| progress(read, 2 * size))
+    crate::imports::ghost::import(&mut conn, &mut input, options, fetcher, &mut |read| progress(read, 2 * size))
 }
 
 /// A file to import, buffered, and its size.

@@ -8,7 +8,8 @@ use chrono::NaiveDateTime;
 use diesel::prelude::*;
 
 use super::format::{
-    Article, ArticleColumns, Author, Comment, FORMAT, Header, Media, Record, Redirect, Revision, Tag, Trailer,
+    Article, ArticleColumns, Author, Comment, FORMAT, Header, ImportSource, Media, Record, Redirect, Revision, Tag,
+    Trailer,
 };
 use crate::db::{DbConnection, snapshot};
 use crate::error::ApiError;
@@ -152,9 +153,37 @@ pub fn export(
             |row| row.id,
             |_, rows| rows.into_iter().try_for_each(|row| emit(&Record::Redirect(row))),
         )?;
+        records += import_sources_in_batches(conn, &mut |row| emit(&Record::ImportSource(row)))?;
         emit(&Record::End(Trailer { records }))?;
         Ok(records)
     })
+}
+
+/// `import_sources` in batches of [`BATCH`], in key order (it has no id to go by).
+fn import_sources_in_batches(
+    conn: &mut DbConnection,
+    emit: &mut dyn FnMut(ImportSource) -> Result<(), ApiError>,
+) -> Result<u64, ApiError> {
+    use crate::schema::import_sources::dsl::{import_sources, kind, source, source_id};
+    let mut after: Option<(String, String, String)> = None;
+    let mut count = 0;
+    loop {
+        let first = import_sources.order((source, kind, source_id)).limit(BATCH).select(ImportSource::as_select());
+        let rows: Vec<ImportSource> = match &after {
+            None => first.load(conn)?,
+            Some((s, k, id)) => {
+                let later_kind = kind.gt(k).or(kind.eq(k).and(source_id.gt(id)));
+                first.filter(source.gt(s).or(source.eq(s).and(later_kind))).load(conn)?
+            }
+        };
+        let full = rows.len() as i64 == BATCH;
+        after = rows.last().map(|row| (row.source.clone(), row.kind.clone(), row.source_id.clone()));
+        count += rows.len() as u64;
+        rows.into_iter().try_for_each(&mut *emit)?;
+        if !full {
+            return Ok(count);
+        }
+    }
 }
 
 /// `(article, other)` pairs in order → each article's others, in order.

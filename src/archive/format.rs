@@ -7,7 +7,7 @@ use chrono::NaiveDateTime;
 use diesel::prelude::*;
 use serde::{Deserialize, Serialize};
 
-use crate::schema::{article_revisions, articles, authors, comments, media, redirects, tags};
+use crate::schema::{article_revisions, articles, authors, comments, import_sources, media, redirects, tags};
 
 /// The version of the format this build writes and reads.
 pub const FORMAT: u32 = 1;
@@ -25,6 +25,9 @@ pub enum Record {
     Revision(Revision),
     Comment(Comment),
     Redirect(Redirect),
+    /// What an import made of another system's record: so that importing from it again after a
+    /// move between databases imports nothing twice.
+    ImportSource(ImportSource),
     /// The last line: a file without it was cut short.
     End(Trailer),
 }
@@ -202,4 +205,19 @@ pub struct Redirect {
     pub created_at: NaiveDateTime,
     #[serde(with = "crate::timestamps::rfc3339")]
     pub updated_at: NaiveDateTime,
+}
+
+#[derive(Debug, Serialize, Deserialize, Queryable, Selectable, Insertable)]
+#[diesel(table_name = import_sources)]
+#[serde(deny_unknown_fields)]
+pub struct ImportSource {
+    pub source: String,
+    /// `source_kind` in the file: `kind` names the record.
+    #[serde(rename = "source_kind")]
+    pub kind: String,
+    pub source_id: String,
+    pub local_id: i64,
+    #[serde(with = "crate::timestamps::rfc3339")]
+    pub imported_at: NaiveDateTime,
+    pub source_version: Option<String>,
 }

@@ -14,7 +14,8 @@ use crate::db::{DbConnection, write_transaction};
 use crate::error::ApiError;
 use crate::markdown::render;
 use crate::schema::{
-    article_authors, article_revisions, article_tags, articles, authors, comments, media, redirects, tags,
+    article_authors, article_revisions, article_tags, articles, authors, comments, import_sources, media, redirects,
+    tags,
 };
 use crate::slugs;
 
@@ -24,6 +25,7 @@ pub const MAX_LINE_BYTES: usize = 80 * 1024 * 1024;
 /// The tables a restore fills, in the order it fills them: each must be empty, and on PostgreSQL
 /// each has an id sequence to move on.
 const TABLES: [&str; 7] = ["authors", "tags", "media", "articles", "article_revisions", "comments", "redirects"];
+// `import_sources` is filled too; it has no id.
 
 /// How many records of each kind were restored.
 #[derive(Debug, Default, Clone, PartialEq, Eq)]
@@ -35,11 +37,19 @@ pub struct Restored {
     pub revisions: u64,
     pub comments: u64,
     pub redirects: u64,
+    pub import_sources: u64,
 }
 
 impl Restored {
     fn total(&self) -> u64 {
-        self.authors + self.tags + self.media + self.articles + self.revisions + self.comments + self.redirects
+        self.authors
+            + self.tags
+            + self.media
+            + self.articles
+            + self.revisions
+            + self.comments
+            + self.redirects
+            + self.import_sources
     }
 }
 
@@ -110,6 +120,9 @@ pub fn restore(
                 )));
             };
             let record: Record = serde_json::from_str(text).map_err(|e| bad(line, e))?;
+            if let Record::Article(article) = &record {
+                refuse_unknown_fields(text, article).map_err(|e| bad(line, e))?;
+            }
             if let Record::End(trailer) = record {
                 if trailer.records != restored.total() {
                     return Err(bad(
@@ -130,6 +143,17 @@ pub fn restore(
     })
 }
 
+/// An article record's fields are its columns' (flattened), which serde cannot check for
+/// strangers: a field the format does not have is refused here, as in every other record.
+fn refuse_unknown_fields(text: &str, article: &super::format::Article) -> Result<(), String> {
+    let given: serde_json::Map<String, serde_json::Value> = serde_json::from_str(text).map_err(|e| e.to_string())?;
+    let known = serde_json::to_value(article).map_err(|e| e.to_string())?;
+    match given.keys().find(|key| *key != "kind" && known.get(key.as_str()).is_none()) {
+        Some(key) => Err(format!("unknown field `{key}` in an article")),
+        None => Ok(()),
+    }
+}
+
 /// A restore writes every id as it was: only into a database with no content yet.
 fn refuse_unless_empty(conn: &mut DbConnection) -> Result<(), ApiError> {
     let counts = [
@@ -139,6 +163,7 @@ fn refuse_unless_empty(conn: &mut DbConnection) -> Result<(), ApiError> {
         ("articles", articles::table.count().get_result::<i64>(conn)?),
         ("comments", comments::table.count().get_result::<i64>(conn)?),
         ("redirects", redirects::table.count().get_result::<i64>(conn)?),
+        ("imported records", import_sources::table.count().get_result::<i64>(conn)?),
     ];
     let held: Vec<String> = counts.iter().filter(|(_, n)| *n > 0).map(|(kind, n)| format!("{n} {kind}")).collect();
     if held.is_empty() {
@@ -197,6 +222,10 @@ fn write(
         Record::Redirect(redirect) => {
             diesel::insert_into(redirects::table).values(&redirect).execute(conn)?;
             restored.redirects += 1;
+        }
+        Record::ImportSource(source) => {
+            diesel::insert_into(import_sources::table).values(&source).execute(conn)?;
+            restored.import_sources += 1;
         }
     }
     Ok(())

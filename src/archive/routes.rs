@@ -3,6 +3,7 @@
 use actix_web::http::header::{CACHE_CONTROL, CONTENT_DISPOSITION, HeaderValue};
 use actix_web::web::Bytes;
 use actix_web::{HttpResponse, get, web};
+use futures_util::StreamExt;
 use serde::Deserialize;
 use utoipa::IntoParams;
 use utoipa_actix_web::service_config::ServiceConfig;
@@ -82,7 +83,15 @@ pub async fn admin_export(
             }
         }
     });
-    let body = futures_util::stream::poll_fn(move |cx| receiver.poll_recv(cx));
+    // The first chunk is awaited before the status is sent: an export that cannot start (no
+    // connection, no snapshot) is an error with its problem, never a 200 with a cut body.
+    let first = match receiver.recv().await {
+        Some(Ok(chunk)) => chunk,
+        Some(Err(error)) => return Err(error),
+        None => return Err(ApiError::Internal("the export ended before it began".into())),
+    };
+    let rest = futures_util::stream::poll_fn(move |cx| receiver.poll_recv(cx));
+    let body = futures_util::stream::once(std::future::ready(Ok(first))).chain(rest);
     let file = format!("attachment; filename=\"masthead-{}.jsonl\"", now.format("%Y-%m-%d"));
     Ok(HttpResponse::Ok()
         .content_type("application/x-ndjson")

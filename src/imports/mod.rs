@@ -1,4 +1,4 @@
-//! Imports from other systems (WordPress; Ghost next): what each source's records become here,
+//! Imports from other systems (WordPress, Ghost): what each source's records become here,
 //! remembered in `import_sources` so that importing again imports nothing twice, and a report of
 //! what was done and why not.
 
@@ -21,6 +21,14 @@ use crate::schema::import_sources;
 
 /// Reasons kept per kind in a report; past this, only counted.
 const MAX_LISTED: usize = 1000;
+/// Distinct reasons for skipping, per kind; past this, counted under "other reasons".
+const MAX_SKIP_REASONS: usize = 100;
+/// The most of an id or a reason a report keeps.
+const MAX_REASON_CHARS: usize = 500;
+
+fn cut_to(text: &str, max: usize) -> String {
+    text.chars().take(max).collect()
+}
 
 /// The local record a source's record became, if it was imported before.
 pub fn local_id(conn: &mut DbConnection, source: &str, kind: &str, source_id: &str) -> Result<Option<i64>, ApiError> {
@@ -70,6 +78,12 @@ pub struct Problem {
     pub reason: String,
 }
 
+impl Problem {
+    fn new(id: &str, reason: impl std::fmt::Display) -> Self {
+        Self { id: cut_to(id, MAX_REASON_CHARS), reason: cut_to(&reason.to_string(), MAX_REASON_CHARS) }
+    }
+}
+
 /// The report of an import, by kind of record.
 #[derive(Debug, Default, Serialize)]
 pub struct Report {
@@ -96,21 +110,26 @@ impl Report {
     pub fn skipped(&mut self, kind: &'static str, because: &str) {
         let tally = self.tally(kind);
         tally.skipped += 1;
-        *tally.skipped_because.entry(because.to_string()).or_default() += 1;
+        let because = match tally.skipped_because.len() < MAX_SKIP_REASONS {
+            true => cut_to(because, MAX_REASON_CHARS),
+            false if tally.skipped_because.contains_key(because) => because.to_string(),
+            false => "other reasons".to_string(),
+        };
+        *tally.skipped_because.entry(because).or_default() += 1;
     }
 
     pub fn failed(&mut self, kind: &'static str, id: &str, reason: impl std::fmt::Display) {
         let tally = self.tally(kind);
         tally.failed += 1;
         if tally.failures.len() < MAX_LISTED {
-            tally.failures.push(Problem { id: id.to_string(), reason: reason.to_string() });
+            tally.failures.push(Problem::new(id, reason));
         }
     }
 
     pub fn note(&mut self, kind: &'static str, id: &str, note: impl std::fmt::Display) {
         let tally = self.tally(kind);
         if tally.notes.len() < MAX_LISTED {
-            tally.notes.push(Problem { id: id.to_string(), reason: note.to_string() });
+            tally.notes.push(Problem::new(id, note));
         }
     }
 

@@ -88,8 +88,8 @@ pub async fn admin_create_redirect(
 ) -> Result<HttpResponse, ApiError> {
     user.require(Role::Editor)?;
     let redirect = store::check(&input.from, input.to.into(), input.status)?;
-    let now = state.db.now();
-    let row = state.db.run(move |conn| store::create(conn, redirect, now)).await?;
+    let (now, article_path) = (state.db.now(), state.config.site.article_path.clone());
+    let row = state.db.run(move |conn| store::create(conn, redirect, &article_path, now)).await?;
     let location = format!("/api/v1/admin/redirects/{}", row.id);
     Ok(with_location(private_json(StatusCode::CREATED, &Item { data: AdminRedirect::from(row) }), &location))
 }
@@ -139,8 +139,8 @@ pub async fn admin_update_redirect(
 ) -> Result<HttpResponse, ApiError> {
     user.require(Role::Editor)?;
     let changes = RedirectChanges { from: input.from, target: input.to.map(Into::into), status: input.status };
-    let (id, now) = (id.into_inner(), state.db.now());
-    let row = state.db.run(move |conn| store::update(conn, id, changes, now)).await?;
+    let (id, now, article_path) = (id.into_inner(), state.db.now(), state.config.site.article_path.clone());
+    let row = state.db.run(move |conn| store::update(conn, id, changes, &article_path, now)).await?;
     Ok(private_json(StatusCode::OK, &Item { data: AdminRedirect::from(row) }))
 }
 

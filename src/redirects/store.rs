@@ -19,7 +19,8 @@ use crate::site::PathTemplate;
 
 /// Longest path or URL a redirect holds.
 pub const MAX_PATH_CHARS: usize = 2000;
-/// Hops followed through chained path redirects; longer chains are refused when written.
+/// Path redirects that may follow one another (the longest run followed when read); a write
+/// that would make a longer run is refused.
 const MAX_HOPS: usize = 8;
 /// Path redirects are written one at a time, so that two writes cannot close a loop together.
 const WRITE_LOCK: &str = "redirects.paths";
@@ -108,37 +109,89 @@ pub fn check(from: &str, target: Target, status: Option<i32>) -> Result<PathRedi
     Ok(PathRedirect { from: from.to_string(), target, status })
 }
 
-/// Refuses a redirect from `from` to `target` when following `target` comes back to `from`, or
-/// goes on past [`MAX_HOPS`].
-fn refuse_loop(conn: &mut DbConnection, from: &str, target: &Target) -> Result<(), ApiError> {
-    let mut next = target.clone();
-    for _ in 0..MAX_HOPS {
-        let Target::Path(path) = next else { return Ok(()) };
+/// How many path redirects lead one after another to `path` (the longest such run, counted up
+/// to one past [`MAX_HOPS`]), leaving out the redirect `except` (one being changed).
+fn chain_into(conn: &mut DbConnection, path: &str, except: Option<i64>) -> Result<usize, ApiError> {
+    let mut frontier = vec![path.to_string()];
+    for depth in 0..=MAX_HOPS {
+        let before: Vec<String> = redirects::table
+            .filter(redirects::to_path.eq_any(&frontier))
+            .filter(redirects::id.ne(except.unwrap_or(-1)))
+            .filter(redirects::from_path.is_not_null())
+            .select(redirects::from_path.assume_not_null())
+            .distinct()
+            .limit(1000)
+            .load(conn)?;
+        if before.is_empty() {
+            return Ok(depth);
+        }
+        frontier = before;
+    }
+    Ok(MAX_HOPS + 1)
+}
+
+fn loop_error(from: &str, through: &str) -> ApiError {
+    ApiError::Conflict(format!("`to`: `{from}` would lead back to itself (a loop), through {through}"))
+}
+
+/// Refuses a redirect from `from` to `target` that would close a loop (following `target` comes
+/// back to `from`, or to an article whose path on the front end is `from`), or make a run of
+/// more than [`MAX_HOPS`] redirects, counting those that lead to `from` already.
+fn refuse_loop(
+    conn: &mut DbConnection,
+    redirect: &PathRedirect,
+    except: Option<i64>,
+    article_path: &PathTemplate,
+) -> Result<(), ApiError> {
+    let from = redirect.from.as_str();
+    let too_long = || {
+        ApiError::Conflict(format!("`to`: more than {MAX_HOPS} redirects would follow one another through `{from}`"))
+    };
+    let mut length = chain_into(conn, from, except)? + 1;
+    if length > MAX_HOPS {
+        return Err(too_long());
+    }
+    let mut next = redirect.target.clone();
+    loop {
+        let path = match next {
+            Target::Path(path) => path,
+            Target::Article(id) => {
+                let article: Option<(String, Option<NaiveDateTime>)> =
+                    articles::table.find(id).select((articles::slug, articles::published_at)).first(conn).optional()?;
+                return match article {
+                    Some((slug, at)) if article_path.path(&slug, at) == from => {
+                        Err(loop_error(from, &format!("the article {id}, whose path it is")))
+                    }
+                    _ => Ok(()),
+                };
+            }
+        };
         if path == from {
-            return Err(ApiError::Conflict(format!(
-                "`to`: `{from}` would lead back to itself (a loop), through the redirects from `{target_path}` on",
-                target_path = match target {
-                    Target::Path(first) => first.as_str(),
-                    Target::Article(_) => "",
-                }
-            )));
+            return Err(loop_error(from, "the redirects it leads to"));
         }
         let found: Option<RedirectRow> = redirects::table
             .filter(redirects::from_path.eq(&path))
+            .filter(redirects::id.ne(except.unwrap_or(-1)))
             .select(RedirectRow::as_select())
             .first(conn)
             .optional()?;
-        match found {
-            Some(row) => next = row.target(),
-            None => return Ok(()),
+        let Some(row) = found else { return Ok(()) };
+        length += 1;
+        if length > MAX_HOPS {
+            return Err(too_long());
         }
+        next = row.target();
     }
-    Err(ApiError::Conflict(format!("`to`: more than {MAX_HOPS} redirects would follow one another from here")))
 }
 
 /// Refuses a target article that does not exist (404, like a path to nothing), and a `from` that
 /// another redirect has (409).
-fn check_references(conn: &mut DbConnection, redirect: &PathRedirect, except: Option<i64>) -> Result<(), ApiError> {
+fn check_references(
+    conn: &mut DbConnection,
+    redirect: &PathRedirect,
+    except: Option<i64>,
+    article_path: &PathTemplate,
+) -> Result<(), ApiError> {
     if let Target::Article(id) = redirect.target {
         let found = diesel::select(diesel::dsl::exists(articles::table.find(id))).get_result::<bool>(conn)?;
         if !found {
@@ -154,7 +207,7 @@ fn check_references(conn: &mut DbConnection, redirect: &PathRedirect, except: Op
     if let Some(id) = taken {
         return Err(ApiError::Conflict(format!("`from`: the redirect {id} is from `{}` already", redirect.from)));
     }
-    refuse_loop(conn, &redirect.from, &redirect.target)
+    refuse_loop(conn, redirect, except, article_path)
 }
 
 fn target_columns(target: &Target) -> (Option<i64>, Option<&str>) {
@@ -168,10 +221,11 @@ fn target_columns(target: &Target) -> (Option<i64>, Option<&str>) {
 pub fn insert_path_redirect(
     conn: &mut DbConnection,
     redirect: &PathRedirect,
+    article_path: &PathTemplate,
     now: NaiveDateTime,
 ) -> Result<RedirectRow, ApiError> {
     lock_key(conn, WRITE_LOCK)?;
-    check_references(conn, redirect, None)?;
+    check_references(conn, redirect, None, article_path)?;
     let (article_id, to_path) = target_columns(&redirect.target);
     let id = diesel::insert_into(redirects::table)
         .values((
@@ -187,8 +241,14 @@ pub fn insert_path_redirect(
     find(conn, id)
 }
 
-pub fn create(conn: &mut DbConnection, redirect: PathRedirect, now: NaiveDateTime) -> Result<RedirectRow, ApiError> {
-    write_transaction(conn, |conn| insert_path_redirect(conn, &redirect, now))
+/// Writes a path redirect; `article_path` (the front end's) tells where an article target is.
+pub fn create(
+    conn: &mut DbConnection,
+    redirect: PathRedirect,
+    article_path: &PathTemplate,
+    now: NaiveDateTime,
+) -> Result<RedirectRow, ApiError> {
+    write_transaction(conn, |conn| insert_path_redirect(conn, &redirect, article_path, now))
 }
 
 fn not_found() -> ApiError {
@@ -212,6 +272,7 @@ pub fn update(
     conn: &mut DbConnection,
     id: i64,
     changes: RedirectChanges,
+    article_path: &PathTemplate,
     now: NaiveDateTime,
 ) -> Result<RedirectRow, ApiError> {
     write_transaction(conn, |conn| {
@@ -226,7 +287,7 @@ pub fn update(
         let from = changes.from.unwrap_or(from);
         let target = changes.target.unwrap_or_else(|| row.target());
         let redirect = check(&from, target, Some(changes.status.unwrap_or(row.status)))?;
-        check_references(conn, &redirect, Some(id))?;
+        check_references(conn, &redirect, Some(id), article_path)?;
         let (article_id, to_path) = target_columns(&redirect.target);
         diesel::update(redirects::table.find(id))
             .set((

@@ -7,10 +7,11 @@ use chrono::NaiveDateTime;
 use quick_xml::escape::escape;
 
 use super::store::{self, Entry, Kind};
+use crate::db::snapshot;
 use crate::error::{ApiError, Problem};
 use crate::http::responses::public_bytes;
 use crate::http::state::AppState;
-use crate::site::SiteSettings;
+use crate::site::{SITEMAP_MAX_URLS, SiteSettings};
 
 const XML: &str = "application/xml";
 const NAMESPACE: &str = "http://www.sitemaps.org/schemas/sitemap/0.9";
@@ -41,25 +42,35 @@ fn site_url(state: &AppState) -> Result<&str, ApiError> {
 pub async fn sitemap(req: HttpRequest, state: web::Data<AppState>) -> Result<HttpResponse, ApiError> {
     let site = site_url(&state)?.to_string();
     let now = state.db.now();
-    let part_urls = state.config.site.sitemap_part_urls as i64;
+    let configured = state.config.site.sitemap_part_urls as i64;
+    // Counted and listed in one snapshot: a write in between cannot make them disagree.
     let (counts, entries) = state
         .db
         .run(move |conn| {
-            let counts = store::counts(conn, now)?;
-            let entries = match counts.total() <= part_urls {
-                true => store::entries(conn, now, counts, 0, part_urls)?,
-                false => Vec::new(),
-            };
-            Ok((counts, entries))
+            snapshot(conn, |conn| {
+                let counts = store::counts(conn, now)?;
+                let entries = match counts.total() <= configured {
+                    true => store::entries(conn, now, counts, 0, configured)?,
+                    false => Vec::new(),
+                };
+                Ok((counts, entries))
+            })
         })
         .await?;
-    let xml = if counts.total() <= part_urls {
+    let xml = if counts.total() <= configured {
         urlset(&site, &state.config.site, &entries)
     } else {
-        let parts = (counts.total() + part_urls - 1) / part_urls;
-        index(&site, parts)
+        let part_urls = part_size(counts.total(), configured);
+        index(&site, (counts.total() + part_urls - 1) / part_urls)
     };
     Ok(public_bytes(&req, &state, xml.into_bytes(), XML, None))
+}
+
+/// URLs per part: as configured, or more when that would make an index of more than 50,000
+/// parts (the protocol's limit for an index too).
+fn part_size(total: i64, configured: i64) -> i64 {
+    let limit = SITEMAP_MAX_URLS as i64;
+    configured.max((total + limit - 1) / limit)
 }
 
 /// One part of a sitemap too large for one file.
@@ -80,19 +91,24 @@ pub async fn sitemap_part(
 ) -> Result<HttpResponse, ApiError> {
     let site = site_url(&state)?.to_string();
     let no_part = || ApiError::NotFound("the sitemap has no such part; its parts are listed in /sitemap.xml".into());
-    let part: i64 = part.parse().ok().filter(|n| (1..=1_000_000).contains(n)).ok_or_else(no_part)?;
+    let part: i64 = part.parse().ok().filter(|n| (1..=SITEMAP_MAX_URLS as i64).contains(n)).ok_or_else(no_part)?;
     let now = state.db.now();
-    let part_urls = state.config.site.sitemap_part_urls as i64;
+    let configured = state.config.site.sitemap_part_urls as i64;
     let entries = state
         .db
         .run(move |conn| {
-            let counts = store::counts(conn, now)?;
-            let parts = (counts.total() + part_urls - 1) / part_urls;
-            // A sitemap of one file has no parts.
-            if parts < 2 || part > parts {
-                return Ok(None);
-            }
-            Ok(Some(store::entries(conn, now, counts, (part - 1) * part_urls, part_urls)?))
+            snapshot(conn, |conn| {
+                let counts = store::counts(conn, now)?;
+                // A sitemap of one file has no parts.
+                if counts.total() <= configured {
+                    return Ok(None);
+                }
+                let part_urls = part_size(counts.total(), configured);
+                if part > (counts.total() + part_urls - 1) / part_urls {
+                    return Ok(None);
+                }
+                Ok(Some(store::entries(conn, now, counts, (part - 1) * part_urls, part_urls)?))
+            })
         })
         .await?
         .ok_or_else(no_part)?;

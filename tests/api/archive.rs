@@ -170,9 +170,18 @@ async fn a_restore_takes_a_whole_export_into_an_empty_database_or_nothing(backen
     let app = spawn(backend).await;
     let admin = app.user(Role::Admin, "Ada").await;
     app.published(&admin, json!({"title": "One", "body_markdown": "x", "tags": ["t"]})).await;
-    let good = app.get_as(&admin, "/api/v1/admin/export").await.text();
-    let lines: Vec<&str> = good.lines().collect();
+    // What an import remembers moves with the rest: the same import after the move imports nothing.
     let work = tempfile::tempdir().unwrap();
+    let ghost = work.path().join("ghost.json");
+    let export = json!({"db": [{"meta": {"version": "5.0.0"}, "data": {
+        "posts": [{"id": "g1", "title": "From Ghost", "slug": "from-ghost", "html": "<p>Hi</p>", "status": "published"}]
+    }}]});
+    std::fs::write(&ghost, export.to_string()).unwrap();
+    let source_db = crate::harness::database_env(&app.state.config.database_url);
+    succeeded(&masthead(&source_db, None, &["import", "ghost", ghost.to_str().unwrap()], ""));
+    let good = app.get_as(&admin, "/api/v1/admin/export").await.text();
+    assert_eq!(kinds(&records(&good), "import_source").len(), 2, "the post and its unknown author");
+    let lines: Vec<&str> = good.lines().collect();
     let target = TestDb::create(backend);
     let try_file = |name: &str, content: String| {
         let file = work.path().join(name);
@@ -187,7 +196,11 @@ async fn a_restore_takes_a_whole_export_into_an_empty_database_or_nothing(backen
         .find(|l| l.contains("\"kind\":\"article\""))
         .unwrap()
         .replace("\"authors\":[1]", "\"authors\":[99]");
+    let article_line = *lines.iter().find(|l| l.contains("\"kind\":\"article\"")).unwrap();
+    let stranger = article_line.replacen("\"kind\":\"article\",", "\"kind\":\"article\",\"surprise\":1,", 1);
+    assert_ne!(stranger, article_line);
     let cases: Vec<(&str, String, &str)> = vec![
+        ("an unknown field in an article", good.replacen(article_line, &stranger, 1), "unknown field `surprise`"),
         ("empty", String::new(), "empty"),
         ("text", "hello\n".into(), "line 1: not a Masthead export"),
         ("xml", "<?xml version=\"1.0\"?><rss/>\n".into(), "line 1: not a Masthead export"),
@@ -219,4 +232,6 @@ async fn a_restore_takes_a_whole_export_into_an_empty_database_or_nothing(backen
     let twice = masthead(&target.env_value(), None, &["import", "masthead", file.to_str().unwrap()], "");
     assert!(!twice.status.success());
     assert!(String::from_utf8_lossy(&twice.stderr).contains("empty database"));
+    let again = succeeded(&masthead(&target.env_value(), None, &["import", "ghost", ghost.to_str().unwrap()], ""));
+    assert!(again.contains("posts: 0 imported"), "{again}");
 }

@@ -203,6 +203,24 @@ async fn path_redirects_are_checked_chained_and_never_loop(backend: Backend) {
     app.patch_as(&editor, &path, json!({"to": null})).await.assert_problem(422);
     app.patch_as(&editor, "/api/v1/admin/redirects/999999", json!({"status": 301})).await.assert_problem(404);
 
+    // A run of more than eight redirects is refused, however it would be made: here by adding at
+    // its end, and by putting one before its start.
+    for hop in 1..=7 {
+        let body = json!({"from": format!("/run{hop}"), "to": {"path": format!("/run{}", hop + 1)}});
+        create(body).await.assert_status(201);
+    }
+    create(json!({"from": "/run8", "to": {"path": "/run9"}})).await.assert_status(201);
+    let longer = create(json!({"from": "/run9", "to": {"path": "/run10"}})).await.assert_problem(409);
+    assert!(longer["detail"].as_str().unwrap().contains("more than 8 redirects"), "{longer}");
+    create(json!({"from": "/run0", "to": {"path": "/run1"}})).await.assert_problem(409);
+    let made = app.get_as(&editor, "/api/v1/admin/redirects?kind=path&per_page=100").await.json();
+    for run in made["data"].as_array().unwrap().iter().filter(|r| r["from"].as_str().unwrap().starts_with("/run")) {
+        app.delete_as(&editor, &format!("/api/v1/admin/redirects/{}", run["id"])).await.assert_status(204);
+    }
+    // An article's own path on the front end (`/{slug}` here) cannot lead to it.
+    let own = create(json!({"from": "/hello-world", "to": {"article_id": article["id"]}})).await.assert_problem(409);
+    assert!(own["detail"].as_str().unwrap().contains("loop"), "{own}");
+
     let kinds = app.get_as(&editor, "/api/v1/admin/redirects?kind=path&per_page=2").await;
     assert_eq!(kinds.json()["meta"]["total"], 7);
     assert_eq!(kinds.json()["data"].as_array().unwrap().len(), 2);

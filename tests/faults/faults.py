@@ -45,6 +45,7 @@ from harness import (  # noqa: E402
     run_threads,
     status_counts,
 )
+from imports import HugeFiles, huge_imports  # noqa: E402
 from proxy import CuttableProxy  # noqa: E402
 
 LOGIN = "/api/v1/auth/login"
@@ -768,6 +769,7 @@ SCENARIOS = {
     "crash": (crash, ("sqlite", "postgres")),
     "logins": (logins, ("sqlite",)),
     "slowbody": (slowbody, ("sqlite",)),
+    "imports": (huge_imports, ("sqlite", "postgres")),
 }
 
 
@@ -795,6 +797,7 @@ def main():
 
     suite = Suite(binary, postgres)
     suite.bombs = Bombs(suite)
+    suite.huge_files = HugeFiles(suite)
     print("faults: %s against %s" % (", ".join(scenarios), binary), flush=True)
     started = now()
     interrupted = False

@@ -6,16 +6,16 @@
 
 mod posts;
 pub mod reader;
+pub mod row;
 
 use std::collections::HashMap;
-use std::io::BufRead;
+use std::io::{BufRead, Seek, SeekFrom};
 
-use serde_json::{Map, Value};
-
-use self::reader::{Rows, flag, id, number, text};
+use self::reader::{Limits, Rows};
+use self::row::{Row, flag, id, number, text};
 use super::Report;
 use super::media::{Covers, Fetcher};
-use super::records::{SourceAuthor, Writer, rolled_back_if};
+use super::records::{SourceAuthor, Writer, cut, rolled_back_if};
 use crate::db::DbConnection;
 use crate::error::ApiError;
 
@@ -33,35 +33,44 @@ pub struct Options {
 
 /// The Ghost versions whose exports are read.
 const VERSIONS: std::ops::RangeInclusive<u32> = 2..=5;
+/// What the first pass may keep of users, tags and relations: a file that needs more is refused.
+const MAX_KEPT_BYTES: usize = 256 * 1024 * 1024;
+/// What one entry kept costs besides its text (the maps' own bookkeeping).
+const ENTRY_BYTES: usize = 96;
+/// Tags or authors kept per post (more than an article may have).
+const MAX_RELATED: usize = 100;
 
-/// Imports the Ghost export that `open` reads (twice); `progress` gets the bytes read so far,
-/// over both passes. `Err` when the file is refused before anything was written: not JSON, cut
-/// short, not a Ghost export, or from a version not read here. With a `fetcher`
+/// A file read twice: from the start, then again.
+pub trait Input: BufRead + Seek {}
+impl<T: BufRead + Seek> Input for T {}
+
+/// Imports the Ghost export `input` (read twice); `progress` gets the bytes read so far, over
+/// both passes. `Err` when the file is refused before anything was written: not JSON, cut short,
+/// past a limit, not a Ghost export, or from a version not read here. With a `fetcher`
 /// (`--fetch-media`), feature images are brought into the media library.
 pub fn import(
     conn: &mut DbConnection,
-    open: &mut dyn FnMut() -> Result<Box<dyn BufRead>, String>,
+    input: &mut dyn Input,
     options: Options,
     fetcher: Option<&mut dyn Fetcher>,
     progress: &mut dyn FnMut(u64),
 ) -> Result<Report, String> {
-    let mut relations = Relations::default();
+    let mut relations =
+        Relations { report: Report { dry_run: options.dry_run, ..Report::default() }, ..Default::default() };
     let mut first_pass = 0;
-    reader::read(open()?, &mut relations, &mut |read| {
+    let mut counting = |read| {
         first_pass = read;
         progress(read)
-    })
-    .map_err(|e| format!("not a Ghost export that can be read: {e}"))?;
+    };
+    reader::read(&mut *input, &mut relations, Limits::default(), &mut counting)
+        .map_err(|e| format!("not a Ghost export that can be read: {e}"))?;
     relations.check_version()?;
-    let mut report = Report { dry_run: options.dry_run, ..Report::default() };
+    input.seek(SeekFrom::Start(0)).map_err(|e| format!("cannot read the file again: {e}"))?;
+    let mut report = std::mem::take(&mut relations.report);
     report.source = match &relations.db_hash {
         Some(hash) => format!("ghost:{hash}"),
         None => "ghost".to_string(),
     };
-    for (kind, source_id, reason) in std::mem::take(&mut relations.problems) {
-        report.failed(kind, &source_id, reason);
-    }
-    let input = open()?;
     let writer = Writer { source: report.source.clone(), now: crate::db::now(), dry_run: options.dry_run };
     let fetcher = if options.dry_run { None } else { fetcher };
     let mut run =
@@ -69,7 +78,8 @@ pub fn import(
     rolled_back_if(conn, run.options.dry_run, |conn| {
         run.all_tags(conn, &mut report);
         let mut posts = Posts { run: &mut run, conn, report: &mut report };
-        if let Err(error) = reader::read(input, &mut posts, &mut |read| progress(first_pass + read)) {
+        let second = reader::read(input, &mut posts, Limits::default(), &mut |read| progress(first_pass + read));
+        if let Err(error) = second {
             report.stopped = Some(error);
         }
     });
@@ -91,8 +101,10 @@ struct Relations {
     /// Post id → (sort order, user id).
     posts_authors: HashMap<String, Vec<(i64, String)>>,
     posts_meta: HashMap<String, PostMeta>,
-    /// Rows that could not be read: (kind, id, why).
-    problems: Vec<(&'static str, String, String)>,
+    /// Rows that could not be read, as the import's report will say.
+    report: Report,
+    /// What is kept so far, roughly (see [`MAX_KEPT_BYTES`]).
+    kept: usize,
 }
 
 struct User {
@@ -111,7 +123,7 @@ struct Tag {
     internal: bool,
 }
 
-/// `posts_meta` (Ghost 4 and later): SEO fields, the feature image's alt text, e-mail only.
+/// `posts_meta` (Ghost 3 and later): SEO fields, the feature image's alt text, e-mail only.
 #[derive(Default)]
 struct PostMeta {
     meta_title: Option<String>,
@@ -120,8 +132,14 @@ struct PostMeta {
     email_only: bool,
 }
 
-fn owned(text: Option<&str>) -> Option<String> {
-    text.map(str::trim).filter(|text| !text.is_empty()).map(str::to_string)
+/// A text field, trimmed and cut to what is kept of it here; `None` when empty.
+fn kept(row: &Row, field: &str, max: usize) -> Result<Option<String>, String> {
+    Ok(text(row, field)?.map(|text| cut(text, max)).filter(|text| !text.is_empty()))
+}
+
+/// `db_hash` is a UUID; anything else does not name the source.
+fn is_db_hash(text: &str) -> bool {
+    (1..=64).contains(&text.len()) && text.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-')
 }
 
 impl Relations {
@@ -133,80 +151,120 @@ impl Relations {
         match major {
             Some(major) if VERSIONS.contains(&major) => Ok(()),
             _ => Err(format!(
-                "a Ghost export of version {version}, which is not read here: exports of Ghost {} to {} are",
+                "a Ghost export of version {}, which is not read here: exports of Ghost {} to {} are",
+                cut(version, 40),
                 VERSIONS.start(),
                 VERSIONS.end()
             )),
         }
     }
 
-    fn read_row(&mut self, table: &str, row: &Map<String, Value>) -> Result<(), String> {
+    /// Keeps what a row says; returns roughly how many bytes that took.
+    fn read_row(&mut self, table: &str, row: &Row) -> Result<usize, String> {
+        use crate::articles::model::{MAX_ALT_CHARS, MAX_SEO_DESCRIPTION_CHARS, MAX_SEO_TITLE_CHARS};
+        let need = |what: Option<String>, missing: &str| what.ok_or_else(|| missing.to_string());
         match table {
             "users" => {
-                let Some(user) = id(row, "id")? else { return Err("a user without an id".into()) };
-                let name = text(row, "name")?.unwrap_or_default().to_string();
-                let slug = text(row, "slug")?.unwrap_or_default().to_string();
-                let email = text(row, "email")?.unwrap_or_default().to_string();
-                let bio = owned(text(row, "bio")?);
+                let user = need(id(row, "id")?, "a user without an id")?;
+                let name = kept(row, "name", crate::authors::model::MAX_NAME_CHARS)?.unwrap_or_default();
+                let slug = kept(row, "slug", 200)?.unwrap_or_default();
+                let email = kept(row, "email", 320)?.unwrap_or_default();
+                let bio = kept(row, "bio", crate::authors::model::MAX_BIO_CHARS)?;
+                let size = user.len() + name.len() + slug.len() + email.len() + bio.as_ref().map_or(0, String::len);
                 self.users.insert(user, User { name, slug, email, bio });
+                Ok(size)
             }
             "tags" => {
-                let Some(tag) = id(row, "id")? else { return Err("a tag without an id".into()) };
-                let name = text(row, "name")?.unwrap_or_default().to_string();
+                let tag = need(id(row, "id")?, "a tag without an id")?;
+                let name = kept(row, "name", crate::tags::model::MAX_TAG_NAME_CHARS)?.unwrap_or_default();
                 let internal = name.starts_with('#') || text(row, "visibility")? == Some("internal");
-                let slug = text(row, "slug")?.unwrap_or_default().to_string();
-                let description = owned(text(row, "description")?);
+                let slug = kept(row, "slug", 200)?.unwrap_or_default();
+                let description = kept(row, "description", crate::tags::model::MAX_TAG_DESCRIPTION_CHARS)?;
+                let size = tag.len() + name.len() + slug.len() + description.as_ref().map_or(0, String::len);
                 self.tags.push(Tag { id: tag, name, slug, description, internal });
+                Ok(size)
             }
             "posts_tags" | "posts_authors" => {
-                let (Some(post), Some(other)) =
-                    (id(row, "post_id")?, id(row, if table == "posts_tags" { "tag_id" } else { "author_id" })?)
-                else {
-                    return Err("a relation without its post or the other side".into());
-                };
+                let other = if table == "posts_tags" { "tag_id" } else { "author_id" };
+                let post = need(id(row, "post_id")?, "a relation without its post")?;
+                let other = need(id(row, other)?, "a relation without its tag or author")?;
                 let relations = if table == "posts_tags" { &mut self.posts_tags } else { &mut self.posts_authors };
-                relations.entry(post).or_default().push((number(row, "sort_order"), other));
+                let related = relations.entry(post).or_default();
+                if related.len() >= MAX_RELATED {
+                    return Ok(0);
+                }
+                let size = other.len() * 2;
+                related.push((number(row, "sort_order"), other));
+                Ok(size)
             }
             "posts_meta" => {
-                let Some(post) = id(row, "post_id")? else { return Err("post metadata without a post".into()) };
+                let post = need(id(row, "post_id")?, "post metadata without a post")?;
                 let meta = PostMeta {
-                    meta_title: owned(text(row, "meta_title")?),
-                    meta_description: owned(text(row, "meta_description")?),
-                    feature_image_alt: owned(text(row, "feature_image_alt")?),
+                    meta_title: kept(row, "meta_title", MAX_SEO_TITLE_CHARS)?,
+                    meta_description: kept(row, "meta_description", MAX_SEO_DESCRIPTION_CHARS)?,
+                    feature_image_alt: kept(row, "feature_image_alt", MAX_ALT_CHARS)?,
                     email_only: flag(row, "email_only")?,
                 };
+                let texts = [&meta.meta_title, &meta.meta_description, &meta.feature_image_alt];
+                let size = post.len() + texts.iter().map(|t| t.as_ref().map_or(0, String::len)).sum::<usize>();
                 self.posts_meta.insert(post, meta);
+                Ok(size)
             }
-            "settings" if text(row, "key")? == Some("db_hash") => self.db_hash = owned(text(row, "value")?),
-            _ => {}
+            "settings" if text(row, "key")? == Some("db_hash") => {
+                self.db_hash = text(row, "value")?.map(str::trim).filter(|hash| is_db_hash(hash)).map(str::to_string);
+                Ok(0)
+            }
+            _ => Ok(0),
         }
-        Ok(())
     }
 }
 
 impl Rows for Relations {
-    fn wants(&self, table: &str) -> bool {
-        matches!(table, "users" | "tags" | "posts_tags" | "posts_authors" | "posts_meta" | "settings")
+    fn fields(&self, table: &str) -> Option<&'static [&'static str]> {
+        Some(match table {
+            "users" => &["id", "name", "slug", "email", "bio"],
+            "tags" => &["id", "name", "slug", "description", "visibility"],
+            "posts_tags" => &["post_id", "tag_id", "sort_order"],
+            "posts_authors" => &["post_id", "author_id", "sort_order"],
+            "posts_meta" => &["post_id", "meta_title", "meta_description", "feature_image_alt", "email_only"],
+            "settings" => &["key", "value"],
+            // Each post is read within its size limit here too, so that the second pass meets no
+            // row the first did not check.
+            "posts" => &[],
+            _ => return None,
+        })
     }
 
     fn version(&mut self, version: String) {
         self.version = Some(version);
     }
 
-    fn row(&mut self, table: &str, row: Result<Map<String, Value>, String>) {
+    fn row(&mut self, table: &str, row: Result<Row, String>) -> Result<(), String> {
+        if table == "posts" {
+            return Ok(());
+        }
         let kind = match table {
             "users" => "authors",
-            "tags" | "posts_tags" => "tags",
+            "tags" => "tags",
             "settings" => "settings",
-            _ => "posts",
+            _ => "relations",
         };
         let (source_id, result) = match row {
             Ok(row) => (id(&row, "id").ok().flatten(), self.read_row(table, &row)),
             Err(error) => (None, Err(error)),
         };
-        if let Err(reason) = result {
-            self.problems.push((kind, source_id.unwrap_or_else(|| "?".into()), format!("{table}: {reason}")));
+        match result {
+            Ok(size) if size > 0 => self.kept += size + ENTRY_BYTES,
+            Ok(_) => {}
+            Err(reason) => self.report.failed(kind, source_id.as_deref().unwrap_or("?"), format!("{table}: {reason}")),
         }
+        if self.kept > MAX_KEPT_BYTES {
+            return Err(format!(
+                "its users, tags and relations need more than the {} MiB an import holds",
+                MAX_KEPT_BYTES / 1024 / 1024
+            ));
+        }
+        Ok(())
     }
 }
 
@@ -271,16 +329,17 @@ struct Posts<'p, 'f> {
 }
 
 impl Rows for Posts<'_, '_> {
-    fn wants(&self, table: &str) -> bool {
-        table == "posts"
+    fn fields(&self, table: &str) -> Option<&'static [&'static str]> {
+        (table == "posts").then_some(posts::FIELDS)
     }
 
     fn version(&mut self, _: String) {}
 
-    fn row(&mut self, _: &str, row: Result<Map<String, Value>, String>) {
+    fn row(&mut self, _: &str, row: Result<Row, String>) -> Result<(), String> {
         match row {
             Ok(row) => self.run.post(self.conn, &row, self.report),
             Err(error) => self.report.failed("posts", "?", error),
         }
+        Ok(())
     }
 }

@@ -3,9 +3,8 @@
 //! URL, bylines in order and public tags.
 
 use chrono::NaiveDateTime;
-use serde_json::{Map, Value};
 
-use super::reader::{flag, id, text, time};
+use super::row::{Row, flag, id, text, time};
 use super::{PostMeta, Run};
 use crate::articles::model::{
     MAX_ALT_CHARS, MAX_AUTHORS_PER_ARTICLE, MAX_EXCERPT_CHARS, MAX_SEO_DESCRIPTION_CHARS, MAX_SEO_TITLE_CHARS,
@@ -24,6 +23,28 @@ use crate::tags::store::MAX_TAGS_PER_ARTICLE;
 const GHOST_URL: &str = "__GHOST_URL__";
 /// The source id of the `page` tag pages get (no Ghost tag id looks like it).
 const PAGE_TAG: &str = "masthead:page";
+/// What the second pass reads of a post.
+pub(super) const FIELDS: &[&str] = &[
+    "id",
+    "title",
+    "slug",
+    "html",
+    "plaintext",
+    "feature_image",
+    "feature_image_alt",
+    "featured",
+    "type",
+    "page",
+    "status",
+    "visibility",
+    "published_at",
+    "created_at",
+    "custom_excerpt",
+    "meta_title",
+    "meta_description",
+    "canonical_url",
+    "author_id",
+];
 
 /// A Ghost post's status, as it is here.
 struct Publication {
@@ -33,7 +54,7 @@ struct Publication {
 }
 
 impl Run<'_> {
-    pub(super) fn post(&mut self, conn: &mut DbConnection, row: &Map<String, Value>, report: &mut Report) {
+    pub(super) fn post(&mut self, conn: &mut DbConnection, row: &Row, report: &mut Report) {
         let post_id = match id(row, "id") {
             Ok(Some(post_id)) => post_id,
             Ok(None) => return report.failed("posts", "?", "a post without an id"),
@@ -44,7 +65,7 @@ impl Run<'_> {
             (true, _) if self.options.pages => "pages",
             (true, _) => return report.skipped("pages", "pages are imported with --pages"),
             (false, Ok(None | Some("post"))) => "posts",
-            (false, Ok(Some(other))) => return report.skipped("other", &format!("type {other}")),
+            (false, Ok(Some(other))) => return report.skipped("other", &format!("type {}", cut(other, 40))),
             (false, Err(error)) => return report.failed("posts", &post_id, error),
         };
         if let Err(error) = self.write_post(conn, row, &post_id, kind, report) {
@@ -55,7 +76,7 @@ impl Run<'_> {
     fn write_post(
         &mut self,
         conn: &mut DbConnection,
-        row: &Map<String, Value>,
+        row: &Row,
         post_id: &str,
         kind: &'static str,
         report: &mut Report,
@@ -68,7 +89,8 @@ impl Run<'_> {
         let no_meta = PostMeta::default();
         let meta = self.relations.posts_meta.get(post_id).unwrap_or(&no_meta);
         let Some(publication) = self.publication(row, meta).map_err(bad)? else {
-            report.skipped(kind, &format!("status {}", text(row, "status").ok().flatten().unwrap_or("none")));
+            let status = text(row, "status").ok().flatten().unwrap_or("none");
+            report.skipped(kind, &format!("status {}", cut(status, 40)));
             return Ok(());
         };
         let title = match cut(text(row, "title").map_err(bad)?.unwrap_or_default(), MAX_TITLE_CHARS) {
@@ -159,11 +181,15 @@ impl Run<'_> {
     /// The post's status here; `None` for a status this importer does not know (skipped).
     /// Members-only and e-mail-only posts come in as drafts: nothing here holds them back from
     /// the public.
-    fn publication(&self, row: &Map<String, Value>, meta: &PostMeta) -> Result<Option<Publication>, String> {
+    fn publication(&self, row: &Row, meta: &PostMeta) -> Result<Option<Publication>, String> {
         let at = time(row, "published_at")?;
         let visibility = text(row, "visibility")?.unwrap_or("public");
         let shown = match text(row, "status")?.unwrap_or("draft") {
             "published" => at.or(time(row, "created_at")?).or(Some(self.writer.now)),
+            "scheduled" if at.is_none() => {
+                let why = "scheduled in Ghost without a time: imported as a draft".to_string();
+                return Ok(Some(Publication { published_at: None, held_back: Some(why) }));
+            }
             "scheduled" => at,
             "draft" => return Ok(Some(Publication { published_at: None, held_back: None })),
             "sent" => {
@@ -175,6 +201,7 @@ impl Run<'_> {
         let held_back = if meta.email_only {
             Some("sent by e-mail only in Ghost: imported as a draft".to_string())
         } else if visibility != "public" {
+            let visibility = cut(visibility, 40);
             Some(format!("for {visibility} only in Ghost: imported as a draft, as nothing here keeps readers out"))
         } else {
             None
@@ -206,7 +233,7 @@ impl Run<'_> {
     fn bylines(
         &mut self,
         conn: &mut DbConnection,
-        row: &Map<String, Value>,
+        row: &Row,
         post_id: &str,
         kind: &'static str,
         report: &mut Report,
@@ -221,15 +248,15 @@ impl Run<'_> {
         }
         let mut bylines = Vec::new();
         for user in users {
+            if bylines.len() == MAX_AUTHORS_PER_ARTICLE {
+                report.note(kind, post_id, format!("the first {MAX_AUTHORS_PER_ARTICLE} authors kept"));
+                break;
+            }
             match self.author_id(conn, &user, report)? {
                 Some(author) if !bylines.contains(&author) => bylines.push(author),
                 Some(_) => {}
                 None => report.note(kind, post_id, format!("the author {user} is not in the file")),
             }
-        }
-        if bylines.len() > MAX_AUTHORS_PER_ARTICLE {
-            report.note(kind, post_id, format!("the first {MAX_AUTHORS_PER_ARTICLE} authors kept"));
-            bylines.truncate(MAX_AUTHORS_PER_ARTICLE);
         }
         if bylines.is_empty() {
             let author = match self.authors.get("") {

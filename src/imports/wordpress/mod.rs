@@ -42,7 +42,16 @@ struct Run<'f> {
     waiting_covers: Vec<(i64, String, i64)>,
     /// With `--fetch-media`: brings featured images into the media library.
     covers: Covers<'f>,
+    /// What the maps above hold, roughly (see [`MAX_KEPT_BYTES`]).
+    kept: usize,
 }
+
+/// What an import may keep of authors, terms and attachments: past it, the import stops.
+const MAX_KEPT_BYTES: usize = 256 * 1024 * 1024;
+/// What one entry kept costs besides its text (the maps' own bookkeeping).
+const ENTRY_BYTES: usize = 96;
+/// The longest featured image URL kept.
+const MAX_URL_CHARS: usize = 2048;
 
 /// Imports the WordPress export read from `input`; `progress` gets the bytes read so far. The
 /// report says what was imported, matched, skipped or failed, and why the import stopped early,
@@ -96,12 +105,19 @@ fn read_all(
                     attachments: HashMap::new(),
                     waiting_covers: Vec::new(),
                     covers: Covers::new(fetcher.take()),
+                    kept: 0,
                 });
             }
             (Entry::Author(author), Some(run)) => run.author(conn, &author, report),
             (Entry::Term(term), Some(run)) => run.term(conn, &term, report),
             (Entry::Item(item), Some(run)) => run.item(conn, &item, report),
             _ => {}
+        }
+        if run.as_ref().is_some_and(|run| run.kept > MAX_KEPT_BYTES) {
+            let mib = MAX_KEPT_BYTES / 1024 / 1024;
+            report.stopped =
+                Some(format!("its authors, terms and attachments need more than the {mib} MiB an import holds"));
+            break;
         }
     }
     if let Some(run) = &mut run {
@@ -138,6 +154,7 @@ impl Run<'_> {
         let author = SourceAuthor { source_id: login, email, name: display_name, slug: "", bio: None };
         let (id, outcome) = self.writer.author(conn, &author)?;
         report.outcome("authors", outcome);
+        self.kept += login.len() + ENTRY_BYTES;
         self.authors.insert(login.to_string(), id);
         Ok(id)
     }
@@ -170,6 +187,7 @@ impl Run<'_> {
         let source_id = format!("{taxonomy}:{slug}");
         let (id, outcome) = self.writer.tag(conn, &source_id, &percent_decoded(slug), name, None)?;
         report.outcome("tags", outcome);
+        self.kept += key.0.len() + key.1.len() + ENTRY_BYTES;
         self.terms.insert(key, id);
         Ok(Some(id))
     }

@@ -7,7 +7,9 @@ use diesel::prelude::*;
 
 use super::reader::{WpComment, WpItem};
 use super::{Run, percent_decoded};
-use crate::articles::model::{MAX_EXCERPT_CHARS, MAX_SEO_DESCRIPTION_CHARS, MAX_SEO_TITLE_CHARS, MAX_TITLE_CHARS};
+use crate::articles::model::{
+    MAX_ALT_CHARS, MAX_EXCERPT_CHARS, MAX_SEO_DESCRIPTION_CHARS, MAX_SEO_TITLE_CHARS, MAX_TITLE_CHARS,
+};
 use crate::articles::store::{ArticleContent, ArticleTags};
 use crate::comments::render::render_comment;
 use crate::db::DbConnection;
@@ -35,9 +37,11 @@ impl Run<'_> {
         let kind = match item.post_type.as_str() {
             "attachment" => {
                 let url = item.attachment_url.trim().to_string();
-                if !url.is_empty() {
-                    let alt = item.meta("_wp_attachment_image_alt").map(str::to_string);
-                    self.attachments.insert(item.post_id.trim().to_string(), (url, alt));
+                let id = item.post_id.trim().to_string();
+                if !url.is_empty() && url.len() <= super::MAX_URL_CHARS && id.len() <= 64 {
+                    let alt = item.meta("_wp_attachment_image_alt").map(|alt| cut(alt, MAX_ALT_CHARS));
+                    self.kept += id.len() + url.len() + alt.as_ref().map_or(0, String::len) + super::ENTRY_BYTES;
+                    self.attachments.insert(id, (url, alt));
                 }
                 return;
             }
@@ -91,7 +95,7 @@ impl Run<'_> {
             item.meta("_yoast_wpseo_title").filter(|t| !t.contains("%%")).map(|t| cut(t, MAX_SEO_TITLE_CHARS));
         let seo_description = item.meta("_yoast_wpseo_metadesc").map(|t| cut(t, MAX_SEO_DESCRIPTION_CHARS));
         let canonical = item.meta("_yoast_wpseo_canonical").map(str::trim).filter(|url| is_http_url(url));
-        let thumbnail = item.meta("_thumbnail_id").map(|id| id.trim().to_string());
+        let thumbnail = item.meta("_thumbnail_id").map(|id| id.trim().to_string()).filter(|id| id.len() <= 64);
         let cover = thumbnail.as_ref().and_then(|id| self.attachments.get(id).cloned());
         let creator = item.creator.trim();
         let author =
@@ -177,7 +181,7 @@ impl Run<'_> {
             };
             let redirect = PathRedirect { from: from.clone(), target: Target::Article(id), status: 301 };
             Ok(conn
-                .transaction(|conn| insert_path_redirect(conn, &redirect, now).map(|_| ()))
+                .transaction(|conn| insert_path_redirect(conn, &redirect, &article_path, now).map(|_| ()))
                 .err()
                 .map(|error| format!("no redirect from `{from}`: {}", error.for_terminal())))
         })?;
@@ -190,6 +194,7 @@ impl Run<'_> {
             report.note(kind, &post_id, format!("the slug `{base}` is taken here: imported as `{slug}`"));
         }
         if let (Some(thumbnail), None) = (&thumbnail, &cover) {
+            self.kept += thumbnail.len() + super::ENTRY_BYTES;
             self.waiting_covers.push((id, thumbnail.clone(), author));
         }
         if let Some(unredirected) = unredirected {

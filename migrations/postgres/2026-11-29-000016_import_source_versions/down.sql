@@ -1,0 +1,1 @@
+ALTER TABLE import_sources DROP COLUMN source_version;
