@@ -44,6 +44,19 @@ pub fn remember(
     local_id: i64,
     now: NaiveDateTime,
 ) -> Result<(), ApiError> {
+    remember_version(conn, source, kind, source_id, local_id, None, now)
+}
+
+/// [`remember`], with the version of the source's record that was imported.
+pub fn remember_version(
+    conn: &mut DbConnection,
+    source: &str,
+    kind: &str,
+    source_id: &str,
+    local_id: i64,
+    version: Option<&str>,
+    now: NaiveDateTime,
+) -> Result<(), ApiError> {
     diesel::insert_into(import_sources::table)
         .values((
             import_sources::source.eq(source),
@@ -51,15 +64,48 @@ pub fn remember(
             import_sources::source_id.eq(source_id),
             import_sources::local_id.eq(local_id),
             import_sources::imported_at.eq(now),
+            import_sources::source_version.eq(version),
         ))
         .execute(conn)?;
     Ok(())
+}
+
+/// A source's record imported before: what it became, when, and which version of it.
+#[derive(Debug, Queryable)]
+pub struct Imported {
+    pub local_id: i64,
+    pub imported_at: NaiveDateTime,
+    pub version: Option<String>,
+}
+
+impl Imported {
+    /// Whether `version` of the source's record is another than the one imported (a record
+    /// imported without a version, or read without one, counts as the same).
+    pub fn changed_at_source(&self, version: Option<&str>) -> bool {
+        matches!((self.version.as_deref(), version), (Some(was), Some(now)) if was != now)
+    }
+}
+
+/// What a source's record became, if it was imported before.
+pub fn imported(
+    conn: &mut DbConnection,
+    source: &str,
+    kind: &str,
+    source_id: &str,
+) -> Result<Option<Imported>, ApiError> {
+    Ok(import_sources::table
+        .find((source, kind, source_id))
+        .select((import_sources::local_id, import_sources::imported_at, import_sources::source_version))
+        .first(conn)
+        .optional()?)
 }
 
 /// What happened to one kind of record.
 #[derive(Debug, Default, Serialize)]
 pub struct Tally {
     pub imported: u64,
+    /// Imported before, changed at the source since, and written again here.
+    pub updated: u64,
     /// Already here: matched to an existing record (an account by e-mail, a tag by slug).
     pub matched: u64,
     pub skipped: u64,
@@ -103,6 +149,10 @@ impl Report {
         self.tally(kind).imported += 1;
     }
 
+    pub fn updated(&mut self, kind: &'static str) {
+        self.tally(kind).updated += 1;
+    }
+
     pub fn matched(&mut self, kind: &'static str) {
         self.tally(kind).matched += 1;
     }
@@ -138,8 +188,8 @@ impl Report {
         let mut lines = Vec::new();
         for (kind, tally) in &self.kinds {
             let mut line = format!(
-                "{kind}: {} imported, {} matched, {} skipped, {} failed",
-                tally.imported, tally.matched, tally.skipped, tally.failed
+                "{kind}: {} imported, {} updated, {} matched, {} skipped, {} failed",
+                tally.imported, tally.updated, tally.matched, tally.skipped, tally.failed
             );
             for (reason, count) in &tally.skipped_because {
                 line.push_str(&format!("\n  skipped {count}: {reason}"));

@@ -5,14 +5,14 @@
 use chrono::NaiveDateTime;
 use diesel::prelude::*;
 
-use super::{Report, local_id, remember};
+use super::{Report, imported, local_id, remember, remember_version};
 use crate::articles::model::MAX_BODY_CHARS;
 use crate::articles::revisions;
-use crate::articles::store::{ArticleContent, free_slug, insert_article};
+use crate::articles::store::{ArticleContent, free_slug, insert_article, replace_imported};
 use crate::db::{DbConnection, commit_without_waiting, write_transaction};
 use crate::error::ApiError;
 use crate::markdown::{MAX_NESTING, Rendered, nesting_depth, render};
-use crate::schema::{articles, authors, tags};
+use crate::schema::{articles, authors, import_sources, tags};
 use crate::slugs;
 
 /// Where an import writes: its source's name (`import_sources.source`), its clock, and whether
@@ -63,10 +63,30 @@ pub struct SourcePost<'a> {
     /// Everything but the slug (whatever `content.slug` says is not used).
     pub content: ArticleContent<'a>,
     pub trashed: bool,
-    /// Whom the first revision is by.
+    /// Whom the revision is by.
     pub reviser: i64,
-    /// The first revision's note ("imported from WordPress").
-    pub note: &'a str,
+    /// The source's name for the revision's note ("WordPress": "imported from WordPress").
+    pub from: &'a str,
+    /// Which version of it this is (when it was last modified at its source): a post imported
+    /// before is written again when this differs from the version imported, unless it was edited
+    /// here since.
+    pub version: Option<&'a str>,
+}
+
+/// Why a post changed at its source was not written again.
+pub const EDITED_HERE: &str = "changed at the source, and edited here since its import: kept as it is here";
+
+/// What became of a source's post.
+#[derive(Debug)]
+pub enum Written<T> {
+    /// A new article, its slug, and what the caller wrote with it.
+    Imported { id: i64, slug: String, with: T },
+    /// Changed at the source since it was imported: written again.
+    Updated(i64),
+    /// Imported before, and not changed at the source (or deleted here since).
+    Unchanged,
+    /// Changed at the source, and edited here since it was imported: kept as it is here.
+    EditedHere(i64),
 }
 
 /// Runs `work`, and when `dry_run` rolls back everything it wrote: its records' transactions are
@@ -209,18 +229,45 @@ impl Writer {
         })
     }
 
+    /// Whether a source's post was imported before in this `version` (or without one): then
+    /// there is nothing to do with it.
+    pub fn is_current(&self, conn: &mut DbConnection, post_id: &str, version: Option<&str>) -> Result<bool, ApiError> {
+        Ok(imported(conn, &self.source, "post", post_id)?.is_some_and(|known| !known.changed_at_source(version)))
+    }
+
     /// Writes a source's post as an article with its first revision, under a free slug, and
-    /// `after` it (in the same transaction: a redirect from its old permalink, say). `None` when
-    /// it was imported before; else the article, its slug and what `after` gave.
+    /// `after` it (in the same transaction: a redirect from its old permalink, say); or, imported
+    /// before and changed at the source since, writes its new content over the article's, unless
+    /// the article was edited here since.
     pub fn post<T>(
         &self,
         conn: &mut DbConnection,
         post: SourcePost,
         after: impl FnOnce(&mut DbConnection, i64, &str) -> Result<T, ApiError>,
-    ) -> Result<Option<(i64, String, T)>, ApiError> {
+    ) -> Result<Written<T>, ApiError> {
         self.in_transaction(conn, |conn| {
-            if local_id(conn, &self.source, "post", post.source_id)?.is_some() {
-                return Ok(None);
+            if let Some(known) = imported(conn, &self.source, "post", post.source_id)? {
+                if !known.changed_at_source(post.version) {
+                    return Ok(Written::Unchanged);
+                }
+                let edited: Option<NaiveDateTime> =
+                    articles::table.find(known.local_id).select(articles::updated_at).first(conn).optional()?;
+                return match edited {
+                    None => Ok(Written::Unchanged),
+                    Some(at) if at > known.imported_at => Ok(Written::EditedHere(known.local_id)),
+                    Some(_) => {
+                        replace_imported(conn, known.local_id, &post.content, post.trashed, self.now)?;
+                        let note = format!("updated from {}", post.from);
+                        revisions::record(conn, known.local_id, post.reviser, Some(note))?;
+                        diesel::update(import_sources::table.find((&self.source, "post", post.source_id)))
+                            .set((
+                                import_sources::source_version.eq(post.version),
+                                import_sources::imported_at.eq(self.now),
+                            ))
+                            .execute(conn)?;
+                        Ok(Written::Updated(known.local_id))
+                    }
+                };
             }
             let slug = free_slug(conn, post.slug)?;
             let content = ArticleContent { slug: &slug, ..post.content };
@@ -229,10 +276,10 @@ impl Writer {
             if post.trashed {
                 diesel::update(articles::table.find(id)).set(articles::deleted_at.eq(Some(self.now))).execute(conn)?;
             }
-            revisions::record(conn, id, post.reviser, Some(post.note.to_string()))?;
-            remember(conn, &self.source, "post", post.source_id, id, self.now)?;
-            let after = after(conn, id, &slug)?;
-            Ok(Some((id, slug, after)))
+            revisions::record(conn, id, post.reviser, Some(format!("imported from {}", post.from)))?;
+            remember_version(conn, &self.source, "post", post.source_id, id, post.version, self.now)?;
+            let with = after(conn, id, &slug)?;
+            Ok(Written::Imported { id, slug, with })
         })
     }
 }

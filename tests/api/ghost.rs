@@ -218,6 +218,28 @@ async fn a_ghost_5_site_comes_in_once(backend: Backend) {
     assert_eq!(app.get_as(&chief, "/api/v1/admin/articles").await.json()["meta"]["total"], before + 1);
     let about = app.get("/api/v1/articles/about").await.json()["data"].clone();
     assert_eq!(about["tags"][0]["slug"], "page");
+
+    // Changed in Ghost since: Tokyo is written again; Hello was edited here meanwhile and stays.
+    let edited = json!({"title": "Edited here"});
+    app.patch_as(&chief, &format!("/api/v1/admin/articles/{hello_id}"), edited).await.assert_status(200);
+    let mut changed = ghost_5();
+    for post in changed["db"][0]["data"]["posts"].as_array_mut().unwrap() {
+        if post["id"] == "p9" || post["id"] == "p1" {
+            post["html"] = json!("<p>夜の街、<em>改訂</em></p>");
+            post["updated_at"] = json!("2020-01-01T00:00:00.000Z");
+        }
+    }
+    std::fs::write(&file, serde_json::to_vec(&changed).unwrap()).unwrap();
+    import(&db, &file, &[&site[..], &["--report", report_file.to_str().unwrap()]].concat());
+    let third = report(&report_file);
+    assert_eq!(third["kinds"]["posts"]["updated"], 1, "{third}");
+    assert_eq!(third["kinds"]["posts"]["skipped_because"][masthead::imports::records::EDITED_HERE], 1, "{third}");
+    let tokyo = app.get("/api/v1/articles/tokyo").await.json()["data"].clone();
+    assert!(tokyo["body_html"].as_str().unwrap().contains("<em>改訂</em>"), "{tokyo}");
+    assert_eq!(tokyo["title"], "東京の夜");
+    let hello = app.get("/api/v1/articles/hello-ghost").await.json()["data"].clone();
+    assert_eq!(hello["title"], "Edited here");
+    assert!(!hello["body_html"].as_str().unwrap().contains("改訂"));
 }
 
 async fn a_ghost_2_export_with_its_older_fields(backend: Backend) {

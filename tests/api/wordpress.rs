@@ -84,6 +84,8 @@ struct Post<'a> {
     date: &'a str,
     content: &'a str,
     extra: &'a str,
+    /// When it was last changed (`wp:post_modified_gmt`).
+    modified: &'a str,
 }
 
 fn item(post: &Post) -> String {
@@ -92,7 +94,8 @@ fn item(post: &Post) -> String {
          <dc:creator><![CDATA[{creator}]]></dc:creator>\
          <content:encoded><![CDATA[{content}]]></content:encoded><excerpt:encoded><![CDATA[]]></excerpt:encoded>\
          <wp:post_id>{id}</wp:post_id><wp:post_date><![CDATA[{date}]]></wp:post_date>\
-         <wp:post_date_gmt><![CDATA[{date}]]></wp:post_date_gmt><wp:comment_status><![CDATA[open]]></wp:comment_status>\
+         <wp:post_date_gmt><![CDATA[{date}]]></wp:post_date_gmt>\
+         <wp:post_modified_gmt><![CDATA[{modified}]]></wp:post_modified_gmt><wp:comment_status><![CDATA[open]]></wp:comment_status>\
          <wp:post_name><![CDATA[{name}]]></wp:post_name><wp:status><![CDATA[{status}]]></wp:status>\
          <wp:post_type><![CDATA[{kind}]]></wp:post_type><wp:is_sticky>0</wp:is_sticky>{extra}</item>\n",
         title = post.title,
@@ -102,6 +105,7 @@ fn item(post: &Post) -> String {
         content = post.content,
         id = post.id,
         date = post.date,
+        modified = post.modified,
         status = post.status,
         kind = post.kind,
         extra = post.extra,
@@ -130,11 +134,18 @@ fn post<'a>(id: u32, status: &'a str, name: &'a str, title: &'a str) -> Post<'a>
         date: "2016-01-01 09:00:00",
         content: "<p>Text.</p>",
         extra: "",
+        modified: "2016-01-01 09:00:00",
     }
 }
 
 /// The site: every mapping the importer makes, and one broken post in the middle.
 fn site() -> String {
+    site_as_of(false)
+}
+
+/// The site, or (`later`) the same site after two posts were changed there.
+fn site_as_of(later: bool) -> String {
+    let modified = if later { "2017-02-02 10:00:00" } else { "2016-01-01 09:00:00" };
     let hello_extra = format!(
         "<category domain=\"category\" nicename=\"news\"><![CDATA[News]]></category>\
          <category domain=\"category\" nicename=\"local\"><![CDATA[Local news]]></category>\
@@ -151,9 +162,8 @@ fn site() -> String {
         comment(25, 0, "1", "pingback", "Some blog"),
     );
     let hello = Post {
-        content: "<!-- wp:paragraph -->\n<p>Hello <strong>wörld</strong>.</p>\n<!-- /wp:paragraph -->\n<!--more-->\n\
-                  [caption id=\"attachment_10\" width=\"300\"]<img src=\"https://old.example/a.jpg\" alt=\"Harbour\" /> Boats at dawn[/caption]\n\n\
-                  Second paragraph\nwith a break.",
+        content: if later { "<p>Hello, <em>changed</em> at the source.</p>" } else { HELLO },
+        modified,
         extra: &hello_extra,
         ..post(1, "publish", "hello-world", "Hello wörld")
     };
@@ -164,7 +174,10 @@ fn site() -> String {
         item(&post(3, "draft", "", "A draft")),
         item(&post(4, "trash", "binned", "Binned")),
         item(&Post { content: &deep, ..post(5, "publish", "broken", "Broken") }),
-        item(&post(6, "publish", "%e6%97%a5%e6%9c%ac", "日本 Café")),
+        item(&Post {
+            modified,
+            ..post(6, "publish", "%e6%97%a5%e6%9c%ac", if later { "日本, changed" } else { "日本 Café" })
+        }),
         item(&Post { kind: "page", ..post(7, "publish", "about", "About") }),
         item(&Post { kind: "nav_menu_item", ..post(8, "publish", "menu", "Menu") }),
         item(&post(9, "publish", "taken", "Taken here")),
@@ -178,6 +191,10 @@ fn site() -> String {
     ];
     format!("{HEAD}{}{TAIL}", items.concat())
 }
+
+const HELLO: &str = "<!-- wp:paragraph -->\n<p>Hello <strong>wörld</strong>.</p>\n<!-- /wp:paragraph -->\n<!--more-->\n\
+                  [caption id=\"attachment_10\" width=\"300\"]<img src=\"https://old.example/a.jpg\" alt=\"Harbour\" /> Boats at dawn[/caption]\n\n\
+                  Second paragraph\nwith a break.";
 
 fn report(path: &Path) -> Value {
     serde_json::from_slice(&std::fs::read(path).unwrap()).unwrap()
@@ -272,6 +289,26 @@ async fn a_wordpress_site_comes_in_once_with_its_old_links(backend: Backend) {
     let thread = app.get("/api/v1/articles/hello-world/comments").await.json();
     assert_eq!(thread["data"].as_array().unwrap().len(), 1);
     assert_eq!(thread["data"][0]["replies"].as_array().unwrap().len(), 1);
+
+    // Two posts changed at the source since: one is written again; the other was edited here
+    // meanwhile, and is kept as it is here.
+    let ri_ben = by_slug("ri-ben").unwrap()["id"].clone();
+    let edited = json!({"title": "Edited here"});
+    app.patch_as(&chief, &format!("/api/v1/admin/articles/{ri_ben}"), edited).await.assert_status(200);
+    std::fs::write(&file, site_as_of(true)).unwrap();
+    import(&db, &file, &["--report", report_file.to_str().unwrap()]);
+    let third = report(&report_file);
+    let posts = &third["kinds"]["posts"];
+    assert_eq!(posts["updated"], 1, "{third}");
+    assert_eq!(posts["imported"], 0);
+    assert_eq!(posts["skipped_because"]["already imported"], 5, "{third}");
+    assert_eq!(posts["skipped_because"][masthead::imports::records::EDITED_HERE], 1, "{third}");
+    let hello = app.get("/api/v1/articles/hello-world").await.json()["data"].clone();
+    assert!(hello["body_html"].as_str().unwrap().contains("<em>changed</em> at the source"), "{hello}");
+    assert_eq!(hello["cover_image_url"], "https://old.example/a.jpg", "the featured image stays");
+    assert_eq!(hello["tags"].as_array().unwrap().len(), 3);
+    assert_eq!(app.get("/api/v1/articles/ri-ben").await.json()["data"]["title"], "Edited here");
+    assert_eq!(app.get_as(&chief, "/api/v1/admin/articles").await.json()["meta"]["total"], before);
 }
 
 async fn featured_images_come_into_the_library_through_the_ssrf_guard(backend: Backend) {

@@ -52,7 +52,7 @@ fn guarded(
 }
 
 /// Replaces an article's byline with `author_ids`, in order; every id must be an author.
-fn set_bylines(conn: &mut DbConnection, article_id: i64, author_ids: &[i64]) -> Result<(), ApiError> {
+pub(super) fn set_bylines(conn: &mut DbConnection, article_id: i64, author_ids: &[i64]) -> Result<(), ApiError> {
     let existing = existing_ids(conn, author_ids)?;
     if let Some(missing) = author_ids.iter().find(|id| !existing.contains(id)) {
         // A reference to nothing: 404, like a path to nothing (the id itself is well-formed).
@@ -72,7 +72,7 @@ fn set_bylines(conn: &mut DbConnection, article_id: i64, author_ids: &[i64]) -> 
 }
 
 /// A cover image named by id must be in the library: 404 otherwise, like a path to nothing.
-fn check_cover(conn: &mut DbConnection, id: Option<i64>) -> Result<(), ApiError> {
+pub(super) fn check_cover(conn: &mut DbConnection, id: Option<i64>) -> Result<(), ApiError> {
     let Some(id) = id else { return Ok(()) };
     let found = diesel::select(diesel::dsl::exists(crate::schema::media::table.find(id))).get_result::<bool>(conn)?;
     if !found {

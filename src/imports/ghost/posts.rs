@@ -13,9 +13,9 @@ use crate::articles::model::{
 use crate::articles::store::{ArticleContent, ArticleTags};
 use crate::db::DbConnection;
 use crate::error::{ApiError, is_http_url};
+use crate::imports::Report;
 use crate::imports::html::to_markdown;
-use crate::imports::records::{SourceAuthor, SourcePost, checked_body, cut};
-use crate::imports::{Report, local_id};
+use crate::imports::records::{EDITED_HERE, SourceAuthor, SourcePost, Written, checked_body, cut};
 use crate::slugs;
 use crate::tags::store::MAX_TAGS_PER_ARTICLE;
 
@@ -44,6 +44,7 @@ pub(super) const FIELDS: &[&str] = &[
     "meta_description",
     "canonical_url",
     "author_id",
+    "updated_at",
 ];
 
 /// A Ghost post's status, as it is here.
@@ -82,7 +83,8 @@ impl Run<'_> {
         report: &mut Report,
     ) -> Result<(), ApiError> {
         let bad = ApiError::BadRequest;
-        if local_id(conn, &self.writer.source, "post", post_id)?.is_some() {
+        let version = text(row, "updated_at").map_err(bad)?.map(str::trim).filter(|v| !v.is_empty() && v.len() <= 64);
+        if self.writer.is_current(conn, post_id, version)? {
             report.skipped(kind, "already imported");
             return Ok(());
         }
@@ -159,11 +161,23 @@ impl Run<'_> {
             },
             trashed: false,
             reviser: bylines[0],
-            note: "imported from Ghost",
+            from: "Ghost",
+            version,
         };
-        let Some((_, slug, ())) = self.writer.post(conn, post, |_, _, _| Ok(()))? else {
-            report.skipped(kind, "already imported");
-            return Ok(());
+        let slug = match self.writer.post(conn, post, |_, _, _| Ok(()))? {
+            Written::Imported { slug, .. } => slug,
+            Written::Updated(_) => {
+                report.updated(kind);
+                return Ok(());
+            }
+            Written::Unchanged => {
+                report.skipped(kind, "already imported");
+                return Ok(());
+            }
+            Written::EditedHere(_) => {
+                report.skipped(kind, EDITED_HERE);
+                return Ok(());
+            }
         };
         report.imported(kind);
         if slug != base {

@@ -15,7 +15,7 @@ use crate::comments::render::render_comment;
 use crate::db::DbConnection;
 use crate::error::{ApiError, is_http_url};
 use crate::imports::html::{plain_text, post_markdown, to_markdown};
-use crate::imports::records::{SourcePost, checked_body, cut};
+use crate::imports::records::{EDITED_HERE, SourcePost, Written, checked_body, cut};
 use crate::imports::{Report, local_id, remember};
 use crate::redirects::model::Target;
 use crate::redirects::store::{PathRedirect, insert_path_redirect};
@@ -81,6 +81,12 @@ impl Run<'_> {
                 return Ok(());
             }
         };
+        let version =
+            Some(item.post_modified_gmt.trim()).filter(|v| !v.is_empty() && v.len() <= 64 && !v.starts_with("0000"));
+        if self.writer.is_current(conn, &post_id, version)? {
+            report.skipped(kind, "already imported");
+            return self.comments(conn, item, None, report);
+        }
         // Checked before any database work.
         let title = match cut(&item.title, MAX_TITLE_CHARS) {
             title if title.is_empty() => "Untitled".to_string(),
@@ -171,7 +177,8 @@ impl Run<'_> {
             },
             trashed,
             reviser: author,
-            note: "imported from WordPress",
+            from: "WordPress",
+            version,
         };
         // The old permalink, with the post (a redirect that cannot be made is noted, in a
         // savepoint): an interrupted import never leaves a post without it.
@@ -185,9 +192,24 @@ impl Run<'_> {
                 .err()
                 .map(|error| format!("no redirect from `{from}`: {}", error.for_terminal())))
         })?;
-        let Some((id, slug, unredirected)) = written else {
-            report.skipped(kind, "already imported");
-            return self.comments(conn, item, None, report);
+        let (id, slug, unredirected) = match written {
+            Written::Imported { id, slug, with } => (id, slug, with),
+            Written::Updated(id) => {
+                report.updated(kind);
+                if let (Some(thumbnail), None) = (&thumbnail, &cover) {
+                    self.kept += thumbnail.len() + super::ENTRY_BYTES;
+                    self.waiting_covers.push((id, thumbnail.clone(), author));
+                }
+                return self.comments(conn, item, Some(id), report);
+            }
+            Written::Unchanged => {
+                report.skipped(kind, "already imported");
+                return self.comments(conn, item, None, report);
+            }
+            Written::EditedHere(id) => {
+                report.skipped(kind, EDITED_HERE);
+                return self.comments(conn, item, Some(id), report);
+            }
         };
         report.imported(kind);
         if slug != base {

@@ -63,6 +63,8 @@ pub struct WpItem {
     pub post_id: String,
     pub post_date: String,
     pub post_date_gmt: String,
+    /// When the post was last changed: the version an import remembers.
+    pub post_modified_gmt: String,
     pub comment_status: String,
     pub post_name: String,
     pub status: String,
@@ -317,6 +319,7 @@ impl<R: BufRead> WxrReader<R> {
             "wp:post_id" => item.post_id = text,
             "wp:post_date" => item.post_date = text,
             "wp:post_date_gmt" => item.post_date_gmt = text,
+            "wp:post_modified_gmt" => item.post_modified_gmt = text,
             "wp:comment_status" => item.comment_status = text,
             "wp:post_name" => item.post_name = text,
             "wp:status" => item.status = text,
