@@ -96,11 +96,11 @@ struct Relations {
     users: HashMap<String, User>,
     /// In the file's order.
     tags: Vec<Tag>,
-    /// Post id → (sort order, tag id).
-    posts_tags: HashMap<String, Vec<(i64, String)>>,
-    /// Post id → (sort order, user id).
-    posts_authors: HashMap<String, Vec<(i64, String)>>,
-    posts_meta: HashMap<String, PostMeta>,
+    /// Post id → what the relation tables say of it.
+    posts: HashMap<Box<str>, PostRefs>,
+    /// The tag and user ids relations name, each kept once (`PostRefs` holds their places).
+    names: Vec<Box<str>>,
+    places: HashMap<Box<str>, u32>,
     /// Rows that could not be read, as the import's report will say.
     report: Report,
     /// What is kept so far, roughly (see [`MAX_KEPT_BYTES`]).
@@ -123,6 +123,15 @@ struct Tag {
     internal: bool,
 }
 
+/// What the relation tables say of one post: its tags and authors as (sort order, place in
+/// `Relations::names`), and its `posts_meta`.
+#[derive(Default)]
+struct PostRefs {
+    tags: Vec<(i32, u32)>,
+    authors: Vec<(i32, u32)>,
+    meta: Option<Box<PostMeta>>,
+}
+
 /// `posts_meta` (Ghost 3 and later): SEO fields, the feature image's alt text, e-mail only.
 #[derive(Default)]
 struct PostMeta {
@@ -143,6 +152,37 @@ fn is_db_hash(text: &str) -> bool {
 }
 
 impl Relations {
+    /// A post's entry, made on first mention; with what making it cost.
+    fn post_refs(&mut self, post: String) -> (&mut PostRefs, usize) {
+        let cost = if self.posts.contains_key(post.as_str()) { 0 } else { post.len() + ENTRY_BYTES };
+        (self.posts.entry(post.into_boxed_str()).or_default(), cost)
+    }
+
+    /// The place of a tag or user id in `names`, kept the first time; with what keeping it cost.
+    fn place(&mut self, name: String) -> (u32, usize) {
+        if let Some(place) = self.places.get(name.as_str()) {
+            return (*place, 0);
+        }
+        let place = self.names.len() as u32;
+        let cost = name.len() * 2 + ENTRY_BYTES;
+        let name = name.into_boxed_str();
+        self.names.push(name.clone());
+        self.places.insert(name, place);
+        (place, cost)
+    }
+
+    /// A post's tag or user ids, in Ghost's order.
+    fn related(&self, post: &str, which: impl Fn(&PostRefs) -> &Vec<(i32, u32)>) -> Vec<String> {
+        let Some(refs) = self.posts.get(post) else { return Vec::new() };
+        let mut related = which(refs).clone();
+        related.sort_by_key(|(order, _)| *order);
+        related.into_iter().map(|(_, place)| self.names[place as usize].to_string()).collect()
+    }
+
+    fn meta(&self, post: &str) -> Option<&PostMeta> {
+        self.posts.get(post).and_then(|refs| refs.meta.as_deref())
+    }
+
     fn check_version(&self) -> Result<(), String> {
         let Some(version) = &self.version else {
             return Err("not a Ghost export: it has no `meta.version`".into());
@@ -171,6 +211,7 @@ impl Relations {
                 let email = kept(row, "email", 320)?.unwrap_or_default();
                 let bio = kept(row, "bio", crate::authors::model::MAX_BIO_CHARS)?;
                 let size = user.len() + name.len() + slug.len() + email.len() + bio.as_ref().map_or(0, String::len);
+                let size = size + ENTRY_BYTES;
                 self.users.insert(user, User { name, slug, email, bio });
                 Ok(size)
             }
@@ -181,6 +222,7 @@ impl Relations {
                 let slug = kept(row, "slug", 200)?.unwrap_or_default();
                 let description = kept(row, "description", crate::tags::model::MAX_TAG_DESCRIPTION_CHARS)?;
                 let size = tag.len() + name.len() + slug.len() + description.as_ref().map_or(0, String::len);
+                let size = size + ENTRY_BYTES;
                 self.tags.push(Tag { id: tag, name, slug, description, internal });
                 Ok(size)
             }
@@ -188,14 +230,19 @@ impl Relations {
                 let other = if table == "posts_tags" { "tag_id" } else { "author_id" };
                 let post = need(id(row, "post_id")?, "a relation without its post")?;
                 let other = need(id(row, other)?, "a relation without its tag or author")?;
-                let relations = if table == "posts_tags" { &mut self.posts_tags } else { &mut self.posts_authors };
-                let related = relations.entry(post).or_default();
-                if related.len() >= MAX_RELATED {
+                let order = number(row, "sort_order").clamp(i32::MIN as i64, i32::MAX as i64) as i32;
+                let is_tag = table == "posts_tags";
+                let full = self
+                    .posts
+                    .get(post.as_str())
+                    .is_some_and(|refs| (if is_tag { &refs.tags } else { &refs.authors }).len() >= MAX_RELATED);
+                if full {
                     return Ok(0);
                 }
-                let size = other.len() * 2;
-                related.push((number(row, "sort_order"), other));
-                Ok(size)
+                let (place, named) = self.place(other);
+                let (refs, made) = self.post_refs(post);
+                (if is_tag { &mut refs.tags } else { &mut refs.authors }).push((order, place));
+                Ok(named + made + 8)
             }
             "posts_meta" => {
                 let post = need(id(row, "post_id")?, "post metadata without a post")?;
@@ -206,9 +253,10 @@ impl Relations {
                     email_only: flag(row, "email_only")?,
                 };
                 let texts = [&meta.meta_title, &meta.meta_description, &meta.feature_image_alt];
-                let size = post.len() + texts.iter().map(|t| t.as_ref().map_or(0, String::len)).sum::<usize>();
-                self.posts_meta.insert(post, meta);
-                Ok(size)
+                let size = texts.iter().map(|t| t.as_ref().map_or(0, |t| t.len() + 24)).sum::<usize>() + 48;
+                let (refs, made) = self.post_refs(post);
+                refs.meta = Some(Box::new(meta));
+                Ok(size + made)
             }
             "settings" if text(row, "key")? == Some("db_hash") => {
                 self.db_hash = text(row, "value")?.map(str::trim).filter(|hash| is_db_hash(hash)).map(str::to_string);
@@ -254,8 +302,7 @@ impl Rows for Relations {
             Err(error) => (None, Err(error)),
         };
         match result {
-            Ok(size) if size > 0 => self.kept += size + ENTRY_BYTES,
-            Ok(_) => {}
+            Ok(size) => self.kept += size,
             Err(reason) => self.report.failed(kind, source_id.as_deref().unwrap_or("?"), format!("{table}: {reason}")),
         }
         if self.kept > MAX_KEPT_BYTES {

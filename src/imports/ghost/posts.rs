@@ -89,7 +89,7 @@ impl Run<'_> {
             return Ok(());
         }
         let no_meta = PostMeta::default();
-        let meta = self.relations.posts_meta.get(post_id).unwrap_or(&no_meta);
+        let meta = self.relations.meta(post_id).unwrap_or(&no_meta);
         let Some(publication) = self.publication(row, meta).map_err(bad)? else {
             let status = text(row, "status").ok().flatten().unwrap_or("none");
             report.skipped(kind, &format!("status {}", cut(status, 40)));
@@ -252,9 +252,7 @@ impl Run<'_> {
         kind: &'static str,
         report: &mut Report,
     ) -> Result<Vec<i64>, ApiError> {
-        let mut users = self.relations.posts_authors.get(post_id).cloned().unwrap_or_default();
-        users.sort_by_key(|(order, _)| *order);
-        let mut users: Vec<String> = users.into_iter().map(|(_, user)| user).collect();
+        let mut users = self.relations.related(post_id, |refs| &refs.authors);
         if users.is_empty()
             && let Some(user) = id(row, "author_id").map_err(ApiError::BadRequest)?
         {
@@ -297,9 +295,8 @@ impl Run<'_> {
         kind: &'static str,
         report: &mut Report,
     ) -> Result<Vec<i64>, ApiError> {
-        let mut related = self.relations.posts_tags.get(post_id).cloned().unwrap_or_default();
-        related.sort_by_key(|(order, _)| *order);
-        let mut tag_ids: Vec<i64> = related.iter().filter_map(|(_, tag)| self.tags.get(tag).copied()).collect();
+        let related = self.relations.related(post_id, |refs| &refs.tags);
+        let mut tag_ids: Vec<i64> = related.iter().filter_map(|tag| self.tags.get(tag).copied()).collect();
         if kind == "pages" {
             let page = match self.tags.get(PAGE_TAG) {
                 Some(page) => *page,
