@@ -211,6 +211,10 @@ impl Fetcher for MediaFetcher {
         self.runtime.block_on(self.objects.put(object, bytes)).map_err(|e| e.to_string())
     }
 
+    fn delete(&mut self, object: &str) -> Result<(), String> {
+        self.runtime.block_on(self.objects.delete(object)).map_err(|e| e.to_string())
+    }
+
     fn max_pixels(&self) -> u64 {
         self.max_pixels
     }

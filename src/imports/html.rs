@@ -106,9 +106,16 @@ fn without_block_comments(html: &str) -> String {
 fn shortcodes(html: &str) -> String {
     let mut out = String::with_capacity(html.len());
     let mut rest = html;
-    while let Some(start) = rest.find('[') {
+    while let Some(start) = rest.find(['[', '<']) {
         out.push_str(&rest[..start]);
         let tail = &rest[start..];
+        if tail.starts_with('<') {
+            // Code is shown as written: a shortcode in `<pre>` or `<code>` is an example of one.
+            let length = code_length(tail).unwrap_or(1);
+            out.push_str(&tail[..length]);
+            rest = &tail[length..];
+            continue;
+        }
         let Some((name, attributes, after_open)) = opening(tail) else {
             out.push('[');
             rest = &tail[1..];
@@ -147,6 +154,33 @@ fn shortcodes(html: &str) -> String {
     }
     out.push_str(rest);
     out
+}
+
+/// The length of the `<pre>` or `<code>` element at the start of `text`, its end tag included
+/// (all of `text` when it has none); `None` when `text` starts with another tag.
+fn code_length(text: &str) -> Option<usize> {
+    let bytes = text.as_bytes();
+    let tag = ["pre", "code"].into_iter().find(|tag| {
+        let after = 1 + tag.len();
+        bytes.len() > after
+            && bytes[1..after].eq_ignore_ascii_case(tag.as_bytes())
+            && (bytes[after] == b'>' || bytes[after].is_ascii_whitespace())
+    })?;
+    let window = within(text, SHORTCODE_REACH);
+    let mut from = 0;
+    while let Some(at) = window[from..].find("</") {
+        let start = from + at;
+        let name = &window.as_bytes()[start + 2..];
+        let ends = |byte: Option<&u8>| byte.is_none_or(|b| *b == b'>' || b.is_ascii_whitespace());
+        if name.len() >= tag.len()
+            && name[..tag.len()].eq_ignore_ascii_case(tag.as_bytes())
+            && ends(name.get(tag.len()))
+        {
+            return Some(text[start..].find('>').map_or(text.len(), |close| start + close + 1));
+        }
+        from = start + 2;
+    }
+    Some(window.len())
 }
 
 /// `[name attributes]` at the start of `text`: the name, the attributes and what follows.
@@ -240,6 +274,18 @@ mod tests {
         assert!(markdown.contains("https://video.example/v"), "{markdown}");
         assert_eq!(teaser.as_deref(), Some("Intro bold"));
         assert_eq!(post_markdown("Just [not a shortcode] text").unwrap().0, "Just \\[not a shortcode\\] text");
+    }
+
+    #[test]
+    fn shortcodes_in_code_stay_as_written() {
+        let html = "<PRE class=\"x\">[caption]a[/caption]</pre><p><code>[embed]u[/embed]</code> [embed]https://v.example[/embed]</p>";
+        let converted = shortcodes(html);
+        assert!(converted.contains("<PRE class=\"x\">[caption]a[/caption]</pre>"), "{converted}");
+        assert!(converted.contains("<code>[embed]u[/embed]</code>"), "{converted}");
+        assert!(converted.contains("<a href=\"https://v.example\">"), "{converted}");
+        assert_eq!(shortcodes("<pre>[gallery] never closed"), "<pre>[gallery] never closed");
+        assert_eq!(shortcodes("<p>x</p><precise>[gallery]"), "<p>x</p><precise>");
+        assert_eq!(shortcodes("<pre>a</preview>[gallery]</pre>b"), "<pre>a</preview>[gallery]</pre>b");
     }
 
     #[test]

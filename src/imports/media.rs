@@ -8,7 +8,7 @@ use chrono::NaiveDateTime;
 
 use super::records::Writer;
 use super::{Report, local_id, remember};
-use crate::db::{DbConnection, write_transaction};
+use crate::db::{DbConnection, bookkeeping_transaction};
 use crate::error::ApiError;
 use crate::media::model::original_object;
 use crate::media::processing;
@@ -21,6 +21,8 @@ pub trait Fetcher {
     fn download(&mut self, url: &str) -> Result<Vec<u8>, String>;
     /// Stores a file in the media store under `object`.
     fn store(&mut self, object: &str, bytes: Vec<u8>) -> Result<(), String>;
+    /// Removes a file stored for a record that could not be written.
+    fn delete(&mut self, object: &str) -> Result<(), String>;
     /// The most pixels an image may declare (`MASTHEAD_MEDIA_MAX_PIXELS`).
     fn max_pixels(&self) -> u64;
 }
@@ -93,10 +95,20 @@ fn library_image(
     let name = url.split(['?', '#']).next().and_then(display_name);
     let alt = alt.map(str::trim).filter(|alt| !alt.is_empty()).map(|alt| alt.chars().take(1000).collect());
     let new = NewMedia::for_file(&cleaned, name, alt, None, uploaded_by);
+    let object = original_object(&new.storage_key, new.format);
     fetcher
-        .store(&original_object(&new.storage_key, new.format), cleaned.bytes)
+        .store(&object, cleaned.bytes)
         .map_err(|e| ApiError::StoreUnavailable(format!("cannot store {url}: {e}")))?;
-    let row = media_store::create(conn, new, now)?;
-    write_transaction(conn, |conn| remember(conn, source, "attachment", attachment, row.id, now))?;
-    Ok(row.id)
+    // The record and what the import remembers of it, together; the file goes again without them.
+    let recorded = bookkeeping_transaction(conn, |conn| {
+        let row = media_store::insert(conn, new, now)?;
+        remember(conn, source, "attachment", attachment, row.id, now)?;
+        Ok(row.id)
+    });
+    if recorded.is_err()
+        && let Err(error) = fetcher.delete(&object)
+    {
+        tracing::error!(%error, object, "an imported image could not be recorded, and its file could not be removed");
+    }
+    recorded
 }

@@ -79,11 +79,23 @@ pub struct Imported {
 }
 
 impl Imported {
-    /// Whether `version` of the source's record is another than the one imported (a record
-    /// imported without a version, or read without one, counts as the same).
-    pub fn changed_at_source(&self, version: Option<&str>) -> bool {
-        matches!((self.version.as_deref(), version), (Some(was), Some(now)) if was != now)
+    /// Whether `version` of the source's record is newer than the one imported: an older export
+    /// imported after a newer one changes nothing. Versions are [`version_of`] times, which
+    /// compare as text.
+    pub fn newer_at_source(&self, version: Option<&str>) -> bool {
+        matches!((self.version.as_deref(), version), (Some(was), Some(now)) if now > was)
     }
+
+    /// Whether it was imported without a version (before versions were kept) and now has one.
+    pub fn lacks_version(&self, version: Option<&str>) -> bool {
+        self.version.is_none() && version.is_some()
+    }
+}
+
+/// A source record's version, from when it was last changed there: a UTC time written so that
+/// later is greater as text.
+pub fn version_of(changed: NaiveDateTime) -> String {
+    changed.format("%Y-%m-%dT%H:%M:%S%.6fZ").to_string()
 }
 
 /// What a source's record became, if it was imported before.

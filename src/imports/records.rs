@@ -232,7 +232,8 @@ impl Writer {
     /// Whether a source's post was imported before in this `version` (or without one): then
     /// there is nothing to do with it.
     pub fn is_current(&self, conn: &mut DbConnection, post_id: &str, version: Option<&str>) -> Result<bool, ApiError> {
-        Ok(imported(conn, &self.source, "post", post_id)?.is_some_and(|known| !known.changed_at_source(version)))
+        let known = imported(conn, &self.source, "post", post_id)?;
+        Ok(known.is_some_and(|known| !known.newer_at_source(version) && !known.lacks_version(version)))
     }
 
     /// Writes a source's post as an article with its first revision, under a free slug, and
@@ -247,11 +248,22 @@ impl Writer {
     ) -> Result<Written<T>, ApiError> {
         self.in_transaction(conn, |conn| {
             if let Some(known) = imported(conn, &self.source, "post", post.source_id)? {
-                if !known.changed_at_source(post.version) {
+                let key = import_sources::table.find((&self.source, "post", post.source_id));
+                if known.lacks_version(post.version) {
+                    // Imported before versions were kept: from now on, changes are seen.
+                    diesel::update(key).set(import_sources::source_version.eq(post.version)).execute(conn)?;
                     return Ok(Written::Unchanged);
                 }
-                let edited: Option<NaiveDateTime> =
-                    articles::table.find(known.local_id).select(articles::updated_at).first(conn).optional()?;
+                if !known.newer_at_source(post.version) {
+                    return Ok(Written::Unchanged);
+                }
+                // The row is locked first (a no-op update), so an editor's write cannot land
+                // between the look at its last change and the import's.
+                let article = articles::table.find(known.local_id);
+                if diesel::update(article).set(articles::version.eq(articles::version)).execute(conn)? == 0 {
+                    return Ok(Written::Unchanged);
+                }
+                let edited: Option<NaiveDateTime> = article.select(articles::updated_at).first(conn).optional()?;
                 return match edited {
                     None => Ok(Written::Unchanged),
                     Some(at) if at > known.imported_at => Ok(Written::EditedHere(known.local_id)),
@@ -259,7 +271,7 @@ impl Writer {
                         replace_imported(conn, known.local_id, &post.content, post.trashed, self.now)?;
                         let note = format!("updated from {}", post.from);
                         revisions::record(conn, known.local_id, post.reviser, Some(note))?;
-                        diesel::update(import_sources::table.find((&self.source, "post", post.source_id)))
+                        diesel::update(key)
                             .set((
                                 import_sources::source_version.eq(post.version),
                                 import_sources::imported_at.eq(self.now),

@@ -109,27 +109,30 @@ pub fn check_focal_point(v: &mut Validator, point: &FocalPoint) {
 }
 
 pub fn create(conn: &mut DbConnection, new: NewMedia, now: NaiveDateTime) -> Result<MediaRow, ApiError> {
-    bookkeeping_transaction(conn, |conn| {
-        let id: i64 = diesel::insert_into(media::table)
-            .values((
-                media::storage_key.eq(&new.storage_key),
-                media::content_hash.eq(&new.content_hash),
-                media::format.eq(new.format.extension()),
-                media::filename.eq(&new.filename),
-                media::size_bytes.eq(new.size_bytes),
-                media::width.eq(new.width as i32),
-                media::height.eq(new.height as i32),
-                media::animated.eq(new.animated),
-                media::alt.eq(&new.alt),
-                media::caption.eq(&new.caption),
-                media::uploaded_by.eq(new.uploaded_by),
-                media::created_at.eq(now),
-                media::updated_at.eq(now),
-            ))
-            .returning(media::id)
-            .get_result(conn)?;
-        find(conn, id)
-    })
+    bookkeeping_transaction(conn, |conn| insert(conn, new, now))
+}
+
+/// Writes a media record in the caller's transaction (an import's, with what it remembers).
+pub fn insert(conn: &mut DbConnection, new: NewMedia, now: NaiveDateTime) -> Result<MediaRow, ApiError> {
+    let id: i64 = diesel::insert_into(media::table)
+        .values((
+            media::storage_key.eq(&new.storage_key),
+            media::content_hash.eq(&new.content_hash),
+            media::format.eq(new.format.extension()),
+            media::filename.eq(&new.filename),
+            media::size_bytes.eq(new.size_bytes),
+            media::width.eq(new.width as i32),
+            media::height.eq(new.height as i32),
+            media::animated.eq(new.animated),
+            media::alt.eq(&new.alt),
+            media::caption.eq(&new.caption),
+            media::uploaded_by.eq(new.uploaded_by),
+            media::created_at.eq(now),
+            media::updated_at.eq(now),
+        ))
+        .returning(media::id)
+        .get_result(conn)?;
+    find(conn, id)
 }
 
 pub fn find(conn: &mut DbConnection, id: i64) -> Result<MediaRow, ApiError> {

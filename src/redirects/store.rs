@@ -109,6 +109,9 @@ pub fn check(from: &str, target: Target, status: Option<i32>) -> Result<PathRedi
     Ok(PathRedirect { from: from.to_string(), target, status })
 }
 
+/// The most paths `chain_into` follows back at one step.
+const FRONTIER: i64 = 1000;
+
 /// How many path redirects lead one after another to `path` (the longest such run, counted up
 /// to one past [`MAX_HOPS`]), leaving out the redirect `except` (one being changed).
 fn chain_into(conn: &mut DbConnection, path: &str, except: Option<i64>) -> Result<usize, ApiError> {
@@ -120,10 +123,14 @@ fn chain_into(conn: &mut DbConnection, path: &str, except: Option<i64>) -> Resul
             .filter(redirects::from_path.is_not_null())
             .select(redirects::from_path.assume_not_null())
             .distinct()
-            .limit(1000)
+            .limit(FRONTIER + 1)
             .load(conn)?;
         if before.is_empty() {
             return Ok(depth);
+        }
+        if before.len() > FRONTIER as usize {
+            // Too many ways in to follow each: counted as too long, refused.
+            return Ok(MAX_HOPS + 1);
         }
         frontier = before;
     }
@@ -387,7 +394,8 @@ pub fn public_table(
                 Target::Article(id) => path_of(&id)?,
                 Target::Path(path) => path,
             };
-            Some(PublicRedirect { from, to, status: row.status as u16 })
+            // An article moved onto a path that leads to it (a new slug or date) is no redirect.
+            (from != to).then_some(PublicRedirect { from, to, status: row.status as u16 })
         })
         .collect();
     Ok((entries, total))

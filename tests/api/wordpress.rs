@@ -13,6 +13,7 @@ use crate::harness::{Backend, spawn};
 backend_tests!(
     a_wordpress_site_comes_in_once_with_its_old_links,
     broken_and_hostile_files_import_nothing_they_should_not,
+    an_import_run_again_after_it_stopped_sets_the_covers_it_had_left,
     featured_images_come_into_the_library_through_the_ssrf_guard
 );
 
@@ -425,4 +426,32 @@ async fn broken_and_hostile_files_import_nothing_they_should_not(backend: Backen
     let listed = app.get_as(&chief, "/api/v1/admin/articles").await.json();
     let slugs: Vec<&str> = listed["data"].as_array().unwrap().iter().map(|a| a["slug"].as_str().unwrap()).collect();
     assert_eq!(slugs, ["first"], "{listed}");
+}
+
+async fn an_import_run_again_after_it_stopped_sets_the_covers_it_had_left(backend: Backend) {
+    let app = spawn(backend).await;
+    let db = crate::harness::database_env(&app.state.config.database_url);
+    let work = tempfile::tempdir().unwrap();
+    let file = work.path().join("wordpress.xml");
+    let thumbnail =
+        "<wp:postmeta><wp:meta_key>_thumbnail_id</wp:meta_key><wp:meta_value>10</wp:meta_value></wp:postmeta>";
+    let attachment = Post {
+        kind: "attachment",
+        extra: "<wp:attachment_url>https://old.example/a.jpg</wp:attachment_url>",
+        ..post(10, "inherit", "a", "a")
+    };
+    let whole = format!(
+        "{HEAD}{}{}{}{TAIL}",
+        item(&Post { extra: thumbnail, ..post(1, "publish", "first", "First") }),
+        item(&post(2, "publish", "second", "Second")),
+        item(&attachment)
+    );
+    // Stopped after the post, before its featured image's attachment: no cover yet.
+    std::fs::write(&file, &whole[..whole.find("<wp:post_id>10").unwrap()]).unwrap();
+    assert!(!import(&db, &file, &[]).status.success());
+    assert_eq!(app.get("/api/v1/articles/first").await.json()["data"]["cover_image_url"], Value::Null);
+    std::fs::write(&file, &whole).unwrap();
+    let again = import(&db, &file, &[]);
+    assert!(again.status.success(), "{}", String::from_utf8_lossy(&again.stdout));
+    assert_eq!(app.get("/api/v1/articles/first").await.json()["data"]["cover_image_url"], "https://old.example/a.jpg");
 }

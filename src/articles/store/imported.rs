@@ -25,8 +25,10 @@ pub fn replace_imported(
     check_cover(conn, content.cover_image_id)?;
     let (slug, announced): (String, bool) =
         articles::table.find(id).select((articles::slug, articles::publication_announced)).first(conn)?;
-    // A publication already reached is not announced later (imports tell no webhook).
+    // A publication already reached is not announced later (imports tell no webhook); one moved
+    // to the future, or taken back, is announced when it comes (as `after_publication` does).
     let shown = !trashed && content.published_at.is_some_and(|at| at <= now);
+    let announced = if trashed { announced } else { shown };
     let rendered = content.rendered;
     diesel::update(articles::table.find(id))
         .set((
@@ -41,7 +43,7 @@ pub fn replace_imported(
             articles::status.eq(if content.published_at.is_some() { STATUS_PUBLISHED } else { STATUS_DRAFT }),
             articles::published_at.eq(content.published_at),
             articles::deleted_at.eq(trashed.then_some(now)),
-            articles::publication_announced.eq(announced || shown),
+            articles::publication_announced.eq(announced),
         ))
         .execute(conn)?;
     diesel::update(articles::table.find(id))

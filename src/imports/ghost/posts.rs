@@ -13,9 +13,9 @@ use crate::articles::model::{
 use crate::articles::store::{ArticleContent, ArticleTags};
 use crate::db::DbConnection;
 use crate::error::{ApiError, is_http_url};
-use crate::imports::Report;
 use crate::imports::html::to_markdown;
 use crate::imports::records::{EDITED_HERE, SourceAuthor, SourcePost, Written, checked_body, cut};
+use crate::imports::{Report, version_of};
 use crate::slugs;
 use crate::tags::store::MAX_TAGS_PER_ARTICLE;
 
@@ -83,7 +83,9 @@ impl Run<'_> {
         report: &mut Report,
     ) -> Result<(), ApiError> {
         let bad = ApiError::BadRequest;
-        let version = text(row, "updated_at").map_err(bad)?.map(str::trim).filter(|v| !v.is_empty() && v.len() <= 64);
+        // A version that cannot be read is none: the post is imported, and never updated.
+        let version = time(row, "updated_at").ok().flatten().map(version_of);
+        let version = version.as_deref();
         if self.writer.is_current(conn, post_id, version)? {
             report.skipped(kind, "already imported");
             return Ok(());

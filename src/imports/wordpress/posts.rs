@@ -16,7 +16,7 @@ use crate::db::DbConnection;
 use crate::error::{ApiError, is_http_url};
 use crate::imports::html::{plain_text, post_markdown, to_markdown};
 use crate::imports::records::{EDITED_HERE, SourcePost, Written, checked_body, cut};
-use crate::imports::{Report, local_id, remember};
+use crate::imports::{Report, imported, local_id, remember, version_of};
 use crate::redirects::model::Target;
 use crate::redirects::store::{PathRedirect, insert_path_redirect};
 use crate::schema::{articles, comments};
@@ -81,10 +81,13 @@ impl Run<'_> {
                 return Ok(());
             }
         };
-        let version =
-            Some(item.post_modified_gmt.trim()).filter(|v| !v.is_empty() && v.len() <= 64 && !v.starts_with("0000"));
+        let version = wp_time(&item.post_modified_gmt).map(version_of);
+        let version = version.as_deref();
         if self.writer.is_current(conn, &post_id, version)? {
             report.skipped(kind, "already imported");
+            if let Err(error) = self.cover_still_missing(conn, item, &post_id, report) {
+                report.failed(kind, &post_id, error.for_terminal());
+            }
             return self.comments(conn, item, None, report);
         }
         // Checked before any database work.
@@ -225,6 +228,37 @@ impl Run<'_> {
         self.comments(conn, item, Some(id), report)
     }
 
+    /// A featured image whose attachment comes after its post in the file is set at the end of
+    /// the import; one that stopped before the end never set it. Run again, the post is skipped,
+    /// and its cover is set at the end of this import instead, unless it was edited here since.
+    fn cover_still_missing(
+        &mut self,
+        conn: &mut DbConnection,
+        item: &WpItem,
+        post_id: &str,
+        report: &mut Report,
+    ) -> Result<(), ApiError> {
+        let Some(thumbnail) = item.meta("_thumbnail_id").map(str::trim).filter(|id| id.len() <= 64) else {
+            return Ok(());
+        };
+        let Some(known) = imported(conn, &self.writer.source, "post", post_id)? else { return Ok(()) };
+        let article: Option<(Option<String>, Option<i64>, NaiveDateTime)> = articles::table
+            .find(known.local_id)
+            .select((articles::cover_image_url, articles::cover_image_id, articles::updated_at))
+            .first(conn)
+            .optional()?;
+        if let Some((None, None, edited)) = article
+            && edited <= known.imported_at
+        {
+            let creator = item.creator.trim();
+            let author =
+                self.author_id(conn, if creator.is_empty() { "wordpress" } else { creator }, "", creator, report)?;
+            self.kept += thumbnail.len() + super::ENTRY_BYTES;
+            self.waiting_covers.push((known.local_id, thumbnail.to_string(), author));
+        }
+        Ok(())
+    }
+
     /// When a post was (or will be) published: its GMT time, else its local time taken as UTC.
     fn post_time(&self, item: &WpItem) -> NaiveDateTime {
         wp_time(&item.post_date_gmt).or_else(|| wp_time(&item.post_date)).unwrap_or(self.writer.now)
@@ -322,18 +356,37 @@ impl Run<'_> {
 }
 
 /// Sets an imported article's cover to an image of the library, fetched after it.
+/// Only while it has none (an editor may have set one since the post came in); a new version,
+/// so that caches and `If-Match` see the change.
 pub(super) fn set_library_cover(conn: &mut DbConnection, article: i64, media: i64) -> Result<(), ApiError> {
-    diesel::update(articles::table.find(article)).set(articles::cover_image_id.eq(Some(media))).execute(conn)?;
+    diesel::update(without_cover(article))
+        .set((articles::cover_image_id.eq(Some(media)), articles::version.eq(articles::version + 1)))
+        .execute(conn)?;
     Ok(())
 }
 
-/// Sets an imported article's cover from its featured image, read after it.
+/// Sets an imported article's cover from its featured image, read after it (only while it has
+/// none, as above).
 pub(super) fn set_cover(conn: &mut DbConnection, article: i64, url: &str, alt: Option<&str>) -> Result<(), ApiError> {
     if !is_http_url(url) {
         return Ok(());
     }
-    diesel::update(articles::table.find(article))
-        .set((articles::cover_image_url.eq(url), articles::cover_image_alt.eq(alt)))
+    diesel::update(without_cover(article))
+        .set((
+            articles::cover_image_url.eq(url),
+            articles::cover_image_alt.eq(alt),
+            articles::version.eq(articles::version + 1),
+        ))
         .execute(conn)?;
     Ok(())
+}
+
+/// An imported article, while it has no cover.
+type WithoutCover = diesel::dsl::Filter<
+    diesel::dsl::Filter<diesel::dsl::Find<articles::table, i64>, diesel::dsl::IsNull<articles::cover_image_url>>,
+    diesel::dsl::IsNull<articles::cover_image_id>,
+>;
+
+fn without_cover(article: i64) -> WithoutCover {
+    articles::table.find(article).filter(articles::cover_image_url.is_null()).filter(articles::cover_image_id.is_null())
 }
