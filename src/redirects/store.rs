@@ -110,25 +110,27 @@ pub fn check(from: &str, target: Target, status: Option<i32>) -> Result<PathRedi
 }
 
 /// The most paths `chain_into` follows back at one step.
-const FRONTIER: i64 = 1000;
+const FRONTIER: usize = 1000;
 
 /// How many path redirects lead one after another to `path` (the longest such run, counted up
 /// to one past [`MAX_HOPS`]), leaving out the redirect `except` (one being changed).
 fn chain_into(conn: &mut DbConnection, path: &str, except: Option<i64>) -> Result<usize, ApiError> {
     let mut frontier = vec![path.to_string()];
     for depth in 0..=MAX_HOPS {
-        let before: Vec<String> = redirects::table
+        // No DISTINCT or LIMIT: with them, PostgreSQL's generic plan walks the `from_path` index
+        // through the whole table instead of looking `to_path` up.
+        let mut before: Vec<String> = redirects::table
             .filter(redirects::to_path.eq_any(&frontier))
             .filter(redirects::id.ne(except.unwrap_or(-1)))
             .filter(redirects::from_path.is_not_null())
             .select(redirects::from_path.assume_not_null())
-            .distinct()
-            .limit(FRONTIER + 1)
             .load(conn)?;
+        before.sort_unstable();
+        before.dedup();
         if before.is_empty() {
             return Ok(depth);
         }
-        if before.len() > FRONTIER as usize {
+        if before.len() > FRONTIER {
             // Too many ways in to follow each: counted as too long, refused.
             return Ok(MAX_HOPS + 1);
         }
