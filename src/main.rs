@@ -79,19 +79,8 @@ enum ImportCommand {
     /// again to finish an interrupted import: nothing is imported twice.
     Wordpress {
         file: PathBuf,
-        /// Write nothing; print what would be done.
-        #[arg(long)]
-        dry_run: bool,
-        /// Import pages too, as articles tagged `page`.
-        #[arg(long)]
-        pages: bool,
-        /// Write the report as JSON to this file too.
-        #[arg(long, value_name = "FILE")]
-        report: Option<PathBuf>,
-        /// Download featured images into the media library (through the SSRF guard) and use them
-        /// as covers; without it, covers are the images' URLs.
-        #[arg(long)]
-        fetch_media: bool,
+        #[command(flatten)]
+        flags: ImportFlags,
     },
     /// Import a Ghost export (JSON, Ghost 2 to 5): posts, their authors in order, public tags,
     /// feature images, SEO fields and canonical URLs. Run it again to finish an interrupted
@@ -102,20 +91,27 @@ enum ImportCommand {
         /// images; without it they stay relative to the site, and covers from it are left out.
         #[arg(long, value_name = "URL", value_parser = parse_site_url)]
         site_url: Option<String>,
-        /// Write nothing; print what would be done.
-        #[arg(long)]
-        dry_run: bool,
-        /// Import pages too, as articles tagged `page`.
-        #[arg(long)]
-        pages: bool,
-        /// Write the report as JSON to this file too.
-        #[arg(long, value_name = "FILE")]
-        report: Option<PathBuf>,
-        /// Download feature images into the media library (through the SSRF guard) and use them
-        /// as covers; without it, covers are the images' URLs.
-        #[arg(long)]
-        fetch_media: bool,
+        #[command(flatten)]
+        flags: ImportFlags,
     },
+}
+
+/// What every import from another system takes.
+#[derive(clap::Args)]
+struct ImportFlags {
+    /// Write nothing; print what would be done.
+    #[arg(long)]
+    dry_run: bool,
+    /// Import pages too, as articles tagged `page`.
+    #[arg(long)]
+    pages: bool,
+    /// Write the report as JSON to this file too.
+    #[arg(long, value_name = "FILE")]
+    report: Option<PathBuf>,
+    /// Download featured images into the media library (through the SSRF guard) and use them as
+    /// covers; without it, covers are the images' URLs.
+    #[arg(long)]
+    fetch_media: bool,
 }
 
 /// An `http(s)://host` origin, without a trailing slash.
@@ -226,18 +222,17 @@ fn main() -> ExitCode {
         Command::Import { command: ImportCommand::Masthead { file, media } } => {
             import_masthead(&config, &file, media.as_deref())
         }
-        Command::Import { command: ImportCommand::Wordpress { file, dry_run, pages, report, fetch_media } } => {
-            let options = masthead::imports::wordpress::Options {
-                dry_run,
-                pages,
-                article_path: config.site.article_path.clone(),
-            };
+        Command::Import { command: ImportCommand::Wordpress { file, flags } } => {
+            let ImportFlags { dry_run, pages, report, fetch_media } = flags;
+            let article_path = config.site.article_path.clone();
+            let options = masthead::imports::wordpress::Options { dry_run, pages, article_path };
             let import = |progress: &mut dyn FnMut(u64, u64)| {
                 masthead::app::archive_files::import_wordpress(&config, &file, options, fetch_media, progress)
             };
             run_import(dry_run, report.as_deref(), import)
         }
-        Command::Import { command: ImportCommand::Ghost { file, site_url, dry_run, pages, report, fetch_media } } => {
+        Command::Import { command: ImportCommand::Ghost { file, site_url, flags } } => {
+            let ImportFlags { dry_run, pages, report, fetch_media } = flags;
             let options = masthead::imports::ghost::Options { dry_run, pages, site_url };
             let import = |progress: &mut dyn FnMut(u64, u64)| {
                 masthead::app::archive_files::import_ghost(&config, &file, options, fetch_media, progress)
