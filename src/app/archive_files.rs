@@ -119,9 +119,8 @@ pub fn import_wordpress(
     progress: &mut dyn FnMut(u64, u64),
 ) -> Result<crate::imports::Report, String> {
     let (input, size) = open_import(path)?;
-    let db = Db::open(&config.database_url, DbSettings::for_command_line()).map_err(|e| e.to_string())?;
+    let (db, mut fetcher) = import_target(config, fetch_media)?;
     let mut conn = db.conn().map_err(|e| e.to_string())?;
-    let mut fetcher = if fetch_media { Some(MediaFetcher::new(config)?) } else { None };
     let fetcher = fetcher.as_mut().map(|f| f as &mut dyn Fetcher);
     Ok(crate::imports::wordpress::import(&mut conn, input, options, fetcher, &mut |read| progress(read, size)))
 }
@@ -140,11 +139,17 @@ pub fn import_ghost(
     if !input.get_ref().metadata().is_ok_and(|m| m.is_file()) {
         return Err(format!("{} is not a regular file (a Ghost export is read twice)", path.display()));
     }
-    let db = Db::open(&config.database_url, DbSettings::for_command_line()).map_err(|e| e.to_string())?;
+    let (db, mut fetcher) = import_target(config, fetch_media)?;
     let mut conn = db.conn().map_err(|e| e.to_string())?;
-    let mut fetcher = if fetch_media { Some(MediaFetcher::new(config)?) } else { None };
     let fetcher = fetcher.as_mut().map(|f| f as &mut dyn Fetcher);
     crate::imports::ghost::import(&mut conn, &mut input, options, fetcher, &mut |read| progress(read, 2 * size))
+}
+
+/// Where an import writes: the database, and with `fetch_media` what brings images in.
+fn import_target(config: &Config, fetch_media: bool) -> Result<(Db, Option<MediaFetcher>), String> {
+    let db = Db::open(&config.database_url, DbSettings::for_command_line()).map_err(|e| e.to_string())?;
+    let fetcher = if fetch_media { Some(MediaFetcher::new(config)?) } else { None };
+    Ok((db, fetcher))
 }
 
 /// A file to import, buffered, and its size.

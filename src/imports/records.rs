@@ -5,7 +5,7 @@
 use chrono::NaiveDateTime;
 use diesel::prelude::*;
 
-use super::{Report, imported, local_id, remember, remember_version};
+use super::{Imported, Report, imported, local_id, remember, remember_version};
 use crate::articles::model::MAX_BODY_CHARS;
 use crate::articles::revisions;
 use crate::articles::store::{ArticleContent, free_slug, insert_article, replace_imported};
@@ -229,11 +229,16 @@ impl Writer {
         })
     }
 
-    /// Whether a source's post was imported before in this `version` (or without one): then
-    /// there is nothing to do with it.
-    pub fn is_current(&self, conn: &mut DbConnection, post_id: &str, version: Option<&str>) -> Result<bool, ApiError> {
+    /// What a source's post became, when it was imported before in this `version` (or without
+    /// one): then there is nothing to write for it.
+    pub fn current(
+        &self,
+        conn: &mut DbConnection,
+        post_id: &str,
+        version: Option<&str>,
+    ) -> Result<Option<Imported>, ApiError> {
         let known = imported(conn, &self.source, "post", post_id)?;
-        Ok(known.is_some_and(|known| !known.newer_at_source(version) && !known.lacks_version(version)))
+        Ok(known.filter(|known| !known.newer_at_source(version) && !known.lacks_version(version)))
     }
 
     /// Writes a source's post as an article with its first revision, under a free slug, and

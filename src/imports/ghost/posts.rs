@@ -86,7 +86,7 @@ impl Run<'_> {
         // A version that cannot be read is none: the post is imported, and never updated.
         let version = time(row, "updated_at").ok().flatten().map(version_of);
         let version = version.as_deref();
-        if self.writer.is_current(conn, post_id, version)? {
+        if self.writer.current(conn, post_id, version)?.is_some() {
             report.skipped(kind, "already imported");
             return Ok(());
         }

@@ -16,7 +16,7 @@ use crate::db::DbConnection;
 use crate::error::{ApiError, is_http_url};
 use crate::imports::html::{plain_text, post_markdown, to_markdown};
 use crate::imports::records::{EDITED_HERE, SourcePost, Written, checked_body, cut};
-use crate::imports::{Report, imported, local_id, remember, version_of};
+use crate::imports::{Imported, Report, local_id, remember, version_of};
 use crate::redirects::model::Target;
 use crate::redirects::store::{PathRedirect, insert_path_redirect};
 use crate::schema::{articles, comments};
@@ -83,12 +83,12 @@ impl Run<'_> {
         };
         let version = wp_time(&item.post_modified_gmt).map(version_of);
         let version = version.as_deref();
-        if self.writer.is_current(conn, &post_id, version)? {
+        if let Some(known) = self.writer.current(conn, &post_id, version)? {
             report.skipped(kind, "already imported");
-            if let Err(error) = self.cover_still_missing(conn, item, &post_id, report) {
+            if let Err(error) = self.cover_still_missing(conn, item, &known, report) {
                 report.failed(kind, &post_id, error.for_terminal());
             }
-            return self.comments(conn, item, None, report);
+            return self.comments(conn, item, Some(known.local_id), report);
         }
         // Checked before any database work.
         let title = match cut(&item.title, MAX_TITLE_CHARS) {
@@ -235,13 +235,12 @@ impl Run<'_> {
         &mut self,
         conn: &mut DbConnection,
         item: &WpItem,
-        post_id: &str,
+        known: &Imported,
         report: &mut Report,
     ) -> Result<(), ApiError> {
         let Some(thumbnail) = item.meta("_thumbnail_id").map(str::trim).filter(|id| id.len() <= 64) else {
             return Ok(());
         };
-        let Some(known) = imported(conn, &self.writer.source, "post", post_id)? else { return Ok(()) };
         let article: Option<(Option<String>, Option<i64>, NaiveDateTime)> = articles::table
             .find(known.local_id)
             .select((articles::cover_image_url, articles::cover_image_id, articles::updated_at))
