@@ -21,7 +21,8 @@ RUN apt-get update \
  && useradd --system --uid 10001 --user-group --home-dir /data masthead \
  && mkdir -p /data && chown masthead:masthead /data
 COPY --from=build /src/target/release/masthead /usr/local/bin/masthead
-USER masthead
+# Numeric, so that Kubernetes can check `runAsNonRoot` without the image's /etc/passwd.
+USER 10001:10001
 WORKDIR /data
 ENV DATABASE_URL=sqlite:///data/masthead.db \
     MASTHEAD_ADDR=0.0.0.0:8080 \

@@ -46,7 +46,7 @@ pub enum ApiError {
     #[error("the range asked for is outside the file, which has {size} bytes")]
     RangeNotSatisfiable { size: u64 },
     #[error("{detail}")]
-    TooManyRequests { detail: String, retry_after_seconds: u64 },
+    TooManyRequests { limit: Limit, detail: String, retry_after_seconds: u64 },
     /// The database is out of reach (the cause is logged, not sent).
     #[error("{0}")]
     Unavailable(String),
@@ -266,12 +266,36 @@ impl ResponseError for ApiError {
                     response.insert_header((header::CONTENT_RANGE, value));
                 }
             }
-            Self::TooManyRequests { retry_after_seconds, .. } => {
+            Self::TooManyRequests { limit, retry_after_seconds, .. } => {
                 response.insert_header((header::RETRY_AFTER, HeaderValue::from(*retry_after_seconds)));
+                response.extensions_mut().insert(*limit);
             }
             _ => {}
         }
         response.body(body)
+    }
+}
+
+/// Which limit refused a request with 429; kept in the response's extensions for the metrics.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Limit {
+    /// Failed logins per address or account (`auth::throttle`).
+    LoginThrottle,
+    /// Comments a minute from one address.
+    CommentRate,
+    /// Request bodies sent at once from one address.
+    BodiesPerClient,
+}
+
+impl Limit {
+    pub const ALL: [Limit; 3] = [Limit::LoginThrottle, Limit::CommentRate, Limit::BodiesPerClient];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::LoginThrottle => "login_throttle",
+            Self::CommentRate => "comment_rate",
+            Self::BodiesPerClient => "bodies_per_client",
+        }
     }
 }
 

@@ -9,7 +9,7 @@ use clap::{Parser, Subcommand};
 use masthead::auth::Role;
 use masthead::auth::scopes::Scope;
 use masthead::authors::model::NewAccount;
-use masthead::config::Config;
+use masthead::config::{Config, LogFormat};
 use masthead::db::Db;
 
 /// Masthead: a headless CMS served as a JSON API. Configuration comes from the environment (and
@@ -207,7 +207,7 @@ fn main() -> ExitCode {
             return ExitCode::FAILURE;
         }
     };
-    init_logging(&config.log_filter);
+    init_logging(&config.log_filter, config.operations.log_format);
     let result = match cli.command.unwrap_or(Command::Serve) {
         Command::Serve => actix_web::rt::System::new().block_on(masthead::app::server::serve(config)),
         Command::Migrate => migrate(&config),
@@ -251,16 +251,18 @@ fn main() -> ExitCode {
     }
 }
 
-fn init_logging(filter: &str) {
+/// Logs on stderr: readable lines, or (`MASTHEAD_LOG_FORMAT=json`) one JSON object per line, whose
+/// `span` holds the request id and account of the request the event belongs to.
+fn init_logging(filter: &str, format: LogFormat) {
     let filter = tracing_subscriber::EnvFilter::try_new(filter).unwrap_or_else(|error| {
         eprintln!("warning: MASTHEAD_LOG=`{filter}` is not a valid filter ({error}); using `info`");
         tracing_subscriber::EnvFilter::new("info")
     });
-    tracing_subscriber::fmt()
-        .with_env_filter(filter)
-        .with_ansi(std::io::stderr().is_terminal())
-        .with_writer(std::io::stderr)
-        .init();
+    let logs = tracing_subscriber::fmt().with_env_filter(filter).with_writer(std::io::stderr);
+    match format {
+        LogFormat::Pretty => logs.with_ansi(std::io::stderr().is_terminal()).init(),
+        LogFormat::Json => logs.json().flatten_event(true).with_current_span(true).with_span_list(false).init(),
+    }
 }
 
 fn migrate(config: &Config) -> Result<(), String> {

@@ -56,3 +56,52 @@ pub fn lower_this_threads_priority() {
         }
     }
 }
+
+/// The process as the metrics show it (the standard `process_*` families).
+#[derive(Debug, Default)]
+pub struct ProcessStats {
+    pub resident_bytes: u64,
+    pub virtual_bytes: u64,
+    /// User and system CPU time since start.
+    pub cpu_seconds: f64,
+    pub open_fds: u64,
+    pub max_fds: u64,
+    /// Seconds since the Unix epoch.
+    pub start_time_seconds: f64,
+    pub threads: u64,
+}
+
+/// Read from `/proc/self` (Linux); `None` elsewhere, or when it cannot be read.
+pub fn process_stats() -> Option<ProcessStats> {
+    #[cfg(target_os = "linux")]
+    {
+        // Fields after the command name, which is in parentheses and may hold spaces.
+        let stat = std::fs::read_to_string("/proc/self/stat").ok()?;
+        let fields: Vec<&str> = stat.get(stat.rfind(')')? + 2..)?.split(' ').collect();
+        let field = |n: usize| fields.get(n - 3).and_then(|v| v.parse::<u64>().ok());
+        // SAFETY: sysconf only reads system constants.
+        let (ticks, page) = unsafe { (libc::sysconf(libc::_SC_CLK_TCK), libc::sysconf(libc::_SC_PAGESIZE)) };
+        let (ticks, page) = (ticks.max(1) as f64, page.max(1) as u64);
+        let boot_time = std::fs::read_to_string("/proc/stat")
+            .ok()?
+            .lines()
+            .find_map(|line| line.strip_prefix("btime ")?.trim().parse::<u64>().ok())?;
+        let open_fds = std::fs::read_dir("/proc/self/fd").map_or(0, |dir| dir.count() as u64);
+        let mut limit = libc::rlimit { rlim_cur: 0, rlim_max: 0 };
+        // SAFETY: getrlimit only writes the struct passed.
+        let max_fds = if unsafe { libc::getrlimit(libc::RLIMIT_NOFILE, &mut limit) } == 0 { limit.rlim_cur } else { 0 };
+        Some(ProcessStats {
+            // Fields as numbered in proc(5): utime 14, stime 15, threads 20, starttime 22, vsize 23, rss 24.
+            cpu_seconds: (field(14)? + field(15)?) as f64 / ticks,
+            threads: field(20)?,
+            start_time_seconds: boot_time as f64 + field(22)? as f64 / ticks,
+            virtual_bytes: field(23)?,
+            resident_bytes: field(24)? * page,
+            open_fds,
+            #[allow(clippy::unnecessary_cast)] // `rlim_t` is not `u64` on every platform
+            max_fds: max_fds as u64,
+        })
+    }
+    #[cfg(not(target_os = "linux"))]
+    None
+}

@@ -39,6 +39,11 @@ impl LowPriorityPool {
         Ok(Self { name, turns: Turns::new(started, wait, what), queue: Mutex::new(sender) })
     }
 
+    /// Jobs running now, and jobs waiting for a turn.
+    pub fn load(&self) -> (usize, usize) {
+        self.turns.load()
+    }
+
     /// Waits for a turn, then runs `job` on one of the pool's threads and waits for its result.
     /// The job holds its turn until it ends, even if the caller stops waiting (its client left).
     /// A panic in it is a 500, and the thread goes on with the next job.

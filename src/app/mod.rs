@@ -5,6 +5,7 @@ pub mod archive_files;
 pub mod background;
 pub mod demo;
 pub mod health;
+pub mod metrics;
 pub mod server;
 
 use std::sync::Arc;
@@ -79,6 +80,7 @@ pub fn build_app(
     let max_body = state.config.max_body_bytes;
     let body_limits = state.body_limits.clone();
     let cors_origins = state.config.cors_origins.clone();
+    let metrics = state.metrics.clone();
     let (state_cache, state_db, flight_timeout) =
         (state.cache.clone(), state.db.clone(), state.config.db.acquire_timeout);
     let (app, mut api) =
@@ -86,7 +88,9 @@ pub fn build_app(
     openapi::complete(&mut api);
     // Captured by the default service, which does not see app data.
     let methods = Arc::new(openapi::MethodTable::from_document(&api));
-    app.app_data(state)
+    let with_metrics = |cfg: &mut web::ServiceConfig| metrics::configure(cfg, &state);
+    app.configure(with_metrics)
+        .app_data(state.clone())
         .app_data(web::Data::from(methods.clone()))
         .app_data(web::PayloadConfig::new(max_body))
         .app_data(body_limits)
@@ -105,7 +109,7 @@ pub fn build_app(
         .wrap(actix_web::middleware::Condition::new(!cors_origins.is_empty(), cors(&cors_origins)))
         .wrap(actix_web::middleware::Compress::default())
         .wrap(head_requests::HeadAsGet)
-        .wrap(request_log::RequestLog)
+        .wrap(request_log::RequestLog { metrics })
 }
 
 /// Browsers on the configured front-end origins may call every route, send the headers the API

@@ -28,9 +28,23 @@ pub async fn serve(mut config: Config) -> Result<(), String> {
     // or it would miss the watcher's first news and stay off.
     state.db.watch();
     super::background::spawn(&state)?;
+    let metrics = match state.config.operations.metrics.addr {
+        Some(metrics_addr) => {
+            let (server, _) = super::metrics::server(state.clone(), metrics_addr)?;
+            tracing::info!(addr = %metrics_addr, "metrics are served at http://{metrics_addr}/metrics");
+            let handle = server.handle();
+            actix_web::rt::spawn(server);
+            Some(handle)
+        }
+        None => None,
+    };
     let (server, _) = http_server(state, addr, ServerShape { workers, max_connections: connections, signals: true })?;
     tracing::info!(%addr, max_connections = connections, "Masthead is listening; API docs at http://{addr}/docs/");
-    server.await.map_err(|e| format!("server error: {e}"))
+    let served = server.await.map_err(|e| format!("server error: {e}"));
+    if let Some(metrics) = metrics {
+        metrics.stop(true).await;
+    }
+    served
 }
 
 /// How many workers serve, how many connections they hold at most, and whether the server stops on

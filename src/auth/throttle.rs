@@ -82,6 +82,7 @@ fn refuse_if_spent(
         if failures >= limit {
             let retry_after = oldest.map_or(limits.window, |oldest| oldest + limits.window - now);
             return Err(ApiError::TooManyRequests {
+                limit: crate::error::Limit::LoginThrottle,
                 detail: "too many failed logins; wait before trying again".into(),
                 retry_after_seconds: retry_after.num_seconds().max(1) as u64,
             });

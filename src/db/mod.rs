@@ -10,9 +10,11 @@ mod budget;
 pub mod outbox;
 mod pool;
 mod transactions;
+mod usage;
 pub mod visibility;
 mod watch;
 
+use std::sync::atomic::Ordering;
 use std::sync::{Arc, Weak};
 use std::time::{Duration, Instant};
 
@@ -31,6 +33,8 @@ pub use transactions::{
     CHANGES_CHANNEL, bookkeeping_transaction, commit_without_waiting, insert_unless_taken, lock_key, lock_keys,
     mark_public_change, snapshot, write_transaction,
 };
+pub use usage::PoolUsage;
+use usage::PoolWaits;
 pub use watch::{ChangeObserver, Readiness};
 
 /// A connection to either backend. Queries built with Diesel's DSL run on both.
@@ -74,6 +78,8 @@ pub struct Db {
     /// Expensive work (full-text searches) may use at most a quarter of the connections (one at
     /// least), so that cheap reads always find one, and the database's CPUs too.
     expensive_slots: Arc<Semaphore>,
+    /// How often requests waited for a connection, and gave up waiting (for the metrics).
+    waits: Arc<PoolWaits>,
     watched: Arc<watch::Watched>,
     /// The time of this node's requests (see `clock`).
     clock: Clock,
@@ -109,6 +115,7 @@ impl Db {
             settings,
             slots: Arc::new(Semaphore::new(pool_size)),
             expensive_slots: Arc::new(Semaphore::new((pool_size / 4).max(1))),
+            waits: Arc::default(),
             watched: Arc::new(watch::Watched::new()),
             clock: Clock::default(),
             outbox_signal: Arc::new(tokio::sync::Notify::new()),
@@ -248,6 +255,10 @@ impl Db {
     }
 
     async fn wait_for(&self, slots: &Arc<Semaphore>, until: Instant) -> Result<OwnedSemaphorePermit, ApiError> {
+        if let Ok(permit) = slots.clone().try_acquire_owned() {
+            return Ok(permit);
+        }
+        self.waits.waited.fetch_add(1, Ordering::Relaxed);
         let waited = actix_web::rt::time::timeout(
             until.saturating_duration_since(Instant::now()),
             slots.clone().acquire_owned(),
@@ -255,7 +266,7 @@ impl Db {
         match waited.await {
             Ok(Ok(permit)) => Ok(permit),
             Ok(Err(closed)) => Err(ApiError::Internal(format!("the connection slots are gone: {closed}"))),
-            Err(_) => Err(ApiError::Busy(format!(
+            Err(_) => Err(self.waits.timed_out(format!(
                 "no database connection came free within {} ms",
                 self.settings.acquire_timeout.as_millis()
             ))),
@@ -284,7 +295,7 @@ impl Db {
                     self.watched.connection_failed(&error);
                     return Err(ApiError::Unavailable(format!("no database connection: {error}")));
                 }
-                return Err(ApiError::Busy(format!("no database connection: {error}")));
+                return Err(self.waits.timed_out(format!("no database connection: {error}")));
             }
         };
         self.watched.connection_succeeded();

@@ -64,6 +64,7 @@ impl BodyLimits {
         let sending = senders.entry(client.to_string()).or_default();
         if *sending >= BODIES_PER_CLIENT {
             return Err(ApiError::TooManyRequests {
+                limit: crate::error::Limit::BodiesPerClient,
                 detail: format!("at most {BODIES_PER_CLIENT} request bodies may be sent at once from one address"),
                 retry_after_seconds: 1,
             });

@@ -71,6 +71,28 @@ pub struct ResponseCache {
     /// under load), one makes the response and the others wait for it, instead of all of them
     /// queueing for database connections.
     in_flight: Arc<SingleFlight>,
+    counts: CacheCounts,
+}
+
+/// What the cache did since start, for the metrics.
+#[derive(Default)]
+struct CacheCounts {
+    hits: AtomicU64,
+    misses: AtomicU64,
+    /// Entries dropped to stay within the byte budget.
+    evictions: AtomicU64,
+    invalidations: AtomicU64,
+}
+
+/// The cache as the metrics show it.
+pub struct CacheStats {
+    pub hits: u64,
+    pub misses: u64,
+    pub evictions: u64,
+    pub invalidations: u64,
+    pub entries: usize,
+    pub bytes: usize,
+    pub budget_bytes: usize,
 }
 
 impl ResponseCache {
@@ -81,6 +103,24 @@ impl ResponseCache {
             entries: Mutex::new(Entries { generation: 0, valid_until: None, map: HashMap::new(), bytes: 0 }),
             budget_bytes,
             in_flight: Arc::default(),
+            counts: CacheCounts::default(),
+        }
+    }
+
+    pub fn stats(&self) -> CacheStats {
+        let (entries, bytes) = {
+            let entries = self.lock();
+            (entries.map.len(), entries.bytes)
+        };
+        let count = |counter: &AtomicU64| counter.load(Ordering::Relaxed);
+        CacheStats {
+            hits: count(&self.counts.hits),
+            misses: count(&self.counts.misses),
+            evictions: count(&self.counts.evictions),
+            invalidations: count(&self.counts.invalidations),
+            entries,
+            bytes,
+            budget_bytes: self.budget_bytes,
         }
     }
 
@@ -95,6 +135,7 @@ impl ResponseCache {
 
     /// Forgets everything cached so far (a write happened here or elsewhere).
     pub fn invalidate(&self) {
+        self.counts.invalidations.fetch_add(1, Ordering::Relaxed);
         self.generation.fetch_add(1, Ordering::SeqCst);
     }
 
@@ -118,7 +159,11 @@ impl ResponseCache {
             return None;
         }
         entries.valid_until?;
-        entries.map.get(key).cloned()
+        let found = entries.map.get(key).cloned();
+        if found.is_some() {
+            self.counts.hits.fetch_add(1, Ordering::Relaxed);
+        }
+        found
     }
 
     fn put(&self, key: String, entry: Entry, generation: u64, valid_until: Option<NaiveDateTime>, now: NaiveDateTime) {
@@ -132,6 +177,7 @@ impl ResponseCache {
             return; // a write, or a publication, happened while it was made: it may be stale already
         }
         if entries.bytes + size > self.budget_bytes {
+            self.counts.evictions.fetch_add(entries.map.len() as u64, Ordering::Relaxed);
             entries.map.clear();
             entries.bytes = 0;
         }
@@ -293,6 +339,7 @@ where
 {
     // The response is made whole for everyone (a revalidating client's 304 would have no body to
     // keep); this client's own validators are answered from it below.
+    state.cache.counts.misses.fetch_add(1, Ordering::Relaxed);
     let mut req = req;
     let validators = Validators::take(&mut req);
     let response = service.call(req).await?;

@@ -7,11 +7,12 @@ use std::pin::Pin;
 
 use actix_web::dev::Payload;
 use actix_web::http::header;
-use actix_web::{FromRequest, HttpRequest, web};
+use actix_web::{FromRequest, HttpMessage, HttpRequest, web};
 
 use crate::auth::scopes::{TokenAccess, token_access};
 use crate::auth::{self, AuthUser, MaybeAuthUser, integration_tokens};
 use crate::error::ApiError;
+use crate::http::request_log::CallerAccount;
 use crate::http::state::AppState;
 
 impl FromRequest for AuthUser {
@@ -21,6 +22,7 @@ impl FromRequest for AuthUser {
     fn from_request(req: &HttpRequest, _: &mut Payload) -> Self::Future {
         let state = req.app_data::<web::Data<AppState>>().cloned();
         let token = bearer_token(req);
+        let request = req.clone();
         // What the route asks of an integration token (only they need it).
         let access = match &token {
             Ok(token) if token.starts_with(integration_tokens::PREFIX) => {
@@ -29,7 +31,7 @@ impl FromRequest for AuthUser {
             }
             _ => None,
         };
-        Box::pin(async move {
+        let caller = async move {
             let state = state.ok_or_else(|| ApiError::Internal("application state is missing".into()))?;
             let token = token?;
             if let Some(access) = access {
@@ -61,6 +63,13 @@ impl FromRequest for AuthUser {
                 .run(move |conn| auth::authenticate(conn, id, &claims))
                 .await?
                 .ok_or_else(|| ApiError::Unauthorized("the access token is no longer valid".into()))
+        };
+        Box::pin(async move {
+            let user = caller.await?;
+            // For the request's log line, and for every event logged while it is served.
+            request.extensions_mut().insert(CallerAccount(user.id));
+            tracing::Span::current().record("account_id", user.id);
+            Ok(user)
         })
     }
 }
@@ -78,7 +87,7 @@ impl FromRequest for MaybeAuthUser {
     }
 }
 
-fn bearer_token(req: &HttpRequest) -> Result<String, ApiError> {
+pub fn bearer_token(req: &HttpRequest) -> Result<String, ApiError> {
     let value = req
         .headers()
         .get(header::AUTHORIZATION)

@@ -6,6 +6,7 @@ pub mod cache;
 pub mod caller;
 pub mod extract;
 pub mod head_requests;
+pub mod metrics;
 pub mod openapi;
 pub mod request_log;
 pub mod responses;

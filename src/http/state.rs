@@ -34,6 +34,8 @@ pub struct AppState {
     pub body_limits: BodyLimits,
     /// The media store, and the limits of the image work done for it.
     pub media: MediaFiles,
+    /// Counted only when someone may read them (`MASTHEAD_METRICS_TOKEN` or `_ADDR`).
+    pub metrics: Option<Arc<crate::http::metrics::Metrics>>,
 }
 
 /// The media library's files and the work they take.
@@ -73,6 +75,7 @@ impl AppState {
             db.observe(Arc::downgrade(&observer));
         }
         let public_base = config.public_base();
+        let metrics = config.operations.metrics.enabled().then(Arc::default);
         let body_limits = BodyLimits::new(config.max_body_bytes, config.body_timeout, config.trust_proxy);
         let media = MediaFiles {
             objects: crate::storage::Objects::open(&config.media.store, config.media.hot_bytes)?,
@@ -107,6 +110,7 @@ impl AppState {
             body_limits,
             token_key,
             media,
+            metrics,
         })
     }
 }

@@ -260,3 +260,9 @@ fn require_active(webhook: &WebhookRow) -> Result<(), ApiError> {
         false => Err(ApiError::Conflict("the webhook is disabled; enable it (PATCH active: true) first".into())),
     }
 }
+
+/// How many deliveries wait for an attempt or a retry (for the metrics); counted on the partial
+/// index of pending deliveries.
+pub fn pending_deliveries(conn: &mut DbConnection) -> Result<i64, ApiError> {
+    Ok(webhook_deliveries::table.filter(webhook_deliveries::status.eq(outbox::PENDING)).count().get_result(conn)?)
+}

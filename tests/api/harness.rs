@@ -377,6 +377,13 @@ pub struct Listener {
 }
 
 impl Listener {
+    /// Runs a server made by the app (its bound addresses with it) until dropped.
+    pub fn serving((server, addrs): (actix_web::dev::Server, Vec<std::net::SocketAddr>)) -> Self {
+        let handle = server.handle();
+        actix_web::rt::spawn(server);
+        Self { addr: addrs[0], handle }
+    }
+
     /// Sends one whole request (say it with `Connection: close`) and reads the answer to its end.
     pub async fn exchange(&self, request: &str) -> String {
         use std::io::Read;
@@ -435,13 +442,10 @@ where
     /// The same application and database, served by `actix_web::HttpServer` on a free port.
     pub fn listen(&self) -> Listener {
         let shape = masthead::app::server::ServerShape { workers: 1, max_connections: 1000, signals: false };
-        let (server, addrs) =
+        Listener::serving(
             masthead::app::server::http_server(self.state.clone(), "127.0.0.1:0".parse().unwrap(), shape)
-                .expect("a free loopback port");
-        let addr = addrs[0];
-        let handle = server.handle();
-        actix_web::rt::spawn(server);
-        Listener { addr, handle }
+                .expect("a free loopback port"),
+        )
     }
 
     pub async fn send(&self, request: TestRequest) -> TestResponse {

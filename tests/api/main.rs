@@ -46,6 +46,7 @@ mod http;
 mod lifecycle;
 mod media;
 mod media_files;
+mod metrics;
 mod migrations;
 mod openapi;
 mod ops;

@@ -71,6 +71,24 @@ async fn responses_carry_security_headers_and_the_clients_request_id(backend: Ba
         let id = replaced.header("x-request-id").unwrap();
         assert!(id != odd && !id.is_empty(), "{odd} -> {id}");
     }
+    // Or the trace id of a well-formed W3C `traceparent` (when there is no `X-Request-Id`).
+    let trace = "4bf92f3577b34da6a3ce929d0e0e4736";
+    let traced = |traceparent: String| TestRequest::get().uri("/healthz").insert_header(("traceparent", traceparent));
+    let kept = app.send(traced(format!("00-{trace}-00f067aa0ba902b7-01"))).await;
+    assert_eq!(kept.header("x-request-id"), Some(trace));
+    let both = traced(format!("00-{trace}-00f067aa0ba902b7-01")).insert_header(("X-Request-Id", "edge-1"));
+    assert_eq!(app.send(both).await.header("x-request-id"), Some("edge-1"));
+    for odd in [
+        format!("00-{}-00f067aa0ba902b7-01", "0".repeat(32)),
+        format!("00-{trace}-0000000000000000-01"),
+        format!("ff-{trace}-00f067aa0ba902b7-01"),
+        format!("00-{}-00f067aa0ba902b7-01", trace.to_uppercase()),
+        format!("00-{trace}-00f067aa0ba902b7-01-extra"),
+        format!("00-{trace}"),
+    ] {
+        let id = app.send(traced(odd.clone())).await.header("x-request-id").unwrap().to_string();
+        assert!(id != trace && !id.is_empty(), "{odd} -> {id}");
+    }
 }
 
 async fn the_log_keeps_secrets_out_and_says_when_a_client_went_away(backend: Backend) {
@@ -86,6 +104,19 @@ async fn the_log_keeps_secrets_out_and_says_when_a_client_went_away(backend: Bac
         TestRequest::get().uri(&format!("/api/v1/previews/{token}")).insert_header(("X-Request-Id", id.as_str()));
     app.send(preview).await.assert_status(200);
     let lines = logged(&id).await;
+    // The caller's account, when there is one, and the route's template.
+    let id_of_mine = format!("mine-{}", masthead::random::hex_token(6));
+    let mine = TestRequest::get()
+        .uri(&format!("/api/v1/admin/articles/{}", draft["id"]))
+        .insert_header(("X-Request-Id", id_of_mine.as_str()))
+        .insert_header(("Authorization", format!("Bearer {}", author.token)));
+    app.send(mine).await.assert_status(200);
+    let mine = logged(&id_of_mine).await;
+    assert!(
+        mine.iter().any(|line| line.contains(&format!("account_id={}", author.id))
+            && line.contains("route=\"/api/v1/admin/articles/{id}\"")),
+        "{mine:?}"
+    );
     assert!(lines.iter().all(|line| !line.contains(&token)), "{lines:?}");
     assert!(
         lines.iter().any(|line| line.contains("/api/v1/previews/{token}") && line.contains("status=200")),

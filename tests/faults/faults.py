@@ -46,6 +46,7 @@ from harness import (  # noqa: E402
     status_counts,
 )
 from imports import HugeFiles, huge_imports  # noqa: E402
+from operations import operations  # noqa: E402
 from proxy import CuttableProxy  # noqa: E402
 
 LOGIN = "/api/v1/auth/login"
@@ -770,6 +771,7 @@ SCENARIOS = {
     "logins": (logins, ("sqlite",)),
     "slowbody": (slowbody, ("sqlite",)),
     "imports": (huge_imports, ("sqlite", "postgres")),
+    "operations": (operations, ("sqlite", "postgres")),
 }
 
 

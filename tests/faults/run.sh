@@ -24,6 +24,9 @@ need python3 python3
 need brotli brotli
 need psql postgresql-client
 need pg_isready postgresql-client
+# The operations scenario: promtool checks the metrics, and a real Prometheus scrapes them.
+need promtool prometheus
+need prometheus prometheus
 
 export MASTHEAD_TEST_POSTGRES_URL="${MASTHEAD_TEST_POSTGRES_URL:-postgres://root@127.0.0.1:5432/postgres}"
 

@@ -7,6 +7,6 @@ mod posting;
 mod reading;
 mod rules;
 
-pub use moderation::{AdminCommentFilter, delete, list_admin, moderate};
+pub use moderation::{AdminCommentFilter, awaiting_moderation, delete, list_admin, moderate};
 pub use posting::{CommentTarget, Poster, Submission, find_target, post};
 pub use reading::{counts_for, thread};

@@ -171,3 +171,8 @@ pub fn delete(conn: &mut DbConnection, id: i64, now: NaiveDateTime) -> Result<()
         Ok(())
     })
 }
+
+/// How many comments wait for a moderator (for the metrics); counted on `comments_status_idx`.
+pub fn awaiting_moderation(conn: &mut DbConnection) -> Result<i64, ApiError> {
+    Ok(comments::table.filter(comments::status.eq(CommentStatus::Pending.as_str())).count().get_result(conn)?)
+}

@@ -167,6 +167,7 @@ fn check_rate(conn: &mut DbConnection, client_hash: &str, now: NaiveDateTime, pe
         let leaving = recent.len() - per_minute as usize;
         let retry_after = recent.get(leaving).map_or(window, |at| *at + window - now);
         return Err(ApiError::TooManyRequests {
+            limit: crate::error::Limit::CommentRate,
             detail: format!("at most {per_minute} comments a minute from one address; wait before posting again"),
             retry_after_seconds: retry_after.num_seconds().max(1) as u64,
         });
