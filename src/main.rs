@@ -6,8 +6,8 @@ use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
 use clap::{Parser, Subcommand};
+use masthead::app::token_commands::TokensCommand;
 use masthead::auth::Role;
-use masthead::auth::scopes::Scope;
 use masthead::authors::model::NewAccount;
 use masthead::config::{Config, LogFormat};
 use masthead::db::Db;
@@ -50,6 +50,12 @@ enum Command {
         /// Copy the media files into this directory too (`originals/…`).
         #[arg(long, value_name = "DIR")]
         media: Option<PathBuf>,
+    },
+    /// Copy the SQLite database to FILE while the server runs (checked, then renamed into place);
+    /// on PostgreSQL, says which pg_dump and pg_restore commands to use.
+    Backup {
+        /// The copy to write; must not exist yet.
+        file: PathBuf,
     },
     /// Bring content in from another system or another Masthead.
     Import {
@@ -149,39 +155,6 @@ enum UsersCommand {
     },
 }
 
-#[derive(Subcommand)]
-enum TokensCommand {
-    /// Make a token acting as an account, and print it: it is shown this once.
-    Add {
-        /// The e-mail of the account it acts as.
-        #[arg(long)]
-        owner: String,
-        #[arg(long)]
-        name: String,
-        /// The scopes it carries (content:read, content:write, comments:moderate): `--scope a b`
-        /// or `--scope a --scope b`.
-        #[arg(long = "scope", required = true, num_args = 1.., value_parser = parse_scope)]
-        scopes: Vec<Scope>,
-        /// When it stops working (RFC 3339); never, without it.
-        #[arg(long)]
-        expires_at: Option<chrono::DateTime<chrono::Utc>>,
-    },
-    /// List unrevoked tokens (one account's with --owner), never the tokens themselves.
-    List {
-        #[arg(long)]
-        owner: Option<String>,
-    },
-    /// Revoke a token, by its id.
-    Revoke { id: i64 },
-}
-
-fn parse_scope(value: &str) -> Result<Scope, String> {
-    Scope::parse(value).ok_or_else(|| {
-        let scopes: Vec<&str> = Scope::ALL.iter().map(|scope| scope.as_str()).collect();
-        format!("must be one of {}", scopes.join(", "))
-    })
-}
-
 fn parse_role(value: &str) -> Result<Role, String> {
     Role::parse(value).ok_or_else(|| "must be one of admin, editor, author, contributor".to_string())
 }
@@ -218,6 +191,9 @@ fn main() -> ExitCode {
             set_password(&config, &email)
         }
         Command::Demo { articles } => demo(&config, articles),
+        Command::Backup { file } => masthead::db::backup::sqlite_backup(&config.database_url, &file).map(|copy| {
+            println!("backed up to {} ({} bytes; integrity checked)", file.display(), copy.bytes);
+        }),
         Command::Export { file, with_revisions, media } => export(&config, &file, with_revisions, media.as_deref()),
         Command::Import { command: ImportCommand::Masthead { file, media } } => {
             import_masthead(&config, &file, media.as_deref())
@@ -239,7 +215,7 @@ fn main() -> ExitCode {
             };
             run_import(dry_run, report.as_deref(), import)
         }
-        Command::Tokens { command } => tokens(config, command),
+        Command::Tokens { command } => masthead::app::token_commands::run(config, command),
         Command::Openapi => unreachable!("handled above"),
     };
     match result {
@@ -406,86 +382,5 @@ fn add_user(config: &Config, email: String, name: String, role: Role) -> Result<
         author.id,
         author.slug
     );
-    Ok(())
-}
-
-/// `masthead tokens …`: the same store as the routes, with the same key (from the JWT secret, so
-/// the command needs the server's `MASTHEAD_JWT_SECRET`, or its secret file on loopback).
-/// The server's JWT secret, which the tokens' hash key comes from: `MASTHEAD_JWT_SECRET`, or on
-/// loopback the development secret file the server made. Never a new one: a token hashed under a
-/// key the server does not have would be printed, and never work.
-fn server_secret(config: &mut Config) -> Result<masthead::config::Secret, String> {
-    if config.jwt_secret.is_none() && !config.dev_secret_path().exists() {
-        return Err(
-            "set MASTHEAD_JWT_SECRET to the server's secret: integration tokens are hashed under a key made from it"
-                .into(),
-        );
-    }
-    config.resolve_jwt_secret().map_err(|e| e.to_string())?;
-    config.jwt_secret.clone().ok_or_else(|| "the JWT secret is not configured".to_string())
-}
-
-fn tokens(mut config: Config, command: TokensCommand) -> Result<(), String> {
-    use masthead::auth::account::Account;
-    use masthead::auth::integration_tokens::{TokenKey, display_prefix, generate, scopes_from_text};
-    use masthead::tokens::store;
-    let db = Db::open(&config.database_url, masthead::settings::DbSettings::for_command_line())
-        .map_err(|e| e.to_string())?;
-    let mut conn = db.conn().map_err(|e| e.to_string())?;
-    let now = masthead::db::now();
-    let owner_id = |conn: &mut masthead::db::DbConnection, email: &str| -> Result<i64, String> {
-        match Account::find_by_email(conn, email).map_err(describe)? {
-            Some(account) if account.can_log_in() => Ok(account.id),
-            Some(_) => Err(format!("the account {email} cannot log in (deactivated, or a byline only)")),
-            None => Err(format!("no account has the e-mail {email}")),
-        }
-    };
-    match command {
-        TokensCommand::Add { owner, name, scopes, expires_at } => {
-            let secret = server_secret(&mut config)?;
-            let owner_id = owner_id(&mut conn, &owner)?;
-            let (name, scopes, expires_at) = store::check(&name, &scopes, expires_at, now).map_err(describe)?;
-            let token = generate();
-            let new = store::NewToken {
-                owner_id,
-                name,
-                scopes,
-                expires_at,
-                token_hash: TokenKey::new(&secret).hash(&token),
-                token_prefix: display_prefix(&token),
-            };
-            let row = store::create(&mut conn, new, now).map_err(describe)?;
-            eprintln!("made token {} ({}) for {owner}; it is shown this once:", row.id, row.name);
-            println!("{token}");
-        }
-        TokensCommand::List { owner } => {
-            let owner = owner.map(|email| owner_id(&mut conn, &email)).transpose()?;
-            let page = masthead::pagination::PageRequest::new(Some(1), Some(100)).map_err(describe)?;
-            let (rows, total) = store::list(&mut conn, owner, page).map_err(describe)?;
-            for row in rows {
-                let scopes: Vec<_> = scopes_from_text(&row.scopes).iter().map(|s| s.as_str()).collect();
-                let when = |t: Option<chrono::NaiveDateTime>| {
-                    t.map_or("-".to_string(), |t| format!("{}Z", t.format("%Y-%m-%dT%H:%M:%S")))
-                };
-                println!(
-                    "{}\towner {}\t{}\t{}\t{}\texpires {}\tlast used {}",
-                    row.id,
-                    row.owner_id,
-                    row.token_prefix,
-                    row.name,
-                    scopes.join(" "),
-                    when(row.expires_at),
-                    when(row.last_used_at)
-                );
-            }
-            if total > 100 {
-                eprintln!("(the newest 100 of {total})");
-            }
-        }
-        TokensCommand::Revoke { id } => {
-            store::revoke(&mut conn, id, |_| true, now).map_err(describe)?;
-            println!("revoked token {id}");
-        }
-    }
     Ok(())
 }

@@ -6,6 +6,7 @@
 //! differs between them (full-text search, `BEGIN IMMEDIATE`) matches on the variant, here or in one
 //! small function next to the feature.
 
+pub mod backup;
 mod budget;
 pub mod outbox;
 mod pool;

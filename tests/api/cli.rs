@@ -1,4 +1,5 @@
-//! The `masthead` binary itself: `users add` and `migrate` on a brand-new database.
+//! The `masthead` binary itself: `users add`, `migrate`, `demo`, `tokens` and `backup`. (A backup
+//! under a write load, restored and checked, is the fault suite's `backup` scenario.)
 
 use std::process::{Command, Output};
 
@@ -9,6 +10,7 @@ backend_tests!(
     migrate_is_idempotent,
     demo_fills_a_site,
     tokens_are_made_listed_and_revoked_from_the_command_line,
+    backup_copies_a_live_sqlite_database_and_names_the_postgres_tools,
 );
 
 fn masthead(db: &TestDb, args: &[&str], stdin: &str) -> Output {
@@ -159,4 +161,38 @@ async fn tokens_are_made_listed_and_revoked_from_the_command_line(backend: Backe
     let id = listed.split('\t').next().unwrap().to_string();
     assert!(run(&["tokens", "revoke", &id], "").status.success());
     app.get_as(&machine, "/api/v1/admin/articles").await.assert_problem(401);
+}
+
+/// `masthead backup FILE` while a server has the database open: a checked copy a server can open,
+/// never over an existing file. On PostgreSQL it names pg_dump and pg_restore, without the URL
+/// (which may hold a password).
+async fn backup_copies_a_live_sqlite_database_and_names_the_postgres_tools(backend: Backend) {
+    let db = TestDb::create(backend);
+    let url = db.url.clone();
+    let app = spawn_node_with(url.clone(), |_| {}).await;
+    let author = app.user(masthead::auth::Role::Author, "Ann").await;
+    let article = app.published(&author, serde_json::json!({"title": "Kept", "body_markdown": "x"})).await;
+    let directory = tempfile::tempdir().unwrap();
+    let copy = directory.path().join("copy.db");
+    let output = masthead(&db, &["backup", copy.to_str().unwrap()], "");
+    let stderr = String::from_utf8_lossy(&output.stderr).to_string();
+    if backend == Backend::Postgres {
+        assert!(!output.status.success());
+        assert!(stderr.contains("pg_dump --format=custom") && stderr.contains("pg_restore"), "{stderr}");
+        assert!(!stderr.contains(&db.env_value()), "{stderr}");
+        assert!(!copy.exists());
+        return;
+    }
+    assert!(output.status.success(), "{stderr}");
+    assert!(String::from_utf8_lossy(&output.stdout).contains("integrity checked"));
+    let again = masthead(&db, &["backup", copy.to_str().unwrap()], "");
+    assert!(!again.status.success());
+    assert!(String::from_utf8_lossy(&again.stderr).contains("exists already"));
+    let names: Vec<_> = std::fs::read_dir(directory.path()).unwrap().map(|e| e.unwrap().file_name()).collect();
+    assert_eq!(names, ["copy.db"], "no partial copy is left behind");
+    let restored =
+        spawn_node_with(masthead::settings::DatabaseUrl::Sqlite(copy.to_str().unwrap().into()), |_| {}).await;
+    let read = restored.get(&format!("/api/v1/articles/{}", article["slug"].as_str().unwrap())).await;
+    read.assert_status(200);
+    assert_eq!(read.json()["data"]["title"], "Kept");
 }

@@ -44,7 +44,9 @@ from harness import (  # noqa: E402
     request,
     run_threads,
     status_counts,
+    verify_articles,
 )
+from backups import backup  # noqa: E402
 from imports import HugeFiles, huge_imports  # noqa: E402
 from operations import operations  # noqa: E402
 from proxy import CuttableProxy  # noqa: E402
@@ -492,24 +494,6 @@ def crash(scope, database):
         )
 
 
-def verify_articles(server, token, articles):
-    missing, wrong, lock = [], [], threading.Lock()
-    queue = iter(list(articles))
-
-    def verifier(_index):
-        for article_id, title in queue:  # a shared iterator: each article checked once
-            reply = request(server.port, "GET", "/api/v1/admin/articles/%d" % article_id,
-                            headers=[("Authorization", "Bearer " + token)], timeout=30)
-            with lock:
-                if reply.status != 200:
-                    missing.append((article_id, reply.describe()))
-                elif json.loads(reply.body)["data"]["title"] != title:
-                    wrong.append(article_id)
-
-    join_all(run_threads(4, verifier), 300)
-    return missing, wrong
-
-
 # --- 6. logins: password hashing under load must not take the memory with it -------------------
 
 LOGIN_CLIENTS = 32
@@ -772,6 +756,7 @@ SCENARIOS = {
     "slowbody": (slowbody, ("sqlite",)),
     "imports": (huge_imports, ("sqlite", "postgres")),
     "operations": (operations, ("sqlite", "postgres")),
+    "backup": (backup, ("sqlite", "postgres")),
 }
 
 

@@ -147,6 +147,25 @@ def json_headers(token=None):
     return headers
 
 
+def verify_articles(server, token, articles):
+    """Reads each (id, title) back through the admin API: the ids missing, and those with another title."""
+    missing, wrong, lock = [], [], threading.Lock()
+    queue = iter(list(articles))
+
+    def verifier(_index):
+        for article_id, title in queue:  # a shared iterator: each article checked once
+            reply = request(server.port, "GET", "/api/v1/admin/articles/%d" % article_id,
+                            headers=[("Authorization", "Bearer " + token)], timeout=30)
+            with lock:
+                if reply.status != 200:
+                    missing.append((article_id, reply.describe()))
+                elif json.loads(reply.body)["data"]["title"] != title:
+                    wrong.append(article_id)
+
+    join_all(run_threads(4, verifier), 300)
+    return missing, wrong
+
+
 # --- databases ----------------------------------------------------------------------------------
 
 
