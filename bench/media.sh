@@ -23,7 +23,7 @@ PORT="${PORT:-18092}"
 NGINX_PORT="${NGINX_PORT:-18093}"
 WORK="$(mktemp -d /tmp/masthead-bench-media.XXXXXX)"
 stop_nginx() { [ -f "$WORK/nginx.pid" ] && kill "$(cat "$WORK/nginx.pid")" 2>/dev/null; rm -f "$WORK/nginx.pid"; }
-trap 'jobs -p | xargs -r kill 2>/dev/null; stop_nginx; rm -rf "$WORK"' EXIT
+trap 'jobs -p | xargs -r kill 2>/dev/null; wait 2>/dev/null; stop_nginx; rm -rf "$WORK"' EXIT
 
 # shellcheck source=bench/lib.sh
 source bench/lib.sh

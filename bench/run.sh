@@ -21,7 +21,7 @@ PORT="${PORT:-18080}"
 NGINX_PORT="${NGINX_PORT:-18081}"
 PG_ADMIN_URL="${MASTHEAD_BENCH_POSTGRES_URL:-postgres://root@127.0.0.1:5432/postgres}"
 WORK="$(mktemp -d /tmp/masthead-bench.XXXXXX)"
-trap 'jobs -p | xargs -r kill 2>/dev/null; [ -f "$WORK/nginx.pid" ] && kill "$(cat "$WORK/nginx.pid")" 2>/dev/null; rm -rf "$WORK"' EXIT
+trap 'jobs -p | xargs -r kill 2>/dev/null; wait 2>/dev/null; [ -f "$WORK/nginx.pid" ] && kill "$(cat "$WORK/nginx.pid")" 2>/dev/null; rm -rf "$WORK"' EXIT
 
 # shellcheck source=bench/lib.sh
 source bench/lib.sh

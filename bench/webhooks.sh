@@ -25,7 +25,7 @@ RECEIVER_PORT="${RECEIVER_PORT:-18091}"
 PG_ADMIN_URL="${MASTHEAD_BENCH_POSTGRES_URL:-postgres://root@127.0.0.1:5432/postgres}"
 WORK="$(mktemp -d /tmp/masthead-bench-webhooks.XXXXXX)"
 stop_nginx() { [ -f "$WORK/nginx.pid" ] && kill "$(cat "$WORK/nginx.pid")" 2>/dev/null; rm -f "$WORK/nginx.pid"; }
-trap 'jobs -p | xargs -r kill 2>/dev/null; stop_nginx; rm -rf "$WORK"' EXIT
+trap 'jobs -p | xargs -r kill 2>/dev/null; wait 2>/dev/null; stop_nginx; rm -rf "$WORK"' EXIT
 
 # shellcheck source=bench/lib.sh
 source bench/lib.sh

@@ -47,7 +47,7 @@ pub enum ApiError {
     RangeNotSatisfiable { size: u64 },
     #[error("{detail}")]
     TooManyRequests { limit: Limit, detail: String, retry_after_seconds: u64 },
-    /// The database is out of reach (the cause is logged, not sent).
+    /// The database is out of reach, or (`/readyz`) the node is not ready (the cause is logged, not sent).
     #[error("{0}")]
     Unavailable(String),
     /// Every database connection (or password-hashing slot) stayed busy for longer than a request
@@ -218,7 +218,7 @@ impl ResponseError for ApiError {
             Self::Internal(cause) => tracing::error!(%cause, "internal error"),
             Self::Unavailable(cause) => {
                 if let Some(skipped) = UNAVAILABLE_LOGGED.take() {
-                    tracing::warn!(%cause, skipped, "database unavailable");
+                    tracing::warn!(%cause, skipped, "unavailable");
                 }
             }
             Self::Busy(cause) => {

@@ -9,7 +9,7 @@ cd "$(dirname "$0")"
 ROOT="$(cd ../.. && pwd)"
 PORT="${PORT:-18096}"
 WORK="$(mktemp -d /tmp/masthead-typescript.XXXXXX)"
-trap 'jobs -p | xargs -r kill 2>/dev/null; rm -rf "$WORK"' EXIT
+trap 'jobs -p | xargs -r kill 2>/dev/null; wait 2>/dev/null; rm -rf "$WORK"' EXIT
 
 npm ci --no-audit --no-fund --loglevel=error
 npm run --silent generate

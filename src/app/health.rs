@@ -43,7 +43,8 @@ pub async fn healthz() -> HttpResponse {
     health(HealthStatus::Ok, None)
 }
 
-/// The database answers and its schema is in place: send traffic here. Answered at once from the
+/// The database answers and its schema is in place, and the node is not shutting down: send
+/// traffic here. Answered at once from the
 /// database watcher's last probe (twice a second, on a connection of its own), so it neither waits
 /// for a busy pool nor for a database that does not answer. `degraded` (still 200): writes fail
 /// because the database's disk is full, while reads work.
@@ -57,6 +58,9 @@ pub async fn healthz() -> HttpResponse {
 )]
 #[get("/readyz")]
 pub async fn readyz(state: web::Data<AppState>) -> Result<HttpResponse, ApiError> {
+    if state.draining.load(std::sync::atomic::Ordering::Relaxed) {
+        return Err(ApiError::Unavailable("not ready: shutting down".into()));
+    }
     match state.db.readiness() {
         Readiness::Ready => Ok(health(HealthStatus::Ok, None)),
         Readiness::Degraded(detail) => Ok(health(HealthStatus::Degraded, Some(detail))),

@@ -81,7 +81,7 @@ pub fn build_app(
     let max_body = state.config.max_body_bytes;
     let body_limits = state.body_limits.clone();
     let cors_origins = state.config.cors_origins.clone();
-    let metrics = state.metrics.clone();
+    let (metrics, draining) = (state.metrics.clone(), state.draining.clone());
     let (state_cache, state_db, flight_timeout) =
         (state.cache.clone(), state.db.clone(), state.config.db.acquire_timeout);
     let (app, mut api) =
@@ -110,7 +110,7 @@ pub fn build_app(
         .wrap(actix_web::middleware::Condition::new(!cors_origins.is_empty(), cors(&cors_origins)))
         .wrap(actix_web::middleware::Compress::default())
         .wrap(head_requests::HeadAsGet)
-        .wrap(request_log::RequestLog { metrics })
+        .wrap(request_log::RequestLog { metrics, draining })
 }
 
 /// Browsers on the configured front-end origins may call every route, send the headers the API

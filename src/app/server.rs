@@ -38,21 +38,60 @@ pub async fn serve(mut config: Config) -> Result<(), String> {
         }
         None => None,
     };
-    let (server, _) = http_server(state, addr, ServerShape { workers, max_connections: connections, signals: true })?;
+    let shutdown = state.config.operations.shutdown;
+    let draining = state.draining.clone();
+    let (server, _) = http_server(state, addr, ServerShape { workers, max_connections: connections })?;
+    actix_web::rt::spawn(stop_on_signal(server.handle(), draining, shutdown));
     tracing::info!(%addr, max_connections = connections, "Masthead is listening; API docs at http://{addr}/docs/");
     let served = server.await.map_err(|e| format!("server error: {e}"));
     if let Some(metrics) = metrics {
         metrics.stop(true).await;
     }
+    // Background work (the database watcher, webhook deliveries) ends with the process: a delivery
+    // cut short is leased, and another node (or this one, restarted) sends it again.
+    tracing::info!("stopped");
     served
 }
 
-/// How many workers serve, how many connections they hold at most, and whether the server stops on
-/// SIGINT and SIGTERM (not inside a test process).
+/// SIGTERM (an orchestrator's stop): drains for `shutdown.drain` — still serving, with `/readyz`
+/// at 503 and every answer closing its connection, so that load balancers and keep-alive clients
+/// move elsewhere instead of sending a request on a connection about to close — then stops
+/// accepting, closes idle connections, and gives requests in progress `shutdown.grace`. SIGINT
+/// (Ctrl-C) skips the drain.
+async fn stop_on_signal(
+    server: actix_web::dev::ServerHandle,
+    draining: std::sync::Arc<std::sync::atomic::AtomicBool>,
+    shutdown: crate::config::Shutdown,
+) {
+    use actix_web::rt::signal::unix::{SignalKind, signal};
+    let (Ok(mut terminate), Ok(mut interrupt)) = (signal(SignalKind::terminate()), signal(SignalKind::interrupt()))
+    else {
+        tracing::error!("cannot listen for SIGTERM and SIGINT: stop the server with SIGKILL");
+        return;
+    };
+    let drain = tokio::select! {
+        _ = terminate.recv() => shutdown.drain,
+        _ = interrupt.recv() => std::time::Duration::ZERO,
+    };
+    draining.store(true, std::sync::atomic::Ordering::SeqCst);
+    if !drain.is_zero() {
+        tracing::info!(
+            drain_ms = drain.as_millis() as u64,
+            "stopping: draining (/readyz answers 503; answers close their connections)"
+        );
+        actix_web::rt::time::sleep(drain).await;
+    }
+    tracing::info!(
+        grace_seconds = shutdown.grace.as_secs(),
+        "stopping: no new connections; finishing requests in progress"
+    );
+    server.stop(true).await;
+}
+
+/// How many workers serve, and how many connections they hold at most.
 pub struct ServerShape {
     pub workers: usize,
     pub max_connections: usize,
-    pub signals: bool,
 }
 
 /// The HTTP server over [`build_app`], bound to `addr` (its addresses once bound), with the bounds
@@ -71,7 +110,8 @@ pub fn http_server(
     let blocking_threads = state.config.db.pool_size as usize + state.config.password_hash_concurrency + 2;
     // Request heads must arrive promptly too (bodies have `MASTHEAD_BODY_TIMEOUT_MS`).
     let head_timeout = state.config.body_timeout.min(std::time::Duration::from_secs(5));
-    let mut server = HttpServer::new(move || build_app(state.clone()))
+    let state_grace = state.config.operations.shutdown.grace.as_secs();
+    let server = HttpServer::new(move || build_app(state.clone()))
         // As nginx does on keep-alive connections: a response written in pieces (a streamed media
         // file's headers, then its chunks) must not wait for the client's delayed ACK (40 ms).
         .tcp_nodelay(true)
@@ -80,10 +120,10 @@ pub fn http_server(
         .max_connections(shape.max_connections.div_ceil(shape.workers))
         .client_request_timeout(head_timeout)
         // A client that closes its side is gone: stop working for it, and log it as such.
-        .h1_allow_half_closed(false);
-    if !shape.signals {
-        server = server.disable_signals();
-    }
+        .h1_allow_half_closed(false)
+        // Stopping is `serve`'s (`stop_on_signal`), after a drain.
+        .disable_signals()
+        .shutdown_timeout(state_grace);
     let server = server.bind(addr).map_err(|e| format!("cannot listen on {addr}: {e}"))?;
     let addrs = server.addrs();
     Ok((server.run(), addrs))

@@ -18,7 +18,7 @@ use crate::site::{PathTemplate, SITEMAP_MAX_URLS, SiteSettings};
 mod operations;
 mod parse;
 
-pub use operations::{LogFormat, MetricsAccess, Operations};
+pub use operations::{LogFormat, MetricsAccess, Operations, Shutdown};
 use parse::{parse_bool, parse_origins, parse_public_url, parse_var, parse_words, var_or};
 
 /// The shortest JWT secret accepted: HS256 is only as strong as its key.
@@ -230,7 +230,11 @@ impl Config {
                 hot_bytes: 4 * 1024 * 1024,
             },
             site: SiteSettings::default(),
-            operations: Operations { log_format: LogFormat::Pretty, metrics: MetricsAccess::default() },
+            operations: Operations {
+                log_format: LogFormat::Pretty,
+                metrics: MetricsAccess::default(),
+                shutdown: Shutdown::default(),
+            },
         }
     }
 

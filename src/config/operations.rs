@@ -1,8 +1,9 @@
 //! What operators read: the log format, and where (and to whom) metrics are served.
 
 use std::net::SocketAddr;
+use std::time::Duration;
 
-use super::{ConfigError, Secret, var_or};
+use super::{ConfigError, Secret, parse_var, var_or};
 
 /// The shortest metrics token accepted: anyone holding it reads the service's inner workings.
 pub const MIN_METRICS_TOKEN_BYTES: usize = 24;
@@ -39,6 +40,22 @@ impl MetricsAccess {
 pub struct Operations {
     pub log_format: LogFormat,
     pub metrics: MetricsAccess,
+    pub shutdown: Shutdown,
+}
+
+/// How the server stops on SIGTERM: first it drains (still serving, `/readyz` 503, every answer
+/// closing its connection, so that load balancers and keep-alive clients move elsewhere), then it
+/// stops accepting, closes idle connections and gives requests in progress a bounded time.
+#[derive(Clone, Copy, Debug)]
+pub struct Shutdown {
+    pub drain: Duration,
+    pub grace: Duration,
+}
+
+impl Default for Shutdown {
+    fn default() -> Self {
+        Self { drain: Duration::from_secs(2), grace: Duration::from_secs(5) }
+    }
 }
 
 impl Operations {
@@ -58,7 +75,11 @@ impl Operations {
                 ConfigError(format!("MASTHEAD_METRICS_ADDR: `{raw}` is not an address such as 127.0.0.1:9090"))
             })?),
         };
-        Ok(Self { log_format, metrics: MetricsAccess { token, addr } })
+        let shutdown = Shutdown {
+            drain: Duration::from_millis(parse_var("MASTHEAD_SHUTDOWN_DRAIN_MS", 2000, 0..=600_000)?),
+            grace: Duration::from_secs(parse_var("MASTHEAD_SHUTDOWN_GRACE_SECONDS", 5, 1..=600)?),
+        };
+        Ok(Self { log_format, metrics: MetricsAccess { token, addr }, shutdown })
     }
 }
 

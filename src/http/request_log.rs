@@ -13,7 +13,7 @@
 
 use std::future::{Future, Ready, ready};
 use std::pin::Pin;
-use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::{Arc, OnceLock};
 use std::time::Instant;
 
@@ -33,6 +33,8 @@ const MAX_REQUEST_ID_CHARS: usize = 128;
 /// The middleware; add it last so that it sees every response, errors included.
 pub struct RequestLog {
     pub metrics: Option<Arc<Metrics>>,
+    /// While the node drains before it stops, every answer closes its connection.
+    pub draining: Arc<AtomicBool>,
 }
 
 /// The account of an authenticated caller, kept in the request's extensions for its log line.
@@ -51,13 +53,14 @@ where
     type Future = Ready<Result<Self::Transform, Self::InitError>>;
 
     fn new_transform(&self, service: S) -> Self::Future {
-        ready(Ok(RequestLogService { service, metrics: self.metrics.clone() }))
+        ready(Ok(RequestLogService { service, metrics: self.metrics.clone(), draining: self.draining.clone() }))
     }
 }
 
 pub struct RequestLogService<S> {
     service: S,
     metrics: Option<Arc<Metrics>>,
+    draining: Arc<AtomicBool>,
 }
 
 /// Unique per process start (random prefix) and per request (counter): cheap and collision-free.
@@ -190,10 +193,11 @@ where
     fn call(&self, req: ServiceRequest) -> Self::Future {
         let request_id = request_id(&req);
         let docs = crate::http::security_headers::is_docs(req.path());
+        let draining = self.draining.clone();
         let logged = tracing::enabled!(target: "masthead::http", tracing::Level::INFO);
         if !logged && self.metrics.is_none() {
             let response = self.service.call(req);
-            return Box::pin(async move { Ok(stamped(response.await?, &request_id, docs)) });
+            return Box::pin(async move { Ok(stamped(response.await?, &request_id, docs, &draining)) });
         }
         let mut line = Line {
             request_id: request_id.clone(),
@@ -221,14 +225,22 @@ where
                     Err(error) => error.as_response_error().status_code().as_u16(),
                 });
                 drop(line);
-                Ok(stamped(response?, &request_id, docs))
+                Ok(stamped(response?, &request_id, docs, &draining))
             }
             .instrument(span),
         )
     }
 }
 
-fn stamped<B>(mut response: ServiceResponse<B>, request_id: &str, docs: bool) -> ServiceResponse<B> {
+fn stamped<B>(
+    mut response: ServiceResponse<B>,
+    request_id: &str,
+    docs: bool,
+    draining: &AtomicBool,
+) -> ServiceResponse<B> {
+    if draining.load(Ordering::Relaxed) {
+        response.response_mut().head_mut().set_connection_type(actix_web::http::ConnectionType::Close);
+    }
     let headers = response.headers_mut();
     if let Ok(value) = HeaderValue::from_str(request_id) {
         headers.insert(REQUEST_ID, value);

@@ -36,6 +36,8 @@ pub struct AppState {
     pub media: MediaFiles,
     /// Counted only when someone may read them (`MASTHEAD_METRICS_TOKEN` or `_ADDR`).
     pub metrics: Option<Arc<crate::http::metrics::Metrics>>,
+    /// Set on SIGTERM: the node is going away (`/readyz` says 503, answers close their connection).
+    pub draining: Arc<std::sync::atomic::AtomicBool>,
 }
 
 /// The media library's files and the work they take.
@@ -111,6 +113,7 @@ impl AppState {
             token_key,
             media,
             metrics,
+            draining: Arc::default(),
         })
     }
 }

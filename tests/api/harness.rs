@@ -441,7 +441,7 @@ where
 
     /// The same application and database, served by `actix_web::HttpServer` on a free port.
     pub fn listen(&self) -> Listener {
-        let shape = masthead::app::server::ServerShape { workers: 1, max_connections: 1000, signals: false };
+        let shape = masthead::app::server::ServerShape { workers: 1, max_connections: 1000 };
         Listener::serving(
             masthead::app::server::http_server(self.state.clone(), "127.0.0.1:0".parse().unwrap(), shape)
                 .expect("a free loopback port"),

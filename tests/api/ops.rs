@@ -13,6 +13,12 @@ async fn health_and_readiness(backend: Backend) {
     let ready = app.get("/readyz").await;
     ready.assert_status(200);
     assert_eq!(ready.json()["status"], "ok");
+    // Draining before a stop (SIGTERM): not ready, alive, and still serving.
+    app.state.draining.store(true, std::sync::atomic::Ordering::SeqCst);
+    let draining = app.get("/readyz").await;
+    assert_eq!(draining.assert_problem(503)["type"], "urn:masthead:problem:unavailable");
+    app.get("/healthz").await.assert_status(200);
+    app.get("/api/v1/articles").await.assert_status(200);
 }
 
 async fn not_ready_when_the_database_is_unusable(backend: Backend) {

@@ -7,7 +7,7 @@ cd "$(dirname "$0")"
 ROOT="$(cd ../.. && pwd)"
 PORT="${PORT:-18097}"
 WORK="$(mktemp -d /tmp/masthead-docs.XXXXXX)"
-trap 'jobs -p | xargs -r kill 2>/dev/null; rm -rf "$WORK"' EXIT
+trap 'jobs -p | xargs -r kill 2>/dev/null; wait 2>/dev/null; rm -rf "$WORK"' EXIT
 
 if ! command -v chromium >/dev/null; then
   if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null; then

@@ -14,7 +14,7 @@ cd "$(dirname "$0")/../.."
 PORT="${PORT:-18095}"
 WORK="$(mktemp -d /tmp/masthead-schemathesis.XXXXXX)"
 VENV="target/contract-venv"
-trap 'jobs -p | xargs -r kill 2>/dev/null; rm -rf "$WORK"' EXIT
+trap 'jobs -p | xargs -r kill 2>/dev/null; wait 2>/dev/null; rm -rf "$WORK"' EXIT
 
 if [ ! -x "$VENV/bin/schemathesis" ]; then
   python3 -m venv "$VENV"

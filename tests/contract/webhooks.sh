@@ -10,7 +10,7 @@ cd "$(dirname "$0")/../.."
 PORT="${PORT:-18096}" RECEIVER_PORT="${RECEIVER_PORT:-18097}"
 WORK="$(mktemp -d /tmp/masthead-webhooks.XXXXXX)"
 VENV="target/contract-venv"
-trap 'jobs -p | xargs -r kill 2>/dev/null; rm -rf "$WORK"' EXIT
+trap 'jobs -p | xargs -r kill 2>/dev/null; wait 2>/dev/null; rm -rf "$WORK"' EXIT
 
 if [ ! -x "$VENV/bin/python" ] || ! "$VENV/bin/python" -c 'import standardwebhooks' 2>/dev/null; then
   python3 -m venv "$VENV"

@@ -47,6 +47,7 @@ from harness import (  # noqa: E402
     verify_articles,
 )
 from backups import backup  # noqa: E402
+from shutdown import shutdown  # noqa: E402
 from imports import HugeFiles, huge_imports  # noqa: E402
 from operations import operations  # noqa: E402
 from proxy import CuttableProxy  # noqa: E402
@@ -757,6 +758,7 @@ SCENARIOS = {
     "imports": (huge_imports, ("sqlite", "postgres")),
     "operations": (operations, ("sqlite", "postgres")),
     "backup": (backup, ("sqlite", "postgres")),
+    "shutdown": (shutdown, ("sqlite", "postgres")),
 }
 
 
