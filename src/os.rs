@@ -86,7 +86,8 @@ pub fn process_stats() -> Option<ProcessStats> {
             .ok()?
             .lines()
             .find_map(|line| line.strip_prefix("btime ")?.trim().parse::<u64>().ok())?;
-        let open_fds = std::fs::read_dir("/proc/self/fd").map_or(0, |dir| dir.count() as u64);
+        // Less the descriptor reading the directory holds.
+        let open_fds = std::fs::read_dir("/proc/self/fd").map_or(0, |dir| dir.count().saturating_sub(1) as u64);
         let mut limit = libc::rlimit { rlim_cur: 0, rlim_max: 0 };
         // SAFETY: getrlimit only writes the struct passed.
         let max_fds = if unsafe { libc::getrlimit(libc::RLIMIT_NOFILE, &mut limit) } == 0 { limit.rlim_cur } else { 0 };

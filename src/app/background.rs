@@ -11,6 +11,16 @@ use crate::webhooks::dispatcher::{Dispatcher, QuietWarnings};
 
 /// Starts the background loop on the current runtime; it runs as long as that does.
 pub fn spawn(state: &AppState) -> Result<(), String> {
+    if let Some(metrics) = state.metrics.clone() {
+        // Request latencies wait in the recorder until folded into their buckets: without
+        // this, a node nobody scrapes would keep every one of them.
+        actix_web::rt::spawn(async move {
+            loop {
+                actix_web::rt::time::sleep(crate::http::metrics::UPKEEP_INTERVAL).await;
+                metrics.upkeep();
+            }
+        });
+    }
     let dispatcher = Rc::new(Dispatcher::new(state.db.clone(), state.config.webhooks)?);
     let db = state.db.clone();
     let poll = state.config.webhooks.poll_interval;

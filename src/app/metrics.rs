@@ -5,6 +5,7 @@
 use actix_web::http::header;
 use actix_web::{App, HttpRequest, HttpResponse, HttpServer, web};
 use sha2::{Digest, Sha256};
+use subtle::ConstantTimeEq;
 
 use crate::error::{self, ApiError};
 use crate::http::caller::bearer_token;
@@ -27,8 +28,9 @@ async fn with_token(req: HttpRequest, state: web::Data<AppState>) -> Result<Http
         return Err(ApiError::NotFound("no route matches this path".into()));
     };
     let given = bearer_token(&req)?;
-    // Compared as digests, so that the time taken tells nothing about the token.
-    if Sha256::digest(given.as_bytes()) != Sha256::digest(expected.expose().as_bytes()) {
+    // Digests (of equal length whatever was sent), compared in constant time.
+    let matches: bool = Sha256::digest(given.as_bytes()).ct_eq(&Sha256::digest(expected.expose().as_bytes())).into();
+    if !matches {
         return Err(ApiError::Unauthorized("the metrics token is wrong".into()));
     }
     scrape(&state).await
@@ -62,11 +64,12 @@ async fn scrape(state: &AppState) -> Result<HttpResponse, ApiError> {
 }
 
 /// The listener of `MASTHEAD_METRICS_ADDR`: `/metrics` for whoever reaches it, and nothing else.
-/// One worker; it stops with the API (its own signal handling is off).
+/// One worker; it stops with the API (`stopping`), not on signals of its own.
 pub fn server(
     state: web::Data<AppState>,
     addr: std::net::SocketAddr,
 ) -> Result<(actix_web::dev::Server, Vec<std::net::SocketAddr>), String> {
+    let state_grace = state.config.operations.shutdown.grace.as_secs();
     let server = HttpServer::new(move || {
         App::new()
             .app_data(state.clone())
@@ -78,6 +81,7 @@ pub fn server(
     })
     .workers(1)
     .disable_signals()
+    .shutdown_timeout(state_grace)
     .bind(addr)
     .map_err(|e| format!("cannot listen on {addr} (MASTHEAD_METRICS_ADDR): {e}"))?;
     let addrs = server.addrs();

@@ -7,6 +7,7 @@ pub mod demo;
 pub mod health;
 pub mod metrics;
 pub mod server;
+mod stopping;
 pub mod token_commands;
 
 use std::sync::Arc;

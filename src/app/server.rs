@@ -28,64 +28,24 @@ pub async fn serve(mut config: Config) -> Result<(), String> {
     // or it would miss the watcher's first news and stay off.
     state.db.watch();
     super::background::spawn(&state)?;
-    let metrics = match state.config.operations.metrics.addr {
-        Some(metrics_addr) => {
-            let (server, _) = super::metrics::server(state.clone(), metrics_addr)?;
-            tracing::info!(addr = %metrics_addr, "metrics are served at http://{metrics_addr}/metrics");
-            let handle = server.handle();
-            actix_web::rt::spawn(server);
-            Some(handle)
-        }
-        None => None,
-    };
+    let mut servers = Vec::new();
+    if let Some(metrics_addr) = state.config.operations.metrics.addr {
+        let (server, _) = super::metrics::server(state.clone(), metrics_addr)?;
+        tracing::info!(addr = %metrics_addr, "metrics are served at http://{metrics_addr}/metrics");
+        servers.push(server.handle());
+        actix_web::rt::spawn(server);
+    }
     let shutdown = state.config.operations.shutdown;
     let draining = state.draining.clone();
     let (server, _) = http_server(state, addr, ServerShape { workers, max_connections: connections })?;
-    actix_web::rt::spawn(stop_on_signal(server.handle(), draining, shutdown));
+    servers.push(server.handle());
+    actix_web::rt::spawn(super::stopping::stop_on_signal(servers, draining, shutdown));
     tracing::info!(%addr, max_connections = connections, "Masthead is listening; API docs at http://{addr}/docs/");
     let served = server.await.map_err(|e| format!("server error: {e}"));
-    if let Some(metrics) = metrics {
-        metrics.stop(true).await;
-    }
     // Background work (the database watcher, webhook deliveries) ends with the process: a delivery
     // cut short is leased, and another node (or this one, restarted) sends it again.
     tracing::info!("stopped");
     served
-}
-
-/// SIGTERM (an orchestrator's stop): drains for `shutdown.drain` — still serving, with `/readyz`
-/// at 503 and every answer closing its connection, so that load balancers and keep-alive clients
-/// move elsewhere instead of sending a request on a connection about to close — then stops
-/// accepting, closes idle connections, and gives requests in progress `shutdown.grace`. SIGINT
-/// (Ctrl-C) skips the drain.
-async fn stop_on_signal(
-    server: actix_web::dev::ServerHandle,
-    draining: std::sync::Arc<std::sync::atomic::AtomicBool>,
-    shutdown: crate::config::Shutdown,
-) {
-    use actix_web::rt::signal::unix::{SignalKind, signal};
-    let (Ok(mut terminate), Ok(mut interrupt)) = (signal(SignalKind::terminate()), signal(SignalKind::interrupt()))
-    else {
-        tracing::error!("cannot listen for SIGTERM and SIGINT: stop the server with SIGKILL");
-        return;
-    };
-    let drain = tokio::select! {
-        _ = terminate.recv() => shutdown.drain,
-        _ = interrupt.recv() => std::time::Duration::ZERO,
-    };
-    draining.store(true, std::sync::atomic::Ordering::SeqCst);
-    if !drain.is_zero() {
-        tracing::info!(
-            drain_ms = drain.as_millis() as u64,
-            "stopping: draining (/readyz answers 503; answers close their connections)"
-        );
-        actix_web::rt::time::sleep(drain).await;
-    }
-    tracing::info!(
-        grace_seconds = shutdown.grace.as_secs(),
-        "stopping: no new connections; finishing requests in progress"
-    );
-    server.stop(true).await;
 }
 
 /// How many workers serve, and how many connections they hold at most.

@@ -3,9 +3,10 @@
 //!
 //! `VACUUM INTO` reads the database in one read transaction, so the copy is the database as of one
 //! moment, with every write committed before it; in WAL mode writers are not held up meanwhile.
-//! The copy is written beside the destination under a temporary name, checked with
-//! `PRAGMA integrity_check`, flushed to disk and only then renamed: a file at the destination is
-//! always a whole, checked copy.
+//! The copy is written beside the destination under a name of its own (readable by its owner only:
+//! it holds password and token hashes), checked with `PRAGMA integrity_check`, flushed to disk and
+//! only then linked to the destination, which fails if a file is there: a file at the destination
+//! is always a whole, checked copy, and never replaces another.
 
 use std::path::Path;
 
@@ -34,7 +35,7 @@ struct Check {
 pub const POSTGRES_BACKUP: &str = "`masthead backup` copies SQLite databases; on PostgreSQL use its own tools, \
 which copy a live database as of one moment:
   pg_dump --format=custom --file=masthead.dump \"$DATABASE_URL\"
-  createdb masthead_restored && pg_restore --no-owner --dbname=masthead_restored masthead.dump";
+  createdb masthead_restored && pg_restore --no-owner --exit-on-error --dbname=masthead_restored masthead.dump";
 
 /// Copies the SQLite database at `url` to `destination`, which must not exist yet.
 pub fn sqlite_backup(url: &DatabaseUrl, destination: &Path) -> Result<SqliteBackup, String> {
@@ -48,25 +49,41 @@ pub fn sqlite_backup(url: &DatabaseUrl, destination: &Path) -> Result<SqliteBack
         return Err(format!("{} exists already; back up to a new file", destination.display()));
     }
     let name = destination.file_name().ok_or("the backup's path names no file")?.to_string_lossy();
-    let partial = destination.with_file_name(format!(".{name}.partial"));
+    let directory = destination.parent().filter(|dir| !dir.as_os_str().is_empty()).unwrap_or(Path::new("."));
+    // A name of its own, so that two backups at once never write into one file.
+    let partial = directory.join(format!(".{name}.{}.partial", crate::random::hex_token(6)));
     let partial_text = partial.to_str().ok_or("the backup's path is not UTF-8")?;
-    // Left over from a backup that was interrupted: never a finished copy.
-    let _ = std::fs::remove_file(&partial);
-    let copied = copy(source, partial_text).and_then(|()| check(partial_text));
-    let finished = copied.and_then(|()| {
+    private_empty_file(&partial).map_err(|e| format!("cannot write in {}: {e}", directory.display()))?;
+    let finished = copy(source, partial_text).and_then(|()| check(partial_text)).and_then(|()| {
         let file = std::fs::File::open(&partial).map_err(|e| e.to_string())?;
         file.sync_all().map_err(|e| e.to_string())?;
         let bytes = file.metadata().map_err(|e| e.to_string())?.len();
-        std::fs::rename(&partial, destination).map_err(|e| e.to_string())?;
-        if let Some(directory) = destination.parent().filter(|dir| !dir.as_os_str().is_empty()) {
-            std::fs::File::open(directory).and_then(|dir| dir.sync_all()).map_err(|e| e.to_string())?;
-        }
+        std::fs::hard_link(&partial, destination).map_err(|e| match e.kind() {
+            std::io::ErrorKind::AlreadyExists => {
+                format!("{} appeared while the copy was made; back up to a new file", destination.display())
+            }
+            _ => format!("cannot name the copy {}: {e}", destination.display()),
+        })?;
         Ok(SqliteBackup { bytes })
     });
-    if finished.is_err() {
-        let _ = std::fs::remove_file(&partial);
+    let _ = std::fs::remove_file(&partial);
+    let finished = finished?;
+    std::fs::File::open(directory).and_then(|dir| dir.sync_all()).map_err(|e| {
+        format!("the copy is at {}, but its directory could not be flushed to disk: {e}", destination.display())
+    })?;
+    Ok(finished)
+}
+
+/// An empty file only its owner may read (`VACUUM INTO` writes into an empty file).
+fn private_empty_file(path: &Path) -> std::io::Result<()> {
+    let mut options = std::fs::OpenOptions::new();
+    options.write(true).create_new(true);
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::OpenOptionsExt;
+        options.mode(0o600);
     }
-    finished
+    options.open(path).map(drop)
 }
 
 fn copy(source: &str, partial: &str) -> Result<(), String> {

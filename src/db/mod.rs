@@ -242,12 +242,14 @@ impl Db {
             return Err(ApiError::Unavailable(format!("the database is out of reach: {problem}")));
         }
         let until = Instant::now() + self.settings.acquire_timeout;
-        let lane = if expensive { Some(self.wait_for(&self.expensive_slots, until).await?) } else { None };
-        let slot = self.wait_for(&self.slots, until).await?;
+        let lane = if expensive { Some(self.wait_for(&self.expensive_slots, until, false).await?) } else { None };
+        let slot = self.wait_for(&self.slots, until, true).await?;
         let db = self.clone();
+        // Events logged by the work belong to the request too (its id and account).
+        let span = tracing::Span::current();
         actix_web::web::block(move || {
             let permits = (slot, lane);
-            let result = db.work_on_connection(until, budget, work);
+            let result = span.in_scope(|| db.work_on_connection(until, budget, work));
             drop(permits);
             result
         })
@@ -255,11 +257,20 @@ impl Db {
         .map_err(|e| ApiError::Internal(format!("blocking database task failed: {e}")))?
     }
 
-    async fn wait_for(&self, slots: &Arc<Semaphore>, until: Instant) -> Result<OwnedSemaphorePermit, ApiError> {
+    /// A permit of `slots` (the connections, or the lane of expensive work), waiting at most until
+    /// `until`; waits for a connection (`pool`) are counted for the metrics.
+    async fn wait_for(
+        &self,
+        slots: &Arc<Semaphore>,
+        until: Instant,
+        pool: bool,
+    ) -> Result<OwnedSemaphorePermit, ApiError> {
         if let Ok(permit) = slots.clone().try_acquire_owned() {
             return Ok(permit);
         }
-        self.waits.waited.fetch_add(1, Ordering::Relaxed);
+        if pool {
+            self.waits.waited.fetch_add(1, Ordering::Relaxed);
+        }
         let waited = actix_web::rt::time::timeout(
             until.saturating_duration_since(Instant::now()),
             slots.clone().acquire_owned(),
@@ -267,10 +278,11 @@ impl Db {
         match waited.await {
             Ok(Ok(permit)) => Ok(permit),
             Ok(Err(closed)) => Err(ApiError::Internal(format!("the connection slots are gone: {closed}"))),
-            Err(_) => Err(self.waits.timed_out(format!(
-                "no database connection came free within {} ms",
-                self.settings.acquire_timeout.as_millis()
-            ))),
+            Err(_) => {
+                let detail =
+                    format!("no database connection came free within {} ms", self.settings.acquire_timeout.as_millis());
+                Err(if pool { self.waits.timed_out(detail) } else { ApiError::Busy(detail) })
+            }
         }
     }
 

@@ -18,6 +18,9 @@ use crate::os::ProcessStats;
 const LATENCY_BUCKETS: [f64; 14] =
     [0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0];
 
+/// How often the recorder folds recorded latencies into their buckets (see `upkeep`).
+pub const UPKEEP_INTERVAL: std::time::Duration = std::time::Duration::from_secs(5);
+
 const METADATA: Metadata<'static> = Metadata::new(module_path!(), Level::INFO, Some(module_path!()));
 
 const REQUEST_SECONDS: &str = "masthead_http_request_duration_seconds";
@@ -34,7 +37,7 @@ const FAMILIES: &[(&str, Kind, &str)] = &[
     (
         REQUEST_SECONDS,
         Kind::Histogram,
-        "Requests answered, by route template, method and status class (499: the client left first), and how long they took",
+        "Requests answered, by route template, method and status class (2xx to 5xx; 499: the client left before the answer), and how long they took",
     ),
     (REFUSALS, Kind::Counter, "Requests refused with 429, by the limit that refused them"),
     ("masthead_db_pool_size", Kind::Gauge, "Database connections requests may hold at once"),
@@ -135,6 +138,7 @@ impl Metrics {
             100..=199 => "1xx",
             200..=299 => "2xx",
             300..=399 => "3xx",
+            crate::error::CLIENT_CLOSED_REQUEST => "499",
             400..=499 => "4xx",
             _ => "5xx",
         };
@@ -155,6 +159,12 @@ impl Metrics {
             Label::from_static_parts("status", class),
         ];
         self.recorder.register_histogram(&Key::from_parts(REQUEST_SECONDS, labels), &METADATA).record(seconds);
+    }
+
+    /// Folds the latencies recorded since the last scrape or upkeep into their buckets, so that
+    /// the recorder's memory stays bounded between scrapes.
+    pub fn upkeep(&self) {
+        self.handle.run_upkeep();
     }
 
     pub fn refused(&self, limit: Limit) {

@@ -190,6 +190,12 @@ async fn backup_copies_a_live_sqlite_database_and_names_the_postgres_tools(backe
     assert!(String::from_utf8_lossy(&again.stderr).contains("exists already"));
     let names: Vec<_> = std::fs::read_dir(directory.path()).unwrap().map(|e| e.unwrap().file_name()).collect();
     assert_eq!(names, ["copy.db"], "no partial copy is left behind");
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        let mode = std::fs::metadata(&copy).unwrap().permissions().mode() & 0o777;
+        assert_eq!(mode, 0o600, "the copy holds password hashes: its owner's only");
+    }
     let restored =
         spawn_node_with(masthead::settings::DatabaseUrl::Sqlite(copy.to_str().unwrap().into()), |_| {}).await;
     let read = restored.get(&format!("/api/v1/articles/{}", article["slug"].as_str().unwrap())).await;

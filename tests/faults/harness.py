@@ -309,7 +309,8 @@ class Server:
     def stop(self):
         if self.process is None or self.process.poll() is not None:
             return
-        # A graceful stop may wait for open connections (actix allows them 30 s): not needed here.
+        # A graceful stop may wait for requests in progress (MASTHEAD_SHUTDOWN_GRACE_SECONDS, 5 s):
+        # not needed here.
         self.process.terminate()
         try:
             self.process.wait(timeout=5)
@@ -421,6 +422,8 @@ class Suite:
             DATABASE_URL=database.url,
             MASTHEAD_JWT_SECRET=self.jwt_secret,
             MASTHEAD_LOG="warn",
+            # Stopped at once between checks (the `shutdown` scenario sets its own drain).
+            MASTHEAD_SHUTDOWN_DRAIN_MS="0",
             NO_COLOR="1",
         )
         env.update(extra)
