@@ -31,9 +31,9 @@ if [ -z "${MASTHEAD_BIN:-}" ]; then
 fi
 SECRET="memory-bench-secret-memory-bench-secret-0123"
 
-# rss PID -> "VmRSS VmHWM" in MiB
+# rss PID -> "resident N MiB (peak M MiB)"
 rss() {
-  awk '/^VmRSS|^VmHWM/ { printf "%.1f ", $2 / 1024 }' "/proc/$1/status"
+  awk '/^VmHWM/ { peak = $2 / 1024 } /^VmRSS/ { now = $2 / 1024 } END { printf "resident %.1f MiB (peak %.1f MiB)", now, peak }' "/proc/$1/status"
 }
 
 bench_backend() {
@@ -49,7 +49,7 @@ bench_backend() {
   local base="http://127.0.0.1:$PORT/api/v1"
   for _ in $(seq 1 100); do curl -sf "http://127.0.0.1:$PORT/readyz" >/dev/null && break; sleep 0.1; done
   sleep 2
-  echo "at rest after start (RSS HWM, MiB): $(rss "$pid")"
+  echo "at rest after start: $(rss "$pid")"
   python3 - "$base" <<'PY'
 import json, sys, threading, urllib.request
 base = sys.argv[1]
@@ -81,7 +81,7 @@ PY
     echo " on $target; at its end: $(rss "$pid")"
   done
   sleep 5
-  echo "at rest after the reads: $(rss "$pid") (the second figure is the peak)"
+  echo "at rest after the reads: $(rss "$pid")"
   kill "$pid"
   wait "$pid" 2>/dev/null || true
 }
