@@ -57,6 +57,19 @@ pub fn lower_this_threads_priority() {
     }
 }
 
+/// Creates `path`, which must not exist, readable and writable by its owner only: for files that
+/// hold secrets or their hashes (the development JWT secret, a database backup).
+pub fn create_private_file(path: &std::path::Path) -> std::io::Result<std::fs::File> {
+    let mut options = std::fs::OpenOptions::new();
+    options.write(true).create_new(true);
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::OpenOptionsExt;
+        options.mode(0o600);
+    }
+    options.open(path)
+}
+
 /// The process as the metrics show it (the standard `process_*` families).
 #[derive(Debug, Default)]
 pub struct ProcessStats {

@@ -66,7 +66,7 @@ pub fn run(mut config: Config, command: TokensCommand) -> Result<(), String> {
     let mut conn = db.conn().map_err(|e| e.to_string())?;
     let now = crate::db::now();
     let owner_id = |conn: &mut DbConnection, email: &str| -> Result<i64, String> {
-        match Account::find_by_email(conn, email).map_err(describe)? {
+        match Account::find_by_email(conn, email).map_err(ApiError::for_terminal)? {
             Some(account) if account.can_log_in() => Ok(account.id),
             Some(_) => Err(format!("the account {email} cannot log in (deactivated, or a byline only)")),
             None => Err(format!("no account has the e-mail {email}")),
@@ -76,7 +76,8 @@ pub fn run(mut config: Config, command: TokensCommand) -> Result<(), String> {
         TokensCommand::Add { owner, name, scopes, expires_at } => {
             let secret = server_secret(&mut config)?;
             let owner_id = owner_id(&mut conn, &owner)?;
-            let (name, scopes, expires_at) = store::check(&name, &scopes, expires_at, now).map_err(describe)?;
+            let (name, scopes, expires_at) =
+                store::check(&name, &scopes, expires_at, now).map_err(ApiError::for_terminal)?;
             let token = generate();
             let new = store::NewToken {
                 owner_id,
@@ -86,14 +87,14 @@ pub fn run(mut config: Config, command: TokensCommand) -> Result<(), String> {
                 token_hash: TokenKey::new(&secret).hash(&token),
                 token_prefix: display_prefix(&token),
             };
-            let row = store::create(&mut conn, new, now).map_err(describe)?;
+            let row = store::create(&mut conn, new, now).map_err(ApiError::for_terminal)?;
             eprintln!("made token {} ({}) for {owner}; it is shown this once:", row.id, row.name);
             println!("{token}");
         }
         TokensCommand::List { owner } => {
             let owner = owner.map(|email| owner_id(&mut conn, &email)).transpose()?;
-            let page = crate::pagination::PageRequest::new(Some(1), Some(100)).map_err(describe)?;
-            let (rows, total) = store::list(&mut conn, owner, page).map_err(describe)?;
+            let page = crate::pagination::PageRequest::new(Some(1), Some(100)).map_err(ApiError::for_terminal)?;
+            let (rows, total) = store::list(&mut conn, owner, page).map_err(ApiError::for_terminal)?;
             for row in rows {
                 let scopes: Vec<_> = scopes_from_text(&row.scopes).iter().map(|s| s.as_str()).collect();
                 let when = |t: Option<chrono::NaiveDateTime>| {
@@ -115,13 +116,9 @@ pub fn run(mut config: Config, command: TokensCommand) -> Result<(), String> {
             }
         }
         TokensCommand::Revoke { id } => {
-            store::revoke(&mut conn, id, |_| true, now).map_err(describe)?;
+            store::revoke(&mut conn, id, |_| true, now).map_err(ApiError::for_terminal)?;
             println!("revoked token {id}");
         }
     }
     Ok(())
-}
-
-fn describe(error: ApiError) -> String {
-    error.for_terminal()
 }

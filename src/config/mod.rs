@@ -385,14 +385,7 @@ fn default_hash_concurrency() -> usize {
 
 fn write_private_file(path: &Path, contents: &str) -> std::io::Result<()> {
     use std::io::Write;
-    let mut options = std::fs::OpenOptions::new();
-    options.write(true).create_new(true);
-    #[cfg(unix)]
-    {
-        use std::os::unix::fs::OpenOptionsExt;
-        options.mode(0o600);
-    }
-    let mut file = options.open(path)?;
+    let mut file = crate::os::create_private_file(path)?;
     file.write_all(contents.as_bytes())?;
     file.write_all(b"\n")
 }

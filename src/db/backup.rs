@@ -53,7 +53,8 @@ pub fn sqlite_backup(url: &DatabaseUrl, destination: &Path) -> Result<SqliteBack
     // A name of its own, so that two backups at once never write into one file.
     let partial = directory.join(format!(".{name}.{}.partial", crate::random::hex_token(6)));
     let partial_text = partial.to_str().ok_or("the backup's path is not UTF-8")?;
-    private_empty_file(&partial).map_err(|e| format!("cannot write in {}: {e}", directory.display()))?;
+    // Empty: `VACUUM INTO` writes into an empty file.
+    crate::os::create_private_file(&partial).map_err(|e| format!("cannot write in {}: {e}", directory.display()))?;
     let finished = copy(source, partial_text).and_then(|()| check(partial_text)).and_then(|()| {
         let file = std::fs::File::open(&partial).map_err(|e| e.to_string())?;
         file.sync_all().map_err(|e| e.to_string())?;
@@ -72,18 +73,6 @@ pub fn sqlite_backup(url: &DatabaseUrl, destination: &Path) -> Result<SqliteBack
         format!("the copy is at {}, but its directory could not be flushed to disk: {e}", destination.display())
     })?;
     Ok(finished)
-}
-
-/// An empty file only its owner may read (`VACUUM INTO` writes into an empty file).
-fn private_empty_file(path: &Path) -> std::io::Result<()> {
-    let mut options = std::fs::OpenOptions::new();
-    options.write(true).create_new(true);
-    #[cfg(unix)]
-    {
-        use std::os::unix::fs::OpenOptionsExt;
-        options.mode(0o600);
-    }
-    options.open(path).map(drop)
 }
 
 fn copy(source: &str, partial: &str) -> Result<(), String> {
