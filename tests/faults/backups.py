@@ -10,18 +10,13 @@ import os
 import sqlite3
 import subprocess
 
-from harness import PostgresDatabase, Recorder, SqliteDatabase, join_all, now, run_threads, verify_articles
+from harness import PostgresDatabase, Recorder, SqliteDatabase, join_all, login, now, run_threads, verify_articles
 
 BACKUP_WRITERS = 4
 BACKUP_DEMO_ARTICLES = 1000
 # Acknowledged writes wanted before the backup starts, and the writing after it ends.
 BACKUP_WRITES_BEFORE = 40
 BACKUP_WRITING_AFTER = 0.5
-
-
-def login(server, email, password):
-    reply = server.post_json("/api/v1/auth/login", {"email": email, "password": password}, timeout=30)
-    return json.loads(reply.body)["access_token"]
 
 
 def backup(scope, database):

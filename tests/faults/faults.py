@@ -37,6 +37,9 @@ from harness import (  # noqa: E402
     exit_on_signals,
     join_all,
     json_headers,
+    LOGIN,
+    login,
+    login_body,
     ms,
     now,
     percentile,
@@ -52,19 +55,7 @@ from imports import HugeFiles, huge_imports  # noqa: E402
 from operations import operations  # noqa: E402
 from proxy import CuttableProxy  # noqa: E402
 
-LOGIN = "/api/v1/auth/login"
 ARTICLES = "/api/v1/articles"
-
-
-def login_body(email, password):
-    return json.dumps({"email": email, "password": password}).encode()
-
-
-def login(server, email, password):
-    reply = request(server.port, "POST", LOGIN, login_body(email, password), json_headers(), timeout=30)
-    if reply.status != 200:
-        raise RuntimeError("login as %s failed: %s %s" % (email, reply.describe(), reply.body[:200]))
-    return json.loads(reply.body)["access_token"]
 
 
 def has_retry_after(reply):

@@ -147,6 +147,21 @@ def json_headers(token=None):
     return headers
 
 
+LOGIN = "/api/v1/auth/login"
+
+
+def login_body(email, password):
+    return json.dumps({"email": email, "password": password}).encode()
+
+
+def login(server, email, password):
+    """An access token for the account, or a RuntimeError saying why not."""
+    reply = request(server.port, "POST", LOGIN, login_body(email, password), json_headers(), timeout=30)
+    if reply.status != 200:
+        raise RuntimeError("login as %s failed: %s %s" % (email, reply.describe(), reply.body[:200]))
+    return json.loads(reply.body)["access_token"]
+
+
 def verify_articles(server, token, articles):
     """Reads each (id, title) back through the admin API: the ids missing, and those with another title."""
     missing, wrong, lock = [], [], threading.Lock()

@@ -12,9 +12,8 @@ import time
 import urllib.parse
 import urllib.request
 
-from harness import encode_request, free_port, json_headers, now, request
+from harness import LOGIN, encode_request, free_port, json_headers, login, now, request
 
-LOGIN = "/api/v1/auth/login"
 TRACE_ID = "4bf92f3577b34da6a3ce929d0e0e4736"
 PROMETHEUS_DEADLINE = 60.0
 
@@ -71,8 +70,7 @@ def check_logs_and_request_ids(scope, server, email, password):
         plain.headers.get("x-request-id") == "ops-plain" and traced.headers.get("x-request-id") == TRACE_ID,
         "X-Request-Id answered: %r and %r" % (plain.headers.get("x-request-id"), traced.headers.get("x-request-id")),
     )
-    login = request(server.port, "POST", LOGIN, json.dumps({"email": email, "password": password}).encode(), json_headers())
-    token = json.loads(login.body)["access_token"]
+    token = login(server, email, password)
     request(server.port, "GET", "/api/v1/admin/articles", headers=json_headers(token) + [("X-Request-Id", "ops-admin")])
     # A client that sends half a body, then goes away.
     with socket.create_connection(("127.0.0.1", server.port), timeout=10) as sock:

@@ -8,12 +8,11 @@ import json
 import socket
 import time
 
-from harness import connect, now, request
+from harness import LOGIN, connect, now, request
 
 KEPT_ALIVE = 20
 DRAIN_MS = 1500
 GRACE_SECONDS = 5
-LOGIN = "/api/v1/auth/login"
 
 
 def ask_on(connections):
