@@ -133,7 +133,7 @@ impl Metrics {
 
     /// One request answered: `route` is its route template (never the path, which would make a
     /// series per article), `None` when no route matched.
-    pub fn request(&self, route: Option<&str>, method: &Method, status: u16, seconds: f64) {
+    pub fn request(&self, route: Option<String>, method: &Method, status: u16, seconds: f64) {
         let class = match status {
             100..=199 => "1xx",
             200..=299 => "2xx",
@@ -154,7 +154,7 @@ impl Metrics {
             _ => "other",
         };
         let labels = vec![
-            Label::new("route", route.unwrap_or("unmatched").to_owned()),
+            Label::new("route", route.unwrap_or_else(|| "unmatched".to_owned())),
             Label::from_static_parts("method", method),
             Label::from_static_parts("status", class),
         ];

@@ -151,12 +151,19 @@ impl Drop for Line {
     fn drop(&mut self) {
         let elapsed = self.started.elapsed().as_secs_f64();
         let status = self.status.unwrap_or(CLIENT_CLOSED);
+        self.log(status, elapsed);
         if let Some(metrics) = &self.metrics {
-            metrics.request(self.route.as_deref(), &self.method, status, elapsed);
+            // Last: the route moves into the metrics' label.
+            metrics.request(self.route.take(), &self.method, status, elapsed);
             if let Some(limit) = self.refused {
                 metrics.refused(limit);
             }
         }
+    }
+}
+
+impl Line {
+    fn log(&self, status: u16, elapsed: f64) {
         let Some(path) = &self.path else { return };
         // Milliseconds to two decimals, as a number for log collectors.
         let latency_ms = (elapsed * 100_000.0).round() / 100.0;
