@@ -80,14 +80,16 @@ pub async fn list_comments(
     let newest_first = query.sort.unwrap_or_default() == ThreadSort::NewestFirst;
     let slug = slug.into_inner();
     let now = state.db.now();
-    let (data, total) = state
+    let (article, (data, total)) = state
         .db
         .run(move |conn| {
             let article = store::find_target(conn, now, &slug)?.ok_or_else(article_not_found)?;
-            store::thread(conn, article.id, page, newest_first)
+            Ok((article.id, store::thread(conn, article.id, page, newest_first)?))
         })
         .await?;
-    crate::http::responses::public_json(&req, &state, &Paginated { data, meta: page.meta(total) }, None)
+    let response =
+        crate::http::responses::public_json(&req, &state, &Paginated { data, meta: page.meta(total) }, None)?;
+    Ok(crate::http::cache::shows_only_article(response, article))
 }
 
 /// Checks and renders a reader's comment (off the connection: rendering is CPU work).

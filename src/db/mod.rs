@@ -8,6 +8,7 @@
 
 pub mod backup;
 mod budget;
+mod changes;
 pub mod outbox;
 mod pool;
 mod transactions;
@@ -29,10 +30,11 @@ use crate::clock::Clock;
 use crate::error::{ApiError, Validator};
 use crate::media_links::MediaLinks;
 use crate::settings::{DatabaseUrl, DbSettings};
+pub use changes::PublicChange;
 pub use pool::ConnectionManager;
 pub use transactions::{
     CHANGES_CHANNEL, bookkeeping_transaction, commit_without_waiting, insert_unless_taken, lock_key, lock_keys,
-    mark_public_change, snapshot, write_transaction,
+    snapshot, touched_articles, write_transaction,
 };
 pub use usage::PoolUsage;
 use usage::PoolWaits;
@@ -315,12 +317,11 @@ impl Db {
         transactions::take_commits();
         let result = {
             let _deadline = budget::Deadline::start(budget);
-            self.clock.in_scope(|| self.media_links.in_scope(|| work(&mut conn)))
+            let node = self.watched.node();
+            self.clock.in_scope(|| self.media_links.in_scope(|| changes::in_scope(node, || work(&mut conn))))
         };
         let commits = transactions::take_commits();
-        if commits.public {
-            self.watched.changed();
-        }
+        self.watched.changed(&commits.public);
         if commits.events {
             self.outbox_signal.notify_one();
         }

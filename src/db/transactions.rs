@@ -1,51 +1,80 @@
 //! Write transactions, and what their commits announce: which writes change what the public sees,
 //! so that response caches drop what they hold, on this node and on the others.
 //!
-//! A write transaction counts as a change of public content unless it says otherwise
-//! ([`bookkeeping_transaction`]: sessions, login throttling, comments held for moderation), so a
-//! forgotten distinction costs a cache refill, never a stale answer. Changes are announced by the
-//! writes themselves, whatever route or URL spelling led to them:
+//! A write transaction changes everything the public sees unless it says otherwise: narrower
+//! ([`touched_articles`]: article and comment writes), or nothing ([`bookkeeping_transaction`]:
+//! sessions, login throttling, comments held for moderation). A forgotten distinction costs a
+//! cache refill, never a stale answer. Changes are announced by the writes themselves, whatever
+//! route or URL spelling led to them:
 //! - to this process: `Db::run` looks at what committed during the work (a per-thread record kept
 //!   here) and tells its observers, on the thread that did the work, right after the commit, so
 //!   that even a request whose client went away invalidates;
 //! - to other nodes: on PostgreSQL a `NOTIFY` inside the transaction, which PostgreSQL delivers
-//!   when, and only if, it commits; on SQLite the transaction adds one to `content_version`, which
-//!   other processes' watchers read (migration 000009).
+//!   when, and only if, it commits, naming this node and the articles; on SQLite the transaction
+//!   adds one to `content_version`, which other processes' watchers read (migration 000009), and
+//!   the number it took is noted after the commit as this node's own (see `changes`).
 
-use std::cell::Cell;
+use std::cell::{Cell, RefCell};
 
 use diesel::connection::{AnsiTransactionManager, TransactionManager};
 use diesel::prelude::*;
 
 use super::DbConnection;
+use super::changes::{self, PublicChange};
 use crate::error::ApiError;
 
 /// The PostgreSQL channel on which commits that change public content are announced.
 pub const CHANGES_CHANNEL: &str = "masthead_cache";
 
 thread_local! {
-    /// Whether the transaction open on this thread changes public content.
-    static PUBLIC_CHANGE: Cell<bool> = const { Cell::new(false) };
+    /// What the transaction open on this thread changes of public content, as far as it said.
+    static PUBLIC_CHANGE: RefCell<Declared> = const { RefCell::new(Declared::Bookkeeping(PublicChange::Nothing)) };
     /// Whether the transaction open on this thread recorded webhook events (see `outbox`).
     static EVENTS: Cell<bool> = const { Cell::new(false) };
     /// What committed on this thread since [`take_commits`] was last called.
-    static COMMITS: Cell<Commits> = const { Cell::new(Commits { any: false, public: false, events: false }) };
+    static COMMITS: RefCell<Commits> = const {
+        RefCell::new(Commits { any: false, public: PublicChange::Nothing, events: false })
+    };
+}
+
+/// What an open transaction has said it changes.
+enum Declared {
+    /// A [`write_transaction`]: everything, unless it narrowed that down (`Some`).
+    Write(Option<PublicChange>),
+    /// A [`bookkeeping_transaction`]: nothing, unless it said otherwise.
+    Bookkeeping(PublicChange),
+}
+
+impl Declared {
+    fn change(self) -> PublicChange {
+        match self {
+            Self::Write(None) => PublicChange::Everything,
+            Self::Write(Some(change)) | Self::Bookkeeping(change) => change,
+        }
+    }
+
+    fn and(self, change: PublicChange) -> Self {
+        match self {
+            Self::Write(declared) => Self::Write(Some(declared.unwrap_or_default().and(change))),
+            Self::Bookkeeping(declared) => Self::Bookkeeping(declared.and(change)),
+        }
+    }
 }
 
 /// What the transactions of one unit of work (a request's `Db::run`) committed.
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct Commits {
     /// Something was written: the database accepts writes (its disk has room).
     pub any: bool,
-    /// Something the public may see changed.
-    pub public: bool,
+    /// What the public sees that changed.
+    pub public: PublicChange,
     /// Webhook events were recorded: the dispatcher has work.
     pub events: bool,
 }
 
 /// Forgets what committed on this thread so far and returns it.
 pub(super) fn take_commits() -> Commits {
-    COMMITS.replace(Commits::default())
+    COMMITS.take()
 }
 
 /// Runs `work` in a transaction that writes content the public may see: caches are told when it
@@ -60,7 +89,7 @@ pub fn write_transaction<T>(
 }
 
 /// [`write_transaction`] for writes the public never sees (sessions, throttling, held comments):
-/// caches keep what they hold. Call [`mark_public_change`] inside it when the write turns out to be
+/// caches keep what they hold. Call [`touched_articles`] inside it when the write turns out to be
 /// public after all (a comment approved at once).
 pub fn bookkeeping_transaction<T>(
     conn: &mut DbConnection,
@@ -108,9 +137,18 @@ pub fn snapshot<T>(
     Ok(value)
 }
 
-/// Says that the open transaction changes public content after all.
-pub fn mark_public_change() {
-    PUBLIC_CHANGE.set(true);
+/// Says that the open transaction changes these articles (their pages, comment threads and the
+/// lists that show them) and nothing else the public sees: a cache keeps every other article's
+/// page. A write that also changes an author, a tag or media must not call only this.
+pub fn touched_articles(ids: &[i64]) {
+    declare(PublicChange::articles(ids));
+}
+
+fn declare(change: PublicChange) {
+    PUBLIC_CHANGE.with(|declared| {
+        let was = declared.replace(Declared::Bookkeeping(PublicChange::Nothing));
+        *declared.borrow_mut() = was.and(change);
+    });
 }
 
 fn transaction<T>(
@@ -122,19 +160,24 @@ fn transaction<T>(
         DbConnection::Sqlite(inner) => AnsiTransactionManager::begin_transaction_sql(inner, "BEGIN IMMEDIATE")?,
         DbConnection::Postgres(inner) => AnsiTransactionManager::begin_transaction(inner)?,
     }
-    PUBLIC_CHANGE.set(public);
+    let declared = if public { Declared::Write(None) } else { Declared::Bookkeeping(PublicChange::Nothing) };
+    PUBLIC_CHANGE.set(declared);
     EVENTS.set(false);
     let committed = work(conn).and_then(|value| {
-        let public = PUBLIC_CHANGE.get();
-        if public {
-            announce(conn)?;
-        }
+        let change = PUBLIC_CHANGE.replace(Declared::Bookkeeping(PublicChange::Nothing)).change();
+        let version = if change == PublicChange::Nothing { None } else { announce(conn, &change)? };
         <DbConnection as Connection>::TransactionManager::commit_transaction(conn)?;
-        let before = COMMITS.get();
-        COMMITS.set(Commits { any: true, public: public || before.public, events: EVENTS.get() || before.events });
+        if let (Some(version), Some(node)) = (version, changes::current()) {
+            node.committed_version(version);
+        }
+        COMMITS.with_borrow_mut(|commits| {
+            commits.any = true;
+            commits.public = std::mem::take(&mut commits.public).and(change);
+            commits.events |= EVENTS.get();
+        });
         Ok(value)
     });
-    PUBLIC_CHANGE.set(false);
+    PUBLIC_CHANGE.set(Declared::Bookkeeping(PublicChange::Nothing));
     EVENTS.set(false);
     if committed.is_err() {
         // A failed rollback leaves the connection marked broken; the pool then discards it.
@@ -144,14 +187,31 @@ fn transaction<T>(
 }
 
 /// Tells other nodes, from inside the transaction, that it changes public content: they hear of it
-/// when it commits, and never if it does not.
-fn announce(conn: &mut DbConnection) -> diesel::QueryResult<usize> {
+/// when it commits, and never if it does not. On SQLite, the `content_version` number it took.
+fn announce(conn: &mut DbConnection, change: &PublicChange) -> diesel::QueryResult<Option<i64>> {
     match conn {
-        DbConnection::Postgres(pg) => diesel::sql_query(format!("NOTIFY {CHANGES_CHANNEL}")).execute(pg),
+        DbConnection::Postgres(pg) => {
+            // Outside `Db::run` no node is named: every node takes it for another's.
+            let payload = changes::current().map_or_else(|| ":*".to_owned(), |node| node.payload(change));
+            diesel::sql_query("SELECT pg_notify($1, $2)")
+                .bind::<diesel::sql_types::Text, _>(CHANGES_CHANNEL)
+                .bind::<diesel::sql_types::Text, _>(payload)
+                .execute(pg)?;
+            Ok(None)
+        }
         DbConnection::Sqlite(sqlite) => {
-            diesel::sql_query("UPDATE content_version SET version = version + 1 WHERE id = 1").execute(sqlite)
+            diesel::sql_query("UPDATE content_version SET version = version + 1 WHERE id = 1 RETURNING version")
+                .get_result::<ContentVersion>(sqlite)
+                .map(|row| Some(row.version))
         }
     }
+}
+
+/// The one row of `content_version` (SQLite).
+#[derive(QueryableByName)]
+pub(super) struct ContentVersion {
+    #[diesel(sql_type = diesel::sql_types::BigInt)]
+    pub version: i64,
 }
 
 /// Runs `insert` in a savepoint of the caller's transaction and answers `Ok(None)` when it hits a

@@ -16,7 +16,9 @@ use std::time::{Duration, Instant};
 use diesel::connection::SimpleConnection;
 use diesel::prelude::*;
 
-use super::{DatabaseUrl, transactions::CHANGES_CHANNEL};
+use super::DatabaseUrl;
+use super::changes::{Node, PublicChange};
+use super::transactions::{CHANGES_CHANNEL, ContentVersion};
 
 /// How often the change feed is read.
 const TICK: Duration = Duration::from_millis(100);
@@ -38,7 +40,7 @@ const FEED_FRESH_FOR: Duration = Duration::from_secs(2);
 /// thread and from `Db::run`'s blocking threads.
 pub trait ChangeObserver: Send + Sync {
     /// Public content changed: a write here, or on another node.
-    fn changed(&self);
+    fn changed(&self, change: &PublicChange);
     /// Other nodes' writes can no longer be seen, until [`ChangeObserver::feed_restored`].
     fn feed_lost(&self);
     /// Other nodes' writes are seen again; whatever they wrote in between is unknown.
@@ -80,6 +82,8 @@ pub(super) struct Watched {
     origin: Instant,
     state: Mutex<State>,
     observers: RwLock<Vec<Weak<dyn ChangeObserver>>>,
+    /// This node, as its writes name it: the watcher passes on only the others'.
+    node: Arc<Node>,
 }
 
 impl Watched {
@@ -96,7 +100,12 @@ impl Watched {
                 storage_full_since: None,
             }),
             observers: RwLock::new(Vec::new()),
+            node: Arc::new(Node::new()),
         }
+    }
+
+    pub(super) fn node(&self) -> &Arc<Node> {
+        &self.node
     }
 
     fn state(&self) -> std::sync::MutexGuard<'_, State> {
@@ -114,8 +123,10 @@ impl Watched {
         }
     }
 
-    pub(super) fn changed(&self) {
-        self.tell(|observer| observer.changed());
+    pub(super) fn changed(&self, change: &PublicChange) {
+        if *change != PublicChange::Nothing {
+            self.tell(|observer| observer.changed(change));
+        }
     }
 
     fn fed(&self) {
@@ -251,12 +262,10 @@ fn follow(mut feed: Feed, watched: &Weak<Watched>) -> String {
     let mut ticks = 0u32;
     loop {
         let Some(shared) = watched.upgrade() else { return "the database handle was dropped".into() };
-        match feed.changes() {
-            Ok(changed) => {
+        match feed.changes(&shared.node) {
+            Ok(change) => {
                 shared.fed();
-                if changed {
-                    shared.changed();
-                }
+                shared.changed(&change);
             }
             Err(error) => return error,
         }
@@ -278,12 +287,6 @@ fn follow(mut feed: Feed, watched: &Weak<Watched>) -> String {
 enum Feed {
     Postgres(diesel::PgConnection),
     Sqlite { conn: diesel::SqliteConnection, version: i64 },
-}
-
-#[derive(QueryableByName)]
-struct ContentVersion {
-    #[diesel(sql_type = diesel::sql_types::BigInt)]
-    version: i64,
 }
 
 /// What `db::write_transaction` adds one to on every commit that changes public content.
@@ -317,20 +320,23 @@ impl Feed {
         }
     }
 
-    /// Whether someone else committed a change since the last look.
-    fn changes(&mut self) -> Result<bool, String> {
+    /// What others (not `node`) changed since the last look. On SQLite another process's commit
+    /// says only that something changed.
+    fn changes(&mut self, node: &Node) -> Result<PublicChange, String> {
         match self {
             Self::Postgres(conn) => {
-                let mut changed = false;
+                let mut change = PublicChange::Nothing;
                 for notification in conn.notifications_iter() {
-                    notification.map_err(|e| e.to_string())?;
-                    changed = true;
+                    let notification = notification.map_err(|e| e.to_string())?;
+                    change = change.and(node.heard(&notification.payload));
                 }
-                Ok(changed)
+                Ok(change)
             }
             Self::Sqlite { conn, version: seen } => {
                 let now = content_version(conn)?;
-                Ok(std::mem::replace(seen, now) != now)
+                let before = std::mem::replace(seen, now);
+                let foreign = now != before && (now < before || node.foreign_versions(before, now));
+                Ok(if foreign { PublicChange::Everything } else { PublicChange::Nothing })
             }
         }
     }

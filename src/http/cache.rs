@@ -3,11 +3,16 @@
 //! (`cache_key`), so that a hit costs no database work at all.
 //!
 //! Correctness rules, all in this file:
-//! - **Every write invalidates.** The cache observes the database (`db::ChangeObserver`): every
-//!   committed write to public content, whatever route or spelling of a URL led to it, bumps the
-//!   generation before its response leaves (see `db::write_transaction`).
+//! - **Every write invalidates what it touched.** The cache observes the database
+//!   (`db::ChangeObserver`): every committed write to public content, whatever route or spelling
+//!   of a URL led to it, drops what it may have changed before its response leaves (see
+//!   `db::write_transaction`). A write to articles (or their comments) drops their pages and
+//!   comment threads, by every slug they were read under, and every other entry but the pages and
+//!   threads of other articles (handlers mark those: [`shows_only_article`]); any other write drops
+//!   everything. A response made while a write committed is not kept.
 //! - **Other nodes and processes invalidate too**, through the database watcher (`LISTEN` on
-//!   PostgreSQL, the `content_version` counter on SQLite), within about 100 ms. While the watcher
+//!   PostgreSQL, with the articles a write touched; the `content_version` counter on SQLite, which
+//!   drops everything), within about 100 ms. A node does not hear its own writes twice. While the watcher
 //!   has lost its connection, or has not read its feed for two seconds, nothing is served from the
 //!   cache or stored in it, and the cache starts empty when the watcher is back: a write made in
 //!   between cannot be missed.
@@ -37,7 +42,7 @@ use actix_web::{Error, HttpResponse};
 use chrono::NaiveDateTime;
 use diesel::prelude::*;
 
-use crate::db::{Db, DbConnection};
+use crate::db::{Db, DbConnection, PublicChange};
 use crate::error::ApiError;
 use crate::http::validators::Validators;
 use crate::schema::articles;
@@ -50,18 +55,43 @@ static CACHE_STATUS: header::HeaderName = header::HeaderName::from_static("x-mas
 struct Entry {
     body: Bytes,
     headers: Vec<(header::HeaderName, HeaderValue)>,
+    /// The one article it shows, when it shows nothing of the others ([`ShowsOnlyArticle`]).
+    article: Option<i64>,
+    /// What it counts against the budget.
+    size: usize,
+}
+
+/// A response extension set by handlers whose public answer shows one article (by id) and
+/// nothing of any other: its page and its comment thread. Writes to other articles keep it in
+/// the cache; an answer without it is dropped by any write.
+#[derive(Clone, Copy, Debug)]
+pub struct ShowsOnlyArticle(pub i64);
+
+/// Marks `response` as showing only article `id` (see [`ShowsOnlyArticle`]).
+pub fn shows_only_article(mut response: HttpResponse, id: i64) -> HttpResponse {
+    response.extensions_mut().insert(ShowsOnlyArticle(id));
+    response
 }
 
 struct Entries {
-    generation: u64,
-    /// The earliest future publication time, once known for this generation (`Some(None)`: none).
+    /// The earliest future publication time, once known since the cache was last emptied
+    /// (`Some(None)`: none).
     valid_until: Option<Option<NaiveDateTime>>,
     map: HashMap<String, Arc<Entry>>,
     bytes: usize,
 }
 
+impl Entries {
+    fn clear(&mut self) {
+        self.valid_until = None;
+        self.map.clear();
+        self.bytes = 0;
+    }
+}
+
 /// The cache; one per process, shared by every worker.
 pub struct ResponseCache {
+    /// Moves on every invalidation: a response made while it moved is not kept.
     generation: AtomicU64,
     /// Whether other nodes' writes can be seen (the database watcher is connected).
     live: AtomicBool,
@@ -100,7 +130,7 @@ impl ResponseCache {
         Self {
             generation: AtomicU64::new(0),
             live: AtomicBool::new(false),
-            entries: Mutex::new(Entries { generation: 0, valid_until: None, map: HashMap::new(), bytes: 0 }),
+            entries: Mutex::new(Entries { valid_until: None, map: HashMap::new(), bytes: 0 }),
             budget_bytes,
             in_flight: Arc::default(),
             counts: CacheCounts::default(),
@@ -133,10 +163,25 @@ impl ResponseCache {
         self.enabled() && self.live.load(Ordering::SeqCst)
     }
 
-    /// Forgets everything cached so far (a write happened here or elsewhere).
-    pub fn invalidate(&self) {
+    /// Forgets what `change` (a write here or elsewhere) may have made stale.
+    pub fn invalidate(&self, change: &PublicChange) {
         self.counts.invalidations.fetch_add(1, Ordering::Relaxed);
+        let mut entries = self.lock();
+        // Under the lock: a response being made now is either dropped below or refused by `put`.
         self.generation.fetch_add(1, Ordering::SeqCst);
+        match change {
+            PublicChange::Nothing => {}
+            PublicChange::Everything => entries.clear(),
+            PublicChange::Articles(_) => {
+                let mut dropped = 0;
+                entries.map.retain(|_, entry| {
+                    let keep = change.keeps(entry.article);
+                    dropped += if keep { 0 } else { entry.size };
+                    keep
+                });
+                entries.bytes -= dropped;
+            }
+        }
     }
 
     fn lock(&self) -> std::sync::MutexGuard<'_, Entries> {
@@ -148,14 +193,9 @@ impl ResponseCache {
         if !self.live.load(Ordering::SeqCst) {
             return None;
         }
-        let generation = self.generation.load(Ordering::SeqCst);
         let mut entries = self.lock();
-        let expired = matches!(entries.valid_until, Some(Some(until)) if now >= until);
-        if entries.generation != generation || expired {
-            entries.generation = generation;
-            entries.valid_until = None;
-            entries.map.clear();
-            entries.bytes = 0;
+        if matches!(entries.valid_until, Some(Some(until)) if now >= until) {
+            entries.clear();
             return None;
         }
         entries.valid_until?;
@@ -167,10 +207,9 @@ impl ResponseCache {
     }
 
     fn put(&self, key: String, entry: Entry, generation: u64, valid_until: Option<NaiveDateTime>, now: NaiveDateTime) {
-        let size = key.len() + entry.body.len() + 256;
+        let size = entry.size;
         let mut entries = self.lock();
-        if entries.generation != generation
-            || self.generation.load(Ordering::SeqCst) != generation
+        if self.generation.load(Ordering::SeqCst) != generation
             || !self.live.load(Ordering::SeqCst)
             || valid_until.is_some_and(|until| now >= until)
         {
@@ -180,6 +219,9 @@ impl ResponseCache {
             self.counts.evictions.fetch_add(entries.map.len() as u64, Ordering::Relaxed);
             entries.map.clear();
             entries.bytes = 0;
+        }
+        if let Some(replaced) = entries.map.remove(&key) {
+            entries.bytes -= replaced.size;
         }
         // The earliest of the publication times learnt this generation: an entry made before one
         // of them must not outlive it.
@@ -194,17 +236,17 @@ impl ResponseCache {
 }
 
 impl crate::db::ChangeObserver for ResponseCache {
-    fn changed(&self) {
-        self.invalidate();
+    fn changed(&self, change: &PublicChange) {
+        self.invalidate(change);
     }
 
     fn feed_lost(&self) {
         self.live.store(false, Ordering::SeqCst);
-        self.invalidate();
+        self.invalidate(&PublicChange::Everything);
     }
 
     fn feed_restored(&self) {
-        self.invalidate();
+        self.invalidate(&PublicChange::Everything);
         self.live.store(true, Ordering::SeqCst);
     }
 }
@@ -348,11 +390,13 @@ where
         return Ok(response.map_into_boxed_body());
     }
     let (request, response) = response.into_parts();
+    let article = response.extensions().get::<ShowsOnlyArticle>().map(|shows| shows.0);
     let headers: Vec<_> = response.headers().iter().map(|(n, v)| (n.clone(), v.clone())).collect();
     let body = actix_web::body::to_bytes(response.into_body())
         .await
         .map_err(|_| ApiError::Internal("cannot read a response to cache".into()))?;
-    let entry = Entry { body, headers };
+    let size = key.len() + body.len() + 256;
+    let entry = Entry { body, headers, article, size };
     let mut answer = respond(&validators, &entry);
     // Kept only when the next publication time is known; a busy database costs the entry, not
     // the answer already made.

@@ -10,6 +10,7 @@ use crate::articles::listing::{ArticleListMeta, ArticleListQuery, ListRequest, W
 use crate::articles::store;
 use crate::articles::views::{ArticleSummary, PublicArticle};
 use crate::error::{ApiError, Problem};
+use crate::http::cache::shows_only_article;
 use crate::http::extract::QueryParams;
 use crate::http::openapi::ValidationFailed;
 use crate::http::responses::{moved_permanently, public_json};
@@ -133,7 +134,8 @@ pub async fn get_article(
         Err(None) => return Err(ApiError::NotFound("no article has this slug".into())),
     };
     let article = article.with_comment_closing(state.config.comments.close_after_days);
-    public_json(&req, &state, &Item { data: article }, Some(last_modified.and_utc()))
+    let id = article.summary.id;
+    Ok(shows_only_article(public_json(&req, &state, &Item { data: article }, Some(last_modified.and_utc()))?, id))
 }
 
 /// `GET /api/v1/articles/{slug}/related` parameters.

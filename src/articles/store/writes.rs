@@ -30,7 +30,9 @@ pub struct Writer {
 }
 
 /// Locks the article, loads its access facts, runs the caller's guard (permissions, `If-Match`)
-/// on them, and refuses the trash unless `allow_trashed`.
+/// on them, and refuses the trash unless `allow_trashed`. What the public sees of the write is
+/// this article (see `db::touched_articles`): articles' writes change no author, tag or media
+/// that other articles' pages show.
 fn guarded(
     conn: &mut DbConnection,
     id: i64,
@@ -43,6 +45,7 @@ fn guarded(
     if locked == 0 {
         return Err(not_found());
     }
+    db::touched_articles(&[id]);
     let access = access(conn, id)?;
     guard(&access)?;
     if access.trashed && !allow_trashed {
@@ -218,6 +221,7 @@ pub fn create(conn: &mut DbConnection, writer: Writer, prepared: Prepared) -> Re
             }
         };
         revisions::record(conn, id, writer.author_id, Some("created".into()))?;
+        db::touched_articles(&[id]);
         Ok(id)
     })
 }

@@ -140,7 +140,6 @@ pub fn post(
         }
         // Held comments are not public: only an approval at once changes what readers see.
         if status == CommentStatus::Approved {
-            db::mark_public_change();
             comments_changed(conn, &[target.id], now)?;
         }
         if let Some(reason) = submission.spam_reason {

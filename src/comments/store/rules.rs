@@ -20,12 +20,14 @@ pub(super) fn is_visible() -> _ {
     comments::status.eq(approved)
 }
 
-/// Records that these articles' public comments changed (see `articles.comments_changed_at`).
+/// Records that these articles' public comments changed (see `articles.comments_changed_at`), and
+/// that this is all the public sees of the write (`db::touched_articles`).
 pub(super) fn comments_changed(
     conn: &mut DbConnection,
     article_ids: &[i64],
     now: NaiveDateTime,
 ) -> Result<(), ApiError> {
+    crate::db::touched_articles(article_ids);
     diesel::update(articles::table.filter(articles::id.eq_any(article_ids)))
         .set(articles::comments_changed_at.eq(now))
         .execute(conn)?;

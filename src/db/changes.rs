@@ -1,0 +1,186 @@
+//! What a commit changed of what the public sees, and how nodes tell each other: precise enough
+//! that a cache keeps what a write did not touch, and that a node does not hear its own writes
+//! twice (once when they commit, once more from the database's feed).
+
+use std::cell::RefCell;
+use std::collections::BTreeSet;
+use std::sync::{Arc, Mutex};
+
+/// How many article ids a notification names; a larger change is announced as [`PublicChange::Everything`].
+/// PostgreSQL's payloads are at most 8000 bytes.
+const MAX_NAMED: usize = 200;
+
+/// What a committed write changed of what the public sees.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub enum PublicChange {
+    #[default]
+    Nothing,
+    /// These articles (ids, sorted): their own pages and comment threads, and whatever lists,
+    /// counts or links to them (every collection, feed and sitemap). Nothing that shows only
+    /// another article.
+    Articles(Vec<i64>),
+    /// Anything at all: authors, tags, media and redirects are embedded in pages of every kind,
+    /// and a write that does not say what it touched counts as this.
+    Everything,
+}
+
+impl PublicChange {
+    /// A change of these articles, in any order.
+    pub fn articles(ids: &[i64]) -> Self {
+        let mut ids = ids.to_vec();
+        ids.sort_unstable();
+        ids.dedup();
+        Self::Articles(ids)
+    }
+
+    /// Both changes at once.
+    pub fn and(self, other: Self) -> Self {
+        match (self, other) {
+            (Self::Nothing, change) | (change, Self::Nothing) => change,
+            (Self::Articles(mut ids), Self::Articles(more)) => {
+                ids.extend(more);
+                ids.sort_unstable();
+                ids.dedup();
+                Self::Articles(ids)
+            }
+            _ => Self::Everything,
+        }
+    }
+
+    /// Whether an entry showing only article `id` (`None`: anything else) survives this change.
+    pub fn keeps(&self, article: Option<i64>) -> bool {
+        match self {
+            Self::Nothing => true,
+            Self::Articles(ids) => article.is_some_and(|id| ids.binary_search(&id).is_err()),
+            Self::Everything => false,
+        }
+    }
+}
+
+/// This node (one `Db`), as its commits name it to the others.
+#[derive(Debug)]
+pub(super) struct Node {
+    /// Random, per `Db`: two apps in one process (the tests) are two nodes.
+    id: String,
+    /// SQLite: the `content_version` numbers this node's own commits took, until the watcher has
+    /// seen them (every other number is another process's write).
+    own_versions: Mutex<BTreeSet<i64>>,
+}
+
+impl Node {
+    pub(super) fn new() -> Self {
+        Self { id: crate::random::hex_token(8), own_versions: Mutex::default() }
+    }
+
+    fn own_versions(&self) -> std::sync::MutexGuard<'_, BTreeSet<i64>> {
+        self.own_versions.lock().unwrap_or_else(|poisoned| poisoned.into_inner())
+    }
+
+    /// A commit of this node took `version` of `content_version`.
+    pub(super) fn committed_version(&self, version: i64) {
+        self.own_versions().insert(version);
+    }
+
+    /// The watcher saw `content_version` move from `seen` to `now`: whether a number in between
+    /// was not this node's (another process wrote). Forgets the numbers up to `now`.
+    pub(super) fn foreign_versions(&self, seen: i64, now: i64) -> bool {
+        let mut own = self.own_versions();
+        let foreign = (seen + 1..=now).any(|version| !own.contains(&version));
+        *own = own.split_off(&(now + 1));
+        foreign
+    }
+
+    /// The PostgreSQL notification payload for `change`: this node's id, then the article ids or `*`.
+    pub(super) fn payload(&self, change: &PublicChange) -> String {
+        match change {
+            PublicChange::Articles(ids) if ids.len() <= MAX_NAMED => {
+                let ids: Vec<String> = ids.iter().map(i64::to_string).collect();
+                format!("{}:{}", self.id, ids.join(","))
+            }
+            _ => format!("{}:*", self.id),
+        }
+    }
+
+    /// What a notification tells this node: nothing when it made it, else the change (everything
+    /// when the payload cannot be read, such as one from an older version).
+    pub(super) fn heard(&self, payload: &str) -> PublicChange {
+        let Some((node, ids)) = payload.split_once(':') else { return PublicChange::Everything };
+        if node == self.id {
+            return PublicChange::Nothing;
+        }
+        match ids.split(',').map(str::parse).collect::<Result<Vec<i64>, _>>() {
+            Ok(ids) => PublicChange::articles(&ids),
+            Err(_) => PublicChange::Everything,
+        }
+    }
+}
+
+thread_local! {
+    /// The node whose work runs on this thread (`Db::run`).
+    static CURRENT: RefCell<Option<Arc<Node>>> = const { RefCell::new(None) };
+}
+
+/// Runs `work` as `node`'s: its commits are named after it.
+pub(super) fn in_scope<T>(node: &Arc<Node>, work: impl FnOnce() -> T) -> T {
+    let outer = CURRENT.with(|current| current.replace(Some(node.clone())));
+    // Put back even if `work` panics: blocking threads are reused by other requests.
+    struct Restore(Option<Arc<Node>>);
+    impl Drop for Restore {
+        fn drop(&mut self) {
+            let outer = self.0.take();
+            CURRENT.with(|current| *current.borrow_mut() = outer);
+        }
+    }
+    let _restore = Restore(outer);
+    work()
+}
+
+/// The node in scope; `None` outside `Db::run` (a command's own connection), whose commits every
+/// node then takes for another's.
+pub(super) fn current() -> Option<Arc<Node>> {
+    CURRENT.with(|current| current.borrow().clone())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn changes_add_up() {
+        let articles = |ids: &[i64]| PublicChange::Articles(ids.to_vec());
+        assert_eq!(PublicChange::articles(&[3, 1]).and(articles(&[2, 3])), articles(&[1, 2, 3]));
+        assert_eq!(PublicChange::Nothing.and(articles(&[4])), articles(&[4]));
+        assert_eq!(articles(&[4]).and(PublicChange::Everything), PublicChange::Everything);
+        assert!(articles(&[1, 3]).keeps(Some(2)));
+        assert!(!articles(&[1, 3]).keeps(Some(3)));
+        assert!(!articles(&[1, 3]).keeps(None));
+        assert!(!PublicChange::Everything.keeps(Some(2)));
+    }
+
+    #[test]
+    fn nodes_ignore_their_own_notifications_and_read_the_others() {
+        let (here, there) = (Node::new(), Node::new());
+        let change = PublicChange::Articles(vec![7, 9]);
+        assert_eq!(here.heard(&here.payload(&change)), PublicChange::Nothing);
+        assert_eq!(there.heard(&here.payload(&change)), change);
+        assert_eq!(there.heard(&here.payload(&PublicChange::Everything)), PublicChange::Everything);
+        let many = PublicChange::Articles((0..=MAX_NAMED as i64).collect());
+        assert_eq!(there.heard(&here.payload(&many)), PublicChange::Everything);
+        assert_eq!(there.heard(""), PublicChange::Everything);
+        assert_eq!(there.heard("abc:1,x"), PublicChange::Everything);
+    }
+
+    #[test]
+    fn only_other_processes_versions_are_foreign() {
+        let node = Node::new();
+        node.committed_version(5);
+        node.committed_version(6);
+        assert!(!node.foreign_versions(4, 6));
+        node.committed_version(8);
+        assert!(node.foreign_versions(6, 8), "7 was another process's");
+        // Numbers seen are forgotten, even one registered late.
+        node.committed_version(3);
+        assert!(node.foreign_versions(8, 9));
+        assert!(node.own_versions().is_empty());
+    }
+}
