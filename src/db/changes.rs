@@ -3,7 +3,7 @@
 //! twice (once when they commit, once more from the database's feed).
 
 use std::cell::RefCell;
-use std::collections::BTreeSet;
+use std::collections::BTreeMap;
 use std::sync::{Arc, Mutex};
 
 /// How many article ids a notification names; a larger change is announced as [`PublicChange::Everything`].
@@ -63,8 +63,9 @@ pub(super) struct Node {
     /// Random, per `Db`: two apps in one process (the tests) are two nodes.
     id: String,
     /// SQLite: the `content_version` numbers this node's own commits took, until the watcher has
-    /// seen them (every other number is another process's write).
-    own_versions: Mutex<BTreeSet<i64>>,
+    /// seen them (every other number is another process's write); `false` while the commit is
+    /// under way.
+    own_versions: Mutex<BTreeMap<i64, bool>>,
 }
 
 impl Node {
@@ -72,22 +73,40 @@ impl Node {
         Self { id: crate::random::hex_token(8), own_versions: Mutex::default() }
     }
 
-    fn own_versions(&self) -> std::sync::MutexGuard<'_, BTreeSet<i64>> {
+    fn own_versions(&self) -> std::sync::MutexGuard<'_, BTreeMap<i64, bool>> {
         self.own_versions.lock().unwrap_or_else(|poisoned| poisoned.into_inner())
     }
 
-    /// A commit of this node took `version` of `content_version`.
-    pub(super) fn committed_version(&self, version: i64) {
-        self.own_versions().insert(version);
+    /// A transaction of this node took `version` of `content_version` and is about to commit:
+    /// noted before the commit, so that the watcher cannot see the number before it is known.
+    pub(super) fn committing(&self, version: i64) {
+        self.own_versions().insert(version, false);
+    }
+
+    /// How that commit ended. A number whose commit failed is forgotten: the next writer, maybe
+    /// another process, takes it again.
+    pub(super) fn committed(&self, version: i64, succeeded: bool) {
+        let mut own = self.own_versions();
+        if succeeded {
+            own.insert(version, true);
+        } else {
+            own.remove(&version);
+        }
     }
 
     /// The watcher saw `content_version` move from `seen` to `now`: whether a number in between
-    /// was not this node's (another process wrote). Forgets the numbers up to `now`.
-    pub(super) fn foreign_versions(&self, seen: i64, now: i64) -> bool {
+    /// was not this node's (another process wrote), and forgets the numbers up to `now`. `None`
+    /// (when `patient`) while a commit of this node that took one of them is still under way:
+    /// ask again at the next look; an impatient look counts such a number as another's.
+    pub(super) fn foreign_versions(&self, seen: i64, now: i64, patient: bool) -> Option<bool> {
         let mut own = self.own_versions();
-        let foreign = (seen + 1..=now).any(|version| !own.contains(&version));
+        let range = seen + 1..=now;
+        if patient && own.range(range.clone()).any(|(_, done)| !done) {
+            return None;
+        }
+        let foreign = range.into_iter().any(|version| own.get(&version) != Some(&true));
         *own = own.split_off(&(now + 1));
-        foreign
+        Some(foreign)
     }
 
     /// The PostgreSQL notification payload for `change`: this node's id, then the article ids or `*`.
@@ -173,14 +192,27 @@ mod tests {
     #[test]
     fn only_other_processes_versions_are_foreign() {
         let node = Node::new();
-        node.committed_version(5);
-        node.committed_version(6);
-        assert!(!node.foreign_versions(4, 6));
-        node.committed_version(8);
-        assert!(node.foreign_versions(6, 8), "7 was another process's");
-        // Numbers seen are forgotten, even one registered late.
-        node.committed_version(3);
-        assert!(node.foreign_versions(8, 9));
-        assert!(node.own_versions().is_empty());
+        let committed = |version| {
+            node.committing(version);
+            node.committed(version, true);
+        };
+        committed(5);
+        committed(6);
+        assert_eq!(node.foreign_versions(4, 6, true), Some(false));
+        committed(8);
+        assert_eq!(node.foreign_versions(6, 8, true), Some(true), "7 was another process's");
+        // A commit under way: wait for it once.
+        node.committing(9);
+        assert_eq!(node.foreign_versions(8, 9, true), None);
+        node.committed(9, true);
+        assert_eq!(node.foreign_versions(8, 9, true), Some(false));
+        // A failed commit's number is the next writer's.
+        node.committing(10);
+        node.committed(10, false);
+        assert_eq!(node.foreign_versions(9, 10, true), Some(true));
+        // Still under way at the second look: counted as another's.
+        node.committing(11);
+        assert_eq!(node.foreign_versions(10, 11, false), Some(true));
+        assert!(node.own_versions().is_empty(), "numbers seen are forgotten");
     }
 }

@@ -12,7 +12,7 @@
 //! - to other nodes: on PostgreSQL a `NOTIFY` inside the transaction, which PostgreSQL delivers
 //!   when, and only if, it commits, naming this node and the articles; on SQLite the transaction
 //!   adds one to `content_version`, which other processes' watchers read (migration 000009), and
-//!   the number it took is noted after the commit as this node's own (see `changes`).
+//!   the number it took is noted as this node's own (see `changes`).
 
 use std::cell::{Cell, RefCell};
 
@@ -166,10 +166,15 @@ fn transaction<T>(
     let committed = work(conn).and_then(|value| {
         let change = PUBLIC_CHANGE.replace(Declared::Bookkeeping(PublicChange::Nothing)).change();
         let version = if change == PublicChange::Nothing { None } else { announce(conn, &change)? };
-        <DbConnection as Connection>::TransactionManager::commit_transaction(conn)?;
-        if let (Some(version), Some(node)) = (version, changes::current()) {
-            node.committed_version(version);
+        let own_version = version.zip(changes::current());
+        if let Some((version, node)) = &own_version {
+            node.committing(*version);
         }
+        let commit = <DbConnection as Connection>::TransactionManager::commit_transaction(conn);
+        if let Some((version, node)) = &own_version {
+            node.committed(*version, commit.is_ok());
+        }
+        commit?;
         COMMITS.with_borrow_mut(|commits| {
             commits.any = true;
             commits.public = std::mem::take(&mut commits.public).and(change);

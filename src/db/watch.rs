@@ -286,7 +286,12 @@ fn follow(mut feed: Feed, watched: &Weak<Watched>) -> String {
 /// The watcher's own connection, listening for other writers.
 enum Feed {
     Postgres(diesel::PgConnection),
-    Sqlite { conn: diesel::SqliteConnection, version: i64 },
+    /// `waited`: the last look found a commit of this node still under way.
+    Sqlite {
+        conn: diesel::SqliteConnection,
+        version: i64,
+        waited: bool,
+    },
 }
 
 /// What `db::write_transaction` adds one to on every commit that changes public content.
@@ -315,7 +320,7 @@ impl Feed {
                 // rather than take a moment's lock for a lost feed.
                 conn.batch_execute("PRAGMA busy_timeout = 1000").map_err(|e| e.to_string())?;
                 let version = content_version(&mut conn)?;
-                Ok(Self::Sqlite { conn, version })
+                Ok(Self::Sqlite { conn, version, waited: false })
             }
         }
     }
@@ -332,10 +337,21 @@ impl Feed {
                 }
                 Ok(change)
             }
-            Self::Sqlite { conn, version: seen } => {
+            Self::Sqlite { conn, version: seen, waited } => {
                 let now = content_version(conn)?;
-                let before = std::mem::replace(seen, now);
-                let foreign = now != before && (now < before || node.foreign_versions(before, now));
+                let foreign = match now.cmp(seen) {
+                    std::cmp::Ordering::Equal => false,
+                    // Not a counter that only grows: another database in its place.
+                    std::cmp::Ordering::Less => true,
+                    std::cmp::Ordering::Greater => match node.foreign_versions(*seen, now, !*waited) {
+                        None => {
+                            *waited = true;
+                            return Ok(PublicChange::Nothing);
+                        }
+                        Some(foreign) => foreign,
+                    },
+                };
+                (*seen, *waited) = (now, false);
                 Ok(if foreign { PublicChange::Everything } else { PublicChange::Nothing })
             }
         }
