@@ -10,6 +10,9 @@ use std::sync::{Arc, Mutex};
 /// PostgreSQL's payloads are at most 8000 bytes.
 const MAX_NAMED: usize = 200;
 
+/// How many of its own `content_version` numbers a node keeps in mind at most.
+const MAX_OWN_VERSIONS: usize = 4096;
+
 /// What a committed write changed of what the public sees.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub enum PublicChange {
@@ -80,7 +83,19 @@ impl Node {
     /// A transaction of this node took `version` of `content_version` and is about to commit:
     /// noted before the commit, so that the watcher cannot see the number before it is known.
     pub(super) fn committing(&self, version: i64) {
-        self.own_versions().insert(version, false);
+        let mut own = self.own_versions();
+        // Without a watcher (commands, some tests) nobody forgets them: bounded here, at the cost
+        // of a watcher, if any, taking the forgotten ones for another process's.
+        if own.len() >= MAX_OWN_VERSIONS {
+            own.clear();
+        }
+        own.insert(version, false);
+    }
+
+    /// Forgets every number noted: the counter started over (another database in the place of
+    /// this one) or the watcher lost sight of it; its numbers mean nothing any more.
+    pub(super) fn forget_versions(&self) {
+        self.own_versions().clear();
     }
 
     /// How that commit ended. A number whose commit failed is forgotten: the next writer, maybe
@@ -214,5 +229,12 @@ mod tests {
         node.committing(11);
         assert_eq!(node.foreign_versions(10, 11, false), Some(true));
         assert!(node.own_versions().is_empty(), "numbers seen are forgotten");
+        // A counter that started over: its numbers are another's until noted again.
+        committed(12);
+        node.forget_versions();
+        assert_eq!(node.foreign_versions(11, 12, true), Some(true));
+        // Kept in mind within bounds, without a watcher.
+        (0..MAX_OWN_VERSIONS as i64 + 10).for_each(committed);
+        assert!(node.own_versions().len() <= MAX_OWN_VERSIONS);
     }
 }

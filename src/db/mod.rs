@@ -33,8 +33,8 @@ use crate::settings::{DatabaseUrl, DbSettings};
 pub use changes::PublicChange;
 pub use pool::ConnectionManager;
 pub use transactions::{
-    CHANGES_CHANNEL, bookkeeping_transaction, commit_without_waiting, insert_unless_taken, lock_key, lock_keys,
-    snapshot, touched_articles, write_transaction,
+    CHANGES_CHANNEL, articles_write_transaction, bookkeeping_transaction, commit_without_waiting, insert_unless_taken,
+    lock_key, lock_keys, snapshot, touched_articles, write_transaction,
 };
 pub use usage::PoolUsage;
 use usage::PoolWaits;
@@ -315,13 +315,15 @@ impl Db {
         };
         self.watched.connection_succeeded();
         transactions::take_commits();
-        let result = {
+        let result = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
             let _deadline = budget::Deadline::start(budget);
             let node = self.watched.node();
             self.clock.in_scope(|| self.media_links.in_scope(|| changes::in_scope(node, || work(&mut conn))))
-        };
+        }));
+        // Told even when the work panicked after a commit: this node ignores its own notifications.
         let commits = transactions::take_commits();
         self.watched.changed(&commits.public);
+        let result = result.unwrap_or_else(|panic| std::panic::resume_unwind(panic));
         if commits.events {
             self.outbox_signal.notify_one();
         }

@@ -1,10 +1,11 @@
 //! Write transactions, and what their commits announce: which writes change what the public sees,
 //! so that response caches drop what they hold, on this node and on the others.
 //!
-//! A write transaction changes everything the public sees unless it says otherwise: narrower
-//! ([`touched_articles`]: article and comment writes), or nothing ([`bookkeeping_transaction`]:
-//! sessions, login throttling, comments held for moderation). A forgotten distinction costs a
-//! cache refill, never a stale answer. Changes are announced by the writes themselves, whatever
+//! A write transaction changes everything the public sees unless it is one of two narrower kinds:
+//! [`articles_write_transaction`] (article and comment writes: the articles it names with
+//! [`touched_articles`]) and [`bookkeeping_transaction`] (nothing: sessions, login throttling,
+//! comments held for moderation). A forgotten distinction costs a cache refill, never a stale
+//! answer. Changes are announced by the writes themselves, whatever
 //! route or URL spelling led to them:
 //! - to this process: `Db::run` looks at what committed during the work (a per-thread record kept
 //!   here) and tells its observers, on the thread that did the work, right after the commit, so
@@ -28,7 +29,7 @@ pub const CHANGES_CHANNEL: &str = "masthead_cache";
 
 thread_local! {
     /// What the transaction open on this thread changes of public content, as far as it said.
-    static PUBLIC_CHANGE: RefCell<Declared> = const { RefCell::new(Declared::Bookkeeping(PublicChange::Nothing)) };
+    static PUBLIC_CHANGE: RefCell<Declared> = const { RefCell::new(Declared::NONE) };
     /// Whether the transaction open on this thread recorded webhook events (see `outbox`).
     static EVENTS: Cell<bool> = const { Cell::new(false) };
     /// What committed on this thread since [`take_commits`] was last called.
@@ -37,26 +38,29 @@ thread_local! {
     };
 }
 
-/// What an open transaction has said it changes.
-enum Declared {
-    /// A [`write_transaction`]: everything, unless it narrowed that down (`Some`).
-    Write(Option<PublicChange>),
-    /// A [`bookkeeping_transaction`]: nothing, unless it said otherwise.
-    Bookkeeping(PublicChange),
+/// What an open transaction changes of what the public sees, as far as it said.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Kind {
+    /// [`write_transaction`]: everything, whatever it says.
+    Write,
+    /// [`articles_write_transaction`]: the articles it names; everything if it names none.
+    Articles,
+    /// [`bookkeeping_transaction`]: nothing, unless it names articles.
+    Bookkeeping,
+}
+
+struct Declared {
+    kind: Kind,
+    named: PublicChange,
 }
 
 impl Declared {
-    fn change(self) -> PublicChange {
-        match self {
-            Self::Write(None) => PublicChange::Everything,
-            Self::Write(Some(change)) | Self::Bookkeeping(change) => change,
-        }
-    }
+    const NONE: Self = Self { kind: Kind::Bookkeeping, named: PublicChange::Nothing };
 
-    fn and(self, change: PublicChange) -> Self {
-        match self {
-            Self::Write(declared) => Self::Write(Some(declared.unwrap_or_default().and(change))),
-            Self::Bookkeeping(declared) => Self::Bookkeeping(declared.and(change)),
+    fn change(self) -> PublicChange {
+        match (self.kind, self.named) {
+            (Kind::Write, _) | (Kind::Articles, PublicChange::Nothing) => PublicChange::Everything,
+            (_, named) => named,
         }
     }
 }
@@ -85,7 +89,19 @@ pub fn write_transaction<T>(
     conn: &mut DbConnection,
     work: impl FnOnce(&mut DbConnection) -> Result<T, ApiError>,
 ) -> Result<T, ApiError> {
-    transaction(conn, true, work)
+    transaction(conn, Kind::Write, work)
+}
+
+/// [`write_transaction`] for writes to articles and their comments, which change nothing another
+/// article's page shows: caches drop only what shows the articles it names with
+/// [`touched_articles`] (their pages and threads, and every list), and everything if it names none.
+/// Opt-in per transaction, so that a broad write calling a helper that names articles still counts
+/// as changing everything.
+pub fn articles_write_transaction<T>(
+    conn: &mut DbConnection,
+    work: impl FnOnce(&mut DbConnection) -> Result<T, ApiError>,
+) -> Result<T, ApiError> {
+    transaction(conn, Kind::Articles, work)
 }
 
 /// [`write_transaction`] for writes the public never sees (sessions, throttling, held comments):
@@ -95,7 +111,7 @@ pub fn bookkeeping_transaction<T>(
     conn: &mut DbConnection,
     work: impl FnOnce(&mut DbConnection) -> Result<T, ApiError>,
 ) -> Result<T, ApiError> {
-    transaction(conn, false, work)
+    transaction(conn, Kind::Bookkeeping, work)
 }
 
 /// Says that the open transaction recorded webhook events (`outbox::record`).
@@ -138,33 +154,27 @@ pub fn snapshot<T>(
 }
 
 /// Says that the open transaction changes these articles (their pages, comment threads and the
-/// lists that show them) and nothing else the public sees: a cache keeps every other article's
-/// page. A write that also changes an author, a tag or media must not call only this.
+/// lists that show them). In an [`articles_write_transaction`] or a [`bookkeeping_transaction`],
+/// that is all the public sees of it; a [`write_transaction`] changes everything all the same.
 pub fn touched_articles(ids: &[i64]) {
-    declare(PublicChange::articles(ids));
-}
-
-fn declare(change: PublicChange) {
-    PUBLIC_CHANGE.with(|declared| {
-        let was = declared.replace(Declared::Bookkeeping(PublicChange::Nothing));
-        *declared.borrow_mut() = was.and(change);
+    PUBLIC_CHANGE.with_borrow_mut(|declared| {
+        declared.named = std::mem::take(&mut declared.named).and(PublicChange::articles(ids));
     });
 }
 
 fn transaction<T>(
     conn: &mut DbConnection,
-    public: bool,
+    kind: Kind,
     work: impl FnOnce(&mut DbConnection) -> Result<T, ApiError>,
 ) -> Result<T, ApiError> {
     match conn {
         DbConnection::Sqlite(inner) => AnsiTransactionManager::begin_transaction_sql(inner, "BEGIN IMMEDIATE")?,
         DbConnection::Postgres(inner) => AnsiTransactionManager::begin_transaction(inner)?,
     }
-    let declared = if public { Declared::Write(None) } else { Declared::Bookkeeping(PublicChange::Nothing) };
-    PUBLIC_CHANGE.set(declared);
+    PUBLIC_CHANGE.set(Declared { kind, named: PublicChange::Nothing });
     EVENTS.set(false);
     let committed = work(conn).and_then(|value| {
-        let change = PUBLIC_CHANGE.replace(Declared::Bookkeeping(PublicChange::Nothing)).change();
+        let change = PUBLIC_CHANGE.replace(Declared::NONE).change();
         let version = if change == PublicChange::Nothing { None } else { announce(conn, &change)? };
         let own_version = version.zip(changes::current());
         if let Some((version, node)) = &own_version {
@@ -174,15 +184,18 @@ fn transaction<T>(
         if let Some((version, node)) = &own_version {
             node.committed(*version, commit.is_ok());
         }
-        commit?;
+        // Told even when the commit reports an error: on PostgreSQL it may have committed all the
+        // same (the connection lost during COMMIT), and this node ignores its own notification.
+        // Dropping what did not change costs a refill.
         COMMITS.with_borrow_mut(|commits| {
-            commits.any = true;
+            commits.any |= commit.is_ok();
             commits.public = std::mem::take(&mut commits.public).and(change);
-            commits.events |= EVENTS.get();
+            commits.events |= commit.is_ok() && EVENTS.get();
         });
+        commit?;
         Ok(value)
     });
-    PUBLIC_CHANGE.set(Declared::Bookkeeping(PublicChange::Nothing));
+    PUBLIC_CHANGE.set(Declared::NONE);
     EVENTS.set(false);
     if committed.is_err() {
         // A failed rollback leaves the connection marked broken; the pool then discards it.
@@ -264,4 +277,25 @@ fn advisory_id(key: &str) -> i64 {
     use sha2::{Digest, Sha256};
     let digest = Sha256::digest(key.as_bytes());
     i64::from_be_bytes(digest[..8].try_into().expect("a SHA-256 digest has 8 bytes and more"))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn only_the_narrow_kinds_narrow() {
+        let change = |kind, named| Declared { kind, named }.change();
+        let alpha = PublicChange::articles(&[1]);
+        assert_eq!(change(Kind::Write, alpha.clone()), PublicChange::Everything, "a broad write stays broad");
+        assert_eq!(change(Kind::Write, PublicChange::Nothing), PublicChange::Everything);
+        assert_eq!(change(Kind::Articles, alpha.clone()), alpha);
+        assert_eq!(
+            change(Kind::Articles, PublicChange::Nothing),
+            PublicChange::Everything,
+            "naming none is everything"
+        );
+        assert_eq!(change(Kind::Bookkeeping, alpha.clone()), alpha);
+        assert_eq!(change(Kind::Bookkeeping, PublicChange::Nothing), PublicChange::Nothing);
+    }
 }

@@ -230,6 +230,9 @@ pub(super) fn spawn(watched: &Arc<Watched>, url: DatabaseUrl) {
     let watched = Arc::downgrade(watched);
     let spawned = std::thread::Builder::new().name("masthead-db-watch".into()).spawn(move || {
         while let Some(shared) = watched.upgrade() {
+            // Numbers noted against a counter it no longer follows (the database may have been
+            // replaced meanwhile) would hide another process's writes.
+            shared.node.forget_versions();
             match Feed::connect(&url) {
                 Ok(feed) => {
                     // A connection just opened: the database can be reached again.
@@ -342,7 +345,10 @@ impl Feed {
                 let foreign = match now.cmp(seen) {
                     std::cmp::Ordering::Equal => false,
                     // Not a counter that only grows: another database in its place.
-                    std::cmp::Ordering::Less => true,
+                    std::cmp::Ordering::Less => {
+                        node.forget_versions();
+                        true
+                    }
                     std::cmp::Ordering::Greater => match node.foreign_versions(*seen, now, !*waited) {
                         None => {
                             *waited = true;

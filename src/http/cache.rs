@@ -12,12 +12,13 @@
 //!   everything. A response made while a write committed is not kept.
 //! - **Other nodes and processes invalidate too**, through the database watcher (`LISTEN` on
 //!   PostgreSQL, with the articles a write touched; the `content_version` counter on SQLite, which
-//!   drops everything), within about 100 ms. A node does not hear its own writes twice. While the watcher
+//!   drops everything), within about 100 ms (200 on SQLite when a commit of this node was under
+//!   way). A node does not hear its own writes twice. While the watcher
 //!   has lost its connection, or has not read its feed for two seconds, nothing is served from the
 //!   cache or stored in it, and the cache starts empty when the watcher is back: a write made in
 //!   between cannot be missed.
-//! - **Nothing outlives the next scheduled publication.** Per generation, the cache learns the
-//!   earliest future `published_at`, and empties itself when that time comes.
+//! - **Nothing outlives the next scheduled publication.** From one emptying to the next, the cache
+//!   keeps the earliest future `published_at` it learnt, and empties itself when that time comes.
 //! - **Answers depend on nothing outside the key.** Public routes read no request header but the
 //!   validators, which are answered per client from the stored 200; absolute URLs come from the
 //!   configuration.
@@ -223,8 +224,8 @@ impl ResponseCache {
         if let Some(replaced) = entries.map.remove(&key) {
             entries.bytes -= replaced.size;
         }
-        // The earliest of the publication times learnt this generation: an entry made before one
-        // of them must not outlive it.
+        // The earliest of the publication times learnt since the cache was last emptied: an entry
+        // made before one of them must not outlive it.
         let until = match (entries.valid_until.flatten(), valid_until) {
             (Some(known), Some(new)) => Some(known.min(new)),
             (known, new) => known.or(new),

@@ -14,7 +14,7 @@ use crate::articles::revisions;
 use crate::articles::views::AdminArticle;
 use crate::authors::store::existing_ids;
 use crate::db::visibility::{STATUS_DRAFT, STATUS_PUBLISHED};
-use crate::db::{self, DbConnection, write_transaction};
+use crate::db::{self, DbConnection, articles_write_transaction};
 use crate::error::{ApiError, Validator};
 use crate::markdown::{Rendered, render};
 use crate::redirects::store as redirect_store;
@@ -31,8 +31,9 @@ pub struct Writer {
 
 /// Locks the article, loads its access facts, runs the caller's guard (permissions, `If-Match`)
 /// on them, and refuses the trash unless `allow_trashed`. What the public sees of the write is
-/// this article (see `db::touched_articles`): articles' writes change no author, tag or media
-/// that other articles' pages show.
+/// this article (see `db::articles_write_transaction`): an article's write changes no author,
+/// media or existing tag that other articles' pages show (the tags it creates are on no other
+/// page yet).
 fn guarded(
     conn: &mut DbConnection,
     id: i64,
@@ -171,7 +172,7 @@ pub fn create(conn: &mut DbConnection, writer: Writer, prepared: Prepared) -> Re
     let body = fields.body_markdown.clone().unwrap_or_default();
     let rendered = rendered.unwrap_or_else(|| render(&body));
     let text = |value: &Option<Option<String>>| value.clone().flatten();
-    write_transaction(conn, |conn| {
+    articles_write_transaction(conn, |conn| {
         let now = db::now();
         let (excerpt, cover_url, cover_alt) =
             (text(&fields.excerpt), text(&fields.cover_image_url), text(&fields.cover_image_alt));
@@ -259,7 +260,7 @@ pub fn update(
     prepared: Prepared,
     guard: impl FnOnce(&ArticleAccess) -> Result<(), ApiError>,
 ) -> Result<AdminArticle, ApiError> {
-    write_transaction(conn, |conn| {
+    articles_write_transaction(conn, |conn| {
         guarded(conn, id, false, guard)?;
         if prepared.is_empty() {
             return load_admin(conn, id);
@@ -358,7 +359,7 @@ pub fn set_publication(
     publication: Publication,
     guard: impl FnOnce(&ArticleAccess) -> Result<(), ApiError>,
 ) -> Result<(), ApiError> {
-    write_transaction(conn, |conn| {
+    articles_write_transaction(conn, |conn| {
         let access = guarded(conn, id, false, guard)?;
         let now = db::now();
         let (current, was_announced): (Option<NaiveDateTime>, bool) =
@@ -388,7 +389,7 @@ pub fn set_trashed(
     trashed: bool,
     guard: impl FnOnce(&ArticleAccess) -> Result<(), ApiError>,
 ) -> Result<(), ApiError> {
-    write_transaction(conn, |conn| {
+    articles_write_transaction(conn, |conn| {
         let access = guarded(conn, id, true, guard)?;
         if access.trashed == trashed {
             return Ok(());
@@ -411,7 +412,7 @@ pub fn delete_permanently(
     id: i64,
     guard: impl FnOnce(&ArticleAccess) -> Result<(), ApiError>,
 ) -> Result<(), ApiError> {
-    write_transaction(conn, |conn| {
+    articles_write_transaction(conn, |conn| {
         guarded(conn, id, true, guard)?;
         announcements::before_delete(conn, id)?;
         diesel::delete(articles::table.find(id)).execute(conn)?;
@@ -428,7 +429,7 @@ pub fn restore_revision(
     writer: Writer,
     guard: impl FnOnce(&ArticleAccess) -> Result<(), ApiError>,
 ) -> Result<(), ApiError> {
-    write_transaction(conn, |conn| {
+    articles_write_transaction(conn, |conn| {
         guarded(conn, id, false, guard)?;
         let snapshot = revisions::snapshot_of(conn, id, number)?;
         let still_authors = existing_ids(conn, &snapshot.authors)?;

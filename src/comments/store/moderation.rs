@@ -7,7 +7,7 @@ use super::announcements::announce;
 use super::rules::{comments_changed, has_replies, thread_key, with_articles};
 use crate::comments::model::{AdminComment, CommentRow, CommentStatus};
 use crate::db::outbox::EventType;
-use crate::db::{self, DbBackend, DbConnection, contains_pattern, lower, write_transaction};
+use crate::db::{self, DbBackend, DbConnection, articles_write_transaction, contains_pattern, lower};
 use crate::error::ApiError;
 use crate::pagination::PageRequest;
 use crate::schema::{article_authors, comments};
@@ -78,7 +78,7 @@ pub fn moderate(
     status: CommentStatus,
     now: NaiveDateTime,
 ) -> Result<Vec<AdminComment>, ApiError> {
-    write_transaction(conn, |conn| {
+    articles_write_transaction(conn, |conn| {
         let moderated = || comments::table.filter(comments::id.eq_any(ids)).filter(comments::removed_at.is_null());
         // Webhooks hear only news: an approval of a comment not approved yet, a removal (rejected
         // or spam) of one that was pending or approved.
@@ -120,7 +120,7 @@ pub fn moderate(
 /// wiped) so the thread under it holds together; without, the row goes, and so do placeholders
 /// above it that no longer hold up any reply.
 pub fn delete(conn: &mut DbConnection, id: i64, now: NaiveDateTime) -> Result<(), ApiError> {
-    write_transaction(conn, |conn| {
+    articles_write_transaction(conn, |conn| {
         let (parent, article_id): (Option<i64>, i64) = comments::table
             .find(id)
             .filter(comments::removed_at.is_null())
