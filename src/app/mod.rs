@@ -10,7 +10,7 @@ pub mod server;
 mod stopping;
 pub mod token_commands;
 
-use std::sync::Arc;
+use std::sync::{Arc, OnceLock};
 
 use actix_web::body::MessageBody;
 use actix_web::dev::{ServiceFactory, ServiceRequest, ServiceResponse};
@@ -60,6 +60,24 @@ pub fn document() -> utoipa::openapi::OpenApi {
     api
 }
 
+/// The document as every worker serves it, made once per process: it does not depend on the
+/// configuration, and each worker keeping a copy of its own cost about 4 MiB per worker.
+struct SharedDocument {
+    /// Compact JSON, for `GET /openapi.json`.
+    json: web::Bytes,
+    /// Which methods each path takes, for 405s and `Allow`.
+    methods: Arc<openapi::MethodTable>,
+}
+
+fn shared_document() -> &'static SharedDocument {
+    static DOCUMENT: OnceLock<SharedDocument> = OnceLock::new();
+    DOCUMENT.get_or_init(|| {
+        let api = document();
+        let json = serde_json::to_vec(&api).expect("the OpenAPI document serialises");
+        SharedDocument { json: json.into(), methods: Arc::new(openapi::MethodTable::from_document(&api)) }
+    })
+}
+
 /// The document as committed in `openapi/openapi.json`: pretty JSON and a final newline.
 pub fn document_json() -> String {
     let mut json = serde_json::to_string_pretty(&document()).expect("the OpenAPI document serialises");
@@ -85,11 +103,12 @@ pub fn build_app(
     let (metrics, draining) = (state.metrics.clone(), state.draining.clone());
     let (state_cache, state_db, flight_timeout) =
         (state.cache.clone(), state.db.clone(), state.config.db.acquire_timeout);
-    let (app, mut api) =
-        App::new().into_utoipa_app().openapi(openapi::base()).configure(configure_routes).split_for_parts();
-    openapi::complete(&mut api);
+    // The routes; the document their registration makes is dropped here (see `shared_document`).
+    let (app, _) = App::new().into_utoipa_app().configure(configure_routes).split_for_parts();
+    let document = shared_document();
     // Captured by the default service, which does not see app data.
-    let methods = Arc::new(openapi::MethodTable::from_document(&api));
+    let methods = document.methods.clone();
+    let json = document.json.clone();
     let with_metrics = |cfg: &mut web::ServiceConfig| metrics::configure(cfg, &state);
     app.configure(with_metrics)
         .app_data(state.clone())
@@ -97,7 +116,14 @@ pub fn build_app(
         .app_data(web::PayloadConfig::new(max_body))
         .app_data(body_limits)
         .app_data(extract::path_config())
-        .service(SwaggerUi::new("/docs/{_:.*}").url("/openapi.json", api))
+        .service(SwaggerUi::new("/docs/{_:.*}").config(utoipa_swagger_ui::Config::new(["/openapi.json"])))
+        .route(
+            "/openapi.json",
+            web::get().to(move || {
+                let json = json.clone();
+                async move { HttpResponse::Ok().content_type(actix_web::http::header::ContentType::json()).body(json) }
+            }),
+        )
         .service(
             web::resource("/docs")
                 .get(|| async { HttpResponse::PermanentRedirect().insert_header(("Location", "/docs/")).finish() }),

@@ -11,7 +11,7 @@ use crate::os;
 /// Opens the database (migrating it), then serves until stopped.
 pub async fn serve(mut config: Config) -> Result<(), String> {
     config.resolve_jwt_secret().map_err(|e| e.to_string())?;
-    os::return_large_allocations();
+    os::tune_allocator();
     let addr = config.addr;
     if config.public_url.is_none() && !addr.ip().is_loopback() {
         tracing::warn!(
@@ -20,7 +20,7 @@ pub async fn serve(mut config: Config) -> Result<(), String> {
         );
     }
     let db = Db::open(&config.database_url, config.db).map_err(|e| e.to_string())?;
-    let workers = std::thread::available_parallelism().map_or(1, |n| n.get());
+    let workers = config.operations.workers;
     let connections = os::raise_open_file_limit(config.db.pool_size.into());
     let connections = config.max_connections.map_or(connections as usize, |n| n).max(workers);
     let state = web::Data::new(AppState::new(config, db)?);

@@ -234,6 +234,7 @@ impl Config {
                 log_format: LogFormat::Pretty,
                 metrics: MetricsAccess::default(),
                 shutdown: Shutdown::default(),
+                workers: 2,
             },
         }
     }

@@ -1,4 +1,5 @@
-//! What operators read: the log format, and where (and to whom) metrics are served.
+//! What operators set about the process: the log format, where (and to whom) metrics are
+//! served, how many workers serve, and how it stops.
 
 use std::net::SocketAddr;
 use std::time::Duration;
@@ -41,6 +42,9 @@ pub struct Operations {
     pub log_format: LogFormat,
     pub metrics: MetricsAccess,
     pub shutdown: Shutdown,
+    /// `MASTHEAD_WORKERS`: threads serving HTTP; one per core by default (as the cores this
+    /// process may use: its CPU affinity and cgroup quota).
+    pub workers: usize,
 }
 
 /// How the server stops on SIGTERM: first it drains (still serving, `/readyz` 503, every answer
@@ -79,7 +83,9 @@ impl Operations {
             drain: Duration::from_millis(parse_var("MASTHEAD_SHUTDOWN_DRAIN_MS", 2000, 0..=600_000)?),
             grace: Duration::from_secs(parse_var("MASTHEAD_SHUTDOWN_GRACE_SECONDS", 5, 1..=600)?),
         };
-        Ok(Self { log_format, metrics: MetricsAccess { token, addr }, shutdown })
+        let cores = std::thread::available_parallelism().map_or(1, |n| n.get()) as u64;
+        let workers = parse_var("MASTHEAD_WORKERS", cores, 1..=256)? as usize;
+        Ok(Self { log_format, metrics: MetricsAccess { token, addr }, shutdown, workers })
     }
 }
 

@@ -92,6 +92,16 @@ fn serve_refuses_a_missing_or_weak_jwt_secret() {
     let bad_addr = run("localhost", Some(&"x".repeat(40)));
     assert!(!bad_addr.status.success());
     assert!(String::from_utf8_lossy(&bad_addr.stderr).contains("MASTHEAD_ADDR"));
+    let no_workers = Command::new(env!("CARGO_BIN_EXE_masthead"))
+        .arg("serve")
+        .env("DATABASE_URL", db.env_value())
+        .env("MASTHEAD_ADDR", "127.0.0.1:0")
+        .env("MASTHEAD_JWT_SECRET", "x".repeat(40))
+        .env("MASTHEAD_WORKERS", "0")
+        .output()
+        .expect("the masthead binary runs");
+    assert!(!no_workers.status.success());
+    assert!(String::from_utf8_lossy(&no_workers.stderr).contains("MASTHEAD_WORKERS"));
 }
 
 async fn demo_fills_a_site(backend: Backend) {
