@@ -73,49 +73,37 @@ bench_backend() {
   local pid=$!
   for _ in $(seq 1 100); do curl -sf "http://127.0.0.1:$PORT/readyz" >/dev/null && break; sleep 0.1; done
   # The articles, through the API; then the writer, in the background until told to stop.
-  python3 - "http://127.0.0.1:$PORT/api/v1" "$ARTICLES" "$WORK" <<'PY'
-import json, sys, threading, urllib.request
+  PYTHONPATH=bench python3 - "http://127.0.0.1:$PORT/api/v1" "$ARTICLES" <<'PY'
+import sys, threading
+from api import BODY, call, login
 base, count = sys.argv[1], int(sys.argv[2])
-def call(method, path, body=None, token=None):
-    request = urllib.request.Request(base + path, method=method, data=json.dumps(body).encode() if body is not None else None)
-    request.add_header("Content-Type", "application/json")
-    if token:
-        request.add_header("Authorization", "Bearer " + token)
-    with urllib.request.urlopen(request, timeout=30) as answer:
-        return json.load(answer) if answer.status != 204 else None
-token = call("POST", "/auth/login", {"email": "editor@bench.test", "password": "editor-password"})["access_token"]
-paragraph = "A paragraph of an article, with *emphasis*, a [link](https://example.com/) and `code`. " * 6
+token = login(base, "editor@bench.test", "editor-password")
 def write(first):
     for i in range(first, count + 1, 4):
-        body = {"title": "Article %d" % i, "body_markdown": "\n\n".join([paragraph] * 5), "tags": ["tag-%d" % (i % 30)]}
-        article = call("POST", "/admin/articles", body, token)["data"]
-        call("POST", "/admin/articles/%d/publish" % article["id"], None, token)
+        body = {"title": "Article %d" % i, "body_markdown": BODY, "tags": ["tag-%d" % (i % 30)]}
+        article = call(base, "POST", "/admin/articles", body, token)["data"]
+        call(base, "POST", "/admin/articles/%d/publish" % article["id"], None, token)
 threads = [threading.Thread(target=write, args=(first,)) for first in range(1, 5)]
 [t.start() for t in threads]
 [t.join() for t in threads]
-print("wrote %d articles" % call("GET", "/articles?per_page=1")["meta"]["total"])
+print("wrote %d articles" % call(base, "GET", "/articles?per_page=1")["meta"]["total"])
 PY
   # Warm the cache (every article once), then read alone.
   wrk -t1 -c"$CONNECTIONS" -d3s -s "$WORK/random-article.lua" "http://127.0.0.1:$PORT" >/dev/null
   phase "read-only"
   local alone="$RATE"
-  python3 - "http://127.0.0.1:$PORT/api/v1" "$ARTICLES" "$WRITES_PER_SECOND" "$WORK/writes" <<'PY' &
-import json, random, sys, time, urllib.request
+  PYTHONPATH=bench python3 - "http://127.0.0.1:$PORT/api/v1" "$ARTICLES" "$WRITES_PER_SECOND" "$WORK/writes" <<'PY' &
+import random, sys, time
+from api import call, login
 base, count, per_second, out = sys.argv[1], int(sys.argv[2]), float(sys.argv[3]), sys.argv[4]
-def call(method, path, body=None, token=None):
-    request = urllib.request.Request(base + path, method=method, data=json.dumps(body).encode() if body is not None else None)
-    request.add_header("Content-Type", "application/json")
-    if token:
-        request.add_header("Authorization", "Bearer " + token)
-    with urllib.request.urlopen(request, timeout=30) as answer:
-        return json.load(answer) if answer.status != 204 else None
-token = call("POST", "/auth/login", {"email": "editor@bench.test", "password": "editor-password"})["access_token"]
-ids = [a["id"] for page in range(1, count // 100 + 2) for a in call("GET", "/admin/articles?per_page=100&page=%d" % page, token=token)["data"]]
+token = login(base, "editor@bench.test", "editor-password")
+pages = range(1, count // 100 + 2)
+ids = [a["id"] for page in pages for a in call(base, "GET", "/admin/articles?per_page=100&page=%d" % page, token=token)["data"]]
 done, start = 0, time.monotonic()
 while True:
     # Paced by the clock: the n-th write is due at n / per_second.
     time.sleep(max(0.0, start + done / per_second - time.monotonic()))
-    call("PATCH", "/admin/articles/%d" % random.choice(ids), {"excerpt": "Edited at %f" % time.time()}, token)
+    call(base, "PATCH", "/admin/articles/%d" % random.choice(ids), {"excerpt": "Edited at %f" % time.time()}, token)
     done += 1
     with open(out, "w") as f:
         f.write("%d %f\n" % (done, time.monotonic() - start))

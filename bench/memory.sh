@@ -50,28 +50,21 @@ bench_backend() {
   for _ in $(seq 1 100); do curl -sf "http://127.0.0.1:$PORT/readyz" >/dev/null && break; sleep 0.1; done
   sleep 2
   echo "at rest after start: $(rss "$pid")"
-  python3 - "$base" <<'PY'
-import json, sys, threading, urllib.request
+  PYTHONPATH=bench python3 - "$base" <<'PY'
+import sys, threading
+from api import BODY, call, login
 base = sys.argv[1]
-def call(method, path, body=None, token=None):
-    request = urllib.request.Request(base + path, method=method, data=json.dumps(body).encode() if body is not None else None)
-    request.add_header("Content-Type", "application/json")
-    if token:
-        request.add_header("Authorization", "Bearer " + token)
-    with urllib.request.urlopen(request, timeout=30) as answer:
-        return json.load(answer) if answer.status != 204 else None
-tokens = [call("POST", "/auth/login", {"email": "author%d@bench.test" % n, "password": "author-password-%d" % n})["access_token"] for n in range(1, 21)]
-paragraph = "A paragraph of an article, with *emphasis*, a [link](https://example.com/) and `code`. " * 6
+tokens = [login(base, "author%d@bench.test" % n, "author-password-%d" % n) for n in range(1, 21)]
 def write(author):
     for i in range(author, 1001, 20):
-        body = {"title": "Article %d by author %d" % (i, author), "body_markdown": "\n\n".join([paragraph] * 5),
+        body = {"title": "Article %d by author %d" % (i, author), "body_markdown": BODY,
                 "tags": ["tag-%d" % (i % 30), "tag-%d" % ((i * 7) % 30)]}
-        article = call("POST", "/admin/articles", body, tokens[author])["data"]
-        call("POST", "/admin/articles/%d/publish" % article["id"], None, tokens[author])
+        article = call(base, "POST", "/admin/articles", body, tokens[author])["data"]
+        call(base, "POST", "/admin/articles/%d/publish" % article["id"], None, tokens[author])
 threads = [threading.Thread(target=write, args=(a,)) for a in range(20)]
 [t.start() for t in threads]
 [t.join() for t in threads]
-print("wrote %d articles" % call("GET", "/articles?per_page=1")["meta"]["total"])
+print("wrote %d articles" % call(base, "GET", "/articles?per_page=1")["meta"]["total"])
 PY
   echo "after the writes: $(rss "$pid")"
   local slug
