@@ -26,11 +26,7 @@ trap 'jobs -p | xargs -r kill 2>/dev/null; wait 2>/dev/null; rm -rf "$WORK"' EXI
 source bench/lib.sh
 need wrk wrk
 
-if [ -z "${MASTHEAD_BIN:-}" ]; then
-  echo "== building the release binary"
-  cargo build --release --quiet
-  MASTHEAD_BIN="$PWD/target/release/masthead"
-fi
+release_binary
 SECRET="cache-bench-secret-cache-bench-secret-0123456"
 METRICS_TOKEN="cache-bench-metrics-token-0123456789"
 
@@ -71,7 +67,7 @@ bench_backend() {
     --role editor --password-stdin >/dev/null
   MASTHEAD_ADDR="127.0.0.1:$PORT" MASTHEAD_LOG=warn MASTHEAD_METRICS_TOKEN="$METRICS_TOKEN" "$MASTHEAD_BIN" serve &
   local pid=$!
-  for _ in $(seq 1 100); do curl -sf "http://127.0.0.1:$PORT/readyz" >/dev/null && break; sleep 0.1; done
+  wait_ready "$PORT"
   # The articles, through the API; then the writer, in the background until told to stop.
   PYTHONPATH=bench python3 - "http://127.0.0.1:$PORT/api/v1" "$ARTICLES" <<'PY'
 import sys, threading

@@ -59,7 +59,7 @@ export DATABASE_URL="sqlite://$WORK/bench.db" MASTHEAD_LOG=warn
 MASTHEAD_ADDR="127.0.0.1:$PORT" MASTHEAD_JWT_SECRET="media-bench-secret-media-bench-secret-media" \
   MASTHEAD_MEDIA_CONCURRENCY=2 "$BIN" serve &
 SERVER=$!
-for _ in $(seq 1 100); do curl -sf "http://127.0.0.1:$PORT/readyz" >/dev/null && break; sleep 0.1; done
+wait_ready "$PORT"
 base="http://127.0.0.1:$PORT"
 TOKEN=$(curl -sf -X POST "$base/api/v1/auth/login" -H 'Content-Type: application/json' \
   -d '{"email": "ada.lovelace@demo.masthead", "password": "demo-password-0"}' |

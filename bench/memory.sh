@@ -24,11 +24,7 @@ trap 'jobs -p | xargs -r kill 2>/dev/null; wait 2>/dev/null; rm -rf "$WORK"' EXI
 source bench/lib.sh
 need wrk wrk
 
-if [ -z "${MASTHEAD_BIN:-}" ]; then
-  echo "== building the release binary"
-  cargo build --release --quiet
-  MASTHEAD_BIN="$PWD/target/release/masthead"
-fi
+release_binary
 SECRET="memory-bench-secret-memory-bench-secret-0123"
 
 # rss PID -> "resident N MiB (peak M MiB)"
@@ -47,7 +43,7 @@ bench_backend() {
   MASTHEAD_ADDR="127.0.0.1:$PORT" MASTHEAD_LOG=warn "$MASTHEAD_BIN" serve &
   local pid=$!
   local base="http://127.0.0.1:$PORT/api/v1"
-  for _ in $(seq 1 100); do curl -sf "http://127.0.0.1:$PORT/readyz" >/dev/null && break; sleep 0.1; done
+  wait_ready "$PORT"
   sleep 2
   echo "at rest after start: $(rss "$pid")"
   PYTHONPATH=bench python3 - "$base" <<'PY'

@@ -89,7 +89,7 @@ bench_backend() {
   DATABASE_URL="$url" MASTHEAD_LOG=warn MASTHEAD_ADDR="127.0.0.1:$PORT" \
     MASTHEAD_JWT_SECRET="bench-secret-bench-secret-bench-secret-42" "$BIN" serve &
   local pid=$!
-  for _ in $(seq 1 100); do curl -sf "http://127.0.0.1:$PORT/readyz" >/dev/null && break; sleep 0.1; done
+  wait_ready "$PORT"
   local base="http://127.0.0.1:$PORT/api/v1"
   local slug
   slug=$(curl -sf "$base/articles?per_page=1" | python3 -c 'import json,sys; print(json.load(sys.stdin)["data"][0]["slug"])')
@@ -133,7 +133,7 @@ search (~1 %)|articles?q=zephyr"
   DATABASE_URL="$url" MASTHEAD_LOG=warn MASTHEAD_ADDR="127.0.0.1:$PORT" MASTHEAD_CACHE_BYTES=0 \
     MASTHEAD_JWT_SECRET="bench-secret-bench-secret-bench-secret-42" "$BIN" serve &
   pid=$!
-  for _ in $(seq 1 100); do curl -sf "http://127.0.0.1:$PORT/readyz" >/dev/null && break; sleep 0.1; done
+  wait_ready "$PORT"
   measure_routes "$base" "$nginx_rps" " (no cache)" <<<"$routes"
   echo "peak resident memory without the cache: $(awk '/VmHWM/ {printf "%.1f MiB", $2/1024}' "/proc/$pid/status")"
   kill "$pid"; wait "$pid" 2>/dev/null || true

@@ -83,7 +83,7 @@ bench_backend() {
   DATABASE_URL="$url" MASTHEAD_LOG=warn MASTHEAD_ADDR="127.0.0.1:$PORT" MASTHEAD_JWT_SECRET="bench-secret-bench-secret-bench-secret" \
     MASTHEAD_WEBHOOK_ALLOW_PRIVATE=true MASTHEAD_WEBHOOK_RETRY_BASE_MS=60000 MASTHEAD_DB_POOL_SIZE=8 "$BIN" serve &
   local server=$!
-  for _ in $(seq 1 100); do curl -sf "http://127.0.0.1:$PORT/readyz" >/dev/null && break; sleep 0.1; done
+  wait_ready "$PORT"
   TOKEN=$(curl -sf -X POST "$api/auth/login" -H 'Content-Type: application/json' \
     -d '{"email": "ada.lovelace@demo.masthead", "password": "demo-password-0"}' | json '["access_token"]')
   local article
