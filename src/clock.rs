@@ -31,17 +31,7 @@ impl Clock {
 
     /// Runs `work` with this clock as the one [`now`] reads on this thread.
     pub fn in_scope<T>(&self, work: impl FnOnce() -> T) -> T {
-        let outer = IN_SCOPE.with(|scope| scope.replace(Some(self.clone())));
-        // Put back even if `work` panics: blocking threads are reused by other requests.
-        struct Restore(Option<Clock>);
-        impl Drop for Restore {
-            fn drop(&mut self) {
-                let outer = self.0.take();
-                IN_SCOPE.with(|scope| *scope.borrow_mut() = outer);
-            }
-        }
-        let _restore = Restore(outer);
-        work()
+        crate::thread_scope::with(&IN_SCOPE, self.clone(), work)
     }
 }
 

@@ -44,6 +44,7 @@ pub mod single_flight;
 pub mod site;
 pub mod slugs;
 pub mod storage;
+pub mod thread_scope;
 pub mod timestamps;
 pub mod turns;
 pub mod workers;

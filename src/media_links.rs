@@ -32,17 +32,7 @@ thread_local! {
 impl MediaLinks {
     /// Runs `work` with these links as the ones [`MediaLinks::current`] gives on this thread.
     pub fn in_scope<T>(self: &Arc<Self>, work: impl FnOnce() -> T) -> T {
-        let outer = IN_SCOPE.with(|scope| scope.replace(Some(self.clone())));
-        // Put back even if `work` panics: blocking threads are reused by other requests.
-        struct Restore(Option<Arc<MediaLinks>>);
-        impl Drop for Restore {
-            fn drop(&mut self) {
-                let outer = self.0.take();
-                IN_SCOPE.with(|scope| *scope.borrow_mut() = outer);
-            }
-        }
-        let _restore = Restore(outer);
-        work()
+        crate::thread_scope::with(&IN_SCOPE, self.clone(), work)
     }
 
     /// The links in scope on this thread, else relative ones with the default widths.

@@ -156,17 +156,7 @@ thread_local! {
 
 /// Runs `work` as `node`'s: its commits are named after it.
 pub(super) fn in_scope<T>(node: &Arc<Node>, work: impl FnOnce() -> T) -> T {
-    let outer = CURRENT.with(|current| current.replace(Some(node.clone())));
-    // Put back even if `work` panics: blocking threads are reused by other requests.
-    struct Restore(Option<Arc<Node>>);
-    impl Drop for Restore {
-        fn drop(&mut self) {
-            let outer = self.0.take();
-            CURRENT.with(|current| *current.borrow_mut() = outer);
-        }
-    }
-    let _restore = Restore(outer);
-    work()
+    crate::thread_scope::with(&CURRENT, node.clone(), work)
 }
 
 /// The node in scope; `None` outside `Db::run` (a command's own connection), whose commits every
