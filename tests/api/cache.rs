@@ -310,11 +310,7 @@ async fn spellings_and_validators_share_one_entry_and_bookkeeping_keeps_it(backe
 /// Writes the public never sees: a failed login, a login, a comment held for moderation.
 async fn bookkeeping_writes<S, B>(app: &crate::harness::TestApp<S>, author: &crate::harness::User, slug: &str)
 where
-    S: actix_web::dev::Service<
-            actix_http::Request,
-            Response = actix_web::dev::ServiceResponse<B>,
-            Error = actix_web::Error,
-        >,
+    S: crate::harness::AppService<B>,
     B: actix_web::body::MessageBody,
 {
     app.login(&author.email, "wrong").await.assert_problem(401);
@@ -348,11 +344,7 @@ async fn author_pages_are_cached_and_follow_profile_changes(backend: Backend) {
 /// Every key of `paths` is served from `app`'s cache (retried while the first reads make them).
 async fn all_cached<S, B>(app: &crate::harness::TestApp<S>, paths: &[&str])
 where
-    S: actix_web::dev::Service<
-            actix_http::Request,
-            Response = actix_web::dev::ServiceResponse<B>,
-            Error = actix_web::Error,
-        >,
+    S: crate::harness::AppService<B>,
     B: actix_web::body::MessageBody,
 {
     eventually("every page is served from the cache", || async {

@@ -418,6 +418,12 @@ pub struct User {
     pub refresh_token: String,
 }
 
+/// What a test app's service is: the bound helpers outside this file, generic over the app, need
+/// (`S: AppService<B>, B: MessageBody`).
+pub trait AppService<B>: Service<Request, Response = ServiceResponse<B>, Error = actix_web::Error> {}
+
+impl<S, B> AppService<B> for S where S: Service<Request, Response = ServiceResponse<B>, Error = actix_web::Error> {}
+
 impl<S, B> TestApp<S>
 where
     S: Service<Request, Response = ServiceResponse<B>, Error = actix_web::Error>,

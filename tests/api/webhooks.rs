@@ -20,11 +20,7 @@ backend_tests!(
 /// Subscribes `url` to `events` as `editor`; returns the webhook's JSON (with its secret).
 pub async fn subscribe<S, B>(app: &crate::harness::TestApp<S>, editor: &User, url: &str, events: Value) -> Value
 where
-    S: actix_web::dev::Service<
-            actix_http::Request,
-            Response = actix_web::dev::ServiceResponse<B>,
-            Error = actix_web::Error,
-        >,
+    S: crate::harness::AppService<B>,
     B: actix_web::body::MessageBody,
 {
     let created = app.post_as(editor, "/api/v1/admin/webhooks", json!({"url": url, "events": events})).await;
